@@ -1,0 +1,199 @@
+/*
+ * Creation: Python's mkstemp, mkdtemp, mktemp and the nameless file behind
+ * TemporaryFile. Every name is tried with O_EXCL (or mkdir's own exclusivity)
+ * and a fresh random part, so a planted file or link is never opened.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Flags of every file we create by name: exclusive, never through a link. */
+#define TF__CREATE_FLAGS (O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC)
+
+void tf__close_keep_errno(int fd)
+{
+    int err = errno;
+    tf__sys.close(fd);
+    errno = err;
+}
+
+int tf__try_names(struct tf__template *t, unsigned long tries,
+                  int (*try_one)(const char *path, void *ctx), void *ctx)
+{
+    for (unsigned long i = 0; i < tries; i++) {
+        if (tf__random_name(t->path + t->rand_off) < 0)
+            return -1;
+        int rc = try_one(t->path, ctx);
+        if (rc >= 0 || errno != EEXIST)
+            return rc;
+    }
+    errno = EEXIST;
+    return -1;
+}
+
+/* The umask may have taken bits away; put back exactly what was asked. */
+static int fix_mode(int fd, mode_t mode)
+{
+    return tf__sys.fchmod(fd, mode);
+}
+
+static int open_new(const char *path, void *ctx)
+{
+    mode_t mode = *(const mode_t *)ctx;
+    int fd = tf__sys.openat(AT_FDCWD, path, TF__CREATE_FLAGS, mode);
+    if (fd < 0)
+        return -1;
+    if (fix_mode(fd, mode) < 0) {
+        int err = errno;
+        tf__sys.unlinkat(AT_FDCWD, path, 0);
+        tf__sys.close(fd);
+        errno = err;
+        return -1;
+    }
+    return fd;
+}
+
+int tf__create_file(struct tf__template *t, mode_t mode)
+{
+    return tf__try_names(t, TF_TMP_MAX, open_new, &mode);
+}
+
+int tf_mkstemp(const tf_opts *opts, char **path)
+{
+    struct tf__template t;
+    if (tf__template_init(&t, opts) < 0)
+        return -1;
+    int fd = tf__create_file(&t, tf__mode(opts, TF__FILE_MODE));
+    if (fd >= 0 && path)
+        *path = t.path;
+    else
+        free(t.path);
+    return fd;
+}
+
+struct new_dir {
+    mode_t mode;
+    int fd;   /* a descriptor of the new directory, or -1 if its mode denies reading */
+};
+
+/*
+ * mkdir, then fix the mode through a descriptor of the new directory, opened
+ * without following links so that a swapped-in link cannot redirect the chmod.
+ * A mode without owner read cannot be opened that way; then chmod by name,
+ * still refusing links.
+ */
+static int make_dir(const char *path, void *ctx)
+{
+    struct new_dir *nd = ctx;
+    if (tf__sys.mkdirat(AT_FDCWD, path, nd->mode) < 0)
+        return -1;
+    int rc = 0;
+    nd->fd = tf__sys.openat(AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+    if (nd->fd >= 0)
+        rc = fix_mode(nd->fd, nd->mode);
+    else if (errno == EACCES)
+        rc = tf__sys.fchmodat(AT_FDCWD, path, nd->mode, AT_SYMLINK_NOFOLLOW);
+    else
+        rc = -1;
+    if (rc < 0) {
+        int err = errno;
+        if (nd->fd >= 0)
+            tf__sys.close(nd->fd);
+        tf__sys.unlinkat(AT_FDCWD, path, AT_REMOVEDIR);
+        errno = err;
+    }
+    return rc;
+}
+
+int tf__create_dir(const tf_opts *opts, char **path)
+{
+    struct tf__template t;
+    if (tf__template_init(&t, opts) < 0)
+        return -2;
+    struct new_dir nd = { .mode = tf__mode(opts, TF__DIR_MODE), .fd = -1 };
+    if (tf__try_names(&t, TF_TMP_MAX, make_dir, &nd) < 0) {
+        free(t.path);
+        return -2;
+    }
+    *path = t.path;
+    return nd.fd;
+}
+
+char *tf_mkdtemp(const tf_opts *opts)
+{
+    char *path;
+    int fd = tf__create_dir(opts, &path);
+    if (fd == -2)
+        return NULL;
+    if (fd >= 0)
+        tf__sys.close(fd);
+    return path;
+}
+
+static int absent(const char *path, void *ctx)
+{
+    (void)ctx;
+    struct stat st;
+    if (tf__sys.fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        errno = EEXIST;
+        return -1;
+    }
+    return errno == ENOENT ? 0 : -1;
+}
+
+char *tf_mktemp(const tf_opts *opts)
+{
+    struct tf__template t;
+    if (tf__template_init(&t, opts) < 0)
+        return NULL;
+    if (tf__try_names(&t, TF_TMP_MAX, absent, NULL) < 0) {
+        free(t.path);
+        return NULL;
+    }
+    return t.path;
+}
+
+/* Create-then-unlink, for filesystems without O_TMPFILE. */
+static int create_unlinked(const tf_opts *opts)
+{
+    char *path;
+    int fd = tf_mkstemp(opts, &path);
+    if (fd < 0)
+        return -1;
+    if (tf__sys.unlinkat(AT_FDCWD, path, 0) < 0) {
+        tf__close_keep_errno(fd);
+        fd = -1;
+    }
+    free(path);
+    return fd;
+}
+
+/* The errors by which open(2) says O_TMPFILE is not supported here. */
+static int tmpfile_unsupported(int err)
+{
+    return err == EOPNOTSUPP || err == EISDIR || err == EINVAL;
+}
+
+int tf__create_unnamed(const tf_opts *opts)
+{
+    struct tf__template t;
+    if (tf__template_init(&t, opts) < 0)
+        return -1;
+    t.path[t.rand_off] = '\0';   /* keep only the directory part */
+    char *slash = strrchr(t.path, '/');
+    slash[slash == t.path] = '\0';
+    mode_t mode = tf__mode(opts, TF__FILE_MODE);
+    /* O_EXCL: the file can never be linked into the filesystem. */
+    int fd = tf__sys.openat(AT_FDCWD, t.path, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, mode);
+    free(t.path);
+    if (fd < 0)
+        return tmpfile_unsupported(errno) ? create_unlinked(opts) : -1;
+    if (fix_mode(fd, mode) < 0)
+        fd = (tf__close_keep_errno(fd), -1);
+    return fd;
+}

@@ -1,0 +1,112 @@
+/*
+ * The temporary directory handle: Python's TemporaryDirectory. The handle keeps
+ * a descriptor of the directory it made, so cleanup empties that very
+ * directory even if its name has been moved or replaced meanwhile.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+struct tf_dir {
+    char *path;
+    int fd;           /* -1 if the mode denies reading, or after cleanup */
+    unsigned flags;   /* TF_KEEP, TF_IGNORE_CLEANUP_ERRORS */
+    bool cleaned;
+};
+
+tf_dir *tf_temporary_directory(const tf_opts *opts)
+{
+    char *path;
+    int fd = tf__create_dir(opts, &path);
+    if (fd == -2)
+        return NULL;
+    tf_dir *d = tf__sys.malloc(sizeof *d);
+    if (!d) {
+        int err = errno;
+        if (fd >= 0)
+            tf__sys.close(fd);
+        tf__sys.unlinkat(AT_FDCWD, path, AT_REMOVEDIR);
+        free(path);
+        errno = err;
+        return NULL;
+    }
+    *d = (tf_dir){ .path = path, .fd = fd, .flags = opts ? opts->flags : 0 };
+    return d;
+}
+
+const char *tf_dir_name(const tf_dir *d)
+{
+    if (!d)
+        errno = EINVAL;
+    return d ? d->path : NULL;
+}
+
+int tf_dir_fileno(const tf_dir *d)
+{
+    if (!d || d->fd < 0) {
+        errno = d ? (d->cleaned ? EBADF : EACCES) : EINVAL;
+        return -1;
+    }
+    return d->fd;
+}
+
+int tf_dir_keep(tf_dir *d)
+{
+    if (!d) {
+        errno = EINVAL;
+        return -1;
+    }
+    d->flags |= TF_KEEP;
+    return 0;
+}
+
+/*
+ * Empties the directory through the held descriptor, then removes its name.
+ * Without a descriptor (a mode that denied reading), by name, never through a
+ * link.
+ */
+static int remove_tree(tf_dir *d, unsigned flags)
+{
+    if (d->fd < 0)
+        return tf_rmtree(d->path, flags);
+    int rc = tf__rmtree_contents(d->fd, flags);
+    if (rc == 0 && tf__sys.unlinkat(AT_FDCWD, d->path, AT_REMOVEDIR) < 0 && errno != ENOENT)
+        rc = (flags & TF_IGNORE_CLEANUP_ERRORS) ? 0 : -1;
+    return rc;
+}
+
+int tf_dir_cleanup(tf_dir *d)
+{
+    if (!d) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (d->cleaned)
+        return 0;
+    /* A failed cleanup keeps the descriptor, so that it can be tried again. */
+    if (remove_tree(d, d->flags & TF_IGNORE_CLEANUP_ERRORS) < 0)
+        return -1;
+    if (d->fd >= 0)
+        tf__sys.close(d->fd);
+    d->fd = -1;
+    d->cleaned = true;
+    return 0;
+}
+
+int tf_dir_release(tf_dir *d)
+{
+    if (!d)
+        return 0;
+    int rc = (d->flags & TF_KEEP) ? 0 : tf_dir_cleanup(d);
+    int err = errno;
+    if (d->fd >= 0)
+        tf__sys.close(d->fd);
+    free(d->path);
+    free(d);
+    errno = err;
+    return rc;
+}

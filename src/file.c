@@ -1,0 +1,257 @@
+/*
+ * The one handle for every temporary file. Each call checks the handle and
+ * dispatches to its backend (f->ops): the descriptor backend lives here, the
+ * memory backend of spooled files in spool.c.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* ---- the descriptor backend ------------------------------------------- */
+
+static ssize_t fd_read(tf_file *f, void *buf, size_t n)
+{
+    ssize_t r;
+    do
+        r = tf__sys.read(f->fd, buf, n);
+    while (r < 0 && errno == EINTR);
+    return r;
+}
+
+static ssize_t fd_write(tf_file *f, const void *buf, size_t n)
+{
+    const char *p = buf;
+    size_t done = 0;
+    while (done < n) {
+        ssize_t w = tf__sys.write(f->fd, p + done, n - done);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (w == 0) {   /* no progress and no error: the device is full */
+            errno = ENOSPC;
+            return -1;
+        }
+        done += (size_t)w;
+    }
+    return (ssize_t)n;
+}
+
+static off_t fd_seek(tf_file *f, off_t off, int whence)
+{
+    return tf__sys.lseek(f->fd, off, whence);
+}
+
+static int fd_truncate(tf_file *f, off_t size)
+{
+    int rc;
+    do
+        rc = tf__sys.ftruncate(f->fd, size);
+    while (rc < 0 && errno == EINTR);
+    return rc;
+}
+
+static int fd_fileno(tf_file *f)
+{
+    return f->fd;
+}
+
+static int fd_close(tf_file *f)
+{
+    int fd = f->fd;
+    f->fd = -1;
+    /* Linux releases the descriptor even when close fails: never retry. */
+    return tf__sys.close(fd);
+}
+
+const struct tf__file_ops tf__fd_ops = {
+    .read = fd_read,
+    .write = fd_write,
+    .seek = fd_seek,
+    .truncate = fd_truncate,
+    .fileno = fd_fileno,
+    .close = fd_close,
+};
+
+/* ---- creation --------------------------------------------------------- */
+
+tf_file *tf__file_new(int fd, char *path, unsigned flags)
+{
+    tf_file *f = tf__sys.malloc(sizeof *f);
+    if (!f)
+        return NULL;
+    *f = (tf_file){ .ops = &tf__fd_ops, .fd = fd, .flags = flags, .path = path,
+                    .linked = path != NULL };
+    return f;
+}
+
+void tf__file_free(tf_file *f)
+{
+    free(f->path);
+    free(f);
+}
+
+static unsigned flags_of(const tf_opts *opts)
+{
+    return opts ? opts->flags : 0;
+}
+
+tf_file *tf_temporary_file(const tf_opts *opts)
+{
+    int fd = tf__create_unnamed(opts);
+    if (fd < 0)
+        return NULL;
+    tf_file *f = tf__file_new(fd, NULL, flags_of(opts));
+    if (!f)
+        tf__close_keep_errno(fd);
+    return f;
+}
+
+tf_file *tf_named_temporary_file(const tf_opts *opts)
+{
+    char *path;
+    int fd = tf_mkstemp(opts, &path);
+    if (fd < 0)
+        return NULL;
+    tf_file *f = tf__file_new(fd, path, flags_of(opts));
+    if (!f) {
+        int err = errno;
+        tf__sys.unlinkat(AT_FDCWD, path, 0);
+        tf__sys.close(fd);
+        free(path);
+        errno = err;
+    }
+    return f;
+}
+
+/* ---- the calls -------------------------------------------------------- */
+
+/* EINVAL for no handle, EBADF for a closed one. */
+static int usable(const tf_file *f)
+{
+    if (!f) {
+        errno = EINVAL;
+        return 0;
+    }
+    if (f->closed) {
+        errno = EBADF;
+        return 0;
+    }
+    return 1;
+}
+
+/* EINVAL for a bad argument, once the handle itself passed usable(). */
+static int valid(int ok)
+{
+    if (!ok)
+        errno = EINVAL;
+    return ok;
+}
+
+ssize_t tf_file_read(tf_file *f, void *buf, size_t n)
+{
+    return usable(f) && valid(buf != NULL) ? f->ops->read(f, buf, n) : -1;
+}
+
+ssize_t tf_file_write(tf_file *f, const void *buf, size_t n)
+{
+    return usable(f) && valid(buf != NULL) ? f->ops->write(f, buf, n) : -1;
+}
+
+off_t tf_file_seek(tf_file *f, off_t offset, int whence)
+{
+    return usable(f) ? f->ops->seek(f, offset, whence) : -1;
+}
+
+off_t tf_file_tell(tf_file *f)
+{
+    return tf_file_seek(f, 0, SEEK_CUR);
+}
+
+int tf_file_truncate(tf_file *f, off_t size)
+{
+    return usable(f) && valid(size >= 0) ? f->ops->truncate(f, size) : -1;
+}
+
+int tf_file_fileno(tf_file *f)
+{
+    return usable(f) ? f->ops->fileno(f) : -1;
+}
+
+const char *tf_file_name(const tf_file *f)
+{
+    if (!f || !f->path)
+        errno = f ? ENOENT : EINVAL;
+    return f ? f->path : NULL;
+}
+
+int tf_file_keep(tf_file *f)
+{
+    if (!f) {
+        errno = EINVAL;
+        return -1;
+    }
+    f->flags |= TF_KEEP;
+    return 0;
+}
+
+int tf_file_closed(const tf_file *f)
+{
+    if (!f) {
+        errno = EINVAL;
+        return -1;
+    }
+    return f->closed;
+}
+
+/* Removes the name if it is still ours; a name already gone is no error. */
+static int unlink_name(tf_file *f)
+{
+    if (!f->linked || (f->flags & TF_KEEP))
+        return 0;
+    f->linked = 0;
+    if (tf__sys.unlinkat(AT_FDCWD, f->path, 0) < 0 && errno != ENOENT)
+        return -1;
+    return 0;
+}
+
+/* Runs every step even when one fails, and reports the first failure. */
+static void first_error(int *err, int rc)
+{
+    if (rc < 0 && !*err)
+        *err = errno;
+}
+
+int tf_file_close(tf_file *f)
+{
+    if (!f) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (f->closed)
+        return 0;
+    int err = 0;
+    first_error(&err, tf__stream_close(f));
+    first_error(&err, f->ops->close(f));
+    f->closed = 1;
+    if (!(f->flags & TF_NO_DELETE_ON_CLOSE))
+        first_error(&err, unlink_name(f));
+    errno = err ? err : errno;
+    return err ? -1 : 0;
+}
+
+int tf_file_release(tf_file *f)
+{
+    if (!f)
+        return 0;
+    int err = 0;
+    first_error(&err, tf_file_close(f));
+    first_error(&err, unlink_name(f));
+    tf__file_free(f);
+    errno = err ? err : errno;
+    return err ? -1 : 0;
+}

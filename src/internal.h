@@ -1,0 +1,125 @@
+/*
+ * Declarations shared between the library's source files (never installed).
+ * Internal symbols are prefixed tf__ and hidden from the shared library.
+ */
+#ifndef TF_INTERNAL_H
+#define TF_INTERNAL_H
+
+#include "tempfile.h"
+#include "syscall.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* Python's alphabet for random names. */
+#define TF__ALPHABET "abcdefghijklmnopqrstuvwxyz0123456789_"
+#define TF__ALPHABET_LEN 37
+
+/* Default permission bits when tf_opts.mode is 0. */
+#define TF__FILE_MODE 0600
+#define TF__DIR_MODE 0700
+
+/* ---- names.c ---------------------------------------------------------- */
+
+/* Writes TF_RANDOM_CHARS random alphabet characters at out. */
+int tf__random_name(char *out);
+
+/* ---- path.c ----------------------------------------------------------- */
+
+/*
+ * A path under construction: dir "/" prefix XXXXXXXX suffix, where the X's are
+ * rewritten for every try.
+ */
+struct tf__template {
+    char *path;         /* malloc'd, NUL-terminated */
+    size_t rand_off;    /* where the random characters start */
+};
+
+/* Builds the template for opts (resolving the default dir, validating). */
+int tf__template_init(struct tf__template *t, const tf_opts *opts);
+
+/* Python's os.path.abspath: absolute and lexically normalized; malloc'd. */
+char *tf__abspath(const char *path);
+
+/* strdup through the seam's allocator, so that ENOMEM can be injected. */
+char *tf__strdup(const char *s);
+
+/* Effective permission bits: opts->mode or the given default. */
+mode_t tf__mode(const tf_opts *opts, mode_t fallback);
+
+/* ---- create.c --------------------------------------------------------- */
+
+/*
+ * Calls try(t->path, ctx) with fresh random names until it returns something
+ * other than -1 with errno EEXIST, at most `tries` times.
+ */
+int tf__try_names(struct tf__template *t, unsigned long tries,
+                  int (*try_one)(const char *path, void *ctx), void *ctx);
+
+/* mkstemp's core on a ready template: the descriptor; t->path holds the name. */
+int tf__create_file(struct tf__template *t, mode_t mode);
+
+/*
+ * mkdtemp's core: *path receives the new directory's path; returns a read
+ * descriptor of it, -1 if its mode denies reading it, or -2 on failure.
+ */
+int tf__create_dir(const tf_opts *opts, char **path);
+
+/* A descriptor of a file with no name in opts' directory. */
+int tf__create_unnamed(const tf_opts *opts);
+
+/* Closes fd keeping errno (for error paths). */
+void tf__close_keep_errno(int fd);
+
+/* ---- file.c: the one handle for every temporary file ------------------ */
+
+/*
+ * What a kind of temporary file does for each call. The descriptor-backed
+ * kind is in file.c, the memory-backed one in spool.c; a spooled file swaps
+ * its ops on rollover.
+ */
+struct tf__file_ops {
+    ssize_t (*read)(tf_file *f, void *buf, size_t n);
+    ssize_t (*write)(tf_file *f, const void *buf, size_t n);
+    off_t (*seek)(tf_file *f, off_t off, int whence);
+    int (*truncate)(tf_file *f, off_t size);
+    int (*fileno)(tf_file *f);
+    int (*close)(tf_file *f);     /* releases the backing store */
+};
+
+struct tf__spool;
+
+struct tf_file {
+    const struct tf__file_ops *ops;
+    int fd;                   /* -1 while in memory or once closed */
+    unsigned flags;           /* TF_KEEP, TF_NO_DELETE_ON_CLOSE */
+    bool closed;
+    bool linked;              /* path names our file and is ours to remove */
+    char *path;               /* named files only */
+    FILE *stream;             /* the tf_file_stream() view, if open */
+    struct tf__spool *spool;  /* spooled files only */
+};
+
+extern const struct tf__file_ops tf__fd_ops;
+
+/* A handle around fd (taken over) and path (taken over, may be NULL). */
+tf_file *tf__file_new(int fd, char *path, unsigned flags);
+
+/* Frees the handle's memory only. */
+void tf__file_free(tf_file *f);
+
+/* ---- stream.c --------------------------------------------------------- */
+
+/* fcloses f's stream if open; 0 or -1 with errno. */
+int tf__stream_close(tf_file *f);
+
+/* ---- rmtree.c --------------------------------------------------------- */
+
+/*
+ * Removes everything inside the directory open as fd (the descriptor stays
+ * open and keeps naming the now empty directory).
+ */
+int tf__rmtree_contents(int fd, unsigned flags);
+
+#endif

@@ -1,0 +1,131 @@
+/*
+ * Paths: Python's abspath, and the name template every creating call fills
+ * in with random characters.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+char *tf__strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = tf__sys.malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+/*
+ * Lexical normalization of an absolute path, in place, as posixpath.normpath:
+ * no "." or empty components, ".." removes the one before it (none above the
+ * root), and exactly two leading slashes are kept as POSIX allows.
+ */
+static void normalize(char *s)
+{
+    size_t lead = (s[1] == '/' && s[2] != '/') ? 2 : 1;
+    char *start = s + lead, *out = start;
+    const char *in = start;
+
+    while (*in) {
+        while (*in == '/')
+            in++;
+        if (!*in)
+            break;
+        const char *end = strchrnul(in, '/');
+        size_t len = (size_t)(end - in);
+        if (len == 2 && in[0] == '.' && in[1] == '.') {
+            while (out > start && out[-1] != '/')
+                out--;
+            if (out > start)
+                out--;
+        } else if (!(len == 1 && in[0] == '.')) {
+            if (out > start)
+                *out++ = '/';
+            memmove(out, in, len);
+            out += len;
+        }
+        in = end;
+    }
+    *out = '\0';
+}
+
+char *tf__abspath(const char *path)
+{
+    char *joined;
+    if (path[0] == '/') {
+        joined = tf__strdup(path);
+    } else {
+        char *cwd = tf__sys.getcwd(NULL, 0);
+        if (!cwd)
+            return NULL;
+        size_t clen = strlen(cwd), plen = strlen(path);
+        joined = tf__sys.malloc(clen + 1 + plen + 1);
+        if (joined) {
+            memcpy(joined, cwd, clen);
+            joined[clen] = '/';
+            memcpy(joined + clen + 1, path, plen + 1);
+        }
+        free(cwd);
+    }
+    if (joined)
+        normalize(joined);
+    return joined;
+}
+
+mode_t tf__mode(const tf_opts *opts, mode_t fallback)
+{
+    return opts && opts->mode ? opts->mode : fallback;
+}
+
+static int check_opts(const tf_opts *o)
+{
+    if ((o->prefix && strchr(o->prefix, '/')) || (o->suffix && strchr(o->suffix, '/')) ||
+        (o->mode & ~(mode_t)07777)) {
+        errno = EINVAL;
+        return -1;
+    }
+    return 0;
+}
+
+int tf__template_init(struct tf__template *t, const tf_opts *opts)
+{
+    static const tf_opts defaults;
+    const tf_opts *o = opts ? opts : &defaults;
+    if (check_opts(o) < 0)
+        return -1;
+
+    const char *prefix = o->prefix ? o->prefix : tf_gettempprefix();
+    const char *suffix = o->suffix ? o->suffix : "";
+    size_t plen = strlen(prefix), slen = strlen(suffix);
+    if (plen + TF_RANDOM_CHARS + slen > NAME_MAX) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+
+    char *owned = NULL;
+    const char *dir = o->dir ? (owned = tf__abspath(o->dir)) : tf_gettempdir();
+    if (!dir)
+        return -1;
+    size_t dlen = strlen(dir);
+    size_t slash = dir[dlen - 1] != '/';
+    size_t total = dlen + slash + plen + TF_RANDOM_CHARS + slen;
+    char *p = total < PATH_MAX ? tf__sys.malloc(total + 1) : NULL;
+    if (!p) {
+        if (total >= PATH_MAX)
+            errno = ENAMETOOLONG;
+        free(owned);
+        return -1;
+    }
+    memcpy(p, dir, dlen);
+    p[dlen] = '/';
+    memcpy(p + dlen + slash, prefix, plen);
+    memset(p + dlen + slash + plen, 'X', TF_RANDOM_CHARS);
+    memcpy(p + dlen + slash + plen + TF_RANDOM_CHARS, suffix, slen + 1);
+    free(owned);
+    t->path = p;
+    t->rand_off = dlen + slash + plen;
+    return 0;
+}

@@ -1,0 +1,319 @@
+/*
+ * Tree removal that never follows a link, never crosses into another
+ * filesystem and never leaves the tree.
+ *
+ * It works on descriptors only: it holds the root and the directory being
+ * emptied (plus one while opening a child), whatever the depth, and keeps no
+ * recursion: going down it records each directory's device, inode and name;
+ * going up it opens "..", checks it is the directory recorded, and removes the
+ * emptied child by name. A directory is re-read from its start after each
+ * child, which costs a rescan of what remains but no descriptor per level.
+ */
+#include "internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define TF__DENTS_BUF (32 * 1024)
+#define TF__DIR_OPEN (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+
+struct level {
+    dev_t dev;
+    ino_t ino;
+    size_t name;   /* offset of this directory's name in walk.names */
+};
+
+/* An entry that could not be removed, skipped on rescans (ignore mode only). */
+struct skip {
+    ino_t dir;
+    ino_t ino;
+};
+
+struct walk {
+    int root, cur;          /* cur == root at depth 0 */
+    unsigned flags;
+    bool cur_opened_up;     /* cur already made 0700 */
+    struct level *levels;   /* levels[0] is the root, levels[depth] is cur */
+    size_t depth, levels_cap;
+    char *names;
+    size_t names_len, names_cap;
+    struct skip *skips;
+    size_t nskips, skips_cap;
+    char *dents;
+};
+
+/* Grows *buf to hold `need` elements of `size` bytes, geometrically. */
+static int reserve(void **buf, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return 0;
+    size_t n = *cap ? *cap * 2 : 64;
+    while (n < need)
+        n *= 2;
+    void *p = tf__sys.realloc(*buf, n * size);
+    if (!p)
+        return -1;
+    *buf = p;
+    *cap = n;
+    return 0;
+}
+
+static bool ignoring(const struct walk *w)
+{
+    return w->flags & TF_IGNORE_CLEANUP_ERRORS;
+}
+
+/* An entry failed: in ignore mode remember to pass it by, else stop. */
+static int entry_failed(struct walk *w, ino_t ino)
+{
+    if (!ignoring(w))
+        return -1;
+    if (reserve((void **)&w->skips, &w->skips_cap, w->nskips + 1, sizeof *w->skips) < 0)
+        return -1;
+    w->skips[w->nskips++] = (struct skip){ w->levels[w->depth].ino, ino };
+    return 0;
+}
+
+static bool skipped(const struct walk *w, ino_t ino)
+{
+    for (size_t i = 0; i < w->nskips; i++)
+        if (w->skips[i].ino == ino && w->skips[i].dir == w->levels[w->depth].ino)
+            return true;
+    return false;
+}
+
+/*
+ * unlinkat in cur; a name already gone counts as removed. Permission denied is
+ * answered once per directory by making cur owner-accessible, as Python does.
+ */
+static int unlink_in(struct walk *w, const char *name, int flags)
+{
+    for (;;) {
+        if (tf__sys.unlinkat(w->cur, name, flags) == 0 || errno == ENOENT)
+            return 0;
+        if ((errno != EACCES && errno != EPERM) || w->cur_opened_up)
+            return -1;
+        w->cur_opened_up = true;
+        if (tf__sys.fchmod(w->cur, 0700) < 0)
+            return -1;
+    }
+}
+
+/* Opens a child directory; an unreadable one is made 0700 first, never via a link. */
+static int open_child(struct walk *w, const char *name)
+{
+    int fd = tf__sys.openat(w->cur, name, TF__DIR_OPEN, 0);
+    if (fd < 0 && errno == EACCES) {
+        if (tf__sys.fchmodat(w->cur, name, 0700, AT_SYMLINK_NOFOLLOW) < 0)
+            return -1;
+        fd = tf__sys.openat(w->cur, name, TF__DIR_OPEN, 0);
+    }
+    return fd;
+}
+
+static int push_level(struct walk *w, const struct stat *st, const char *name)
+{
+    size_t len = strlen(name) + 1;
+    if (reserve((void **)&w->levels, &w->levels_cap, w->depth + 2, sizeof *w->levels) < 0 ||
+        reserve((void **)&w->names, &w->names_cap, w->names_len + len, 1) < 0)
+        return -1;
+    memcpy(w->names + w->names_len, name, len);
+    w->levels[++w->depth] = (struct level){ st->st_dev, st->st_ino, w->names_len };
+    w->names_len += len;
+    return 0;
+}
+
+/* Makes the child directory `name` the current one. 1: descended, 0: passed by. */
+static int descend(struct walk *w, const char *name, ino_t ino)
+{
+    int fd = open_child(w, name);
+    if (fd < 0) {
+        /* Not a directory any more (a link or file swapped in): remove the entry. */
+        if (errno == ENOTDIR || errno == ELOOP)
+            return unlink_in(w, name, 0) == 0 ? 0 : entry_failed(w, ino);
+        return entry_failed(w, ino);
+    }
+    struct stat st;
+    if (tf__sys.fstat(fd, &st) < 0 || (st.st_dev != w->levels[0].dev && (errno = EXDEV))) {
+        tf__close_keep_errno(fd);
+        return entry_failed(w, ino);
+    }
+    if (push_level(w, &st, name) < 0) {
+        tf__close_keep_errno(fd);
+        return -1;
+    }
+    if (w->cur != w->root)
+        tf__sys.close(w->cur);
+    w->cur = fd;
+    w->cur_opened_up = false;
+    return 1;
+}
+
+static int remove_entry(struct walk *w, const struct dirent64 *d)
+{
+    unsigned char type = d->d_type;
+    if (type == DT_UNKNOWN) {
+        struct stat st;
+        if (tf__sys.fstatat(w->cur, d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            return errno == ENOENT ? 0 : entry_failed(w, d->d_ino);
+        type = S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
+    }
+    if (type != DT_DIR) {
+        if (unlink_in(w, d->d_name, 0) == 0)
+            return 0;
+        if (errno != EISDIR)   /* EISDIR: it became a directory meanwhile */
+            return entry_failed(w, d->d_ino);
+    }
+    return descend(w, d->d_name, d->d_ino);
+}
+
+static bool is_dot(const char *n)
+{
+    return n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0'));
+}
+
+/* Reads cur from its start. 1: descended into a child, 0: cur is done, -1: stop. */
+static int scan(struct walk *w)
+{
+    if (tf__sys.lseek(w->cur, 0, SEEK_SET) < 0)
+        return -1;
+    for (;;) {
+        ssize_t n = tf__sys.getdents64(w->cur, w->dents, TF__DENTS_BUF);
+        if (n <= 0)
+            return (int)n;
+        for (ssize_t off = 0; off < n;) {
+            const struct dirent64 *d = (const struct dirent64 *)(w->dents + off);
+            off += d->d_reclen;
+            if (is_dot(d->d_name) || skipped(w, d->d_ino))
+                continue;
+            int rc = remove_entry(w, d);
+            if (rc != 0)
+                return rc;
+        }
+    }
+}
+
+/* Is fd's directory (or, with name, the entry there) the one recorded at lvl? */
+static int same_dir(int fd, const char *name, const struct level *lvl)
+{
+    struct stat st;
+    int rc = name ? tf__sys.fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) : tf__sys.fstat(fd, &st);
+    if (rc < 0)
+        return -1;
+    if (st.st_dev != lvl->dev || st.st_ino != lvl->ino) {
+        errno = ESTALE;
+        return -1;
+    }
+    return 0;
+}
+
+/* Goes back to the parent, checked against the record, and removes the emptied child. */
+static int ascend(struct walk *w)
+{
+    const struct level *child = &w->levels[w->depth], *parent = child - 1;
+    int up;
+    if (w->depth == 1) {
+        up = w->root;
+        if (same_dir(w->cur, "..", parent) < 0)
+            return -1;
+    } else {
+        up = tf__sys.openat(w->cur, "..", TF__DIR_OPEN, 0);
+        if (up < 0)
+            return -1;
+        if (same_dir(up, NULL, parent) < 0) {
+            tf__close_keep_errno(up);
+            return -1;
+        }
+    }
+    tf__sys.close(w->cur);
+    w->cur = up;
+    w->cur_opened_up = false;
+    w->depth--;
+    w->names_len = child->name;
+    const char *name = w->names + child->name;
+    return unlink_in(w, name, AT_REMOVEDIR) == 0 ? 0 : entry_failed(w, child->ino);
+}
+
+static int walk(struct walk *w)
+{
+    for (;;) {
+        int rc = scan(w);
+        if (rc < 0)
+            return -1;
+        if (rc == 0) {
+            if (w->depth == 0)
+                return 0;
+            if (ascend(w) < 0)
+                return -1;
+        }
+    }
+}
+
+int tf__rmtree_contents(int fd, unsigned flags)
+{
+    struct walk w = { .root = fd, .cur = fd, .flags = flags };
+    struct stat st;
+    int rc = -1;
+    if (tf__sys.fstat(fd, &st) == 0 &&
+        reserve((void **)&w.levels, &w.levels_cap, 1, sizeof *w.levels) == 0 &&
+        (w.dents = tf__sys.malloc(TF__DENTS_BUF))) {
+        w.levels[0] = (struct level){ st.st_dev, st.st_ino, 0 };
+        rc = walk(&w);
+    }
+    int err = errno;
+    if (w.cur != w.root)
+        tf__sys.close(w.cur);
+    free(w.dents);
+    free(w.levels);
+    free(w.names);
+    free(w.skips);
+    errno = err;
+    return rc < 0 && !(flags & TF_IGNORE_CLEANUP_ERRORS) ? -1 : 0;
+}
+
+int tf_rmtreeat(int dirfd, const char *name, unsigned flags)
+{
+    if (!name || !*name) {
+        errno = EINVAL;
+        return -1;
+    }
+    int fd = tf__sys.openat(dirfd, name, TF__DIR_OPEN, 0);
+    if (fd < 0 && errno == EACCES && tf__sys.fchmodat(dirfd, name, 0700, AT_SYMLINK_NOFOLLOW) == 0)
+        fd = tf__sys.openat(dirfd, name, TF__DIR_OPEN, 0);
+    int rc = -1;
+    if (fd >= 0) {
+        rc = tf__rmtree_contents(fd, flags);
+        tf__close_keep_errno(fd);
+        if (rc == 0 && tf__sys.unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+            rc = -1;
+    } else if (errno == ELOOP) {
+        errno = ENOTDIR;   /* a symbolic link: left alone */
+    }
+    return rc < 0 && !(flags & TF_IGNORE_CLEANUP_ERRORS) ? -1 : 0;
+}
+
+int tf_rmtree(const char *path, unsigned flags)
+{
+    if (!path || !*path) {
+        errno = EINVAL;
+        return -1;
+    }
+    /* A trailing slash would make the kernel follow a final symbolic link. */
+    size_t len = strlen(path);
+    while (len > 1 && path[len - 1] == '/')
+        len--;
+    char *p = strndup(path, len);
+    if (!p)
+        return -1;
+    int rc = tf_rmtreeat(AT_FDCWD, p, flags);
+    int err = errno;
+    free(p);
+    errno = err;
+    return rc;
+}

@@ -1,0 +1,46 @@
+/* The syscall seam's default table: thin adapters onto libc. */
+#include "syscall.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+/* openat(2) is variadic in libc; the table needs a fixed signature. */
+static int sys_openat(int dirfd, const char *path, int flags, mode_t mode)
+{
+    return openat(dirfd, path, flags, mode);
+}
+
+static ssize_t sys_getdents64(int fd, void *buf, size_t n)
+{
+    return getdents64(fd, buf, n);
+}
+
+/* One initializer for both tables, so they cannot drift apart. */
+#define TF__SYS_DEFAULTS \
+    .openat = sys_openat, \
+    .close = close, \
+    .read = read, \
+    .write = write, \
+    .pread = pread, \
+    .lseek = lseek, \
+    .ftruncate = ftruncate, \
+    .fstat = fstat, \
+    .fstatat = fstatat, \
+    .mkdirat = mkdirat, \
+    .unlinkat = unlinkat, \
+    .fchmod = fchmod, \
+    .fchmodat = fchmodat, \
+    .getdents64 = sys_getdents64, \
+    .getrandom = getrandom, \
+    .flock = flock, \
+    .getcwd = getcwd, \
+    .malloc = malloc, \
+    .realloc = realloc,
+
+const struct tf__syscalls tf__sys_default = { TF__SYS_DEFAULTS };
+
+struct tf__syscalls tf__sys = { TF__SYS_DEFAULTS };
