@@ -58,8 +58,10 @@ enum {
  *            made absolute against the working directory, as Python's abspath.
  *  prefix    NULL: tf_gettempprefix() ("tmp"). May not contain '/'.
  *  suffix    NULL: "". May not contain '/'.
- *  mode      permission bits; 0: 0600 for files, 0700 for directories. The
- *            result has exactly these bits whatever the umask.
+ *  mode      permission bits. 0: 0600 for files, 0700 for directories, from
+ *            which the umask may remove bits, as with mkstemp(3) and Python
+ *            (never more permissive). Non-zero: applied exactly, whatever the
+ *            umask (one more fchmod). Bits outside 07777: EINVAL.
  *  flags     TF_KEEP, TF_NO_DELETE_ON_CLOSE, TF_IGNORE_CLEANUP_ERRORS.
  *  max_size  tf_spooled_temporary_file() only: roll over to disk once the
  *            position passes this many bytes; 0 never rolls over by size.
@@ -122,11 +124,11 @@ TF_API int tf_random_chars(char *buf, size_t n);
 
 /*
  * Creates a new file with O_RDWR|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, mode
- * opts->mode (0600), and returns its descriptor. If path is not NULL, *path
+ * 0600 (or exactly opts->mode), and returns its descriptor. If path is not NULL, *path
  * receives the absolute path (free it with free()); it is written only on
  * success. The caller owns both and removes the file.
  * Retries a new name on EEXIST only, up to TF_TMP_MAX times.
- * Errors: EINVAL prefix or suffix contains '/'; ENOENT dir missing or no usable
+ * Errors: EINVAL prefix or suffix contains '/', or a bad mode; ENOENT dir missing or no usable
  * default directory; ENOTDIR dir is not a directory; EACCES dir not writable;
  * ENAMETOOLONG the name or path would be too long; EEXIST TF_TMP_MAX names
  * taken; EMFILE, ENFILE, ENOSPC, EDQUOT, EROFS, ENOMEM and other open(2) errors.
@@ -134,7 +136,7 @@ TF_API int tf_random_chars(char *buf, size_t n);
 TF_API int tf_mkstemp(const tf_opts *opts, char **path);
 
 /*
- * Creates a new directory, mode opts->mode (0700), and returns its absolute
+ * Creates a new directory, mode 0700 (or exactly opts->mode), and returns its absolute
  * path (free it with free()). The caller removes it (tf_rmtree()).
  * Errors: as tf_mkstemp(), with mkdir(2)'s.
  */

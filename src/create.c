@@ -36,19 +36,23 @@ int tf__try_names(struct tf__template *t, unsigned long tries,
     return -1;
 }
 
-/* The umask may have taken bits away; put back exactly what was asked. */
-static int fix_mode(int fd, mode_t mode)
+/*
+ * An explicit tf_opts.mode is applied exactly, whatever the umask. The default
+ * (0600, 0700) is left to the umask as mkstemp(3) and Python do: it can only
+ * make it stricter, and the fchmod would cost a syscall on every creation.
+ */
+static int fix_mode(int fd, const struct tf__mode *m)
 {
-    return tf__sys.fchmod(fd, mode);
+    return m->exact ? tf__sys.fchmod(fd, m->bits) : 0;
 }
 
 static int open_new(const char *path, void *ctx)
 {
-    mode_t mode = *(const mode_t *)ctx;
-    int fd = tf__sys.openat(AT_FDCWD, path, TF__CREATE_FLAGS, mode);
+    const struct tf__mode *m = ctx;
+    int fd = tf__sys.openat(AT_FDCWD, path, TF__CREATE_FLAGS, m->bits);
     if (fd < 0)
         return -1;
-    if (fix_mode(fd, mode) < 0) {
+    if (fix_mode(fd, m) < 0) {
         int err = errno;
         tf__sys.unlinkat(AT_FDCWD, path, 0);
         tf__sys.close(fd);
@@ -58,9 +62,9 @@ static int open_new(const char *path, void *ctx)
     return fd;
 }
 
-int tf__create_file(struct tf__template *t, mode_t mode)
+int tf__create_file(struct tf__template *t, const struct tf__mode *m)
 {
-    return tf__try_names(t, TF_TMP_MAX, open_new, &mode);
+    return tf__try_names(t, TF_TMP_MAX, open_new, (void *)m);
 }
 
 int tf_mkstemp(const tf_opts *opts, char **path)
@@ -68,7 +72,8 @@ int tf_mkstemp(const tf_opts *opts, char **path)
     struct tf__template t;
     if (tf__template_init(&t, opts) < 0)
         return -1;
-    int fd = tf__create_file(&t, tf__mode(opts, TF__FILE_MODE));
+    struct tf__mode m = tf__mode(opts, TF__FILE_MODE);
+    int fd = tf__create_file(&t, &m);
     if (fd >= 0 && path)
         *path = t.path;
     else
@@ -77,27 +82,30 @@ int tf_mkstemp(const tf_opts *opts, char **path)
 }
 
 struct new_dir {
-    mode_t mode;
-    int fd;   /* a descriptor of the new directory, or -1 if its mode denies reading */
+    struct tf__mode mode;
+    bool want_fd;
+    int fd;   /* a descriptor of the new directory, or -1 */
 };
 
 /*
- * mkdir, then fix the mode through a descriptor of the new directory, opened
- * without following links so that a swapped-in link cannot redirect the chmod.
- * A mode without owner read cannot be opened that way; then chmod by name,
- * still refusing links.
+ * mkdir; then, if asked, a descriptor of the new directory, opened without
+ * following links so that a swapped-in link cannot redirect a chmod through
+ * it. A mode without owner read cannot be opened: chmod by name then, still
+ * refusing links, and leave fd at -1.
  */
 static int make_dir(const char *path, void *ctx)
 {
     struct new_dir *nd = ctx;
-    if (tf__sys.mkdirat(AT_FDCWD, path, nd->mode) < 0)
+    if (tf__sys.mkdirat(AT_FDCWD, path, nd->mode.bits) < 0)
         return -1;
+    if (!nd->want_fd && !nd->mode.exact)
+        return 0;
     int rc = 0;
     nd->fd = tf__sys.openat(AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
     if (nd->fd >= 0)
-        rc = fix_mode(nd->fd, nd->mode);
-    else if (errno == EACCES)
-        rc = tf__sys.fchmodat(AT_FDCWD, path, nd->mode, AT_SYMLINK_NOFOLLOW);
+        rc = fix_mode(nd->fd, &nd->mode);
+    else if (errno == EACCES && nd->mode.exact)
+        rc = tf__sys.fchmodat(AT_FDCWD, path, nd->mode.bits, AT_SYMLINK_NOFOLLOW);
     else
         rc = -1;
     if (rc < 0) {
@@ -110,12 +118,12 @@ static int make_dir(const char *path, void *ctx)
     return rc;
 }
 
-int tf__create_dir(const tf_opts *opts, char **path)
+int tf__create_dir(const tf_opts *opts, char **path, bool want_fd)
 {
     struct tf__template t;
     if (tf__template_init(&t, opts) < 0)
         return -2;
-    struct new_dir nd = { .mode = tf__mode(opts, TF__DIR_MODE), .fd = -1 };
+    struct new_dir nd = { .mode = tf__mode(opts, TF__DIR_MODE), .want_fd = want_fd, .fd = -1 };
     if (tf__try_names(&t, TF_TMP_MAX, make_dir, &nd) < 0) {
         free(t.path);
         return -2;
@@ -127,7 +135,7 @@ int tf__create_dir(const tf_opts *opts, char **path)
 char *tf_mkdtemp(const tf_opts *opts)
 {
     char *path;
-    int fd = tf__create_dir(opts, &path);
+    int fd = tf__create_dir(opts, &path, false);
     if (fd == -2)
         return NULL;
     if (fd >= 0)
@@ -187,13 +195,13 @@ int tf__create_unnamed(const tf_opts *opts)
     t.path[t.rand_off] = '\0';   /* keep only the directory part */
     char *slash = strrchr(t.path, '/');
     slash[slash == t.path] = '\0';
-    mode_t mode = tf__mode(opts, TF__FILE_MODE);
+    struct tf__mode m = tf__mode(opts, TF__FILE_MODE);
     /* O_EXCL: the file can never be linked into the filesystem. */
-    int fd = tf__sys.openat(AT_FDCWD, t.path, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, mode);
+    int fd = tf__sys.openat(AT_FDCWD, t.path, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, m.bits);
     free(t.path);
     if (fd < 0)
         return tmpfile_unsupported(errno) ? create_unlinked(opts) : -1;
-    if (fix_mode(fd, mode) < 0)
+    if (fix_mode(fd, &m) < 0)
         fd = (tf__close_keep_errno(fd), -1);
     return fd;
 }

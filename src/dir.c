@@ -21,7 +21,7 @@ struct tf_dir {
 tf_dir *tf_temporary_directory(const tf_opts *opts)
 {
     char *path;
-    int fd = tf__create_dir(opts, &path);
+    int fd = tf__create_dir(opts, &path, true);
     if (fd == -2)
         return NULL;
     tf_dir *d = tf__sys.malloc(sizeof *d);

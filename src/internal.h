@@ -45,8 +45,14 @@ char *tf__abspath(const char *path);
 /* strdup through the seam's allocator, so that ENOMEM can be injected. */
 char *tf__strdup(const char *s);
 
-/* Effective permission bits: opts->mode or the given default. */
-mode_t tf__mode(const tf_opts *opts, mode_t fallback);
+/* Permission bits to create with, and whether they must survive the umask. */
+struct tf__mode {
+    mode_t bits;
+    bool exact;   /* an explicit tf_opts.mode: fchmod after creating */
+};
+
+/* opts->mode, exact, or the default, left to the umask. */
+struct tf__mode tf__mode(const tf_opts *opts, mode_t fallback);
 
 /* ---- create.c --------------------------------------------------------- */
 
@@ -58,13 +64,14 @@ int tf__try_names(struct tf__template *t, unsigned long tries,
                   int (*try_one)(const char *path, void *ctx), void *ctx);
 
 /* mkstemp's core on a ready template: the descriptor; t->path holds the name. */
-int tf__create_file(struct tf__template *t, mode_t mode);
+int tf__create_file(struct tf__template *t, const struct tf__mode *m);
 
 /*
- * mkdtemp's core: *path receives the new directory's path; returns a read
- * descriptor of it, -1 if its mode denies reading it, or -2 on failure.
+ * mkdtemp's core: *path receives the new directory's path. Returns -2 on
+ * failure; else, with want_fd, a read descriptor of it (-1 if its mode denies
+ * reading), without, -1.
  */
-int tf__create_dir(const tf_opts *opts, char **path);
+int tf__create_dir(const tf_opts *opts, char **path, bool want_fd);
 
 /* A descriptor of a file with no name in opts' directory. */
 int tf__create_unnamed(const tf_opts *opts);
@@ -121,5 +128,15 @@ int tf__stream_close(tf_file *f);
  * open and keeps naming the now empty directory).
  */
 int tf__rmtree_contents(int fd, unsigned flags);
+
+/* ---- spool.c ---------------------------------------------------------- */
+
+/*
+ * Test hook: when set, called after every wipe of a spooled file's memory with
+ * the n bytes wiped at p (all zero by then): the block at p is about to be
+ * freed if `freed`, else a truncate cut the range off a block that stays. Lets
+ * tests check the wipe without reading freed memory. NULL in production.
+ */
+extern void (*tf__spool_wipe_hook)(const void *p, size_t n, bool freed);
 
 #endif

@@ -75,9 +75,11 @@ char *tf__abspath(const char *path)
     return joined;
 }
 
-mode_t tf__mode(const tf_opts *opts, mode_t fallback)
+struct tf__mode tf__mode(const tf_opts *opts, mode_t fallback)
 {
-    return opts && opts->mode ? opts->mode : fallback;
+    if (opts && opts->mode)
+        return (struct tf__mode){ opts->mode, true };
+    return (struct tf__mode){ fallback, false };
 }
 
 static int check_opts(const tf_opts *o)
