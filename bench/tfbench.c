@@ -427,6 +427,54 @@ static int run_rm_rf(const char *path)
     return 0;
 }
 
+/*
+ * The syscall floor of removal: the tree's names are known, so no directory
+ * is read and nothing is checked; one unlinkat per entry, one openat and
+ * close per directory.
+ */
+static int floor_remove(const char *kind, const char *root, long n)
+{
+    int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
+        return -1;
+    char name[32];
+    if (strcmp(kind, "wide") == 0) {
+        long ndirs = n / 100 ? n / 100 : 1;
+        long per = n / ndirs;
+        for (long d = 0; d < ndirs; d++) {
+            snprintf(name, sizeof name, "d%04ld", d);
+            int dfd = openat(rootfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (dfd < 0)
+                return -1;
+            for (long f = 0; f < per; f++) {
+                snprintf(name, sizeof name, "file%04ld", f);
+                if (unlinkat(dfd, name, 0) < 0)
+                    return -1;
+            }
+            close(dfd);
+            snprintf(name, sizeof name, "d%04ld", d);
+            if (unlinkat(rootfd, name, AT_REMOVEDIR) < 0)
+                return -1;
+        }
+    } else {
+        int *fds = xmalloc((size_t)(n + 1) * sizeof *fds);
+        fds[0] = rootfd;
+        for (long k = 1; k <= n; k++) {
+            fds[k] = openat(fds[k - 1], "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (fds[k] < 0)
+                return -1;
+        }
+        for (long k = n; k >= 1; k--) {
+            close(fds[k]);
+            if (unlinkat(fds[k - 1], "d", AT_REMOVEDIR) < 0)
+                return -1;
+        }
+        free(fds);
+    }
+    close(rootfd);
+    return rmdir(root);
+}
+
 /* Times one removal of a tree of n (files or depth) in dir; returns ns. */
 static double time_rmtree(const char *kind, const char *contender, const char *dir, long n)
 {
@@ -442,14 +490,14 @@ static double time_rmtree(const char *kind, const char *contender, const char *d
             die("tf_dir_cleanup");
         t1 = now_ns();
         tf_dir_release(d);
-    } else if (strcmp(contender, "rm") == 0) {
+    } else if (strcmp(contender, "rm") == 0 || strcmp(contender, "floor") == 0) {
         char *root = xasprintf("%s/tree", dir);
         if (mkdir(root, 0700) < 0)
             die("mkdir %s", root);
         build_tree(kind, root, n);
         t0 = now_ns();
-        if (run_rm_rf(root) < 0)
-            die("rm -rf %s", root);
+        if (contender[0] == 'r' ? run_rm_rf(root) < 0 : floor_remove(kind, root, n) < 0)
+            die("%s %s", contender[0] == 'r' ? "rm -rf" : "floor removal of", root);
         t1 = now_ns();
         free(root);
     } else {
@@ -592,8 +640,29 @@ struct thread_arg {
     double t0, t1;            /* this thread's timed span */
 };
 
+/*
+ * The control: pure user-space work (no syscall, no shared memory) of about
+ * the same duration as one creation. It shows how much two threads can gain
+ * on this machine at all, whatever the kernel does.
+ */
+static volatile uint64_t cpu_sink;
+
+static int op_cpu(void)
+{
+    uint64_t x = 88172645463325252u;
+    for (int k = 0; k < 6000; k++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+    }
+    cpu_sink = x;
+    return 0;
+}
+
 static int thread_op(const char *impl, struct ctx *c, long i)
 {
+    if (impl[0] == 'c')
+        return op_cpu();
     if (strcmp(impl, "tf") == 0)
         return op_mkstemp_tf(c, i);
     if (strcmp(impl, "glibc") == 0)
@@ -627,7 +696,7 @@ static void *thread_main(void *p)
 
 static int cmd_threads(const char *impl, long nthreads, const char *layout, const char *dir, long n)
 {
-    if (strcmp(impl, "tf") && strcmp(impl, "glibc") && strcmp(impl, "floor")) {
+    if (strcmp(impl, "tf") && strcmp(impl, "glibc") && strcmp(impl, "floor") && strcmp(impl, "cpu")) {
         errno = EINVAL;
         die("thread impl '%s'", impl);
     }
@@ -895,9 +964,9 @@ static int cmd_smoke(const char *base)
         free(d);
     }
     static const char *const kinds[] = { "wide", "deep" };
-    static const char *const rm[] = { "tf", "rm" };
+    static const char *const rm[] = { "tf", "rm", "floor" };
     for (int a = 0; a < 2; a++)
-        for (int b = 0; b < 2; b++) {
+        for (int b = 0; b < 3; b++) {
             snprintf(name, sizeof name, "%d", k++);
             char *d = smoke_subdir(root, name);
             double ns = time_rmtree(kinds[a], rm[b], d, a == 0 ? 300 : 50);
@@ -906,8 +975,8 @@ static int cmd_smoke(const char *base)
                 die("rmtree %s %s: rmdir %s", kinds[a], rm[b], d);
             free(d);
         }
-    static const char *const impls[] = { "tf", "glibc", "floor" };
-    for (int a = 0; a < 3; a++) {
+    static const char *const impls[] = { "tf", "glibc", "floor", "cpu" };
+    for (int a = 0; a < 4; a++) {
         snprintf(name, sizeof name, "%d", k++);
         char *d = smoke_subdir(root, name);
         cmd_threads(impls[a], 1, "shared", d, 20);
@@ -950,7 +1019,7 @@ static void usage(void)
     fprintf(stderr,
             "usage: tfbench list\n"
             "       tfbench time WORKLOAD CONTENDER DIR N\n"
-            "       tfbench threads tf|glibc|floor NTHREADS shared|separate DIR N\n"
+            "       tfbench threads tf|glibc|floor|cpu NTHREADS shared|separate DIR N\n"
             "       tfbench mktree wide|deep PATH N\n"
             "       tfbench cg IMPL DIR N\n"
             "       tfbench smoke DIR\n");
