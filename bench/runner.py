@@ -34,14 +34,14 @@ FILESYSTEMS = {"shm": ("/dev/shm", "tmpfs /dev/shm"), "tmp": ("/tmp", "ext4 /tmp
 # depth); contenders: (name, kind) with kind "c" (tfbench) or "py" (CPython).
 WORKLOADS = [
     {"id": "mkstemp", "title": "1. mkstemp family: create + close + remove one file",
-     "n": 10000, "n_tmp": 3000, "smoke_n": 20, "unit": "us",
+     "n": 5000, "n_tmp": 3000, "smoke_n": 20, "unit": "us",
      "contenders": [("tf", "c"), ("glibc_mkstemp", "c"), ("glibc_mkostemp", "c"),
                     ("glib", "c"), ("floor", "c"), ("cpython", "py")]},
     {"id": "tmpfile", "title": "2. TemporaryFile: create + close",
-     "n": 10000, "n_tmp": 3000, "smoke_n": 20, "unit": "us",
+     "n": 5000, "n_tmp": 3000, "smoke_n": 20, "unit": "us",
      "contenders": [("tf", "c"), ("glibc", "c"), ("floor", "c"), ("cpython", "py")]},
     {"id": "named", "title": "3a. NamedTemporaryFile: create + close (removes)",
-     "n": 10000, "n_tmp": 3000, "smoke_n": 20, "unit": "us",
+     "n": 5000, "n_tmp": 3000, "smoke_n": 20, "unit": "us",
      "contenders": [("tf", "c"), ("glibc_fd", "c"), ("glibc_stdio", "c"), ("cpython", "py")]},
     {"id": "tempdir", "title": "3b. TemporaryDirectory (empty): create + cleanup",
      "n": 3000, "n_tmp": 200, "smoke_n": 20, "unit": "us",
@@ -172,12 +172,15 @@ def run_workload(runner, w, fs, batches, rounds, warmup, smoke):
     cons = runner.contenders(w)
     samples = {name: [] for name, _ in cons}
     ratios = {name: [] for name, _ in cons}
+    csamples = {name: [] for name, _ in cons}
+    cratios = {name: [] for name, _ in cons}
     errors = {}
     extra = {}
     for r in range(warmup + rounds):
         k = r % len(cons)
         order = cons[k:] + cons[:k]
         this = {}
+        thiscpu = {}
         for name, kind in order:
             if name in errors:
                 continue
@@ -185,6 +188,8 @@ def run_workload(runner, w, fs, batches, rounds, warmup, smoke):
             try:
                 res = runner.one(w, name, kind, d, n)
                 this[name] = res["ns_per_op"]
+                if res.get("cpu_ns_per_op"):
+                    thiscpu[name] = res["cpu_ns_per_op"]
                 for key in ("tmpfile_dir", "python"):
                     if key in res:
                         extra.setdefault(name, {})[key] = res[key]
@@ -199,12 +204,17 @@ def run_workload(runner, w, fs, batches, rounds, warmup, smoke):
             samples[name].append(v)
             if "tf" in this and this["tf"] > 0:
                 ratios[name].append(v / this["tf"])
+        for name, v in thiscpu.items():
+            csamples[name].append(v)
+            if "tf" in thiscpu and thiscpu["tf"] > 0:
+                cratios[name].append(v / thiscpu["tf"])
     out = {"title": w["title"], "n": n, "unit": w["unit"], "rounds": rounds,
            "warmup_rounds": warmup, "contenders": {}}
     for name, kind in cons:
         c = {"label": runner.label(w["id"], name), "kind": kind, "samples_ns": samples[name],
              "stats_ns": stats(samples[name]), "ratio_to_tf": stats(ratios[name]),
-             "error": errors.get(name)}
+             "cpu_samples_ns": csamples[name], "cpu_stats_ns": stats(csamples[name]),
+             "cpu_ratio_to_tf": stats(cratios[name]), "error": errors.get(name)}
         c.update(extra.get(name, {}))
         out["contenders"][name] = c
     print_table(w["title"] + " [" + FILESYSTEMS[fs][1] + ", n=%d]" % n, out)
@@ -233,14 +243,17 @@ def fmt_ratio(st):
 
 def print_table(title, out):
     log("\n== " + title)
-    log("  %-48s %12s %24s %9s" % ("contender", "median", "spread (min-max)", "vs ours"))
+    log("  %-44s %11s %22s %9s %11s %9s" % ("contender", "wall", "spread (min-max)", "vs ours",
+                                            "CPU", "vs ours"))
     for name, c in out["contenders"].items():
         if c["error"] and not c["samples_ns"]:
-            log("  %-48s failed: %s" % (c["label"][:48], c["error"][:80]))
+            log("  %-44s failed: %s" % (c["label"][:44], c["error"][:80]))
             continue
-        st = c["stats_ns"]
-        log("  %-48s %12s %24s %9s" % (c["label"][:48], fmt_time(st and st["median"], out["unit"]),
-                                       fmt_spread(st, out["unit"]), fmt_ratio(c["ratio_to_tf"])))
+        st, ct = c["stats_ns"], c.get("cpu_stats_ns")
+        log("  %-44s %11s %22s %9s %11s %9s" % (
+            c["label"][:44], fmt_time(st and st["median"], out["unit"]), fmt_spread(st, out["unit"]),
+            fmt_ratio(c["ratio_to_tf"]), fmt_time(ct and ct["median"], out["unit"]),
+            fmt_ratio(c.get("cpu_ratio_to_tf"))))
 
 
 # --------------------------------------------------------------------------
@@ -456,10 +469,14 @@ def run_extras(runner, build_bench_dir):
 # --------------------------------------------------------------------------
 
 def ratio(results, fs, wid, name):
-    try:
-        return results["fs"][fs]["workloads"][wid]["contenders"][name]["ratio_to_tf"]["median"]
-    except (KeyError, TypeError):
+    """Median per-round ratio contender/ours: on CPU time where measured (this
+    machine is shared, and a process waiting for a CPU is not slower code),
+    else on wall time."""
+    c = results["fs"].get(fs, {}).get("workloads", {}).get(wid, {}).get("contenders", {}).get(name)
+    if not c:
         return None
+    r = c.get("cpu_ratio_to_tf") or c.get("ratio_to_tf")
+    return r and r["median"]
 
 
 def evaluate_targets(results):
@@ -592,8 +609,9 @@ def machine(args, build_dir):
 
 def md_table(w):
     unit = w["unit"]
-    rows = ["| contender | median | spread (min-max) | ratio to ours (median of rounds) |",
-            "|---|---:|---:|---:|"]
+    rows = ["| contender | CPU time, median | spread (min-max) | ratio to ours, CPU time | "
+            "wall time, median | spread (min-max) | ratio to ours, wall |",
+            "|---|---:|---:|---:|---:|---:|---:|"]
     for name, c in w["contenders"].items():
         if c["error"] and not c["samples_ns"]:
             rows.append("| %s | failed: %s | | |" % (c["label"], c["error"][:100].replace("|", "/")))
@@ -604,11 +622,15 @@ def md_table(w):
             lab = "**%s**" % lab
         if c.get("tmpfile_dir") == "/tmp":
             lab += " (in /tmp: could not bind-mount)"
-        rt = c["ratio_to_tf"]
-        rts = "1.00x (ours)" if name == "tf" else (
-            "%.2fx (%.2f-%.2f)" % (rt["median"], rt["min"], rt["max"]) if rt else "-")
-        rows.append("| %s | %s | %s | %s |" % (lab, fmt_time(st and st["median"], unit),
-                                              fmt_spread(st, unit), rts))
+        def rfmt(rt):
+            if name == "tf":
+                return "1.00x (ours)"
+            return "%.2fx (%.2f-%.2f)" % (rt["median"], rt["min"], rt["max"]) if rt else "-"
+        ct = c.get("cpu_stats_ns")
+        rows.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+            lab, fmt_time(ct and ct["median"], unit), fmt_spread(ct, unit),
+            rfmt(c.get("cpu_ratio_to_tf")), fmt_time(st and st["median"], unit),
+            fmt_spread(st, unit), rfmt(c["ratio_to_tf"])))
     return "\n".join(rows)
 
 
@@ -643,10 +665,7 @@ def write_chart(results, outdir):
         for name in names or []:
             vals = []
             for fs in ("shm", "tmp"):
-                try:
-                    v = results["fs"][fs]["workloads"][wid]["contenders"][name]["ratio_to_tf"]["median"]
-                except (KeyError, TypeError):
-                    v = None
+                v = ratio(results, fs, wid, name)
                 vals.append("%.4f" % v if v else "NaN")
             rows.append('"%s: %s" %s %s' % (wid, name, vals[0], vals[1]))
     if not rows:
@@ -665,7 +684,7 @@ def write_chart(results, outdir):
     script = """
 set terminal svg size 1100,600 dynamic font 'sans,11'
 set output '%s'
-set title "Time of each contender divided by libtempfile's (above 1: libtempfile is faster)"
+set title "CPU time of each contender divided by libtempfile's, median of rounds (above 1: libtempfile is faster)"
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
@@ -862,7 +881,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--tfbench", required=True, help="the tfbench program")
     ap.add_argument("--out", default=HERE, help="where README.md, results.json, ratios.svg go")
-    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--rounds", type=int, default=9)
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--fs", default="shm,tmp", help="shm,tmp")
     ap.add_argument("--only", default="", help="workload ids, comma-separated "

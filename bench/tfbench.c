@@ -40,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -78,6 +79,25 @@ static double now_ns(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
+
+/* CPU time (user + system) of this process, and of its waited-for children. */
+static double cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static double children_cpu_ns(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_CHILDREN, &ru);
+    return ((double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec) * 1e9 +
+           ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) * 1e3;
+}
+
+/* CPU time of the last timed batch, or < 0 when not measured. */
+static double g_cpu = -1;
 
 static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *xasprintf(const char *fmt, ...)
@@ -485,20 +505,24 @@ static double time_rmtree(const char *kind, const char *contender, const char *d
         if (!d)
             die("tf_temporary_directory");
         build_tree(kind, tf_dir_name(d), n);
+        double c0 = cpu_ns();
         t0 = now_ns();
         if (tf_dir_cleanup(d) < 0)
             die("tf_dir_cleanup");
         t1 = now_ns();
+        g_cpu = cpu_ns() - c0;
         tf_dir_release(d);
     } else if (strcmp(contender, "rm") == 0 || strcmp(contender, "floor") == 0) {
         char *root = xasprintf("%s/tree", dir);
         if (mkdir(root, 0700) < 0)
             die("mkdir %s", root);
         build_tree(kind, root, n);
+        double c0 = cpu_ns() + children_cpu_ns();
         t0 = now_ns();
         if (contender[0] == 'r' ? run_rm_rf(root) < 0 : floor_remove(kind, root, n) < 0)
             die("%s %s", contender[0] == 'r' ? "rm -rf" : "floor removal of", root);
         t1 = now_ns();
+        g_cpu = cpu_ns() + children_cpu_ns() - c0;
         free(root);
     } else {
         errno = EINVAL;
@@ -574,8 +598,12 @@ static const struct contender *find_contender(const char *workload, const char *
 static void emit(const char *workload, const char *contender, long ops, double ns, const char *extra)
 {
     printf("{\"workload\": \"%s\", \"contender\": \"%s\", \"ops\": %ld, \"ns\": %.0f, "
-           "\"ns_per_op\": %.1f%s%s}\n",
-           workload, contender, ops, ns, ns / (double)ops, extra ? ", " : "", extra ? extra : "");
+           "\"ns_per_op\": %.1f",
+           workload, contender, ops, ns, ns / (double)ops);
+    if (g_cpu >= 0)
+        printf(", \"cpu_ns_per_op\": %.1f", g_cpu / (double)ops);
+    printf("%s%s}\n", extra ? ", " : "", extra ? extra : "");
+    g_cpu = -1;
     fflush(stdout);
 }
 
@@ -593,11 +621,13 @@ static double time_ops(const struct contender *ct, const char *dir, long n)
     for (long i = 0; i < w; i++)
         if (ct->op(&c, i) < 0)
             die("warm-up operation %ld in %s", i, dir);
+    double c0 = cpu_ns();
     double t0 = now_ns();
     for (long i = 0; i < n; i++)
         if (ct->op(&c, w + i) < 0)
             die("operation %ld in %s", i, dir);
     double t1 = now_ns();
+    g_cpu = cpu_ns() - c0;
     free_names(c.names, c.nnames);
     g_what = "tfbench";
     return t1 - t0;
