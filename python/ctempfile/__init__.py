@@ -1,0 +1,546 @@
+"""ctempfile: a drop-in replacement for the standard tempfile module.
+
+Same names, signatures, defaults, return types and exceptions as CPython
+3.13's tempfile; every name is drawn, and every file and directory created and
+removed, by libtempfile (C) through the _ctempfile core. This module only adds
+the Python objects: io objects, the file wrapper, the directory object.
+
+    import ctempfile as tempfile
+
+Deliberate differences (see README.md): a '/' in prefix or suffix is refused
+(OSError EINVAL); directory cleanup never follows a symbolic link; descriptors
+are close-on-exec; names come from getrandom(2).
+"""
+
+__all__ = [
+    "NamedTemporaryFile", "TemporaryFile",
+    "SpooledTemporaryFile", "TemporaryDirectory",
+    "mkstemp", "mkdtemp",
+    "mktemp",
+    "TMP_MAX", "gettempprefix",
+    "tempdir", "gettempdir",
+    "gettempprefixb", "gettempdirb",
+]
+
+import errno as _errno
+import functools as _functools
+import io as _io
+import os as _os
+import sys as _sys
+import types as _types
+import warnings as _warnings
+import weakref as _weakref
+import _thread
+
+from . import _ctempfile as _c
+
+_allocate_lock = _thread.allocate_lock
+
+# The flags CPython documents for mkstemp's descriptor (the library adds
+# O_CLOEXEC, as os.open does).
+_text_openflags = _os.O_RDWR | _os.O_CREAT | _os.O_EXCL
+if hasattr(_os, 'O_NOFOLLOW'):
+    _text_openflags |= _os.O_NOFOLLOW
+_bin_openflags = _text_openflags
+if hasattr(_os, 'O_BINARY'):
+    _bin_openflags |= _os.O_BINARY
+
+TMP_MAX = _c.TMP_MAX
+
+# Default prefix (undocumented, but CPython honours changes to it).
+template = _c.gettempprefix()
+
+# Python's tempfile.tempdir: None until the default directory is first needed.
+tempdir = None
+
+_once_lock = _allocate_lock()
+
+# Whether TemporaryFile may use O_TMPFILE; when False it creates a named file
+# and removes the name at once. libtempfile falls back by itself where the
+# filesystem refuses O_TMPFILE, so this only matters when a program sets it.
+_O_TMPFILE_WORKS = hasattr(_os, 'O_TMPFILE')
+
+
+# ---- return types ---------------------------------------------------------
+
+def _infer_return_type(*args):
+    """Return str or bytes, the type the path arguments imply; TypeError if
+    they mix the two. With no argument set, follow tempdir's type."""
+    kind = None
+    for arg in args:
+        if arg is None:
+            continue
+        if isinstance(arg, _os.PathLike):
+            arg = _os.fspath(arg)
+        this = bytes if isinstance(arg, bytes) else str
+        if kind is not None and this is not kind:
+            raise TypeError("Can't mix bytes and non-bytes in "
+                            "path components.")
+        kind = this
+    if kind is not None:
+        return kind
+    if tempdir is None or isinstance(tempdir, str):
+        return str
+    return bytes
+
+
+def _sanitize_params(prefix, suffix, dir):
+    """Fill in the defaults of prefix, suffix and dir; also return the
+    output type."""
+    output_type = _infer_return_type(prefix, suffix, dir)
+    if suffix is None:
+        suffix = output_type()
+    if prefix is None:
+        prefix = template if output_type is str else _os.fsencode(template)
+    if dir is None:
+        dir = gettempdir() if output_type is str else gettempdirb()
+    return prefix, suffix, dir, output_type
+
+
+# ---- names ----------------------------------------------------------------
+
+class _RandomNameSequence:
+    """An endless iterator of 8-character names of [a-z0-9_], drawn from the
+    kernel's CSPRNG by libtempfile (tf_random_chars): safe across threads and
+    different in a forked child."""
+
+    characters = "abcdefghijklmnopqrstuvwxyz0123456789_"
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return _c.random_name()
+
+
+_name_sequence = None
+
+
+def _get_candidate_names():
+    """The shared _RandomNameSequence. A program (or a test) may replace this
+    function to choose the names itself; ctempfile then uses its names."""
+    global _name_sequence
+    if _name_sequence is None:
+        with _once_lock:
+            if _name_sequence is None:
+                _name_sequence = _RandomNameSequence()
+    return _name_sequence
+
+
+_library_names = _get_candidate_names
+
+
+def _candidate_tempdir_list():
+    """The directories the default temporary directory is chosen from, in
+    order (tf_candidate_tempdir_list)."""
+    return _c.candidate_tempdir_list()
+
+
+_library_candidates = _candidate_tempdir_list
+
+
+def _get_default_tempdir():
+    """The first usable directory of _candidate_tempdir_list(), searched
+    afresh; usable means a file can be created, written and removed there."""
+    if _candidate_tempdir_list is _library_candidates:
+        return _c.default_tempdir()
+    dirlist = _candidate_tempdir_list()
+    for dir in dirlist:
+        if dir != _os.curdir:
+            dir = _os.path.abspath(dir)
+        if _c.probe_dir(dir):
+            return dir
+    raise FileNotFoundError(_errno.ENOENT,
+                            "No usable temporary directory found in %s" %
+                            dirlist)
+
+
+def _check_affixes(pre, suf):
+    for part in (pre, suf):
+        if (b'/' if isinstance(part, bytes) else '/') in part:
+            raise OSError(_errno.EINVAL,
+                          "libtempfile refuses a '/' in prefix or suffix",
+                          part)
+
+
+def _chosen_names(dir, pre, suf, output_type, create, what):
+    """Create dir/pre+name+suf with the names of a replaced
+    _get_candidate_names(), trying the next name while one exists."""
+    _check_affixes(pre, suf)
+    dir = _os.path.abspath(dir)
+    names = _get_candidate_names()
+    if output_type is bytes:
+        names = map(_os.fsencode, names)
+    for _ in range(TMP_MAX):
+        path = _os.path.join(dir, pre + next(names) + suf)
+        _sys.audit("tempfile." + what, path)
+        try:
+            return create(path), path
+        except FileExistsError:
+            continue
+    raise FileExistsError(_errno.EEXIST,
+                          "No usable temporary %s name found" %
+                          ("directory" if what == "mkdtemp" else "file"))
+
+
+def _mkstemp_inner(dir, pre, suf, flags, output_type):
+    """mkstemp's core: (fd, absolute path) of a new file in dir."""
+    if (_get_candidate_names is _library_names and
+            (flags == _bin_openflags or flags == _text_openflags)):
+        return _c.mkstemp(dir, pre, suf, output_type is bytes)
+    return _chosen_names(dir, pre, suf, output_type,
+                         lambda path: _c.open_new(path, flags), "mkstemp")
+
+
+# ---- the default directory and prefix ---------------------------------------
+
+def gettempprefix():
+    """The default prefix for temporary directories as string."""
+    return _os.fsdecode(template)
+
+
+def gettempprefixb():
+    """The default prefix for temporary directories as bytes."""
+    return _os.fsencode(template)
+
+
+def _gettempdir():
+    global tempdir
+    if tempdir is None:
+        with _once_lock:
+            if tempdir is None:
+                tempdir = _get_default_tempdir()
+    return tempdir
+
+
+def gettempdir():
+    """Returns tempfile.tempdir as str."""
+    return _os.fsdecode(_gettempdir())
+
+
+def gettempdirb():
+    """Returns tempfile.tempdir as bytes."""
+    return _os.fsencode(_gettempdir())
+
+
+# ---- low-level interfaces -------------------------------------------------
+
+def mkstemp(suffix=None, prefix=None, dir=None, text=False):
+    """Create a new file, readable and writable only by its owner, and return
+    (fd, absolute path). The descriptor is close-on-exec. The caller removes
+    the file. suffix, prefix and dir as for every function of this module:
+    all str (or path-like) or all bytes; bytes in, bytes out."""
+    prefix, suffix, dir, output_type = _sanitize_params(prefix, suffix, dir)
+    flags = _text_openflags if text else _bin_openflags
+    return _mkstemp_inner(dir, prefix, suffix, flags, output_type)
+
+
+def mkdtemp(suffix=None, prefix=None, dir=None):
+    """Create a new directory, mode 0700, and return its absolute path. The
+    caller removes it."""
+    prefix, suffix, dir, output_type = _sanitize_params(prefix, suffix, dir)
+    if _get_candidate_names is _library_names:
+        return _c.mkdtemp(dir, prefix, suffix, output_type is bytes)
+    _, path = _chosen_names(dir, prefix, suffix, output_type,
+                            _c.mkdir_new, "mkdtemp")
+    return _os.path.abspath(path)
+
+
+def mktemp(suffix="", prefix=template, dir=None):
+    """Return a file name that did not exist when it was checked. Racy by
+    nature: use mkstemp() or mkdtemp()."""
+    if dir is None:
+        dir = gettempdir()
+    if _get_candidate_names is _library_names:
+        path = _c.mktemp(dir, prefix, suffix, False)
+        return _os.path.join(dir, _os.path.basename(path))
+    _check_affixes(prefix, suffix)
+    names = _get_candidate_names()
+    for _ in range(TMP_MAX):
+        path = _os.path.join(dir, prefix + next(names) + suffix)
+        try:
+            _os.lstat(path)
+        except OSError:
+            return path
+    raise FileExistsError(_errno.EEXIST,
+                          "No usable temporary filename found")
+
+
+# ---- NamedTemporaryFile -------------------------------------------------------
+
+class _TemporaryFileCloser:
+    """Closes the file and removes its name, at most once each, without a
+    __del__ on the wrapper itself (bound methods keep the closer alive)."""
+
+    cleanup_called = False
+    close_called = False
+    _handle = None      # libtempfile's handle of the name, if the library made it
+
+    def __init__(self, file, name, delete=True, delete_on_close=True):
+        self.file = file
+        self.name = name
+        self.delete = delete
+        self.delete_on_close = delete_on_close
+
+    def _remove(self):
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            handle.remove()         # tf_file_release: a name already gone is fine
+        else:
+            try:
+                _os.unlink(self.name)
+            except FileNotFoundError:
+                pass
+
+    def cleanup(self):
+        if self.cleanup_called:
+            return
+        self.cleanup_called = True
+        try:
+            if not self.close_called:
+                self.close_called = True
+                self.file.close()
+        finally:
+            if self.delete:
+                self._remove()
+
+    def close(self):
+        if self.close_called:
+            return
+        self.close_called = True
+        try:
+            self.file.close()
+        finally:
+            if self.delete and self.delete_on_close:
+                self.cleanup()
+
+    def __del__(self):
+        self.cleanup()
+
+
+class _TemporaryFileWrapper:
+    """A file object with a name that is removed when the file is closed
+    (or, with delete_on_close=False, when the context exits or the object
+    dies). Attributes not found here are looked up on the file."""
+
+    def __init__(self, file, name, delete=True, delete_on_close=True):
+        self.file = file
+        self.name = name
+        self._closer = _TemporaryFileCloser(file, name, delete,
+                                            delete_on_close)
+
+    def __getattr__(self, name):
+        attr = getattr(self.__dict__['file'], name)
+        if callable(attr):
+            method = attr
+
+            @_functools.wraps(method)
+            def call(*args, **kwargs):
+                return method(*args, **kwargs)
+            # The bound method keeps the file open as long as it lives.
+            call._closer = self._closer
+            attr = call
+        if not isinstance(attr, int):
+            setattr(self, name, attr)
+        return attr
+
+    def __enter__(self):
+        self.file.__enter__()
+        return self
+
+    def __exit__(self, exc, value, tb):
+        result = self.file.__exit__(exc, value, tb)
+        self._closer.cleanup()
+        return result
+
+    def close(self):
+        """Close the file, removing it if delete and delete_on_close."""
+        self._closer.close()
+
+    def __iter__(self):
+        # A generator rather than iter(self.file), so that iterating keeps
+        # the wrapper (and the file) alive.
+        for line in self.file:
+            yield line
+
+
+def _raw_of(file):
+    raw = getattr(file, 'buffer', file)
+    return getattr(raw, 'raw', raw)
+
+
+def NamedTemporaryFile(mode='w+b', buffering=-1, encoding=None,
+                       newline=None, suffix=None, prefix=None,
+                       dir=None, delete=True, *, errors=None,
+                       delete_on_close=True):
+    """Create and return a temporary file with a visible name (its .name).
+    mode, buffering, encoding, newline and errors as for io.open(); prefix,
+    suffix and dir as for mkstemp(). With delete (the default) the file is
+    removed on close, or with delete_on_close=False when the context manager
+    exits or the object is finalized."""
+    prefix, suffix, dir, output_type = _sanitize_params(prefix, suffix, dir)
+    if "b" not in mode:
+        encoding = _io.text_encoding(encoding)
+
+    name = handle = None
+
+    def opener(*args):
+        nonlocal name, handle
+        if _get_candidate_names is _library_names:
+            fd, name, handle = _c.named_temporary_file(
+                dir, prefix, suffix, output_type is bytes, not delete)
+        else:
+            fd, name = _mkstemp_inner(dir, prefix, suffix, _bin_openflags,
+                                      output_type)
+        return fd
+
+    try:
+        file = _io.open(dir, mode, buffering=buffering, newline=newline,
+                        encoding=encoding, errors=errors, opener=opener)
+        try:
+            _raw_of(file).name = name
+            wrapper = _TemporaryFileWrapper(file, name, delete,
+                                            delete_on_close)
+            if handle is not None:
+                wrapper._closer._handle = handle
+                handle = None
+            return wrapper
+        except:
+            file.close()
+            raise
+    except:
+        # The file must not outlive a failed call, even with delete=False.
+        if handle is not None and delete:
+            handle.remove()
+        elif name is not None:
+            if handle is not None:
+                handle.forget()
+            _os.unlink(name)
+        raise
+
+
+def TemporaryFile(mode='w+b', buffering=-1, encoding=None,
+                  newline=None, suffix=None, prefix=None,
+                  dir=None, *, errors=None):
+    """Create and return a temporary file that has no name: libtempfile uses
+    O_TMPFILE where the filesystem supports it, else removes the name at
+    once. mode, buffering, encoding, newline and errors as for io.open();
+    prefix, suffix and dir as for mkstemp()."""
+    if "b" not in mode:
+        encoding = _io.text_encoding(encoding)
+    prefix, suffix, dir, output_type = _sanitize_params(prefix, suffix, dir)
+
+    fd = None
+
+    def opener(*args):
+        nonlocal fd
+        if _get_candidate_names is _library_names:
+            fd = _c.temporary_file(dir, prefix, suffix, _O_TMPFILE_WORKS)
+            return fd
+        fd, name = _mkstemp_inner(dir, prefix, suffix, _bin_openflags,
+                                  output_type)
+        try:
+            _os.unlink(name)
+        except BaseException:
+            _os.close(fd)
+            raise
+        return fd
+
+    file = _io.open(dir, mode, buffering=buffering, newline=newline,
+                    encoding=encoding, errors=errors, opener=opener)
+    _raw_of(file).name = fd
+    return file
+
+
+# ---- SpooledTemporaryFile -------------------------------------------------------
+
+class SpooledTemporaryFile(_c._Spooled):
+    """A temporary file held in memory (by libtempfile, which wipes it before
+    freeing it) until it grows past max_size or fileno() is called; it then
+    rolls over to a TemporaryFile on disk. Binary or text by mode."""
+
+    def __init__(self, max_size=0, mode='w+b', buffering=-1,
+                 encoding=None, newline=None,
+                 suffix=None, prefix=None, dir=None, *, errors=None):
+        if 'b' not in mode:
+            encoding = _io.text_encoding(encoding)
+        if prefix is None:
+            prefix = template
+        if dir is None:
+            dir = tempdir   # None: the library's default, searched as gettempdir()
+        self._setup(max_size, mode, buffering, encoding, newline,
+                    suffix, prefix, dir, errors)
+
+    __class_getitem__ = classmethod(_types.GenericAlias)
+
+
+_io.IOBase.register(SpooledTemporaryFile)
+
+
+# ---- TemporaryDirectory -----------------------------------------------------------
+
+class TemporaryDirectory:
+    """Create a temporary directory (its .name) and remove it, and all it
+    holds, on cleanup(), when the context manager exits or when the object is
+    finalized (with a ResourceWarning) -- unless delete=False. Removal is
+    libtempfile's: it never follows a symbolic link and makes unreadable
+    directories readable to empty them.
+
+        with TemporaryDirectory() as tmpdir:
+            ...
+    """
+
+    def __init__(self, suffix=None, prefix=None, dir=None,
+                 ignore_cleanup_errors=False, *, delete=True):
+        if mkdtemp is _library_mkdtemp and _get_candidate_names is _library_names:
+            prefix, suffix, dir, output_type = _sanitize_params(prefix, suffix, dir)
+            target = _c.temporary_directory(dir, prefix, suffix,
+                                            output_type is bytes,
+                                            ignore_cleanup_errors,
+                                            not delete)
+            self.name = target.name
+        else:
+            self.name = target = mkdtemp(suffix, prefix, dir)
+        self._target = target
+        self._ignore_cleanup_errors = ignore_cleanup_errors
+        self._delete = delete
+        self._finalizer = _weakref.finalize(
+            self, self._cleanup, target,
+            warn_message="Implicitly cleaning up {!r}".format(self),
+            ignore_errors=ignore_cleanup_errors, delete=delete)
+
+    @classmethod
+    def _rmtree(cls, name, ignore_errors=False, repeated=False):
+        """Remove name and everything below it (tf_rmtree)."""
+        if isinstance(name, _c.DirHandle):
+            name.cleanup()
+        else:
+            try:
+                _c.rmtree(name, ignore_errors)
+            except FileNotFoundError:
+                pass
+
+    @classmethod
+    def _cleanup(cls, target, warn_message, ignore_errors=False, delete=True):
+        if delete:
+            cls._rmtree(target, ignore_errors=ignore_errors)
+            _warnings.warn(warn_message, ResourceWarning)
+
+    def __repr__(self):
+        return "<{} {!r}>".format(self.__class__.__name__, self.name)
+
+    def __enter__(self):
+        return self.name
+
+    def __exit__(self, exc, value, tb):
+        if self._delete:
+            self.cleanup()
+
+    def cleanup(self):
+        if self._finalizer.detach() or _os.path.lexists(self.name):
+            self._rmtree(self._target, ignore_errors=self._ignore_cleanup_errors)
+
+    __class_getitem__ = classmethod(_types.GenericAlias)
+
+
+_library_mkdtemp = mkdtemp

@@ -1,0 +1,5 @@
+from ctempfile import NamedTemporaryFile
+
+# Seed 001, "Add Prefixes/Suffixes".
+with NamedTemporaryFile(prefix='temp', suffix='.dat') as f:
+    print(f.name)

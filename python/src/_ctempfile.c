@@ -1,0 +1,721 @@
+/*
+ * _ctempfile: the C core of ctempfile. Every name, every creation and every
+ * removal goes through libtempfile's public API (tempfile.h); this file only
+ * converts between Python objects and the library's C types, releases the GIL
+ * around system calls and turns errno into the matching OSError subclass.
+ *
+ * The only creations not made by the library are those of ct_open_new() and
+ * ct_mkdir_new(): they create an exact path, which the library cannot do (it
+ * draws its own names). ctempfile uses them only when a program replaced
+ * tempfile._get_candidate_names() to choose the names itself.
+ */
+#include "module.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+PyMODINIT_FUNC PyInit__ctempfile(void);
+
+PyObject *ct_io_open;
+PyObject *ct_io_TextIOWrapper;
+PyObject *ct_io_UnsupportedOperation;
+
+/* ---- helpers ------------------------------------------------------------ */
+
+PyObject *ct_oserror(int err, PyObject *filename)
+{
+    errno = err;
+    if (filename)
+        return PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, filename);
+    return PyErr_SetFromErrno(PyExc_OSError);
+}
+
+static int has_slash(PyObject *bytes)
+{
+    return bytes && memchr(PyBytes_AS_STRING(bytes), '/', (size_t)PyBytes_GET_SIZE(bytes)) != NULL;
+}
+
+static int fs_convert(PyObject *o, PyObject **out)
+{
+    *out = NULL;
+    if (o == Py_None)
+        return 0;
+    return PyUnicode_FSConverter(o, out) ? 0 : -1;
+}
+
+int ct_names_parse(ct_names *n, PyObject *dir, PyObject *prefix, PyObject *suffix)
+{
+    *n = (ct_names){ .dir_obj = dir };
+    if (fs_convert(dir, &n->dir) < 0 || fs_convert(prefix, &n->prefix) < 0 ||
+        fs_convert(suffix, &n->suffix) < 0) {
+        ct_names_clear(n);
+        return -1;
+    }
+    if (has_slash(n->prefix) || has_slash(n->suffix)) {
+        PyObject *bad = has_slash(n->prefix) ? prefix : suffix;
+        PyObject *exc = PyObject_CallFunction(PyExc_OSError, "isO", EINVAL,
+            "libtempfile refuses a '/' in prefix or suffix", bad);
+        if (exc) {
+            PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+            Py_DECREF(exc);
+        }
+        ct_names_clear(n);
+        return -1;
+    }
+    return 0;
+}
+
+void ct_names_clear(ct_names *n)
+{
+    Py_CLEAR(n->dir);
+    Py_CLEAR(n->prefix);
+    Py_CLEAR(n->suffix);
+}
+
+void ct_names_opts(const ct_names *n, tf_opts *opts)
+{
+    *opts = (tf_opts){
+        .dir = n->dir ? PyBytes_AS_STRING(n->dir) : NULL,
+        .prefix = n->prefix ? PyBytes_AS_STRING(n->prefix) : "",
+        .suffix = n->suffix ? PyBytes_AS_STRING(n->suffix) : NULL,
+    };
+    if (!n->prefix)
+        opts->prefix = NULL;
+}
+
+static PyObject *name_out(const char *path, int want_bytes)
+{
+    return want_bytes ? PyBytes_FromString(path) : PyUnicode_DecodeFSDefault(path);
+}
+
+/* Raises for a failed creation: the errno, naming the directory. */
+static PyObject *creation_error(int err, const ct_names *n)
+{
+    return ct_oserror(err, n->dir ? n->dir_obj : NULL);
+}
+
+/* Parses (dir, prefix, suffix[, extra]) of a FASTCALL call. */
+static int parse_names(ct_names *n, PyObject *const *args, Py_ssize_t nargs, Py_ssize_t want,
+                       const char *fname)
+{
+    if (nargs != want) {
+        PyErr_Format(PyExc_TypeError, "%s() takes %zd arguments (%zd given)", fname, want, nargs);
+        return -1;
+    }
+    return ct_names_parse(n, args[0], args[1], args[2]);
+}
+
+/* A close-on-exec duplicate of fd that the caller owns. */
+static int dup_cloexec(int fd)
+{
+    return fcntl(fd, F_DUPFD_CLOEXEC, 0);
+}
+
+/* ---- names and directories --------------------------------------------- */
+
+static PyObject *ct_random_name(PyObject *m, PyObject *unused)
+{
+    (void)m;
+    (void)unused;
+    char buf[TF_RANDOM_CHARS];
+    if (tf_random_chars(buf, sizeof buf) < 0)
+        return ct_oserror(errno, NULL);
+    return PyUnicode_FromStringAndSize(buf, sizeof buf);
+}
+
+static PyObject *ct_gettempprefix(PyObject *m, PyObject *unused)
+{
+    (void)m;
+    (void)unused;
+    return PyUnicode_DecodeFSDefault(tf_gettempprefix());
+}
+
+static PyObject *strv_to_list(char **v)
+{
+    PyObject *list = PyList_New(0);
+    for (char **s = v; list && *s; s++) {
+        PyObject *item = PyUnicode_DecodeFSDefault(*s);
+        if (!item || PyList_Append(list, item) < 0)
+            Py_CLEAR(list);
+        Py_XDECREF(item);
+    }
+    return list;
+}
+
+static PyObject *ct_candidate_tempdir_list(PyObject *m, PyObject *unused)
+{
+    (void)m;
+    (void)unused;
+    char **v = tf_candidate_tempdir_list();
+    if (!v)
+        return ct_oserror(errno, NULL);
+    PyObject *list = strv_to_list(v);
+    tf_strv_free(v);
+    return list;
+}
+
+/* The default directory searched afresh (Python's _get_default_tempdir()). */
+static PyObject *ct_default_tempdir(PyObject *m, PyObject *unused)
+{
+    (void)m;
+    (void)unused;
+    const char *d;
+    int err;
+    Py_BEGIN_ALLOW_THREADS
+    tf_settempdir(NULL);
+    d = tf_gettempdir();
+    err = errno;
+    Py_END_ALLOW_THREADS
+    if (d)
+        return PyUnicode_DecodeFSDefault(d);
+    if (err != ENOENT)
+        return ct_oserror(err, NULL);
+    PyObject *list = ct_candidate_tempdir_list(NULL, NULL);
+    if (!list)
+        return NULL;
+    PyObject *msg = PyUnicode_FromFormat("No usable temporary directory found in %R", list);
+    Py_DECREF(list);
+    if (msg) {
+        PyObject *exc = PyObject_CallFunction(PyExc_FileNotFoundError, "iO", ENOENT, msg);
+        Py_DECREF(msg);
+        if (exc) {
+            PyErr_SetObject(PyExc_FileNotFoundError, exc);
+            Py_DECREF(exc);
+        }
+    }
+    return NULL;
+}
+
+/* Whether dir is usable: a file can be created, written and removed there. */
+static PyObject *ct_probe_dir(PyObject *m, PyObject *arg)
+{
+    (void)m;
+    PyObject *dir;
+    if (!PyUnicode_FSConverter(arg, &dir))
+        return NULL;
+    int ok = 0;
+    Py_BEGIN_ALLOW_THREADS
+    tf_file *f = tf_named_temporary_file(&(tf_opts){ .dir = PyBytes_AS_STRING(dir) });
+    if (f) {
+        ok = tf_file_write(f, "blat", 4) == 4;
+        if (tf_file_release(f) < 0)
+            ok = 0;
+    }
+    Py_END_ALLOW_THREADS
+    Py_DECREF(dir);
+    return PyBool_FromLong(ok);
+}
+
+static PyObject *ct_rmtree(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)m;
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "rmtree(path, ignore_errors)");
+        return NULL;
+    }
+    PyObject *path;
+    int ignore = PyObject_IsTrue(args[1]);
+    if (ignore < 0 || !PyUnicode_FSConverter(args[0], &path))
+        return NULL;
+    int rc, err;
+    Py_BEGIN_ALLOW_THREADS
+    rc = tf_rmtree(PyBytes_AS_STRING(path), ignore ? TF_IGNORE_CLEANUP_ERRORS : 0);
+    err = errno;
+    Py_END_ALLOW_THREADS
+    Py_DECREF(path);
+    if (rc < 0)
+        return ct_oserror(err, args[0]);
+    Py_RETURN_NONE;
+}
+
+/* ---- low-level creation -------------------------------------------------- */
+
+/* mkstemp(dir, prefix, suffix, want_bytes) -> (fd, name) */
+static PyObject *ct_mkstemp(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)m;
+    ct_names n;
+    if (parse_names(&n, args, nargs, 4, "mkstemp") < 0)
+        return NULL;
+    int want_bytes = PyObject_IsTrue(args[3]);
+    tf_opts o;
+    ct_names_opts(&n, &o);
+    char *path = NULL;
+    int fd, err;
+    Py_BEGIN_ALLOW_THREADS
+    fd = tf_mkstemp(&o, &path);
+    err = errno;
+    Py_END_ALLOW_THREADS
+    if (fd < 0) {
+        creation_error(err, &n);
+        ct_names_clear(&n);
+        return NULL;
+    }
+    ct_names_clear(&n);
+    PyObject *name = name_out(path, want_bytes);
+    if (!name || PySys_Audit("tempfile.mkstemp", "O", name) < 0) {
+        close(fd);
+        unlink(path);
+        free(path);
+        Py_XDECREF(name);
+        return NULL;
+    }
+    free(path);
+    return Py_BuildValue("(iN)", fd, name);
+}
+
+/* mkdtemp(dir, prefix, suffix, want_bytes) -> name */
+static PyObject *ct_mkdtemp(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)m;
+    ct_names n;
+    if (parse_names(&n, args, nargs, 4, "mkdtemp") < 0)
+        return NULL;
+    int want_bytes = PyObject_IsTrue(args[3]);
+    tf_opts o;
+    ct_names_opts(&n, &o);
+    char *path;
+    int err;
+    Py_BEGIN_ALLOW_THREADS
+    path = tf_mkdtemp(&o);
+    err = errno;
+    Py_END_ALLOW_THREADS
+    if (!path) {
+        creation_error(err, &n);
+        ct_names_clear(&n);
+        return NULL;
+    }
+    ct_names_clear(&n);
+    PyObject *name = name_out(path, want_bytes);
+    if (!name || PySys_Audit("tempfile.mkdtemp", "O", name) < 0) {
+        rmdir(path);
+        free(path);
+        Py_XDECREF(name);
+        return NULL;
+    }
+    free(path);
+    return name;
+}
+
+/* mktemp(dir, prefix, suffix, want_bytes) -> name (not created) */
+static PyObject *ct_mktemp(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)m;
+    ct_names n;
+    if (parse_names(&n, args, nargs, 4, "mktemp") < 0)
+        return NULL;
+    int want_bytes = PyObject_IsTrue(args[3]);
+    tf_opts o;
+    ct_names_opts(&n, &o);
+    char *path;
+    int err;
+    Py_BEGIN_ALLOW_THREADS
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    path = tf_mktemp(&o);
+#pragma GCC diagnostic pop
+    err = errno;
+    Py_END_ALLOW_THREADS
+    if (!path) {
+        creation_error(err, &n);
+        ct_names_clear(&n);
+        return NULL;
+    }
+    ct_names_clear(&n);
+    PyObject *name = name_out(path, want_bytes);
+    free(path);
+    return name;
+}
+
+/* open_new(path, flags) -> fd: creates exactly path (caller-chosen names). */
+static PyObject *ct_open_new(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)m;
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "open_new(path, flags)");
+        return NULL;
+    }
+    long flags = PyLong_AsLong(args[1]);
+    PyObject *path;
+    if ((flags == -1 && PyErr_Occurred()) || !PyUnicode_FSConverter(args[0], &path))
+        return NULL;
+    int fd, err;
+    Py_BEGIN_ALLOW_THREADS
+    fd = open(PyBytes_AS_STRING(path), (int)flags | O_CLOEXEC, 0600);
+    err = errno;
+    Py_END_ALLOW_THREADS
+    Py_DECREF(path);
+    if (fd < 0)
+        return ct_oserror(err, args[0]);
+    return PyLong_FromLong(fd);
+}
+
+/* mkdir_new(path): creates exactly the directory path, mode 0700. */
+static PyObject *ct_mkdir_new(PyObject *m, PyObject *arg)
+{
+    (void)m;
+    PyObject *path;
+    if (!PyUnicode_FSConverter(arg, &path))
+        return NULL;
+    int rc, err;
+    Py_BEGIN_ALLOW_THREADS
+    rc = mkdir(PyBytes_AS_STRING(path), 0700);
+    err = errno;
+    Py_END_ALLOW_THREADS
+    Py_DECREF(path);
+    if (rc < 0)
+        return ct_oserror(err, arg);
+    Py_RETURN_NONE;
+}
+
+/* ---- temporary files ------------------------------------------------------ */
+
+/*
+ * temporary_file(dir, prefix, suffix, use_o_tmpfile) -> fd of a file with no
+ * name: tf_temporary_file() (O_TMPFILE, else create-then-unlink), or with
+ * use_o_tmpfile false tf_named_temporary_file() released at once.
+ */
+static PyObject *ct_temporary_file(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)m;
+    ct_names n;
+    if (parse_names(&n, args, nargs, 4, "temporary_file") < 0)
+        return NULL;
+    int tmpfile = PyObject_IsTrue(args[3]);
+    tf_opts o;
+    ct_names_opts(&n, &o);
+    int fd = -1, err = 0;
+    Py_BEGIN_ALLOW_THREADS
+    tf_file *f = tmpfile ? tf_temporary_file(&o) : tf_named_temporary_file(&o);
+    if (f) {
+        fd = dup_cloexec(tf_file_fileno(f));
+        err = errno;
+        if (tf_file_release(f) < 0 && fd >= 0) {
+            err = errno;
+            close(fd);
+            fd = -1;
+        }
+    } else {
+        err = errno;
+    }
+    Py_END_ALLOW_THREADS
+    if (fd < 0)
+        creation_error(err, &n);
+    ct_names_clear(&n);
+    return fd < 0 ? NULL : PyLong_FromLong(fd);
+}
+
+/* The handle of a named temporary file: removing its name is its job. */
+typedef struct {
+    PyObject_HEAD
+    tf_file *f;
+    PyObject *name;
+} FileHandle;
+
+static void FileHandle_dealloc(FileHandle *self)
+{
+    if (self->f) {
+        /* Lost without remove(): the Python layer decided to keep the file. */
+        tf_file_keep(self->f);
+        tf_file_release(self->f);
+    }
+    Py_XDECREF(self->name);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* remove(): removes the name (unless already gone) and frees the handle. */
+static PyObject *FileHandle_remove(FileHandle *self, PyObject *unused)
+{
+    (void)unused;
+    tf_file *f = self->f;
+    self->f = NULL;
+    if (!f)
+        Py_RETURN_NONE;
+    int rc, err;
+    Py_BEGIN_ALLOW_THREADS
+    rc = tf_file_release(f);
+    err = errno;
+    Py_END_ALLOW_THREADS
+    if (rc < 0)
+        return ct_oserror(err, self->name);
+    Py_RETURN_NONE;
+}
+
+/* forget(): frees the handle and leaves the file where it is. */
+static PyObject *FileHandle_forget(FileHandle *self, PyObject *unused)
+{
+    (void)unused;
+    if (self->f) {
+        tf_file_keep(self->f);
+        tf_file_release(self->f);
+        self->f = NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef FileHandle_methods[] = {
+    {"remove", (PyCFunction)(void (*)(void))FileHandle_remove, METH_NOARGS,
+     "Remove the file's name now (tf_file_release)."},
+    {"forget", (PyCFunction)(void (*)(void))FileHandle_forget, METH_NOARGS,
+     "Drop the handle, keeping the file (tf_file_keep + tf_file_release)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyMemberDef FileHandle_members[] = {
+    {"name", CT_T_OBJECT, offsetof(FileHandle, name), CT_READONLY, "the file's path"},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyTypeObject FileHandle_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "ctempfile._ctempfile.FileHandle",
+    .tp_basicsize = sizeof(FileHandle),
+    .tp_dealloc = (destructor)FileHandle_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Handle of a named temporary file (libtempfile tf_file).",
+    .tp_methods = FileHandle_methods,
+    .tp_members = FileHandle_members,
+};
+
+/*
+ * named_temporary_file(dir, prefix, suffix, want_bytes, keep)
+ *   -> (fd, name, handle).
+ * The descriptor is the caller's; the handle removes the name on remove().
+ * With keep (Python's delete=False) the library never removes the file, not
+ * even at exit: the handle is then only a name.
+ */
+static PyObject *ct_named_temporary_file(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)m;
+    ct_names n;
+    if (parse_names(&n, args, nargs, 5, "named_temporary_file") < 0)
+        return NULL;
+    int want_bytes = PyObject_IsTrue(args[3]);
+    int keep = PyObject_IsTrue(args[4]);
+    tf_opts o;
+    ct_names_opts(&n, &o);
+    o.flags = TF_NO_DELETE_ON_CLOSE | (keep ? TF_KEEP : 0);
+    int fd = -1, err = 0;
+    tf_file *f;
+    Py_BEGIN_ALLOW_THREADS
+    f = tf_named_temporary_file(&o);
+    if (f) {
+        fd = dup_cloexec(tf_file_fileno(f));
+        err = errno;
+        if (fd < 0) {
+            tf_file_release(f);
+            f = NULL;
+        } else {
+            tf_file_close(f);   /* its own descriptor only: TF_NO_DELETE_ON_CLOSE */
+        }
+    } else {
+        err = errno;
+    }
+    Py_END_ALLOW_THREADS
+    if (!f) {
+        creation_error(err, &n);
+        ct_names_clear(&n);
+        return NULL;
+    }
+    ct_names_clear(&n);
+    FileHandle *h = PyObject_New(FileHandle, &FileHandle_Type);
+    PyObject *name = name_out(tf_file_name(f), want_bytes);
+    if (!h || !name || PySys_Audit("tempfile.mkstemp", "O", name) < 0) {
+        close(fd);
+        tf_file_release(f);
+        Py_XDECREF(name);
+        if (h) {
+            h->f = NULL;
+            h->name = NULL;
+            Py_DECREF(h);
+        }
+        return NULL;
+    }
+    h->f = f;
+    Py_INCREF(name);
+    h->name = name;
+    return Py_BuildValue("(iNN)", fd, name, (PyObject *)h);
+}
+
+/* ---- temporary directories ----------------------------------------------- */
+
+typedef struct {
+    PyObject_HEAD
+    tf_dir *d;
+    PyObject *name;
+    int busy;
+} DirHandle;
+
+static void DirHandle_dealloc(DirHandle *self)
+{
+    if (self->d) {
+        /* Removal is decided by the Python layer (cleanup / finalizer). */
+        tf_dir_keep(self->d);
+        tf_dir_release(self->d);
+    }
+    Py_XDECREF(self->name);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* cleanup(): tf_dir_cleanup(); a second call is a no-op. */
+static PyObject *DirHandle_cleanup(DirHandle *self, PyObject *unused)
+{
+    (void)unused;
+    if (!self->d)
+        Py_RETURN_NONE;
+    if (self->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "cleanup() already running in another thread");
+        return NULL;
+    }
+    self->busy = 1;
+    int rc, err;
+    Py_BEGIN_ALLOW_THREADS
+    rc = tf_dir_cleanup(self->d);
+    err = errno;
+    Py_END_ALLOW_THREADS
+    self->busy = 0;
+    if (rc < 0)
+        return ct_oserror(err, self->name);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef DirHandle_methods[] = {
+    {"cleanup", (PyCFunction)(void (*)(void))DirHandle_cleanup, METH_NOARGS,
+     "Remove the directory and its contents (tf_dir_cleanup)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyMemberDef DirHandle_members[] = {
+    {"name", CT_T_OBJECT, offsetof(DirHandle, name), CT_READONLY, "the directory's path"},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyTypeObject DirHandle_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "ctempfile._ctempfile.DirHandle",
+    .tp_basicsize = sizeof(DirHandle),
+    .tp_dealloc = (destructor)DirHandle_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Handle of a temporary directory (libtempfile tf_dir).",
+    .tp_methods = DirHandle_methods,
+    .tp_members = DirHandle_members,
+};
+
+/*
+ * temporary_directory(dir, prefix, suffix, want_bytes, ignore_errors, keep)
+ *   -> DirHandle. keep (Python's delete=False): only cleanup() removes it.
+ */
+static PyObject *ct_temporary_directory(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)m;
+    ct_names n;
+    if (parse_names(&n, args, nargs, 6, "temporary_directory") < 0)
+        return NULL;
+    int want_bytes = PyObject_IsTrue(args[3]);
+    int ignore = PyObject_IsTrue(args[4]);
+    int keep = PyObject_IsTrue(args[5]);
+    tf_opts o;
+    ct_names_opts(&n, &o);
+    o.flags = (ignore ? TF_IGNORE_CLEANUP_ERRORS : 0) | (keep ? TF_KEEP : 0);
+    tf_dir *d;
+    int err;
+    Py_BEGIN_ALLOW_THREADS
+    d = tf_temporary_directory(&o);
+    err = errno;
+    Py_END_ALLOW_THREADS
+    if (!d) {
+        creation_error(err, &n);
+        ct_names_clear(&n);
+        return NULL;
+    }
+    ct_names_clear(&n);
+    DirHandle *h = PyObject_New(DirHandle, &DirHandle_Type);
+    PyObject *name = name_out(tf_dir_name(d), want_bytes);
+    if (!h || !name || PySys_Audit("tempfile.mkdtemp", "O", name) < 0) {
+        tf_dir_release(d);   /* not kept: removes the new directory */
+        Py_XDECREF(name);
+        if (h) {
+            h->d = NULL;
+            h->name = NULL;
+            Py_DECREF(h);
+        }
+        return NULL;
+    }
+    h->d = d;
+    h->name = name;
+    h->busy = 0;
+    return (PyObject *)h;
+}
+
+/* ---- module ---------------------------------------------------------------- */
+
+#define FASTCALL(f) (PyCFunction)(void (*)(void))(f), METH_FASTCALL
+
+static PyMethodDef module_methods[] = {
+    {"random_name", ct_random_name, METH_NOARGS, "8 random characters of [a-z0-9_] (tf_random_chars)."},
+    {"gettempprefix", ct_gettempprefix, METH_NOARGS, "tf_gettempprefix()."},
+    {"candidate_tempdir_list", ct_candidate_tempdir_list, METH_NOARGS, "tf_candidate_tempdir_list()."},
+    {"default_tempdir", ct_default_tempdir, METH_NOARGS, "The default directory, searched afresh."},
+    {"probe_dir", ct_probe_dir, METH_O, "Whether a temporary file can be made, written and removed in dir."},
+    {"rmtree", FASTCALL(ct_rmtree), "rmtree(path, ignore_errors): tf_rmtree()."},
+    {"mkstemp", FASTCALL(ct_mkstemp), "mkstemp(dir, prefix, suffix, want_bytes) -> (fd, name)."},
+    {"mkdtemp", FASTCALL(ct_mkdtemp), "mkdtemp(dir, prefix, suffix, want_bytes) -> name."},
+    {"mktemp", FASTCALL(ct_mktemp), "mktemp(dir, prefix, suffix, want_bytes) -> name."},
+    {"open_new", FASTCALL(ct_open_new), "open_new(path, flags) -> fd, for caller-chosen names."},
+    {"mkdir_new", ct_mkdir_new, METH_O, "mkdir_new(path), for caller-chosen names."},
+    {"temporary_file", FASTCALL(ct_temporary_file), "temporary_file(dir, prefix, suffix, o_tmpfile) -> fd."},
+    {"named_temporary_file", FASTCALL(ct_named_temporary_file),
+     "named_temporary_file(dir, prefix, suffix, want_bytes, keep) -> (fd, name, handle)."},
+    {"temporary_directory", FASTCALL(ct_temporary_directory),
+     "temporary_directory(dir, prefix, suffix, want_bytes, ignore_errors, keep) -> DirHandle."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "ctempfile._ctempfile",
+    .m_doc = "C core of ctempfile, on libtempfile's public API.",
+    .m_size = -1,
+    .m_methods = module_methods,
+};
+
+static int add_type(PyObject *m, PyTypeObject *t, const char *name)
+{
+    if (PyType_Ready(t) < 0)
+        return -1;
+    Py_INCREF(t);
+    if (PyModule_AddObject(m, name, (PyObject *)t) < 0) {
+        Py_DECREF(t);
+        return -1;
+    }
+    return 0;
+}
+
+PyMODINIT_FUNC PyInit__ctempfile(void)
+{
+    PyObject *io = PyImport_ImportModule("io");
+    if (!io)
+        return NULL;
+    ct_io_open = PyObject_GetAttrString(io, "open");
+    ct_io_TextIOWrapper = PyObject_GetAttrString(io, "TextIOWrapper");
+    ct_io_UnsupportedOperation = PyObject_GetAttrString(io, "UnsupportedOperation");
+    Py_DECREF(io);
+    if (!ct_io_open || !ct_io_TextIOWrapper || !ct_io_UnsupportedOperation)
+        return NULL;
+    PyObject *m = PyModule_Create(&module_def);
+    if (!m)
+        return NULL;
+    if (add_type(m, &FileHandle_Type, "FileHandle") < 0 ||
+        add_type(m, &DirHandle_Type, "DirHandle") < 0 ||
+        ct_spooled_init(m) < 0 ||
+        PyModule_AddIntConstant(m, "TMP_MAX", TF_TMP_MAX) < 0 ||
+        PyModule_AddIntConstant(m, "RANDOM_CHARS", TF_RANDOM_CHARS) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
