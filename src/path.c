@@ -52,6 +52,28 @@ static void normalize(char *s)
     *out = '\0';
 }
 
+/*
+ * Would normalize() change this absolute path, a harmless trailing '/' aside?
+ * That is: an empty, "." or ".." component after normalize()'s leading slashes.
+ */
+static bool needs_normalizing(const char *p)
+{
+    const char *c = p + ((p[1] == '/' && p[2] != '/') ? 2 : 1);
+    while (*c) {
+        /* c starts a component */
+        size_t dots = 0;
+        while (c[dots] == '.')
+            dots++;
+        if (c[0] == '/' || ((dots == 1 || dots == 2) && (c[dots] == '/' || !c[dots])))
+            return true;
+        while (*c && *c != '/')
+            c++;
+        if (*c)
+            c++;
+    }
+    return false;
+}
+
 char *tf__abspath(const char *path)
 {
     char *joined;
@@ -82,33 +104,40 @@ struct tf__mode tf__mode(const tf_opts *opts, mode_t fallback)
     return (struct tf__mode){ fallback, false };
 }
 
-static int check_opts(const tf_opts *o)
+/* The length of a name part, or -1 if it holds a '/'. One pass: names are short. */
+static ssize_t part_len(const char *s)
 {
-    if ((o->prefix && strchr(o->prefix, '/')) || (o->suffix && strchr(o->suffix, '/')) ||
-        (o->mode & ~(mode_t)07777)) {
-        errno = EINVAL;
-        return -1;
-    }
-    return 0;
+    const char *c = s;
+    for (; *c; c++)
+        if (*c == '/')
+            return -1;
+    return c - s;
 }
 
 int tf__template_init(struct tf__template *t, const tf_opts *opts)
 {
     static const tf_opts defaults;
     const tf_opts *o = opts ? opts : &defaults;
-    if (check_opts(o) < 0)
-        return -1;
-
     const char *prefix = o->prefix ? o->prefix : tf_gettempprefix();
     const char *suffix = o->suffix ? o->suffix : "";
-    size_t plen = strlen(prefix), slen = strlen(suffix);
+    ssize_t pl = part_len(prefix), sl = part_len(suffix);
+    if (pl < 0 || sl < 0 || (o->mode & ~(mode_t)07777)) {
+        errno = EINVAL;
+        return -1;
+    }
+    size_t plen = (size_t)pl, slen = (size_t)sl;
     if (plen + TF_RANDOM_CHARS + slen > NAME_MAX) {
         errno = ENAMETOOLONG;
         return -1;
     }
 
+    /* An absolute, normal dir is used as it is: no copy on the hot path. */
     char *owned = NULL;
-    const char *dir = o->dir ? (owned = tf__abspath(o->dir)) : tf_gettempdir();
+    const char *dir = o->dir;
+    if (!dir)
+        dir = tf_gettempdir();
+    else if (dir[0] != '/' || needs_normalizing(dir))
+        dir = owned = tf__abspath(dir);
     if (!dir)
         return -1;
     size_t dlen = strlen(dir);
@@ -124,7 +153,7 @@ int tf__template_init(struct tf__template *t, const tf_opts *opts)
     memcpy(p, dir, dlen);
     p[dlen] = '/';
     memcpy(p + dlen + slash, prefix, plen);
-    memset(p + dlen + slash + plen, 'X', TF_RANDOM_CHARS);
+    /* The random part is written by each try (tf__try_names). */
     memcpy(p + dlen + slash + plen + TF_RANDOM_CHARS, suffix, slen + 1);
     free(owned);
     t->path = p;
