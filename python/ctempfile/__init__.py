@@ -454,26 +454,13 @@ def TemporaryFile(mode='w+b', buffering=-1, encoding=None,
 
 # ---- SpooledTemporaryFile -------------------------------------------------------
 
-class SpooledTemporaryFile(_c._Spooled):
-    """A temporary file held in memory (by libtempfile, which wipes it before
-    freeing it) until it grows past max_size or fileno() is called; it then
-    rolls over to a TemporaryFile on disk. Binary or text by mode."""
-
-    def __init__(self, max_size=0, mode='w+b', buffering=-1,
-                 encoding=None, newline=None,
-                 suffix=None, prefix=None, dir=None, *, errors=None):
-        if 'b' not in mode:
-            encoding = _io.text_encoding(encoding)
-        if prefix is None:
-            prefix = template
-        if dir is None:
-            dir = tempdir   # None: the library's default, searched as gettempdir()
-        self._setup(max_size, mode, buffering, encoding, newline,
-                    suffix, prefix, dir, errors)
-
-    __class_getitem__ = classmethod(_types.GenericAlias)
-
-
+# A C type (for a write() as fast as io.BytesIO's): its _file is the memory
+# file (binary mode) or a TextIOWrapper over it (text mode) until the library
+# rolls the data over to disk, then a real io object as TemporaryFile()'s.
+# prefix=None means `template`, dir=None means `tempdir` (then, if that is
+# None too, the library's default directory, found as gettempdir() finds it).
+SpooledTemporaryFile = _c.SpooledTemporaryFile
+_c._bind(_sys.modules[__name__])
 _io.IOBase.register(SpooledTemporaryFile)
 
 

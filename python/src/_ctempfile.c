@@ -672,6 +672,7 @@ static PyMethodDef module_methods[] = {
      "named_temporary_file(dir, prefix, suffix, want_bytes, keep) -> (fd, name, handle)."},
     {"temporary_directory", FASTCALL(ct_temporary_directory),
      "temporary_directory(dir, prefix, suffix, want_bytes, ignore_errors, keep) -> DirHandle."},
+    {"_bind", ct_bind, METH_O, "_bind(package): where SpooledTemporaryFile reads template and tempdir."},
     {NULL, NULL, 0, NULL},
 };
 

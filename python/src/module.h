@@ -46,5 +46,6 @@ extern PyTypeObject ct_SpoolBuffer_Type;
 extern PyTypeObject ct_Spooled_Type;
 extern PyTypeObject ct_FdOpener_Type;
 int ct_spooled_init(PyObject *module);
+PyObject *ct_bind(PyObject *m, PyObject *package);
 
 #endif

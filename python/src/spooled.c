@@ -526,7 +526,12 @@ typedef struct {
     Py_ssize_t max_size;
     int binary;
     int rolled;
+    PyObject *dict;
+    PyObject *weakreflist;
 } Spooled;
+
+/* The ctempfile package, for its `template` and `tempdir` (see _bind). */
+static PyObject *ct_package;
 
 static PyObject *not_set_up(void)
 {
@@ -672,13 +677,9 @@ static PyObject *sp_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     return (PyObject *)self;
 }
 
-/* _setup(max_size, mode, buffering, encoding, newline, suffix, prefix, dir, errors) */
-static PyObject *sp_setup(Spooled *self, PyObject *const *args, Py_ssize_t nargs)
+/* args: max_size, mode, buffering, encoding, newline, suffix, prefix, dir, errors */
+static PyObject *sp_setup(Spooled *self, PyObject *const *args)
 {
-    if (nargs != 9) {
-        PyErr_SetString(PyExc_TypeError, "_setup() takes 9 arguments");
-        return NULL;
-    }
     if (self->file) {
         PyErr_SetString(PyExc_RuntimeError, "already initialized");
         return NULL;
@@ -736,6 +737,74 @@ static PyObject *sp_setup(Spooled *self, PyObject *const *args, Py_ssize_t nargs
     self->newline = Py_NewRef(args[4]);
     self->errors = Py_NewRef(args[8]);
     Py_RETURN_NONE;
+}
+
+/* The package's attribute name, or a new reference to fallback. */
+static PyObject *package_attr(const char *name, PyObject *fallback)
+{
+    if (ct_package) {
+        PyObject *v = PyObject_GetAttrString(ct_package, name);
+        if (v)
+            return v;
+        PyErr_Clear();
+    }
+    return Py_NewRef(fallback);
+}
+
+static int sp_init(Spooled *self, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = { "max_size", "mode", "buffering", "encoding", "newline",
+                              "suffix", "prefix", "dir", "errors", NULL };
+    PyObject *a[9] = { NULL, NULL, NULL, Py_None, Py_None, Py_None, Py_None, Py_None, Py_None };
+    PyObject *zero = PyLong_FromLong(0), *minus1 = PyLong_FromLong(-1);
+    PyObject *mode = PyUnicode_FromString("w+b");
+    a[0] = zero;
+    a[1] = mode;
+    a[2] = minus1;
+    int rc = -1;
+    PyObject *encoding = NULL, *prefix = NULL, *dir = NULL, *r = NULL;
+    if (!zero || !minus1 || !mode ||
+        !PyArg_ParseTupleAndKeywords(args, kw, "|OOOOOOOO$O:SpooledTemporaryFile", kwlist,
+                                     &a[0], &a[1], &a[2], &a[3], &a[4], &a[5], &a[6], &a[7], &a[8]))
+        goto out;
+    PyObject *b = PyUnicode_FromString("b");
+    int binary = b ? PySequence_Contains(a[1], b) : -1;
+    Py_XDECREF(b);
+    if (binary < 0)
+        goto out;
+    if (!binary) {
+        /* io.text_encoding(): the locale encoding, with EncodingWarning if asked */
+        PyObject *io = PyImport_ImportModule("io");
+        encoding = io ? PyObject_CallMethod(io, "text_encoding", "O", a[3]) : NULL;
+        Py_XDECREF(io);
+        if (!encoding)
+            goto out;
+        a[3] = encoding;
+    }
+    if (a[6] == Py_None) {
+        PyObject *dflt = PyUnicode_FromString(tf_gettempprefix());
+        prefix = dflt ? package_attr("template", dflt) : NULL;
+        Py_XDECREF(dflt);
+        if (!prefix)
+            goto out;
+        a[6] = prefix;
+    }
+    if (a[7] == Py_None) {
+        /* tempfile.tempdir if set, else the library's default at rollover */
+        dir = package_attr("tempdir", Py_None);
+        a[7] = dir;
+    }
+    r = sp_setup(self, a);
+    rc = r ? 0 : -1;
+out:
+    Py_XDECREF(r);
+    Py_XDECREF(encoding);
+    Py_XDECREF(prefix);
+    Py_XDECREF(dir);
+    Py_XDECREF(zero);
+    Py_XDECREF(minus1);
+    Py_XDECREF(mode);
+    return rc;
 }
 
 /* CPython's _check() after a write: the library rolls over by itself once the
@@ -1015,6 +1084,7 @@ static int sp_traverse(Spooled *self, visitproc visit, void *arg)
     Py_VISIT(self->newline);
     Py_VISIT(self->errors);
     Py_VISIT(self->max_size_obj);
+    Py_VISIT(self->dict);
     return 0;
 }
 
@@ -1028,6 +1098,7 @@ static int sp_clear(Spooled *self)
     Py_CLEAR(self->newline);
     Py_CLEAR(self->errors);
     Py_CLEAR(self->max_size_obj);
+    Py_CLEAR(self->dict);
     return 0;
 }
 
@@ -1036,12 +1107,14 @@ static void sp_dealloc(Spooled *self)
     if (PyObject_CallFinalizerFromDealloc((PyObject *)self) < 0)
         return;
     PyObject_GC_UnTrack(self);
+    if (self->weakreflist)
+        PyObject_ClearWeakRefs((PyObject *)self);
     sp_clear(self);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
 static PyMethodDef sp_methods[] = {
-    {"_setup", FAST(sp_setup), NULL},
+    {"__class_getitem__", Py_GenericAlias, METH_O | METH_CLASS, NULL},
     {"write", ONEARG(sp_write), NULL},
     {"writelines", ONEARG(sp_writelines), NULL},
     {"truncate", FAST(sp_truncate), NULL},
@@ -1082,11 +1155,18 @@ static PyGetSetDef sp_getset[] = {
 
 PyTypeObject ct_Spooled_Type = {
     PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "ctempfile._ctempfile._Spooled",
+    .tp_name = "ctempfile.SpooledTemporaryFile",
     .tp_basicsize = sizeof(Spooled),
     .tp_dealloc = (destructor)sp_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
-    .tp_doc = "C base of SpooledTemporaryFile.",
+    .tp_doc = "SpooledTemporaryFile(max_size=0, mode='w+b', buffering=-1, encoding=None, "
+              "newline=None, suffix=None, prefix=None, dir=None, *, errors=None)\n--\n\n"
+              "A temporary file held in memory by libtempfile (which wipes it before\n"
+              "freeing it) until it grows past max_size or fileno() is called; it then\n"
+              "rolls over to a TemporaryFile on disk. Binary or text by mode.",
+    .tp_dictoffset = offsetof(Spooled, dict),
+    .tp_weaklistoffset = offsetof(Spooled, weakreflist),
+    .tp_init = (initproc)sp_init,
     .tp_traverse = (traverseproc)sp_traverse,
     .tp_clear = (inquiry)sp_clear,
     .tp_iter = (getiterfunc)sp_iter,
@@ -1097,10 +1177,18 @@ PyTypeObject ct_Spooled_Type = {
     .tp_finalize = sp_finalize,
 };
 
+/* _bind(package): lets SpooledTemporaryFile() read ctempfile.template/tempdir. */
+PyObject *ct_bind(PyObject *m, PyObject *package)
+{
+    (void)m;
+    Py_XSETREF(ct_package, Py_NewRef(package));
+    Py_RETURN_NONE;
+}
+
 int ct_spooled_init(PyObject *module)
 {
     PyTypeObject *types[] = { &ct_SpoolBuffer_Type, &ct_FdOpener_Type, &ct_Spooled_Type };
-    const char *names[] = { "SpoolBuffer", "FdOpener", "_Spooled" };
+    const char *names[] = { "SpoolBuffer", "FdOpener", "SpooledTemporaryFile" };
     for (size_t i = 0; i < 3; i++) {
         if (PyType_Ready(types[i]) < 0)
             return -1;
