@@ -343,6 +343,174 @@ TF_API int tf_rmtreeat(int dirfd, const char *name, unsigned flags);
 /* Descriptors tf_rmtree() holds at once, at most, whatever the tree's depth. */
 #define TF_RMTREE_FDS 3
 
+/* ---------------------------------------------------------------------------
+ * Cleanup: exit, signals, fork, orphans
+ *
+ * Every named temporary file (tf_named_temporary_file()) and temporary
+ * directory (tf_temporary_directory()) is registered, process-wide, when it is
+ * created, and unregistered when its handle removes it, is kept (TF_KEEP,
+ * tf_file_keep(), tf_dir_keep()) or is released. A named file made with
+ * TF_NO_DELETE_ON_CLOSE stays registered until tf_file_release(). The
+ * low-level calls (tf_mkstemp(), tf_mkdtemp()) hand their result to the
+ * caller and register nothing; unnamed and spooled files need nothing.
+ *
+ * Normal exit (exit(), return from main): every registered temporary still
+ * alive is removed by an atexit handler that the library registers when it is
+ * loaded, before main() runs. atexit handlers run in reverse order of
+ * registration, so the program's own atexit handlers registered from main()
+ * on run first and can still use their temporaries; handlers registered
+ * earlier (constructors of libraries loaded before libtempfile) run after.
+ * _exit(), quick_exit() and a signal without tf_cleanup_install_signals()
+ * remove nothing.
+ *
+ * fork: each entry records the pid of its creator. A child never removes its
+ * parent's temporaries, at exit or on a signal; what the child creates, it
+ * owns. (Releasing an inherited handle in the child is an explicit request and
+ * does remove the file.)
+ *
+ * Crashes (SIGKILL, power loss): while alive, each named temporary file holds
+ * a shared flock(2) through its descriptor (until tf_file_close()), and each
+ * temporary directory through the descriptor its handle holds (none when its
+ * mode denies the owner reading). tf_sweep() removes only entries nobody
+ * holds such a lock on, so it never touches a live temporary of any process;
+ * systemd-tmpfiles also skips locked entries. The lock is best effort: a
+ * filesystem without flock(2) still gets its temporaries, unlocked.
+ * ------------------------------------------------------------------------- */
+
+/*
+ * Installs handlers for SIGHUP, SIGINT, SIGQUIT, SIGABRT, SIGPIPE, SIGTERM,
+ * SIGXCPU and SIGXFSZ that remove every registered temporary of this process
+ * with async-signal-safe calls only (no malloc, stdio or lock), then restore
+ * the previous disposition and raise the signal again, so that the exit
+ * status and any core dump are those the signal would have given.
+ *  - A signal the program ignores (SIG_IGN) stays ignored: no handler.
+ *  - A handler the program installed before this call is chained: ours calls
+ *    it first (with its siginfo if it asked for SA_SIGINFO). If it returns,
+ *    the program has handled the signal and nothing is removed, unless it
+ *    re-raised the signal with the default disposition (removal happens
+ *    then) or the signal is SIGABRT (abort() ends the process regardless).
+ *    A handler that ends the process with _exit() should call
+ *    tf_cleanup_now() first.
+ *  - A handler the program installs after this call replaces ours.
+ * Once installed, creating a named file or a directory blocks these signals on
+ * the creating thread from just before the name exists until it is
+ * registered (two pthread_sigmask calls); without handlers, creation makes no
+ * extra syscall. Call it early, before creating threads that make
+ * temporaries. Calling it again is a no-op for signals already handled.
+ * Errors: what sigaction(2) fails with (then nothing stays installed).
+ */
+TF_API int tf_cleanup_install_signals(void);
+
+/*
+ * Puts back the dispositions tf_cleanup_install_signals() found, for each
+ * signal whose handler is still ours. Returns 0; never fails.
+ */
+TF_API int tf_cleanup_uninstall_signals(void);
+
+/*
+ * Removes now every registered temporary this process created (not its
+ * parent's), as the exit handler does; the handles stay valid and their
+ * release finds nothing left to remove. Async-signal-safe: a program's own
+ * signal handler may call it before _exit(). Directory trees deeper than 256
+ * levels may be left partly in place by it.
+ * Returns how many temporaries were removed.
+ * Errors: the first unlinkat(2), openat(2) or getdents64(2) error met (the
+ * others are still removed); EBUSY a directory was skipped because another
+ * thread was removing one at the same time from a signal handler.
+ */
+TF_API int tf_cleanup_now(void);
+
+/* How many registered temporaries this process owns now. Never fails. */
+TF_API size_t tf_cleanup_registered(void);
+
+/* tf_sweep_opts.flags */
+enum {
+    /* Report what would be removed, remove nothing. */
+    TF_SWEEP_DRY_RUN = 1u << 0,
+};
+
+/* Age used when tf_sweep_opts.min_age is 0: one day. */
+#define TF_SWEEP_DEFAULT_AGE 86400UL
+
+/* One entry a sweep removed (or, in a dry run, would remove). */
+typedef struct tf_sweep_entry {
+    const char *name;          /* its name in the swept directory */
+    int is_dir;                /* 1 for a directory tree, 0 for a file */
+    unsigned long long bytes;  /* disk space, as du counts it: st_blocks * 512,
+                                  the whole tree for a directory */
+    unsigned long age;         /* seconds since its last modification */
+} tf_sweep_entry;
+
+/*
+ * What tf_sweep() and tf_usage() look at; the zero value matches the
+ * library's defaults: names "tmp" + TF_RANDOM_CHARS characters of [a-z0-9_],
+ * no suffix, older than a day.
+ *  prefix, suffix  the naming to match (NULL: "tmp" and ""); no '/'.
+ *  min_age         seconds since the last modification (st_mtime) below which
+ *                  an entry is left alone; 0: TF_SWEEP_DEFAULT_AGE. A small
+ *                  value can race with a process that has just created a name
+ *                  and not yet locked it (a few microseconds).
+ *  flags           TF_SWEEP_DRY_RUN.
+ *  report, arg     called for each entry removed (dry run: removable), with
+ *                  arg; the entry is valid during the call only. May be NULL.
+ */
+typedef struct tf_sweep_opts {
+    const char *prefix;
+    const char *suffix;
+    unsigned long min_age;
+    unsigned flags;
+    void (*report)(const tf_sweep_entry *entry, void *arg);
+    void *arg;
+} tf_sweep_opts;
+
+/* What a sweep did. */
+typedef struct tf_sweep_result {
+    size_t removed;            /* entries removed (dry run: removable) */
+    unsigned long long bytes;  /* their disk space */
+    size_t live;               /* matching entries a process holds locked: left */
+    size_t young;              /* unlocked but younger than min_age: left */
+    size_t failed;             /* could not be checked or removed: left */
+} tf_sweep_result;
+
+/*
+ * Removes the orphaned temporaries directly in dir (NULL: tf_gettempdir()):
+ * regular files and directories whose name matches opts, that no process
+ * holds an flock on and that are at least min_age old. A matching directory
+ * goes with everything in it, as tf_rmtreeat() removes it. It never follows a
+ * symbolic link (links, FIFOs, sockets and devices are left alone, whatever
+ * their name), never leaves dir, never crosses into another filesystem, and
+ * holds an exclusive flock on each entry while removing it, so that no other
+ * sweeper works on it at the same time. dir itself must not be a symbolic
+ * link. A failure on one entry is counted in result->failed and the sweep goes
+ * on. result (may be NULL) receives the counts.
+ * Errors: EINVAL prefix or suffix contains '/'; ENOTDIR dir is not a
+ * directory, or is a symbolic link; ENOENT; EACCES; ENOMEM; getdents64(2)'s.
+ */
+TF_API int tf_sweep(const char *dir, const tf_sweep_opts *opts, tf_sweep_result *result);
+
+/* Disk use of the temporaries in a directory (tf_usage()). */
+typedef struct tf_usage_report {
+    size_t count;                    /* matching files and directories */
+    size_t live;                     /* of which locked by a live process */
+    size_t orphans;                  /* of which unlocked (left by a crash, or kept) */
+    size_t unknown;                  /* of which not checkable (e.g. no permission) */
+    size_t sweepable;                /* orphans at least min_age old */
+    unsigned long long bytes;        /* disk space of all of them (st_blocks * 512) */
+    unsigned long long live_bytes;
+    unsigned long long orphan_bytes;
+    unsigned long oldest_age;        /* seconds; 0 when count is 0 */
+} tf_usage_report;
+
+/*
+ * Fills *report for the temporaries directly in dir (NULL: tf_gettempdir())
+ * whose name matches opts (prefix, suffix; min_age only for `sweepable`;
+ * flags and report are not used). Counts as tf_sweep() does and changes
+ * nothing, except that probing a lock takes it for an instant.
+ * Errors: EINVAL report is NULL, or prefix or suffix contains '/'; otherwise
+ * as tf_sweep().
+ */
+TF_API int tf_usage(const char *dir, const tf_sweep_opts *opts, tf_usage_report *report);
+
 #ifdef __cplusplus
 }
 #endif

@@ -16,15 +16,25 @@ struct tf_dir {
     int fd;           /* -1 if the mode denies reading, or after cleanup */
     unsigned flags;   /* TF_KEEP, TF_IGNORE_CLEANUP_ERRORS */
     bool cleaned;
+    struct tf__reg_entry *reg;   /* registry entry while removal is ours to do */
 };
 
-tf_dir *tf_temporary_directory(const tf_opts *opts)
+/* Creates, marks live (flock on the held descriptor) and registers. */
+static tf_dir *new_dir(const tf_opts *opts)
 {
     char *path;
     int fd = tf__create_dir(opts, &path, true);
     if (fd == -2)
         return NULL;
+    if (fd >= 0)
+        tf__lock_live(fd);
+    unsigned flags = opts ? opts->flags : 0;
+    struct tf__reg_entry *reg = NULL;
     tf_dir *d = tf__sys.malloc(sizeof *d);
+    if (d && !(flags & TF_KEEP) && tf__reg_add(&reg, TF__REG_DIR, path, fd) < 0) {
+        free(d);
+        d = NULL;
+    }
     if (!d) {
         int err = errno;
         if (fd >= 0)
@@ -34,7 +44,17 @@ tf_dir *tf_temporary_directory(const tf_opts *opts)
         errno = err;
         return NULL;
     }
-    *d = (tf_dir){ .path = path, .fd = fd, .flags = opts ? opts->flags : 0 };
+    *d = (tf_dir){ .path = path, .fd = fd, .flags = flags, .reg = reg };
+    return d;
+}
+
+tf_dir *tf_temporary_directory(const tf_opts *opts)
+{
+    /* One step as far as fatal signals are concerned: no unregistered name. */
+    struct tf__reg_guard g;
+    tf__reg_begin(&g);
+    tf_dir *d = new_dir(opts);
+    tf__reg_end(&g);
     return d;
 }
 
@@ -61,6 +81,7 @@ int tf_dir_keep(tf_dir *d)
         return -1;
     }
     d->flags |= TF_KEEP;
+    tf__reg_remove(&d->reg);
     return 0;
 }
 
@@ -90,6 +111,7 @@ int tf_dir_cleanup(tf_dir *d)
     /* A failed cleanup keeps the descriptor, so that it can be tried again. */
     if (remove_tree(d, d->flags & TF_IGNORE_CLEANUP_ERRORS) < 0)
         return -1;
+    tf__reg_remove(&d->reg);   /* before the descriptor it points to closes */
     if (d->fd >= 0)
         tf__sys.close(d->fd);
     d->fd = -1;
@@ -103,6 +125,7 @@ int tf_dir_release(tf_dir *d)
         return 0;
     int rc = (d->flags & TF_KEEP) ? 0 : tf_dir_cleanup(d);
     int err = errno;
+    tf__reg_remove(&d->reg);
     if (d->fd >= 0)
         tf__sys.close(d->fd);
     free(d->path);

@@ -91,6 +91,7 @@ tf_file *tf__file_new(int fd, char *path, unsigned flags)
 
 void tf__file_free(tf_file *f)
 {
+    tf__reg_remove(&f->reg);   /* before the path it points to goes */
     free(f->path);
     free(f);
 }
@@ -111,13 +112,19 @@ tf_file *tf_temporary_file(const tf_opts *opts)
     return f;
 }
 
-tf_file *tf_named_temporary_file(const tf_opts *opts)
+/* Creates, marks live (flock) and registers for removal at exit or on a signal. */
+static tf_file *new_named(const tf_opts *opts)
 {
     char *path;
     int fd = tf_mkstemp(opts, &path);
     if (fd < 0)
         return NULL;
+    tf__lock_live(fd);
     tf_file *f = tf__file_new(fd, path, flags_of(opts));
+    if (f && !(f->flags & TF_KEEP) && tf__reg_add(&f->reg, TF__REG_FILE, path, -1) < 0) {
+        free(f);
+        f = NULL;
+    }
     if (!f) {
         int err = errno;
         tf__sys.unlinkat(AT_FDCWD, path, 0);
@@ -125,6 +132,16 @@ tf_file *tf_named_temporary_file(const tf_opts *opts)
         free(path);
         errno = err;
     }
+    return f;
+}
+
+tf_file *tf_named_temporary_file(const tf_opts *opts)
+{
+    /* One step as far as fatal signals are concerned: no unregistered name. */
+    struct tf__reg_guard g;
+    tf__reg_begin(&g);
+    tf_file *f = new_named(opts);
+    tf__reg_end(&g);
     return f;
 }
 
@@ -196,6 +213,7 @@ int tf_file_keep(tf_file *f)
         return -1;
     }
     f->flags |= TF_KEEP;
+    tf__reg_remove(&f->reg);
     return 0;
 }
 
@@ -214,9 +232,10 @@ static int unlink_name(tf_file *f)
     if (!f->linked || (f->flags & TF_KEEP))
         return 0;
     f->linked = 0;
-    if (tf__sys.unlinkat(AT_FDCWD, f->path, 0) < 0 && errno != ENOENT)
-        return -1;
-    return 0;
+    int rc = tf__sys.unlinkat(AT_FDCWD, f->path, 0) < 0 && errno != ENOENT ? -1 : 0;
+    /* Only now: a fatal signal arriving before the unlink still removes it. */
+    tf__reg_remove(&f->reg);
+    return rc;
 }
 
 /* Runs every step even when one fails, and reports the first failure. */

@@ -8,6 +8,7 @@
 #include "tempfile.h"
 #include "syscall.h"
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -106,6 +107,7 @@ struct tf_file {
     char *path;               /* named files only */
     FILE *stream;             /* the tf_file_stream() view, if open */
     struct tf__spool *spool;  /* spooled files only */
+    struct tf__reg_entry *reg;  /* registry entry while the name is ours to remove */
 };
 
 extern const struct tf__file_ops tf__fd_ops;
@@ -129,6 +131,16 @@ int tf__stream_close(tf_file *f);
  */
 int tf__rmtree_contents(int fd, unsigned flags);
 
+/* Bytes tf__rmtree_contents_fixed() needs at least. */
+#define TF__RMTREE_MEM_MIN (64 * 1024)
+
+/*
+ * tf__rmtree_contents() for a signal handler: it works in the len bytes at mem
+ * (16-byte aligned, at least TF__RMTREE_MEM_MIN) and never allocates. A tree
+ * deeper than 256 levels or with too many names in one path fails with ENOMEM.
+ */
+int tf__rmtree_contents_fixed(int fd, unsigned flags, void *mem, size_t len);
+
 /* ---- spool.c ---------------------------------------------------------- */
 
 /*
@@ -138,5 +150,53 @@ int tf__rmtree_contents(int fd, unsigned flags);
  * tests check the wipe without reading freed memory. NULL in production.
  */
 extern void (*tf__spool_wipe_hook)(const void *p, size_t n, bool freed);
+
+/* ---- registry.c: live temporaries, removed at exit or on a signal ----- */
+
+struct tf__reg_entry;
+
+enum { TF__REG_FILE, TF__REG_DIR };
+
+/*
+ * Registers a named file or a directory (fd: the handle's descriptor of it,
+ * or -1) so that it is removed at exit or on a fatal signal. path must stay
+ * valid until tf__reg_remove(). *out receives the entry. Errors: ENOMEM.
+ */
+int tf__reg_add(struct tf__reg_entry **out, int kind, const char *path, int fd);
+
+/* Unregisters *slot (if not NULL) and sets it to NULL. Never fails. */
+void tf__reg_remove(struct tf__reg_entry **slot);
+
+/*
+ * Brackets a creation and its registration: while fatal-signal handlers are
+ * installed, it blocks fatal signals on this thread and lets a handler wait
+ * for the creation to be registered. Without handlers it costs no syscall.
+ */
+struct tf__reg_guard {
+    bool blocked;
+    sigset_t old;
+};
+void tf__reg_begin(struct tf__reg_guard *g);
+void tf__reg_end(struct tf__reg_guard *g);
+
+/* A fatal-signal handler is about to end the process: stop new creations and
+ * wait (briefly) for those under way to register. Async-signal-safe. */
+void tf__reg_dying(void);
+
+/*
+ * Removes every registered temporary this process owns; the handles stay
+ * valid. signal_safe: no allocation (trees go through static memory).
+ * Returns how many were removed, or -1 with the first failure's errno.
+ */
+int tf__registry_clean(bool signal_safe);
+
+/* Takes a shared flock on fd (best effort): the mark of a live temporary. */
+void tf__lock_live(int fd);
+
+/* ---- signals.c ---------------------------------------------------------- */
+
+/* If handlers are installed, blocks fatal signals, saving the mask in *old. */
+bool tf__signals_block(sigset_t *old);
+void tf__signals_unblock(const sigset_t *old);
 
 #endif

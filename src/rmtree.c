@@ -46,13 +46,19 @@ struct walk {
     struct skip *skips;
     size_t nskips, skips_cap;
     char *dents;
+    size_t dents_len;
+    bool fixed;             /* caller's memory (a signal handler): never allocate */
 };
 
 /* Grows *buf to hold `need` elements of `size` bytes, geometrically. */
-static int reserve(void **buf, size_t *cap, size_t need, size_t size)
+static int reserve(const struct walk *w, void **buf, size_t *cap, size_t need, size_t size)
 {
     if (need <= *cap)
         return 0;
+    if (w->fixed) {
+        errno = ENOMEM;
+        return -1;
+    }
     size_t n = *cap ? *cap * 2 : 64;
     while (n < need)
         n *= 2;
@@ -74,7 +80,7 @@ static int entry_failed(struct walk *w, ino_t ino)
 {
     if (!ignoring(w))
         return -1;
-    if (reserve((void **)&w->skips, &w->skips_cap, w->nskips + 1, sizeof *w->skips) < 0)
+    if (reserve(w, (void **)&w->skips, &w->skips_cap, w->nskips + 1, sizeof *w->skips) < 0)
         return -1;
     w->skips[w->nskips++] = (struct skip){ w->levels[w->depth].ino, ino };
     return 0;
@@ -120,8 +126,8 @@ static int open_child(struct walk *w, const char *name)
 static int push_level(struct walk *w, const struct stat *st, const char *name)
 {
     size_t len = strlen(name) + 1;
-    if (reserve((void **)&w->levels, &w->levels_cap, w->depth + 2, sizeof *w->levels) < 0 ||
-        reserve((void **)&w->names, &w->names_cap, w->names_len + len, 1) < 0)
+    if (reserve(w, (void **)&w->levels, &w->levels_cap, w->depth + 2, sizeof *w->levels) < 0 ||
+        reserve(w, (void **)&w->names, &w->names_cap, w->names_len + len, 1) < 0)
         return -1;
     memcpy(w->names + w->names_len, name, len);
     w->levels[++w->depth] = (struct level){ st->st_dev, st->st_ino, w->names_len };
@@ -184,7 +190,7 @@ static int scan(struct walk *w)
     if (tf__sys.lseek(w->cur, 0, SEEK_SET) < 0)
         return -1;
     for (;;) {
-        ssize_t n = tf__sys.getdents64(w->cur, w->dents, TF__DENTS_BUF);
+        ssize_t n = tf__sys.getdents64(w->cur, w->dents, w->dents_len);
         if (n <= 0)
             return (int)n;
         for (ssize_t off = 0; off < n;) {
@@ -255,17 +261,41 @@ static int walk(struct walk *w)
     }
 }
 
+/* Records the root and walks; w's memory is ready. */
+static int start(struct walk *w)
+{
+    struct stat st;
+    if (!w->dents || tf__sys.fstat(w->root, &st) < 0 ||
+        reserve(w, (void **)&w->levels, &w->levels_cap, 1, sizeof *w->levels) < 0)
+        return -1;
+    w->levels[0] = (struct level){ st.st_dev, st.st_ino, 0 };
+    return walk(w);
+}
+
+int tf__rmtree_contents_fixed(int fd, unsigned flags, void *mem, size_t len)
+{
+    char *p = mem;
+    struct walk w = { .root = fd, .cur = fd, .flags = flags, .fixed = true };
+    if (len < TF__RMTREE_MEM_MIN) {
+        errno = EINVAL;
+        return -1;
+    }
+    /* Carve: 8 KiB of dirents, 256 levels, 128 skips, the rest for names. */
+    w.dents = p, w.dents_len = 8192, p += w.dents_len;
+    w.levels = (struct level *)p, w.levels_cap = 256, p += 256 * sizeof *w.levels;
+    w.skips = (struct skip *)p, w.skips_cap = 128, p += 128 * sizeof *w.skips;
+    w.names = p, w.names_cap = len - (size_t)(p - (char *)mem);
+    int rc = start(&w);
+    if (w.cur != w.root)
+        tf__close_keep_errno(w.cur);
+    return rc < 0 && !(flags & TF_IGNORE_CLEANUP_ERRORS) ? -1 : 0;
+}
+
 int tf__rmtree_contents(int fd, unsigned flags)
 {
-    struct walk w = { .root = fd, .cur = fd, .flags = flags };
-    struct stat st;
-    int rc = -1;
-    if (tf__sys.fstat(fd, &st) == 0 &&
-        reserve((void **)&w.levels, &w.levels_cap, 1, sizeof *w.levels) == 0 &&
-        (w.dents = tf__sys.malloc(TF__DENTS_BUF))) {
-        w.levels[0] = (struct level){ st.st_dev, st.st_ino, 0 };
-        rc = walk(&w);
-    }
+    struct walk w = { .root = fd, .cur = fd, .flags = flags, .dents_len = TF__DENTS_BUF };
+    w.dents = tf__sys.malloc(TF__DENTS_BUF);
+    int rc = start(&w);
     int err = errno;
     if (w.cur != w.root)
         tf__sys.close(w.cur);
@@ -308,9 +338,11 @@ int tf_rmtree(const char *path, unsigned flags)
     size_t len = strlen(path);
     while (len > 1 && path[len - 1] == '/')
         len--;
-    char *p = strndup(path, len);
+    char *p = tf__sys.malloc(len + 1);
     if (!p)
         return -1;
+    memcpy(p, path, len);
+    p[len] = '\0';
     int rc = tf_rmtreeat(AT_FDCWD, p, flags);
     int err = errno;
     free(p);

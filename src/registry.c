@@ -1,0 +1,341 @@
+/*
+ * The process-wide registry of live named temporary files and temporary
+ * directories, walked at exit and by the fatal-signal handler (signals.c).
+ *
+ * A signal handler can neither take a lock nor allocate, so the registry is a
+ * set of fixed chunks of entries that are allocated once and never freed,
+ * published with atomic stores. Each entry moves through atomic states:
+ *
+ *   FREE --claim--> CLAIMED --fields written, release store--> LIVE
+ *   LIVE --owner unregisters--> FREE
+ *   LIVE --a cleaner claims it--> CLEANING --removed--> DONE --owner--> FREE
+ *
+ * A cleaner (the exit handler, the signal handler, tf_cleanup_now) reads an
+ * entry's fields only after it won LIVE -> CLEANING, and an owner that finds
+ * its entry CLEANING waits for DONE before it frees the path or closes the
+ * descriptor the entry points to. So nothing a cleaner reads is ever freed
+ * under it, and the fields are never torn: they are read only in a state in
+ * which nobody writes them.
+ *
+ * Each entry records the pid of its creator, so that a forked child never
+ * removes its parent's temporaries (git's tempfile.c does the same).
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/file.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { FREE, CLAIMED, LIVE, CLEANING, DONE };
+
+struct tf__reg_entry {
+    atomic_int state;
+    int kind;           /* TF__REG_FILE or TF__REG_DIR */
+    int fd;             /* directories: the handle's descriptor, or -1 */
+    atomic_int owner;   /* atomic only so that tf_cleanup_registered may peek */
+    const char *path;   /* the handle's path: valid while the entry is not FREE */
+};
+
+/* Chunk k holds TF__REG_FIRST << k entries: room grows geometrically. */
+#define TF__REG_FIRST 64
+#define TF__REG_CHUNKS 24
+
+static struct tf__reg_entry first_chunk[TF__REG_FIRST];
+static struct tf__reg_entry *_Atomic chunks[TF__REG_CHUNKS] = { first_chunk };
+static atomic_size_t nchunks = 1;
+static atomic_size_t live_count;    /* entries not FREE, to decide when to grow */
+static atomic_size_t hint;          /* where the next search for a FREE slot starts */
+static pthread_mutex_t grow_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The pid, cached because glibc no longer does; a forked child updates it. */
+static atomic_int cached_pid;
+
+/* Creations between tf__reg_begin and tf__reg_end while signal handlers are on. */
+static atomic_int in_flight;
+/* Set by a fatal-signal handler that is about to end the process. */
+static atomic_bool dying;
+
+static size_t chunk_size(size_t k)
+{
+    return (size_t)TF__REG_FIRST << k;
+}
+
+static void child_after_fork(void)
+{
+    atomic_store(&cached_pid, (int)getpid());
+    /* Only the forking thread lives on in the child, and it was not creating. */
+    atomic_store(&in_flight, 0);
+    atomic_store(&dying, false);
+}
+
+static void exit_cleanup(void)
+{
+    tf__registry_clean(false);
+}
+
+/*
+ * Set up when the library is loaded, so that the exit handler is registered
+ * before anything main() registers and therefore runs after it: the program's
+ * own atexit handlers can still use their temporaries.
+ */
+__attribute__((constructor)) static void registry_init(void)
+{
+    atomic_store(&cached_pid, (int)getpid());
+    pthread_atfork(NULL, NULL, child_after_fork);
+    atexit(exit_cleanup);
+}
+
+/* Claims a FREE slot of chunk k, starting at `from`; NULL if none. */
+static struct tf__reg_entry *claim_in(size_t k, size_t from)
+{
+    struct tf__reg_entry *c = atomic_load_explicit(&chunks[k], memory_order_acquire);
+    size_t n = chunk_size(k);
+    for (size_t i = 0; i < n; i++) {
+        struct tf__reg_entry *e = &c[(from + i) & (n - 1)];
+        int expect = FREE;
+        if (atomic_load_explicit(&e->state, memory_order_relaxed) == FREE &&
+            atomic_compare_exchange_strong_explicit(&e->state, &expect, CLAIMED,
+                                                    memory_order_acquire,
+                                                    memory_order_relaxed))
+            return e;
+    }
+    return NULL;
+}
+
+/* Adds a chunk once three quarters of the room is taken (or none is left). */
+static int grow(size_t seen_chunks)
+{
+    pthread_mutex_lock(&grow_lock);
+    size_t k = atomic_load(&nchunks);
+    int rc = 0;
+    if (k == seen_chunks) {
+        struct tf__reg_entry *c = k < TF__REG_CHUNKS ? tf__sys.malloc(chunk_size(k) * sizeof *c) : NULL;
+        if (!c) {
+            errno = ENOMEM;
+            rc = -1;
+        } else {
+            for (size_t i = 0; i < chunk_size(k); i++)
+                atomic_init(&c[i].state, FREE);
+            atomic_store_explicit(&chunks[k], c, memory_order_release);
+            atomic_store(&nchunks, k + 1);
+        }
+    }
+    pthread_mutex_unlock(&grow_lock);
+    return rc;
+}
+
+static size_t capacity(size_t n)
+{
+    return (size_t)TF__REG_FIRST * (((size_t)1 << n) - 1);
+}
+
+/* A FREE slot, now CLAIMED by the caller. Newest (largest) chunk first. */
+static struct tf__reg_entry *claim(void)
+{
+    for (;;) {
+        size_t n = atomic_load(&nchunks);
+        if (atomic_load_explicit(&live_count, memory_order_relaxed) < capacity(n) / 4 * 3 ||
+            n == TF__REG_CHUNKS) {
+            size_t from = atomic_fetch_add_explicit(&hint, 1, memory_order_relaxed);
+            for (size_t k = n; k-- > 0;) {
+                struct tf__reg_entry *e = claim_in(k, from);
+                if (e)
+                    return e;
+            }
+        }
+        if (grow(n) < 0)
+            return NULL;
+    }
+}
+
+int tf__reg_add(struct tf__reg_entry **out, int kind, const char *path, int fd)
+{
+    struct tf__reg_entry *e = claim();
+    if (!e)
+        return -1;
+    atomic_fetch_add_explicit(&live_count, 1, memory_order_relaxed);
+    e->kind = kind;
+    e->fd = fd;
+    e->path = path;
+    atomic_store_explicit(&e->owner, atomic_load_explicit(&cached_pid, memory_order_relaxed),
+                          memory_order_relaxed);
+    atomic_store_explicit(&e->state, LIVE, memory_order_release);
+    *out = e;
+    return 0;
+}
+
+/* Normal context only: waits for a cleaner on another thread to finish. */
+static void wait_done(struct tf__reg_entry *e)
+{
+    while (atomic_load_explicit(&e->state, memory_order_acquire) == CLEANING)
+        sched_yield();
+}
+
+void tf__reg_remove(struct tf__reg_entry **slot)
+{
+    struct tf__reg_entry *e = *slot;
+    if (!e)
+        return;
+    int err = errno;
+    *slot = NULL;
+    int expect = LIVE;
+    if (!atomic_compare_exchange_strong_explicit(&e->state, &expect, FREE,
+                                                 memory_order_release, memory_order_acquire)) {
+        /* A cleaner has it: once it is done the owner frees the slot. */
+        wait_done(e);
+        atomic_store_explicit(&e->state, FREE, memory_order_release);
+    }
+    atomic_fetch_sub_explicit(&live_count, 1, memory_order_relaxed);
+    errno = err;
+}
+
+/* ---- creation windows --------------------------------------------------- */
+
+/* Async-signal-safe sleep of about one millisecond. */
+static void nap(void)
+{
+    struct timespec ts = { 0, 1000 * 1000 };
+    nanosleep(&ts, NULL);
+}
+
+void tf__reg_begin(struct tf__reg_guard *g)
+{
+    g->blocked = tf__signals_block(&g->old);
+    if (!g->blocked)
+        return;
+    for (;;) {
+        atomic_fetch_add(&in_flight, 1);
+        if (!atomic_load(&dying))
+            return;
+        /* A handler is removing everything and will end the process: a name
+         * made now could outlive it, so make none. */
+        atomic_fetch_sub(&in_flight, 1);
+        nap();
+    }
+}
+
+void tf__reg_end(struct tf__reg_guard *g)
+{
+    if (!g->blocked)
+        return;
+    atomic_fetch_sub(&in_flight, 1);
+    tf__signals_unblock(&g->old);
+}
+
+void tf__reg_dying(void)
+{
+    atomic_store(&dying, true);
+    /* Creations under way publish their entry before they leave; wait for them
+     * (bounded: one stuck in a slow filesystem must not keep us alive). */
+    for (int i = 0; i < 500 && atomic_load(&in_flight) > 0; i++)
+        nap();
+}
+
+/* ---- cleaning ----------------------------------------------------------- */
+
+/*
+ * Memory for removing directory trees in a signal handler, where nothing may
+ * be allocated. One cleaner at a time uses it; others remove files only.
+ */
+static char rmtree_mem[TF__RMTREE_MEM_MIN] __attribute__((aligned(16)));
+static atomic_flag rmtree_mem_busy = ATOMIC_FLAG_INIT;
+
+static int remove_dir(const struct tf__reg_entry *e, bool signal_safe)
+{
+    int fd = e->fd, rc;
+    if (fd < 0)   /* the handle holds no descriptor: its mode denied reading */
+        return signal_safe ? -1 : tf_rmtree(e->path, TF_IGNORE_CLEANUP_ERRORS);
+    if (!signal_safe) {
+        rc = tf__rmtree_contents(fd, TF_IGNORE_CLEANUP_ERRORS);
+    } else {
+        if (atomic_flag_test_and_set(&rmtree_mem_busy))
+            return -1;
+        rc = tf__rmtree_contents_fixed(fd, TF_IGNORE_CLEANUP_ERRORS, rmtree_mem, sizeof rmtree_mem);
+        atomic_flag_clear(&rmtree_mem_busy);
+    }
+    if (rc == 0 && tf__sys.unlinkat(AT_FDCWD, e->path, AT_REMOVEDIR) < 0 && errno != ENOENT)
+        rc = -1;
+    return rc;
+}
+
+/* Removes one claimed entry's file or tree; 0 or -1. */
+static int remove_entry(const struct tf__reg_entry *e, bool signal_safe)
+{
+    if (e->kind == TF__REG_DIR)
+        return remove_dir(e, signal_safe);
+    if (tf__sys.unlinkat(AT_FDCWD, e->path, 0) < 0 && errno != ENOENT)
+        return -1;
+    return 0;
+}
+
+/* Claims e if it is live and this process's; true if claimed. */
+static bool claim_live(struct tf__reg_entry *e, pid_t self)
+{
+    int expect = LIVE;
+    if (atomic_load_explicit(&e->state, memory_order_relaxed) != LIVE ||
+        !atomic_compare_exchange_strong_explicit(&e->state, &expect, CLEANING,
+                                                 memory_order_acquire, memory_order_relaxed))
+        return false;
+    if (atomic_load_explicit(&e->owner, memory_order_relaxed) == self)
+        return true;
+    /* A parent's entry, inherited through fork: not ours to remove. */
+    atomic_store_explicit(&e->state, LIVE, memory_order_release);
+    return false;
+}
+
+int tf__registry_clean(bool signal_safe)
+{
+    int saved = errno, removed = 0, err = 0;
+    pid_t self = getpid();
+    size_t n = atomic_load(&nchunks);
+    for (size_t k = 0; k < n; k++) {
+        struct tf__reg_entry *c = atomic_load_explicit(&chunks[k], memory_order_acquire);
+        for (size_t i = 0; i < chunk_size(k); i++) {
+            if (!claim_live(&c[i], self))
+                continue;
+            if (remove_entry(&c[i], signal_safe) == 0)
+                removed++;
+            else if (!err)
+                err = errno ? errno : EBUSY;
+            atomic_store_explicit(&c[i].state, DONE, memory_order_release);
+        }
+    }
+    errno = err ? err : saved;
+    return err ? -1 : removed;
+}
+
+/* ---- public ------------------------------------------------------------- */
+
+int tf_cleanup_now(void)
+{
+    return tf__registry_clean(true);
+}
+
+size_t tf_cleanup_registered(void)
+{
+    size_t count = 0, n = atomic_load(&nchunks);
+    pid_t self = atomic_load(&cached_pid);
+    for (size_t k = 0; k < n; k++) {
+        struct tf__reg_entry *c = atomic_load_explicit(&chunks[k], memory_order_acquire);
+        for (size_t i = 0; i < chunk_size(k); i++) {
+            if (atomic_load_explicit(&c[i].state, memory_order_acquire) == LIVE &&
+                atomic_load_explicit(&c[i].owner, memory_order_relaxed) == self)
+                count++;
+        }
+    }
+    return count;
+}
+
+void tf__lock_live(int fd)
+{
+    /* Advisory only: a filesystem without flock still gets its temporaries. */
+    int err = errno;
+    tf__sys.flock(fd, LOCK_SH | LOCK_NB);
+    errno = err;
+}

@@ -1,0 +1,308 @@
+/*
+ * Fatal-signal cleanup (signals.c): a child creates the set of cleanup_helpers.h
+ * and receives a signal; the parent checks how the child died and what it
+ * left. With the handlers off the files stay, which proves the checks can fail.
+ */
+#include "cleanup_helpers.h"
+
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+static const int listed[] = { SIGHUP, SIGINT, SIGQUIT, SIGABRT, SIGPIPE, SIGTERM, SIGXCPU, SIGXFSZ };
+#define NLISTED (sizeof listed / sizeof listed[0])
+
+struct child {
+    pid_t pid;
+    int from;   /* the parent's read end of the child's report pipe */
+};
+
+static int report_fd = -1;
+
+/* Child side: one byte to the parent. */
+static void say(char c)
+{
+    ssize_t n = write(report_fd, &c, 1);
+    (void)n;
+}
+
+/* Parent side: the next byte from the child, or 0 at end of file. */
+static char hear(const struct child *c)
+{
+    char b = 0;
+    ssize_t n;
+    while ((n = read(c->from, &b, 1)) < 0 && errno == EINTR)
+        ;
+    return n == 1 ? b : 0;
+}
+
+/* Starts fn(dir) in a child that reports through report_fd; no core files. */
+static struct child spawn(int (*fn)(const char *), const char *dir)
+{
+    int p[2];
+    assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+    fflush(NULL);
+    struct child c = { .pid = fork(), .from = p[0] };
+    assert_true(c.pid >= 0);
+    if (c.pid == 0) {
+        close(p[0]);
+        report_fd = p[1];
+        prctl(PR_SET_DUMPABLE, 0);
+        _exit(fn(dir));
+    }
+    close(p[1]);
+    return c;
+}
+
+static int reap(struct child *c)
+{
+    int status;
+    while (waitpid(c->pid, &status, 0) < 0)
+        assert_int_equal(errno, EINTR);
+    close(c->from);
+    return status;
+}
+
+#define assert_killed_by(status, sig)                        \
+    do {                                                     \
+        int st_ = (status);                                  \
+        assert_true(WIFSIGNALED(st_));                       \
+        assert_int_equal(WTERMSIG(st_), (sig));              \
+    } while (0)
+
+/* Makes the set, says 'r', waits for signals forever. */
+static int wait_for_signal(const char *dir)
+{
+    CHECK(make_set(dir) == 0);
+    say('r');
+    for (;;)
+        pause();
+}
+
+static int handlers_on(const char *dir)
+{
+    CHECK(tf_cleanup_install_signals() == 0);
+    return wait_for_signal(dir);
+}
+
+static int handlers_off(const char *dir)
+{
+    return wait_for_signal(dir);
+}
+
+static int handlers_installed_then_removed(const char *dir)
+{
+    CHECK(tf_cleanup_install_signals() == 0);
+    CHECK(tf_cleanup_uninstall_signals() == 0);
+    struct sigaction sa;
+    CHECK(sigaction(SIGTERM, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL);
+    return wait_for_signal(dir);
+}
+
+static void run_signal(const char *dir, int (*fn)(const char *), int sig, bool removed)
+{
+    struct child c = spawn(fn, dir);
+    assert_int_equal(hear(&c), 'r');
+    assert_int_equal(kill(c.pid, sig), 0);
+    assert_killed_by(reap(&c), sig);
+    assert_set_left(dir, !removed);
+}
+
+static void test_each_signal_removes(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < NLISTED; i++) {
+        char *dir = scratch_new();
+        run_signal(dir, handlers_on, listed[i], true);
+        scratch_free(dir);
+    }
+}
+
+static void test_each_signal_without_handlers_leaves(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < NLISTED; i++) {
+        char *dir = scratch_new();
+        run_signal(dir, handlers_off, listed[i], false);
+        scratch_free(dir);
+    }
+}
+
+static void test_uninstall_restores(void **state)
+{
+    run_signal(TFT_DIR(state), handlers_installed_then_removed, SIGTERM, false);
+}
+
+/* Signals raised by the process itself, as they happen in real programs. */
+static int real_abort(const char *dir)
+{
+    CHECK(tf_cleanup_install_signals() == 0);
+    CHECK(make_set(dir) == 0);
+    abort();
+}
+
+static int real_sigpipe(const char *dir)
+{
+    int p[2];
+    CHECK(tf_cleanup_install_signals() == 0);
+    CHECK(make_set(dir) == 0);
+    CHECK(pipe(p) == 0);
+    close(p[0]);
+    ssize_t n = write(p[1], "x", 1);   /* no reader: SIGPIPE */
+    (void)n;
+    return 1;
+}
+
+static int real_sigxfsz(const char *dir)
+{
+    CHECK(tf_cleanup_install_signals() == 0);
+    CHECK(make_set(dir) == 0);
+    tf_file *f = tf_named_temporary_file(&(tf_opts){ .dir = dir, .prefix = "reg" });
+    CHECK(f != NULL);
+    struct rlimit lim = { 4096, 4096 };
+    CHECK(setrlimit(RLIMIT_FSIZE, &lim) == 0);
+    char buf[8192] = { 0 };
+    tf_file_write(f, buf, sizeof buf);   /* past the limit: SIGXFSZ */
+    return 1;
+}
+
+static void run_self_signal(const char *dir, int (*fn)(const char *), int sig)
+{
+    struct child c = spawn(fn, dir);
+    assert_killed_by(reap(&c), sig);
+    assert_set_left(dir, false);
+}
+
+static void test_self_raised(void **state)
+{
+    (void)state;
+    struct { int (*fn)(const char *); int sig; } cases[] = {
+        { real_abort, SIGABRT }, { real_sigpipe, SIGPIPE }, { real_sigxfsz, SIGXFSZ },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *dir = scratch_new();
+        run_self_signal(dir, cases[i].fn, cases[i].sig);
+        scratch_free(dir);
+    }
+}
+
+/* ---- the program's own handlers ---------------------------------------- */
+
+/* A program handler that ends the process the classic way. */
+static void fatal_program_handler(int sig, siginfo_t *info, void *uc)
+{
+    (void)uc;
+    say(info->si_signo == sig ? 'H' : '?');
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static int chained_fatal(const char *dir)
+{
+    struct sigaction sa = { .sa_sigaction = fatal_program_handler, .sa_flags = SA_SIGINFO };
+    CHECK(sigaction(SIGTERM, &sa, NULL) == 0);
+    CHECK(tf_cleanup_install_signals() == 0);
+    return wait_for_signal(dir);
+}
+
+static void test_program_handler_chained_fatal(void **state)
+{
+    struct child c = spawn(chained_fatal, TFT_DIR(state));
+    assert_int_equal(hear(&c), 'r');
+    kill(c.pid, SIGTERM);
+    assert_int_equal(hear(&c), 'H');   /* the program's handler ran */
+    assert_killed_by(reap(&c), SIGTERM);
+    assert_set_left(TFT_DIR(state), false);
+}
+
+static volatile sig_atomic_t got_int;
+
+static void surviving_program_handler(int sig)
+{
+    got_int = sig;
+}
+
+static int chained_survives(const char *dir)
+{
+    CHECK(signal(SIGINT, surviving_program_handler) != SIG_ERR);
+    CHECK(tf_cleanup_install_signals() == 0);
+    CHECK(make_set(dir) == 0);
+    say('r');
+    while (!got_int)
+        pause();
+    /* The program handled the signal: its temporaries are still there. */
+    CHECK(count_prefixed(dir, "reg") == 3);
+    say('s');
+    exit(0);   /* and go at exit */
+}
+
+static void test_program_handler_chained_survives(void **state)
+{
+    struct child c = spawn(chained_survives, TFT_DIR(state));
+    assert_int_equal(hear(&c), 'r');
+    kill(c.pid, SIGINT);
+    assert_int_equal(hear(&c), 's');
+    int st = reap(&c);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    assert_set_left(TFT_DIR(state), false);
+}
+
+static int ignored_stays_ignored(const char *dir)
+{
+    struct sigaction sa;
+    CHECK(signal(SIGHUP, SIG_IGN) != SIG_ERR);
+    CHECK(tf_cleanup_install_signals() == 0);
+    CHECK(sigaction(SIGHUP, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN);
+    CHECK(make_set(dir) == 0);
+    say('r');
+    pause();   /* SIGHUP does not wake us (ignored); SIGTERM ends us */
+    say('!');
+    return 1;
+}
+
+static void test_ignored_signal_stays_ignored(void **state)
+{
+    struct child c = spawn(ignored_stays_ignored, TFT_DIR(state));
+    assert_int_equal(hear(&c), 'r');
+    kill(c.pid, SIGHUP);
+    usleep(50 * 1000);
+    assert_int_equal(waitpid(c.pid, NULL, WNOHANG), 0);   /* still alive */
+    assert_set_left(TFT_DIR(state), true);                /* nothing removed */
+    kill(c.pid, SIGTERM);
+    assert_killed_by(reap(&c), SIGTERM);
+    assert_set_left(TFT_DIR(state), false);
+}
+
+static int install_twice(const char *dir)
+{
+    (void)dir;
+    CHECK(tf_cleanup_install_signals() == 0);
+    struct sigaction first, again;
+    CHECK(sigaction(SIGTERM, NULL, &first) == 0);
+    CHECK(tf_cleanup_install_signals() == 0);
+    CHECK(sigaction(SIGTERM, NULL, &again) == 0);
+    CHECK(first.sa_sigaction == again.sa_sigaction);
+    return wait_for_signal(dir);
+}
+
+static void test_install_twice(void **state)
+{
+    /* Installing again must not chain our handler to itself (endless loop). */
+    run_signal(TFT_DIR(state), install_twice, SIGQUIT, true);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_each_signal_removes),
+        cmocka_unit_test(test_each_signal_without_handlers_leaves),
+        cmocka_unit_test_setup_teardown(test_uninstall_restores, tft_setup, tft_teardown),
+        cmocka_unit_test(test_self_raised),
+        cmocka_unit_test_setup_teardown(test_program_handler_chained_fatal, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_program_handler_chained_survives, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_ignored_signal_stays_ignored, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_install_twice, tft_setup, tft_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
