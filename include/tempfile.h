@@ -103,7 +103,10 @@ TF_API const char *tf_gettempprefix(void);
 
 /*
  * The candidate directories tf_gettempdir() tries, in order, as a
- * NULL-terminated array of absolute paths. Free it with tf_strv_free().
+ * NULL-terminated array: the environment's values as they are (as Python's
+ * _candidate_tempdir_list; tf_gettempdir() makes the one it picks absolute),
+ * then /tmp, /var/tmp, /usr/tmp and the working directory. Free it with
+ * tf_strv_free().
  * Errors: ENOMEM.
  */
 TF_API char **tf_candidate_tempdir_list(void);

@@ -173,8 +173,12 @@ static int create_unlinked(const tf_opts *opts)
     int fd = tf_mkstemp(opts, &path);
     if (fd < 0)
         return -1;
+    /* The name must not outlive a failure: one more try before giving up. */
     if (tf__sys.unlinkat(AT_FDCWD, path, 0) < 0) {
-        tf__close_keep_errno(fd);
+        int err = errno;
+        tf__sys.unlinkat(AT_FDCWD, path, 0);
+        tf__sys.close(fd);
+        errno = err;
         fd = -1;
     }
     free(path);

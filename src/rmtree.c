@@ -191,8 +191,8 @@ static int scan(struct walk *w)
         return -1;
     for (;;) {
         ssize_t n = tf__sys.getdents64(w->cur, w->dents, w->dents_len);
-        if (n <= 0)
-            return (int)n;
+        if (n <= 0)   /* ENOENT: the directory was removed meanwhile, so it is empty */
+            return n < 0 && errno != ENOENT ? -1 : 0;
         for (ssize_t off = 0; off < n;) {
             const struct dirent64 *d = (const struct dirent64 *)(w->dents + off);
             off += d->d_reclen;

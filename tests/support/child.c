@@ -1,0 +1,63 @@
+/* Running a test step in a forked child, with root's privileges dropped. */
+#include "tftest.h"
+
+#include <grp.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+bool running_as_root(void)
+{
+    return geteuid() == 0;
+}
+
+void give_to_nobody(const char *path)
+{
+    if (running_as_root() && lchown(path, NOBODY_ID, NOBODY_ID) != 0) {
+        perror("give_to_nobody: lchown");
+        abort();
+    }
+}
+
+static void drop_privileges(void)
+{
+    if (!running_as_root())
+        return;
+    if (setgroups(0, NULL) != 0 ||
+        setresgid(NOBODY_ID, NOBODY_ID, NOBODY_ID) != 0 ||
+        setresuid(NOBODY_ID, NOBODY_ID, NOBODY_ID) != 0) {
+        perror("run_child: dropping privileges");
+        _exit(99);
+    }
+    uid_t r, e, s;
+    if (getresuid(&r, &e, &s) != 0 || r != NOBODY_ID || e != NOBODY_ID || s != NOBODY_ID ||
+        setuid(0) == 0) {
+        fprintf(stderr, "run_child: privileges not dropped\n");
+        _exit(99);
+    }
+}
+
+int run_child(int (*fn)(void *arg), void *arg, bool drop)
+{
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        if (drop)
+            drop_privileges();
+        int rc = fn(arg);
+        fflush(stdout);
+        fflush(stderr);
+        _exit(rc == 0 ? 0 : (rc & 0xff) ? (rc & 0xff) : 1);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return -1;
+}

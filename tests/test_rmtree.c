@@ -1,0 +1,460 @@
+/*
+ * tf_rmtree / tf_rmtreeat: read-only files, directories without read, write
+ * or search permission (with dropped privileges), a chain 10,000 deep under
+ * RLIMIT_NOFILE 64, symbolic links never followed, no filesystem crossed,
+ * and the bad roots.
+ */
+#include "tftest.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+static void mkdir_ok(const char *dir, const char *name, mode_t mode)
+{
+    char *p = path_join(dir, name);
+    assert_int_equal(mkdir(p, 0700), 0);
+    assert_int_equal(chmod(p, mode), 0);
+    free(p);
+}
+
+/* ---- descriptor bound ---------------------------------------------------- */
+
+static int live_fds, max_live_fds;
+
+static int openat_track(int dirfd, const char *path, int flags, mode_t mode)
+{
+    int fd = tf__sys_default.openat(dirfd, path, flags, mode);
+    if (fd >= 0 && ++live_fds > max_live_fds)
+        max_live_fds = live_fds;
+    return fd;
+}
+
+static int close_track(int fd)
+{
+    live_fds--;
+    return tf__sys_default.close(fd);
+}
+
+static void track_fds(void)
+{
+    live_fds = max_live_fds = 0;
+    tf__sys.openat = openat_track;
+    tf__sys.close = close_track;
+}
+
+/* ---- plain trees ------------------------------------------------------------ */
+
+static void test_tree(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *root = path_join(dir, "root");
+    assert_int_equal(mkdir(root, 0700), 0);
+    assert_int_equal(write_file(root, "f1", "1"), 0);
+    assert_int_equal(write_file(root, "ro", "r"), 0);
+    char *ro = path_join(root, "ro");
+    assert_int_equal(chmod(ro, 0400), 0);
+    mkdir_ok(root, "a", 0755);
+    mkdir_ok(root, "a/b", 0700);
+    mkdir_ok(root, "a/b/c", 0700);
+    mkdir_ok(root, "empty", 0700);
+    char *c = path_join(root, "a/b/c");
+    for (int i = 0; i < 200; i++) {
+        char n[80];
+        snprintf(n, sizeof n, "file-%03d-with-a-longer-name-to-fill-getdents", i);
+        assert_int_equal(write_file(c, n, "x"), 0);
+    }
+    assert_int_equal(write_file(dir, "sibling", "s"), 0);
+    int fds = fd_count();
+    track_fds();
+    int rc = tf_rmtree(root, 0);
+    fault_reset();
+    assert_int_equal(rc, 0);
+    assert_false(path_exists(root));
+    assert_true(max_live_fds <= TF_RMTREE_FDS);
+    assert_int_equal(live_fds, 0);
+    assert_no_fd_leak(fds);
+    assert_int_equal(dir_entries(dir), 1);   /* the sibling */
+    free(c);
+    free(ro);
+    free(root);
+}
+
+static void test_trailing_slash_and_at(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    mkdir_ok(dir, "t1", 0700);
+    assert_int_equal(write_file(dir, "t1/f", "x"), 0);
+    char *t1 = path_join(dir, "t1///");
+    assert_int_equal(tf_rmtree(t1, 0), 0);
+    free(t1);
+
+    mkdir_ok(dir, "t2", 0700);
+    mkdir_ok(dir, "t2/sub", 0700);
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(dfd >= 0);
+    assert_int_equal(tf_rmtreeat(dfd, "t2", 0), 0);
+    errno = 0;
+    assert_int_equal(tf_rmtreeat(dfd, "", 0), -1);
+    assert_errno(EINVAL);
+    errno = 0;
+    assert_int_equal(tf_rmtreeat(dfd, NULL, 0), -1);
+    assert_errno(EINVAL);
+    errno = 0;
+    assert_int_equal(tf_rmtreeat(dfd, "missing", 0), -1);
+    assert_errno(ENOENT);
+    close(dfd);
+    assert_int_equal(dir_entries(dir), 0);
+}
+
+static void test_bad_roots(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    errno = 0;
+    assert_int_equal(tf_rmtree(NULL, 0), -1);
+    assert_errno(EINVAL);
+    errno = 0;
+    assert_int_equal(tf_rmtree("", 0), -1);
+    assert_errno(EINVAL);
+
+    char *missing = path_join(dir, "missing");
+    errno = 0;
+    assert_int_equal(tf_rmtree(missing, 0), -1);
+    assert_errno(ENOENT);
+
+    /* A file: ENOTDIR, left alone. */
+    assert_int_equal(write_file(dir, "file", "keep"), 0);
+    char *file = path_join(dir, "file");
+    errno = 0;
+    assert_int_equal(tf_rmtree(file, 0), -1);
+    assert_errno(ENOTDIR);
+    assert_true(path_exists(file));
+
+    /* A symbolic link to a directory: ENOTDIR, link and target left alone. */
+    mkdir_ok(dir, "target", 0700);
+    assert_int_equal(write_file(dir, "target/inside", "i"), 0);
+    char *link = path_join(dir, "link");
+    assert_int_equal(symlink("target", link), 0);
+    char *before = dir_listing(dir);
+    errno = 0;
+    assert_int_equal(tf_rmtree(link, 0), -1);
+    assert_errno(ENOTDIR);
+    char *link_slash = path_join(dir, "link/");
+    errno = 0;
+    assert_int_equal(tf_rmtree(link_slash, 0), -1);
+    assert_errno(ENOTDIR);
+    assert_listing_equal(before, dir_listing(dir));
+    free(link_slash);
+    free(link);
+    free(file);
+    free(missing);
+}
+
+static void test_symlinks_not_followed(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    mkdir_ok(dir, "outside", 0700);
+    assert_int_equal(write_file(dir, "outside/precious", "p"), 0);
+    mkdir_ok(dir, "outside/subdir", 0700);
+    assert_int_equal(write_file(dir, "outside/subdir/more", "m"), 0);
+    assert_int_equal(write_file(dir, "outside-file", "f"), 0);
+    char *outside_before = dir_listing(dir);
+
+    char *root = path_join(dir, "root");
+    assert_int_equal(mkdir(root, 0700), 0);
+    mkdir_ok(root, "d", 0700);
+    char *d = path_join(root, "d");
+    char *outside = path_join(dir, "outside");
+    char *ofile = path_join(dir, "outside-file");
+    struct { const char *name, *target; } links[] = {
+        { "to-dir", outside }, { "to-file", ofile }, { "dangling", "/nonexistent/x" },
+        { "to-parent", ".." }, { "to-root", "/" }, { "d/to-dir", outside },
+        { "d/to-self", "." }, { "d/rel-out", "../../outside" },
+    };
+    for (size_t i = 0; i < sizeof links / sizeof *links; i++) {
+        char *p = path_join(root, links[i].name);
+        assert_int_equal(symlink(links[i].target, p), 0);
+        free(p);
+    }
+    assert_int_equal(tf_rmtree(root, 0), 0);
+    assert_false(path_exists(root));
+    /* Everything outside exactly as before (the root aside). */
+    char *after = dir_listing(dir);
+    assert_listing_equal(outside_before, after);
+    free(ofile);
+    free(outside);
+    free(d);
+    free(root);
+}
+
+static void test_ignore_errors(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *root = path_join(dir, "root");
+    assert_int_equal(mkdir(root, 0700), 0);
+    assert_int_equal(write_file(root, "a", "a"), 0);
+    assert_int_equal(write_file(root, "b", "b"), 0);
+    mkdir_ok(root, "sub", 0700);
+    assert_int_equal(write_file(root, "sub/c", "c"), 0);
+    /* Every unlinkat fails: the error is reported ... */
+    assert_int_equal(fault_arm_range("unlinkat", 1, 0, EBUSY), 0);
+    errno = 0;
+    int rc = tf_rmtree(root, 0);
+    int err = errno;
+    fault_reset();
+    assert_int_equal(rc, -1);
+    errno = err;
+    assert_errno(EBUSY);
+    /* ... or ignored, and then as much as possible is removed. */
+    assert_int_equal(fault_arm("unlinkat", 2, EBUSY), 0);
+    rc = tf_rmtree(root, TF_IGNORE_CLEANUP_ERRORS);
+    unsigned long hits = fault_hits();
+    fault_reset();
+    assert_int_equal(rc, 0);
+    assert_int_equal(hits, 1);
+    assert_true(path_exists(root));            /* it cannot be empty */
+    int left = dir_entries(root);
+    char *sub = path_join(root, "sub");
+    int left_sub = dir_entries(sub);
+    /* Exactly one entry survived somewhere, plus the directories leading to it. */
+    assert_int_equal(left, 1);
+    assert_true(left_sub >= -1 && left_sub <= 1);
+    assert_int_equal(tf_rmtree(root, 0), 0);
+    assert_false(path_exists(root));
+    free(sub);
+    free(root);
+}
+
+/* ---- permissions, as an unprivileged user ---------------------------------------- */
+
+static int child_permissions(void *arg)
+{
+    const char *dir = arg;
+    const mode_t modes[] = { 0000, 0500, 0300, 0600, 0100, 0400, 0200 };
+    for (int round = 0; round < 2; round++) {
+        char *root = path_join(dir, "root");
+        CHECK(mkdir(root, 0700) == 0);
+        for (size_t i = 0; i < sizeof modes / sizeof *modes; i++) {
+            char name[16];
+            snprintf(name, sizeof name, "m%04o", (unsigned)modes[i]);
+            char *d = path_join(root, name);
+            CHECK(mkdir(d, 0700) == 0);
+            CHECK(write_file(d, "file", "x") == 0);
+            char *ro = path_join(d, "ro");
+            CHECK(write_file(d, "ro", "r") == 0);
+            CHECK(chmod(ro, 0400) == 0);
+            char *sub = path_join(d, "sub");
+            CHECK(mkdir(sub, 0700) == 0);
+            CHECK(write_file(sub, "deeper", "y") == 0);
+            CHECK(chmod(sub, modes[i]) == 0);
+            CHECK(chmod(d, modes[i]) == 0);
+            free(sub);
+            free(ro);
+            free(d);
+        }
+        /* Round 1: the root itself has no permissions either. */
+        if (round == 1)
+            CHECK(chmod(root, 0000) == 0);
+        int rc = tf_rmtree(root, 0);
+        if (rc != 0) {
+            fprintf(stderr, "tf_rmtree round %d: -1, errno %s\n", round, errname(errno));
+            return 1;
+        }
+        CHECK(!path_exists(root));
+        free(root);
+    }
+    return 0;
+}
+
+static void test_permissions(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    give_to_nobody(dir);
+    assert_int_equal(run_child(child_permissions, (void *)dir, true), 0);
+    assert_int_equal(dir_entries(dir), 0);
+}
+
+/* A directory the user cannot chmod (another owner's): an error, not a crash. */
+static int child_foreign(void *arg)
+{
+    const char *root = arg;
+    errno = 0;
+    CHECK(tf_rmtree(root, 0) == -1);
+    CHECK(errno == EACCES || errno == EPERM);
+    CHECK(tf_rmtree(root, TF_IGNORE_CLEANUP_ERRORS) == 0);
+    /* What could be removed is gone; the foreign directory stays. */
+    char *mine = path_join(root, "mine");
+    CHECK(!path_exists(mine));
+    char *foreign = path_join(root, "foreign");
+    CHECK(path_exists(foreign));
+    free(mine);
+    free(foreign);
+    return 0;
+}
+
+static void test_foreign_directory(void **state)
+{
+    if (!running_as_root())
+        skip();   /* needs two users */
+    const char *dir = TFT_DIR(state);
+    give_to_nobody(dir);
+    char *root = path_join(dir, "root");
+    assert_int_equal(mkdir(root, 0700), 0);
+    give_to_nobody(root);
+    mkdir_ok(root, "foreign", 0755);                  /* root's */
+    assert_int_equal(write_file(root, "foreign/f", "x"), 0);
+    mkdir_ok(root, "mine", 0700);
+    char *mine = path_join(root, "mine");
+    give_to_nobody(mine);
+    assert_int_equal(run_child(child_foreign, root, true), 0);
+    char *f = path_join(root, "foreign/f");
+    assert_true(path_exists(f));
+    free(f);
+    free(mine);
+    free(root);
+}
+
+/* ---- depth ------------------------------------------------------------------------- */
+
+enum { DEPTH = 10000 };
+
+static int child_deep(void *arg)
+{
+    const char *dir = arg;
+    struct rlimit rl = { 64, 64 };
+    CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    CHECK(fd >= 0);
+    CHECK(mkdirat(fd, "deep", 0700) == 0);
+    int cur = openat(fd, "deep", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    CHECK(cur >= 0);
+    for (int i = 0; i < DEPTH; i++) {
+        if (i % 1000 == 0) {
+            int f = openat(cur, "file", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+            CHECK(f >= 0);
+            close(f);
+            CHECK(symlinkat("/", cur, "link") == 0);
+        }
+        CHECK(mkdirat(cur, "dd", 0700) == 0);
+        int next = openat(cur, "dd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        CHECK(next >= 0);
+        close(cur);
+        cur = next;
+    }
+    close(cur);
+    close(fd);
+    /* 10,000 levels of "dd/": 30,000 characters, far past PATH_MAX. */
+    char *deep = path_join(dir, "deep");
+    int fds = fd_count();
+    track_fds();
+    int rc = tf_rmtree(deep, 0);
+    int err = errno;
+    fault_reset();
+    if (rc != 0) {
+        fprintf(stderr, "tf_rmtree of a %d-deep chain: -1, errno %s\n", DEPTH, errname(err));
+        return 1;
+    }
+    CHECK(!path_exists(deep));
+    CHECK(fd_count() == fds);
+    if (max_live_fds > TF_RMTREE_FDS) {
+        fprintf(stderr, "tf_rmtree held %d descriptors at once, TF_RMTREE_FDS is %d\n",
+                max_live_fds, TF_RMTREE_FDS);
+        return 1;
+    }
+    free(deep);
+    return 0;
+}
+
+static void test_deep_chain(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    assert_int_equal(run_child(child_deep, (void *)dir, false), 0);
+    assert_int_equal(dir_entries(dir), 0);
+}
+
+/* A deep chain inside a temporary directory: its cleanup copes as well. */
+static int child_deep_dir(void *arg)
+{
+    const char *dir = arg;
+    struct rlimit rl = { 64, 64 };
+    CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+    tf_dir *d = tf_temporary_directory(&(tf_opts){ .dir = dir });
+    CHECK(d != NULL);
+    int cur = dup(tf_dir_fileno(d));
+    CHECK(cur >= 0);
+    for (int i = 0; i < 1000; i++) {
+        CHECK(mkdirat(cur, "d", 0700) == 0);
+        int next = openat(cur, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        CHECK(next >= 0);
+        close(cur);
+        cur = next;
+    }
+    close(cur);
+    CHECK(tf_dir_release(d) == 0);
+    CHECK(dir_entries(dir) == 0);
+    return 0;
+}
+
+static void test_deep_chain_in_temporary_directory(void **state)
+{
+    assert_int_equal(run_child(child_deep_dir, TFT_DIR(state), false), 0);
+}
+
+/* ---- filesystems --------------------------------------------------------------------- */
+
+static int child_mount(void *arg)
+{
+    const char *dir = arg;
+    if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+        return 77;
+    char *root = path_join(dir, "root");
+    CHECK(mkdir(root, 0700) == 0);
+    CHECK(write_file(root, "mine", "m") == 0);
+    char *mnt = path_join(root, "mnt");
+    CHECK(mkdir(mnt, 0700) == 0);
+    if (mount("tmpfs", mnt, "tmpfs", 0, "size=1m") != 0)
+        return 77;
+    CHECK(write_file(mnt, "other-fs", "o") == 0);
+    errno = 0;
+    CHECK(tf_rmtree(root, 0) == -1);
+    CHECK(errno == EXDEV);
+    char *other = path_join(mnt, "other-fs");
+    CHECK(path_exists(other));
+    CHECK(tf_rmtree(root, TF_IGNORE_CLEANUP_ERRORS) == 0);
+    CHECK(path_exists(other));
+    CHECK(umount(mnt) == 0);
+    CHECK(tf_rmtree(root, 0) == 0);
+    free(other);
+    free(mnt);
+    free(root);
+    return 0;
+}
+
+static void test_other_filesystem(void **state)
+{
+    int rc = run_child(child_mount, TFT_DIR(state), false);
+    if (rc == 77)
+        skip();   /* no permission to mount here */
+    assert_int_equal(rc, 0);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, tft_setup, tft_teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_tree),
+        T(test_trailing_slash_and_at),
+        T(test_bad_roots),
+        T(test_symlinks_not_followed),
+        T(test_ignore_errors),
+        T(test_permissions),
+        T(test_foreign_directory),
+        T(test_deep_chain),
+        T(test_deep_chain_in_temporary_directory),
+        T(test_other_filesystem),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
