@@ -419,7 +419,7 @@ def NamedTemporaryFile(mode='w+b', buffering=-1, encoding=None,
         raise
 
 
-def TemporaryFile(mode='w+b', buffering=-1, encoding=None,
+def _TemporaryFile(mode='w+b', buffering=-1, encoding=None,
                   newline=None, suffix=None, prefix=None,
                   dir=None, *, errors=None):
     """Create and return a temporary file that has no name: libtempfile uses
@@ -450,6 +450,11 @@ def TemporaryFile(mode='w+b', buffering=-1, encoding=None,
                     encoding=encoding, errors=errors, opener=opener)
     _raw_of(file).name = fd
     return file
+
+
+# The common case (str or None names, the library's names) runs in C; the
+# rest goes to _TemporaryFile above.
+TemporaryFile = _c.TemporaryFile
 
 
 # ---- SpooledTemporaryFile -------------------------------------------------------

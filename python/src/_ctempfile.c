@@ -21,6 +21,8 @@
 PyMODINIT_FUNC PyInit__ctempfile(void);
 
 PyObject *ct_io_open;
+PyObject *ct_io_module;
+static PyObject *ct_str_b;
 PyObject *ct_io_TextIOWrapper;
 PyObject *ct_io_UnsupportedOperation;
 
@@ -409,6 +411,216 @@ static PyObject *ct_temporary_file(PyObject *m, PyObject *const *args, Py_ssize_
     return fd < 0 ? NULL : PyLong_FromLong(fd);
 }
 
+/*
+ * TemporaryFile(mode='w+b', buffering=-1, encoding=None, newline=None,
+ *               suffix=None, prefix=None, dir=None, *, errors=None)
+ * The common case in C, to spare the Python layer's overhead: str (or None)
+ * name arguments and the library's own names. Anything else (bytes or
+ * path-like arguments, a replaced _get_candidate_names) goes to the Python
+ * version, ctempfile._TemporaryFile.
+ */
+static PyObject *pkg_attr(const char *name)
+{
+    return ct_package ? PyObject_GetAttrString(ct_package, name) : NULL;
+}
+
+static PyObject *call_python_version(PyObject *args, PyObject *kw)
+{
+    PyObject *py = pkg_attr("_TemporaryFile");
+    if (!py)
+        return NULL;
+    PyObject *r = PyObject_Call(py, args, kw);
+    Py_DECREF(py);
+    return r;
+}
+
+/*
+ * Whether io.open() will surely get as far as creating its FileIO: a mode it
+ * accepts, an int buffering, and for binary modes no text argument.
+ */
+static int plain_mode(PyObject *mode, int binary, PyObject *buffering, PyObject *encoding,
+                      PyObject *errors, PyObject *newline)
+{
+    static const char *const modes[] = { "w+b", "wb", "rb+", "r+b", "wb+", "w+", "w", "r+",
+                                         "w+t", "wt", "rt+", "r+t", "wt+", NULL };
+    if (!PyUnicode_Check(mode) || !PyLong_CheckExact(buffering))
+        return 0;
+    if (binary && (encoding != Py_None || errors != Py_None || newline != Py_None))
+        return 0;
+    if (!binary && ((encoding != Py_None && !PyUnicode_Check(encoding)) ||
+                    (errors != Py_None && !PyUnicode_Check(errors)) ||
+                    (newline != Py_None && !PyUnicode_Check(newline))))
+        return 0;
+    const char *m = PyUnicode_AsUTF8(mode);
+    if (!m) {
+        PyErr_Clear();
+        return 0;
+    }
+    for (int i = 0; modes[i]; i++)
+        if (strcmp(m, modes[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static PyObject *ct_TemporaryFile(PyObject *m, PyObject *args, PyObject *kw)
+{
+    (void)m;
+    static char *kwlist[] = { "mode", "buffering", "encoding", "newline", "suffix",
+                              "prefix", "dir", "errors", NULL };
+    PyObject *mode = NULL, *buffering = NULL, *encoding = Py_None, *newline = Py_None;
+    PyObject *suffix = Py_None, *prefix = Py_None, *dir = Py_None, *errors = Py_None;
+    if (!ct_package) {
+        PyErr_SetString(PyExc_RuntimeError, "ctempfile not bound");
+        return NULL;
+    }
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|OOOOOOO$O:TemporaryFile", kwlist, &mode,
+                                     &buffering, &encoding, &newline, &suffix, &prefix, &dir,
+                                     &errors))
+        return NULL;
+    if ((suffix != Py_None && !PyUnicode_Check(suffix)) ||
+        (prefix != Py_None && !PyUnicode_Check(prefix)) ||
+        (dir != Py_None && !PyUnicode_Check(dir)))
+        return call_python_version(args, kw);
+    PyObject *hook = pkg_attr("_get_candidate_names"), *lib = pkg_attr("_library_names");
+    PyObject *works = pkg_attr("_O_TMPFILE_WORKS");
+    PyObject *tempdir = pkg_attr("tempdir");
+    int fallback = !hook || !lib || !works || !tempdir || hook != lib ||
+                   (dir == Py_None && prefix == Py_None && suffix == Py_None &&
+                    tempdir != Py_None && !PyUnicode_Check(tempdir));
+    int use_tmpfile = works ? PyObject_IsTrue(works) : 0;
+    Py_XDECREF(hook);
+    Py_XDECREF(lib);
+    Py_XDECREF(works);
+    if (fallback) {
+        Py_XDECREF(tempdir);
+        if (PyErr_Occurred())
+            return NULL;
+        return call_python_version(args, kw);
+    }
+    PyObject *result = NULL, *owned_mode = NULL, *owned_buffering = NULL, *owned_enc = NULL,
+             *owned_dir = NULL, *io = NULL, *io_open = NULL, *opener = NULL;
+    ct_names n = { 0 };
+    if (!mode)
+        mode = owned_mode = PyUnicode_FromString("w+b");
+    if (!buffering)
+        buffering = owned_buffering = PyLong_FromLong(-1);
+    if (!mode || !buffering)
+        goto out;
+    int binary = PySequence_Contains(mode, ct_str_b);
+    if (binary < 0)
+        goto out;
+    io = Py_NewRef(ct_io_module);
+    if (!binary) {
+        encoding = owned_enc = PyObject_CallMethod(io, "text_encoding", "O", encoding);
+        if (!encoding)
+            goto out;
+    }
+    if (dir == Py_None) {
+        if (tempdir != Py_None) {
+            dir = tempdir;
+        } else {
+            PyObject *get = pkg_attr("gettempdir");
+            dir = owned_dir = get ? PyObject_CallNoArgs(get) : NULL;
+            Py_XDECREF(get);
+            if (!dir)
+                goto out;
+        }
+    }
+    if (ct_names_parse(&n, dir, prefix, suffix) < 0)
+        goto out;
+    if (!n.prefix) {
+        PyObject *tpl = pkg_attr("template");
+        int ok = tpl && fs_convert(tpl, &n.prefix) == 0;
+        Py_XDECREF(tpl);
+        if (!ok)
+            goto out;
+    }
+    tf_opts o;
+    ct_names_opts(&n, &o);
+    int fd = -1, err = 0;
+    Py_BEGIN_ALLOW_THREADS
+    tf_file *f = use_tmpfile ? tf_temporary_file(&o) : tf_named_temporary_file(&o);
+    if (f) {
+        fd = dup_cloexec(tf_file_fileno(f));
+        err = errno;
+        if (tf_file_release(f) < 0 && fd >= 0) {
+            err = errno;
+            close(fd);
+            fd = -1;
+        }
+    } else {
+        err = errno;
+    }
+    Py_END_ALLOW_THREADS
+    if (fd < 0) {
+        creation_error(err, &n);
+        goto out;
+    }
+    /*
+     * io.open() takes the descriptor over only once its FileIO exists; what it
+     * refuses before that (mode, argument types) leaves the descriptor to us.
+     * For a mode it surely accepts, pass the descriptor itself (cheaper than a
+     * name and an opener); otherwise an opener that hands it over, so that we
+     * know whether io.open() took it.
+     */
+    io_open = PyObject_GetAttrString(io, "open");
+    if (!io_open) {
+        close(fd);
+        goto out;
+    }
+    PyObject *file;
+    if (plain_mode(mode, binary, buffering, encoding, errors, newline)) {
+        PyObject *fdobj = PyLong_FromLong(fd);
+        if (!fdobj) {
+            close(fd);
+            goto out;
+        }
+        PyObject *callargs[] = { fdobj, mode, buffering, encoding, errors, newline };
+        file = PyObject_Vectorcall(io_open, callargs, 6, NULL);
+        Py_DECREF(fdobj);
+    } else {
+        opener = ct_fd_giver(fd);
+        if (!opener)
+            goto out;
+        PyObject *callargs[] = { dir, mode, buffering, encoding, errors, newline, Py_True, opener };
+        file = PyObject_Vectorcall(io_open, callargs, 8, NULL);
+    }
+    if (!file)
+        goto out;
+    /* raw.name = fd, as CPython's TemporaryFile() */
+    PyObject *raw = Py_NewRef(file);
+    for (int i = 0; i < 2; i++) {
+        PyObject *inner = PyObject_GetAttrString(raw, i == 0 ? "buffer" : "raw");
+        if (inner) {
+            Py_SETREF(raw, inner);
+        } else {
+            PyErr_Clear();
+        }
+    }
+    PyObject *fdobj = PyLong_FromLong(fd);
+    int ok = fdobj && PyObject_SetAttrString(raw, "name", fdobj) == 0;
+    Py_XDECREF(fdobj);
+    Py_DECREF(raw);
+    if (!ok) {
+        PyObject *r = PyObject_CallMethod(file, "close", NULL);
+        Py_XDECREF(r);
+        Py_DECREF(file);
+        goto out;
+    }
+    result = file;
+out:
+    ct_names_clear(&n);
+    Py_XDECREF(opener);   /* closes fd if io.open() never took it */
+    Py_XDECREF(io_open);
+    Py_XDECREF(io);
+    Py_XDECREF(owned_mode);
+    Py_XDECREF(owned_buffering);
+    Py_XDECREF(owned_enc);
+    Py_XDECREF(owned_dir);
+    Py_XDECREF(tempdir);
+    return result;
+}
+
 /* The handle of a named temporary file: removing its name is its job. */
 typedef struct {
     PyObject_HEAD
@@ -672,6 +884,13 @@ static PyMethodDef module_methods[] = {
      "named_temporary_file(dir, prefix, suffix, want_bytes, keep) -> (fd, name, handle)."},
     {"temporary_directory", FASTCALL(ct_temporary_directory),
      "temporary_directory(dir, prefix, suffix, want_bytes, ignore_errors, keep) -> DirHandle."},
+    {"TemporaryFile", (PyCFunction)(void (*)(void))ct_TemporaryFile, METH_VARARGS | METH_KEYWORDS,
+     "TemporaryFile(mode='w+b', buffering=-1, encoding=None, newline=None, suffix=None, "
+     "prefix=None, dir=None, *, errors=None)\n--\n\n"
+     "Create and return a temporary file that has no name: libtempfile uses\n"
+     "O_TMPFILE where the filesystem supports it, else removes the name at\n"
+     "once. mode, buffering, encoding, newline and errors as for io.open();\n"
+     "prefix, suffix and dir as for mkstemp()."},
     {"_bind", ct_bind, METH_O, "_bind(package): where SpooledTemporaryFile reads template and tempdir."},
     {NULL, NULL, 0, NULL},
 };
@@ -704,7 +923,10 @@ PyMODINIT_FUNC PyInit__ctempfile(void)
     ct_io_open = PyObject_GetAttrString(io, "open");
     ct_io_TextIOWrapper = PyObject_GetAttrString(io, "TextIOWrapper");
     ct_io_UnsupportedOperation = PyObject_GetAttrString(io, "UnsupportedOperation");
-    Py_DECREF(io);
+    ct_io_module = io;
+    ct_str_b = PyUnicode_InternFromString("b");
+    if (!ct_str_b)
+        return NULL;
     if (!ct_io_open || !ct_io_TextIOWrapper || !ct_io_UnsupportedOperation)
         return NULL;
     PyObject *m = PyModule_Create(&module_def);

@@ -47,5 +47,9 @@ extern PyTypeObject ct_Spooled_Type;
 extern PyTypeObject ct_FdOpener_Type;
 int ct_spooled_init(PyObject *module);
 PyObject *ct_bind(PyObject *m, PyObject *package);
+/* An io.open() opener handing over fd once (closing it if never asked). */
+PyObject *ct_fd_giver(int fd);
+/* The ctempfile package (set by _bind), NULL before. */
+extern PyObject *ct_package;
 
 #endif

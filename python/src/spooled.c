@@ -490,23 +490,52 @@ PyTypeObject ct_SpoolBuffer_Type = {
 typedef struct {
     PyObject_HEAD
     int fd;
+    int give;   /* hand over fd itself, once; closed at dealloc if never taken */
 } FdOpener;
 
 static PyObject *opener_call(FdOpener *self, PyObject *args, PyObject *kw)
 {
     (void)args;
     (void)kw;
+    if (self->give) {
+        int fd = self->fd;
+        if (fd < 0) {
+            PyErr_SetString(PyExc_RuntimeError, "descriptor already handed over");
+            return NULL;
+        }
+        self->fd = -1;
+        return PyLong_FromLong(fd);
+    }
     int fd = fcntl(self->fd, F_DUPFD_CLOEXEC, 0);
     if (fd < 0)
         return errno_error();
     return PyLong_FromLong(fd);
 }
 
+static void opener_dealloc(FdOpener *self)
+{
+    if (self->give && self->fd >= 0)
+        close(self->fd);
+    PyObject_Del(self);
+}
+
+PyObject *ct_fd_giver(int fd)
+{
+    FdOpener *o = PyObject_New(FdOpener, &ct_FdOpener_Type);
+    if (!o) {
+        close(fd);
+        return NULL;
+    }
+    o->fd = fd;
+    o->give = 1;
+    return (PyObject *)o;
+}
+
 PyTypeObject ct_FdOpener_Type = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "ctempfile._ctempfile.FdOpener",
     .tp_basicsize = sizeof(FdOpener),
-    .tp_dealloc = (destructor)PyObject_Del,
+    .tp_dealloc = (destructor)opener_dealloc,
     .tp_call = (ternaryfunc)opener_call,
     .tp_flags = Py_TPFLAGS_DEFAULT,
 };
@@ -531,7 +560,7 @@ typedef struct {
 } Spooled;
 
 /* The ctempfile package, for its `template` and `tempdir` (see _bind). */
-static PyObject *ct_package;
+PyObject *ct_package;
 
 static PyObject *not_set_up(void)
 {
@@ -581,6 +610,7 @@ static int switch_to_disk(Spooled *self)
     if (!opener)
         return -1;
     opener->fd = fd;
+    opener->give = 0;
     PyObject *args = Py_BuildValue("(sO)", "", self->mode);
     PyObject *kw = args ? Py_BuildValue("{sOsOsOsOsO}", "buffering", self->buffering,
                                         "encoding", self->encoding, "newline", self->newline,

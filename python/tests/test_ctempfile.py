@@ -322,6 +322,22 @@ class TestFiles(PrivateDir):
             ctempfile.TemporaryFile(mode=2, dir=self.dir)
         self.assertEqual(listdir(self.dir), [])
 
+    def test_no_descriptor_leaks_on_errors(self):
+        before = len(os.listdir("/proc/self/fd"))
+        bad = [dict(mode="wr"), dict(mode=2), dict(mode="w", encoding="nope"),
+               dict(mode="w", newline="x"), dict(mode="w+", buffering=0),
+               dict(mode="w+b", encoding="utf-8"), dict(mode="w+b", buffering="x")]
+        for kw in bad:
+            for call in (ctempfile.TemporaryFile, ctempfile.NamedTemporaryFile):
+                with self.subTest(call=call.__name__, kw=kw):
+                    with self.assertRaises((ValueError, TypeError, LookupError)):
+                        call(dir=self.dir, **kw)
+        gc.collect()
+        self.assertEqual(len(os.listdir("/proc/self/fd")), before)
+        self.assertEqual(listdir(self.dir), [])
+        with ctempfile.TemporaryFile(dir=os.fsencode(self.dir)) as f:   # the Python path
+            self.assertIsInstance(f.name, int)
+
     def test_wrapper_iteration_and_methods(self):
         f = ctempfile.NamedTemporaryFile(dir=self.dir)
         f.write(b"a\nb\n")
