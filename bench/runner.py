@@ -420,12 +420,40 @@ def run_strace(runner, batches, n):
 # Extra workloads that other work adds to bench/
 # --------------------------------------------------------------------------
 
+def module_python(runner, build_bench_dir):
+    """The interpreter the built ctempfile module is for (its cache tag, e.g.
+    cpython-311), so that the module imports; else the CPython contender."""
+    build = os.path.dirname(build_bench_dir) if build_bench_dir else ""
+    pkg = os.path.join(build, "python", "ctempfile")
+    tags = set()
+    if os.path.isdir(pkg):
+        for f in os.listdir(pkg):
+            m = re.match(r"_ctempfile\.(cpython-\d+)", f)
+            if m:
+                tags.add(m.group(1))
+    cands = [runner.python, sys.executable]
+    cache = os.path.join(build, "CMakeCache.txt")
+    if os.path.exists(cache):
+        with open(cache) as f:
+            for m in re.finditer(r"^_?Python3_EXECUTABLE:\w+=(.*)$", f.read(), re.M):
+                cands.insert(0, m.group(1))
+    for t in tags:
+        cands.append(shutil.which("python3.%s" % t[len("cpython-3"):]))
+    for c in cands:
+        if not c:
+            continue
+        tag = sh([c, "-c", "import sys; print(sys.implementation.cache_tag)"])
+        if not tags or tag in tags:
+            return c
+    return runner.python or sys.executable
+
+
 def run_extras(runner, build_bench_dir):
     extras = []
     cands = []
     p = os.path.join(HERE, "ctempfile_bench.py")
     if os.path.exists(p):
-        cands.append(("ctempfile_bench.py", [runner.python or sys.executable, p]))
+        cands.append(("ctempfile_bench.py", [module_python(runner, build_bench_dir), p]))
     for f in sorted(os.listdir(HERE)):
         if f.startswith("spool") and f.endswith(".py"):
             cands.append((f, [runner.python or sys.executable, os.path.join(HERE, f)]))
