@@ -86,12 +86,14 @@ int tf_dir_keep(tf_dir *d)
 }
 
 /*
- * Empties the directory through the held descriptor, then removes its name.
- * Without a descriptor (a mode that denied reading), by name, never through a
- * link.
+ * An empty directory, the common case, goes with one rmdir. Otherwise it is
+ * emptied through the held descriptor, then its name removed. Without a
+ * descriptor (a mode that denied reading), by name, never through a link.
  */
 static int remove_tree(tf_dir *d, unsigned flags)
 {
+    if (tf__sys.unlinkat(AT_FDCWD, d->path, AT_REMOVEDIR) == 0 || errno == ENOENT)
+        return 0;
     if (d->fd < 0)
         return tf_rmtree(d->path, flags);
     int rc = tf__rmtree_contents(d->fd, flags);

@@ -53,24 +53,15 @@ static void normalize(char *s)
 }
 
 /*
- * Would normalize() change this absolute path, a harmless trailing '/' aside?
- * That is: an empty, "." or ".." component after normalize()'s leading slashes.
+ * Could normalize() change this absolute path? Only through a "." or ".."
+ * component or an empty one, so a path with no "/." and no "//" is normal. A
+ * false alarm (".hidden") only costs a normalization.
  */
 static bool needs_normalizing(const char *p)
 {
-    const char *c = p + ((p[1] == '/' && p[2] != '/') ? 2 : 1);
-    while (*c) {
-        /* c starts a component */
-        size_t dots = 0;
-        while (c[dots] == '.')
-            dots++;
-        if (c[0] == '/' || ((dots == 1 || dots == 2) && (c[dots] == '/' || !c[dots])))
+    for (const char *s = p; (s = strchr(s, '/')); s++)
+        if (s[1] == '/' || s[1] == '.')
             return true;
-        while (*c && *c != '/')
-            c++;
-        if (*c)
-            c++;
-    }
     return false;
 }
 

@@ -6,8 +6,15 @@
  * emptied (plus one while opening a child), whatever the depth, and keeps no
  * recursion: going down it records each directory's device, inode and name;
  * going up it opens "..", checks it is the directory recorded, and removes the
- * emptied child by name. A directory is re-read from its start after each
- * child, which costs a rescan of what remains but no descriptor per level.
+ * emptied child by name.
+ *
+ * Going back up, the reading of a directory resumes at the position recorded
+ * before the descent (getdents' d_off), so each directory is read once. Where
+ * a filesystem's positions do not survive a reopen, entries could be missed;
+ * then the child's rmdir says ENOTEMPTY, and that directory is entered and read
+ * once more from its start (the root: when its reading ends). A second
+ * ENOTEMPTY is an error. So each directory is read at most twice and the work
+ * stays linear, even when entries keep coming back.
  */
 #include "internal.h"
 
@@ -26,7 +33,11 @@
 struct level {
     dev_t dev;
     ino_t ino;
-    size_t name;   /* offset of this directory's name in walk.names */
+    size_t name;        /* offset of this directory's name in walk.names */
+    off_t resume;       /* where its reading goes on (a getdents d_off) */
+    bool positioned;    /* a fresh descriptor, already at 0: no lseek */
+    bool left;          /* it was left for a child (the root: read it again) */
+    bool rereading;     /* its second reading is under way */
 };
 
 /* An entry that could not be removed, skipped on rescans (ignore mode only). */
@@ -123,20 +134,23 @@ static int open_child(struct walk *w, const char *name)
     return fd;
 }
 
-static int push_level(struct walk *w, const struct stat *st, const char *name)
+static int push_level(struct walk *w, const struct stat *st, const char *name, bool rereading)
 {
     size_t len = strlen(name) + 1;
     if (reserve(w, (void **)&w->levels, &w->levels_cap, w->depth + 2, sizeof *w->levels) < 0 ||
         reserve(w, (void **)&w->names, &w->names_cap, w->names_len + len, 1) < 0)
         return -1;
-    memcpy(w->names + w->names_len, name, len);
-    w->levels[++w->depth] = (struct level){ st->st_dev, st->st_ino, w->names_len };
+    memmove(w->names + w->names_len, name, len);   /* a reread passes its own stored name */
+    w->levels[w->depth].left = true;
+    w->levels[++w->depth] = (struct level){ .dev = st->st_dev, .ino = st->st_ino,
+                                            .name = w->names_len, .positioned = true,
+                                            .rereading = rereading };
     w->names_len += len;
     return 0;
 }
 
 /* Makes the child directory `name` the current one. 1: descended, 0: passed by. */
-static int descend(struct walk *w, const char *name, ino_t ino)
+static int descend(struct walk *w, const char *name, ino_t ino, bool rereading)
 {
     int fd = open_child(w, name);
     if (fd < 0) {
@@ -150,7 +164,7 @@ static int descend(struct walk *w, const char *name, ino_t ino)
         tf__close_keep_errno(fd);
         return entry_failed(w, ino);
     }
-    if (push_level(w, &st, name) < 0) {
+    if (push_level(w, &st, name, rereading) < 0) {
         tf__close_keep_errno(fd);
         return -1;
     }
@@ -176,7 +190,7 @@ static int remove_entry(struct walk *w, const struct dirent64 *d)
         if (errno != EISDIR)   /* EISDIR: it became a directory meanwhile */
             return entry_failed(w, d->d_ino);
     }
-    return descend(w, d->d_name, d->d_ino);
+    return descend(w, d->d_name, d->d_ino, false);
 }
 
 static bool is_dot(const char *n)
@@ -184,18 +198,42 @@ static bool is_dot(const char *n)
     return n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0'));
 }
 
-/* Reads cur from its start. 1: descended into a child, 0: cur is done, -1: stop. */
+/*
+ * The end of cur's reading: 1 if it must be read once more from its start.
+ * Only the root is checked so; a child is, by its rmdir (see ascend).
+ */
+static int read_again(struct walk *w)
+{
+    struct level *l = &w->levels[w->depth];
+    if (w->depth > 0 || !l->left || l->rereading)
+        return 0;
+    l->rereading = true;
+    l->resume = 0;
+    return tf__sys.lseek(w->cur, 0, SEEK_SET) < 0 ? -1 : 1;
+}
+
+/* Reads cur on from its recorded position. 1: entered a child, 0: done, -1: stop. */
 static int scan(struct walk *w)
 {
-    if (tf__sys.lseek(w->cur, 0, SEEK_SET) < 0)
+    struct level *l = &w->levels[w->depth];
+    if (!l->positioned && tf__sys.lseek(w->cur, l->resume, SEEK_SET) < 0)
         return -1;
+    l->positioned = false;
     for (;;) {
         ssize_t n = tf__sys.getdents64(w->cur, w->dents, w->dents_len);
-        if (n <= 0)   /* ENOENT: the directory was removed meanwhile, so it is empty */
-            return n < 0 && errno != ENOENT ? -1 : 0;
+        if (n < 0 && errno != ENOENT)   /* ENOENT: removed meanwhile, so empty */
+            return -1;
+        if (n <= 0) {
+            int again = read_again(w);
+            if (again <= 0)
+                return again;
+            continue;
+        }
         for (ssize_t off = 0; off < n;) {
             const struct dirent64 *d = (const struct dirent64 *)(w->dents + off);
             off += d->d_reclen;
+            /* Recorded before: descending may move the levels array. */
+            w->levels[w->depth].resume = d->d_off;
             if (is_dot(d->d_name) || skipped(w, d->d_ino))
                 continue;
             int rc = remove_entry(w, d);
@@ -243,7 +281,13 @@ static int ascend(struct walk *w)
     w->depth--;
     w->names_len = child->name;
     const char *name = w->names + child->name;
-    return unlink_in(w, name, AT_REMOVEDIR) == 0 ? 0 : entry_failed(w, child->ino);
+    if (unlink_in(w, name, AT_REMOVEDIR) == 0)
+        return 0;
+    /* Not empty after one reading: entries were missed or came back. Read it
+     * once more, from its start; not empty after that is an error. */
+    if ((errno == ENOTEMPTY || errno == EEXIST) && !child->rereading)
+        return descend(w, name, child->ino, true) < 0 ? -1 : 0;
+    return entry_failed(w, child->ino);
 }
 
 static int walk(struct walk *w)
@@ -268,7 +312,7 @@ static int start(struct walk *w)
     if (!w->dents || tf__sys.fstat(w->root, &st) < 0 ||
         reserve(w, (void **)&w->levels, &w->levels_cap, 1, sizeof *w->levels) < 0)
         return -1;
-    w->levels[0] = (struct level){ st.st_dev, st.st_ino, 0 };
+    w->levels[0] = (struct level){ .dev = st.st_dev, .ino = st.st_ino };
     return walk(w);
 }
 
@@ -340,7 +384,7 @@ int tf_rmtree(const char *path, unsigned flags)
         len--;
     char *p = tf__sys.malloc(len + 1);
     if (!p)
-        return -1;
+        return (flags & TF_IGNORE_CLEANUP_ERRORS) ? 0 : -1;
     memcpy(p, path, len);
     p[len] = '\0';
     int rc = tf_rmtreeat(AT_FDCWD, p, flags);
