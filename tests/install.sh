@@ -69,7 +69,7 @@ out=$(TMPDIR=$scratch LD_LIBRARY_PATH=$libdir "$scratch/prog-pc")
 echo "pkg-config ($version): $out"
 [ "$out" = "ok $version" ]
 # It really uses the installed shared library.
-LD_LIBRARY_PATH=$libdir ldd "$scratch/prog-pc" | grep -q "$libdir/libtempfile.so"
+LD_LIBRARY_PATH=$libdir ldd "$scratch/prog-pc" | grep "$libdir/libtempfile.so" >/dev/null   # not -q: an early exit would SIGPIPE ldd under pipefail
 
 # 2. find_package(tempfile)
 mkdir -p "$scratch/cm"
