@@ -453,7 +453,12 @@ def _TemporaryFile(mode='w+b', buffering=-1, encoding=None,
 
 
 # The common case (str or None names, the library's names) runs in C; the
-# rest goes to _TemporaryFile above.
+# rest goes to _TemporaryFile above, named so that its errors read the same.
+_TemporaryFile.__name__ = _TemporaryFile.__qualname__ = "TemporaryFile"
+_TemporaryFile.__code__ = _TemporaryFile.__code__.replace(
+    co_name="TemporaryFile",
+    **({"co_qualname": "TemporaryFile"}
+       if hasattr(_TemporaryFile.__code__, "co_qualname") else {}))
 TemporaryFile = _c.TemporaryFile
 
 

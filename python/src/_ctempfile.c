@@ -475,8 +475,11 @@ static PyObject *ct_TemporaryFile(PyObject *m, PyObject *args, PyObject *kw)
     }
     if (!PyArg_ParseTupleAndKeywords(args, kw, "|OOOOOOO$O:TemporaryFile", kwlist, &mode,
                                      &buffering, &encoding, &newline, &suffix, &prefix, &dir,
-                                     &errors))
-        return NULL;
+                                     &errors)) {
+        /* Let the Python version raise it, in a Python function's words. */
+        PyErr_Clear();
+        return call_python_version(args, kw);
+    }
     if ((suffix != Py_None && !PyUnicode_Check(suffix)) ||
         (prefix != Py_None && !PyUnicode_Check(prefix)) ||
         (dir != Py_None && !PyUnicode_Check(dir)))
