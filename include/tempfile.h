@@ -252,6 +252,19 @@ TF_API int tf_file_close(tf_file *f);
 TF_API int tf_file_closed(const tf_file *f);
 
 /*
+ * Hands f's descriptor over: returns it, and from then on the caller owns it
+ * (FD_CLOEXEC set, offset where f left it) and must close it. The handle is
+ * closed as by tf_file_close(), all but the descriptor: the stream view is
+ * flushed and closed, a spooled file first rolls over, and a named file is
+ * removed unless TF_KEEP or TF_NO_DELETE_ON_CLOSE (then tf_file_release()
+ * removes it, as usual). Spares a dup(2) and a close(2) to a caller that wraps
+ * the descriptor in its own file object.
+ * Errors: EINVAL f is NULL; EBADF f is closed; a rollover's errors; those of
+ * tf_file_close() (the descriptor is closed then too).
+ */
+TF_API int tf_file_detach(tf_file *f);
+
+/*
  * Closes f if still open, removes its name unless TF_KEEP or tf_file_keep(),
  * and frees the handle. Accepts NULL (returns 0). The handle is gone even when
  * it returns -1.

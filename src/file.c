@@ -64,8 +64,9 @@ static int fd_close(tf_file *f)
 {
     int fd = f->fd;
     f->fd = -1;
-    /* Linux releases the descriptor even when close fails: never retry. */
-    return tf__sys.close(fd);
+    /* Detached (tf_file_detach): the descriptor is the caller's to close.
+     * Linux releases a descriptor even when close fails: never retry. */
+    return fd < 0 ? 0 : tf__sys.close(fd);
 }
 
 const struct tf__file_ops tf__fd_ops = {
@@ -261,6 +262,23 @@ int tf_file_close(tf_file *f)
         first_error(&err, unlink_name(f));
     errno = err ? err : errno;
     return err ? -1 : 0;
+}
+
+int tf_file_detach(tf_file *f)
+{
+    /* The view's buffer goes in while the handle still has the descriptor;
+     * then a spooled file rolls over with all its data. */
+    if (f && !f->closed && tf__stream_close(f) < 0)
+        return -1;
+    int fd = tf_file_fileno(f);
+    if (fd < 0)
+        return -1;
+    f->fd = -1;
+    if (tf_file_close(f) < 0) {
+        tf__close_keep_errno(fd);
+        return -1;
+    }
+    return fd;
 }
 
 int tf_file_release(tf_file *f)

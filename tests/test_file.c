@@ -6,6 +6,8 @@
 #include "tftest.h"
 
 #include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static bool cloexec(int fd)
@@ -641,12 +643,87 @@ static void test_stream_flushed_on_close(void **state)
     assert_no_fd_leak(fds);
 }
 
+/* ---- tf_file_detach ------------------------------------------------------- */
+
+/* The descriptor outlives the handle, keeps its offset and data, and is ours to close. */
+static void test_detach_unnamed(void **state)
+{
+    tf_file *f = tf_temporary_file(&(tf_opts){ .dir = TFT_DIR(state) });
+    assert_non_null(f);
+    assert_int_equal(tf_file_write(f, "abc", 3), 3);
+    int fd = tf_file_detach(f);
+    assert_true(fd >= 0);
+    assert_true(cloexec(fd));
+    assert_int_equal(tf_file_closed(f), 1);
+    EXPECT_EBADF(tf_file_fileno(f));
+    assert_int_equal(tf_file_release(f), 0);
+    assert_true(fd_open(fd));
+    assert_int_equal(lseek(fd, 0, SEEK_CUR), 3);
+    char buf[4] = { 0 };
+    assert_int_equal(pread(fd, buf, 3, 0), 3);
+    assert_string_equal(buf, "abc");
+    assert_int_equal(close(fd), 0);
+}
+
+/* Named files follow the delete table; only the descriptor changes hands. */
+static void test_detach_named(void **state)
+{
+    const unsigned flags[] = { 0, TF_NO_DELETE_ON_CLOSE, TF_KEEP };
+    for (size_t i = 0; i < 3; i++) {
+        tf_file *f = tf_named_temporary_file(&(tf_opts){ .dir = TFT_DIR(state), .flags = flags[i] });
+        assert_non_null(f);
+        char *name = strdup(tf_file_name(f));
+        int fd = tf_file_detach(f);
+        assert_true(fd >= 0);
+        assert_int_equal(path_exists(name), flags[i] != 0);   /* default: removed on close */
+        assert_int_equal(tf_file_release(f), 0);
+        assert_int_equal(path_exists(name), flags[i] == TF_KEEP);
+        assert_true(fd_open(fd));
+        assert_int_equal(write(fd, "x", 1), 1);
+        assert_int_equal(close(fd), 0);
+        unlink(name);
+        free(name);
+    }
+}
+
+/* A spooled file rolls over; a stream view is flushed into the descriptor first. */
+static void test_detach_spooled_with_stream(void **state)
+{
+    tf_file *f = tf_spooled_temporary_file(&(tf_opts){ .dir = TFT_DIR(state), .max_size = 100 });
+    assert_non_null(f);
+    FILE *s = tf_file_stream(f);
+    assert_non_null(s);
+    assert_true(fprintf(s, "spooled %d", 42) > 0);   /* still in stdio's buffer */
+    assert_int_equal(tf_file_rolled(f), 0);
+    int fd = tf_file_detach(f);
+    assert_true(fd >= 0);
+    assert_int_equal(tf_file_release(f), 0);
+    char buf[16] = { 0 };
+    assert_int_equal(pread(fd, buf, sizeof buf - 1, 0), 10);
+    assert_string_equal(buf, "spooled 42");
+    assert_int_equal(close(fd), 0);
+}
+
+static void test_detach_errors(void **state)
+{
+    EXPECT_EINVAL(tf_file_detach(NULL));
+    tf_file *f = tf_temporary_file(&(tf_opts){ .dir = TFT_DIR(state) });
+    assert_non_null(f);
+    assert_int_equal(tf_file_close(f), 0);
+    EXPECT_EBADF(tf_file_detach(f));
+    assert_int_equal(tf_file_release(f), 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, tft_setup, tft_teardown)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_unnamed_has_no_name),
+        T(test_detach_unnamed),
+        T(test_detach_named),
+        T(test_detach_spooled_with_stream),
+        T(test_detach_errors),
         T(test_unnamed_mode),
         T(test_unnamed_uses_o_tmpfile),
         T(test_unnamed_fallback_eopnotsupp),

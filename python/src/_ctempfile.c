@@ -111,12 +111,6 @@ static int parse_names(ct_names *n, PyObject *const *args, Py_ssize_t nargs, Py_
     return ct_names_parse(n, args[0], args[1], args[2]);
 }
 
-/* A close-on-exec duplicate of fd that the caller owns. */
-static int dup_cloexec(int fd)
-{
-    return fcntl(fd, F_DUPFD_CLOEXEC, 0);
-}
-
 /* ---- names and directories --------------------------------------------- */
 
 static PyObject *ct_random_name(PyObject *m, PyObject *unused)
@@ -394,7 +388,7 @@ static PyObject *ct_temporary_file(PyObject *m, PyObject *const *args, Py_ssize_
     Py_BEGIN_ALLOW_THREADS
     tf_file *f = tmpfile ? tf_temporary_file(&o) : tf_named_temporary_file(&o);
     if (f) {
-        fd = dup_cloexec(tf_file_fileno(f));
+        fd = tf_file_detach(f);   /* the descriptor is ours: no dup */
         err = errno;
         if (tf_file_release(f) < 0 && fd >= 0) {
             err = errno;
@@ -544,7 +538,7 @@ static PyObject *ct_TemporaryFile(PyObject *m, PyObject *args, PyObject *kw)
     Py_BEGIN_ALLOW_THREADS
     tf_file *f = use_tmpfile ? tf_temporary_file(&o) : tf_named_temporary_file(&o);
     if (f) {
-        fd = dup_cloexec(tf_file_fileno(f));
+        fd = tf_file_detach(f);   /* the descriptor is ours: no dup */
         err = errno;
         if (tf_file_release(f) < 0 && fd >= 0) {
             err = errno;
@@ -719,13 +713,12 @@ static PyObject *ct_named_temporary_file(PyObject *m, PyObject *const *args, Py_
     Py_BEGIN_ALLOW_THREADS
     f = tf_named_temporary_file(&o);
     if (f) {
-        fd = dup_cloexec(tf_file_fileno(f));
+        /* The descriptor becomes ours; TF_NO_DELETE_ON_CLOSE keeps the name. */
+        fd = tf_file_detach(f);
         err = errno;
         if (fd < 0) {
             tf_file_release(f);
             f = NULL;
-        } else {
-            tf_file_close(f);   /* its own descriptor only: TF_NO_DELETE_ON_CLOSE */
         }
     } else {
         err = errno;
