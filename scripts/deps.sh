@@ -12,13 +12,14 @@ tf_need_packages() {
     $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# The newest pyenv CPython that has its test package (for ctempfile), if any.
+# The newest CPython >= 3.12 that pyenv installed (for ctempfile's conformance
+# run against CPython's own test suite); else whatever python3 is on PATH.
 tf_python() {
-    local v prefix
-    command -v pyenv >/dev/null 2>&1 || { command -v python3; return; }
-    for v in 3.13.0 3.12.1; do
-        prefix=$(pyenv prefix "$v" 2>/dev/null) || continue
-        [ -x "$prefix/bin/python3" ] && { echo "$prefix/bin/python3"; return; }
+    local root=${PYENV_ROOT:-$HOME/.pyenv} py v
+    for v in 3.13 3.12; do
+        for py in "$root"/versions/"$v".*/bin/python3; do
+            [ -x "$py" ] && { echo "$py"; return; }
+        done
     done
     command -v python3
 }
