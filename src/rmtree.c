@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -30,12 +31,16 @@
 #define TF__DENTS_BUF (32 * 1024)
 #define TF__DIR_OPEN (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 
+/* Room for the largest entry getdents64 can return. */
+#define TF__DIRENT_MAX (offsetof(struct dirent64, d_name) + NAME_MAX + 1 + 8)
+
 struct level {
     dev_t dev;
     ino_t ino;
     size_t name;        /* offset of this directory's name in walk.names */
     off_t resume;       /* where its reading goes on (a getdents d_off) */
     bool positioned;    /* a fresh descriptor, already at 0: no lseek */
+    bool exhausted;     /* nothing came after the child left for: no reading on */
     bool left;          /* it was left for a child (the root: read it again) */
     bool rereading;     /* its second reading is under way */
 };
@@ -208,38 +213,53 @@ static int read_again(struct walk *w)
     if (w->depth > 0 || !l->left || l->rereading)
         return 0;
     l->rereading = true;
+    l->exhausted = false;
     l->resume = 0;
     return tf__sys.lseek(w->cur, 0, SEEK_SET) < 0 ? -1 : 1;
 }
 
-/* Reads cur on from its recorded position. 1: entered a child, 0: done, -1: stop. */
+/*
+ * Reads cur on from its recorded position. 1: entered a child, 0: done, -1: stop.
+ *
+ * A batch that left room for one more entry was the directory's last: the
+ * kernel fills the buffer while entries remain. Taking it for the end saves a
+ * getdents per directory, and going back up, the reading of a directory whose
+ * last entry was the child; were a filesystem to stop short, the rmdir's
+ * ENOTEMPTY makes that directory be read again, and a second reading never
+ * relies on it.
+ */
 static int scan(struct walk *w)
 {
     struct level *l = &w->levels[w->depth];
-    if (!l->positioned && tf__sys.lseek(w->cur, l->resume, SEEK_SET) < 0)
+    int again = 0;
+    if (l->exhausted) {
+        l->exhausted = false;
+        if ((again = read_again(w)) <= 0)
+            return again;
+    } else if (!l->positioned && tf__sys.lseek(w->cur, l->resume, SEEK_SET) < 0) {
         return -1;
+    }
     l->positioned = false;
     for (;;) {
         ssize_t n = tf__sys.getdents64(w->cur, w->dents, w->dents_len);
         if (n < 0 && errno != ENOENT)   /* ENOENT: removed meanwhile, so empty */
             return -1;
-        if (n <= 0) {
-            int again = read_again(w);
-            if (again <= 0)
-                return again;
-            continue;
-        }
+        bool last = n <= 0 || (!w->levels[w->depth].rereading &&
+                               (size_t)n + TF__DIRENT_MAX <= w->dents_len);
         for (ssize_t off = 0; off < n;) {
             const struct dirent64 *d = (const struct dirent64 *)(w->dents + off);
             off += d->d_reclen;
-            /* Recorded before: descending may move the levels array. */
+            /* Through the array: descending may move it. */
             w->levels[w->depth].resume = d->d_off;
+            w->levels[w->depth].exhausted = last && off == n;
             if (is_dot(d->d_name) || skipped(w, d->d_ino))
                 continue;
             int rc = remove_entry(w, d);
             if (rc != 0)
                 return rc;
         }
+        if (last && (again = read_again(w)) <= 0)
+            return again;
     }
 }
 
