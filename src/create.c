@@ -90,8 +90,8 @@ struct new_dir {
 /*
  * mkdir; then, if asked, a descriptor of the new directory, opened without
  * following links so that a swapped-in link cannot redirect a chmod through
- * it. A mode without owner read cannot be opened: chmod by name then, still
- * refusing links, and leave fd at -1.
+ * it. A mode (or umask) without owner read cannot be opened: leave fd at -1,
+ * and chmod by name where the mode must be exact, still refusing links.
  */
 static int make_dir(const char *path, void *ctx)
 {
@@ -104,8 +104,8 @@ static int make_dir(const char *path, void *ctx)
     nd->fd = tf__sys.openat(AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
     if (nd->fd >= 0)
         rc = fix_mode(nd->fd, &nd->mode);
-    else if (errno == EACCES && nd->mode.exact)
-        rc = tf__sys.fchmodat(AT_FDCWD, path, nd->mode.bits, AT_SYMLINK_NOFOLLOW);
+    else if (errno == EACCES)   /* the mode, or the umask, denies reading: no descriptor */
+        rc = nd->mode.exact ? tf__sys.fchmodat(AT_FDCWD, path, nd->mode.bits, AT_SYMLINK_NOFOLLOW) : 0;
     else
         rc = -1;
     if (rc < 0) {

@@ -74,12 +74,13 @@ char *tf__abspath(const char *path)
         char *cwd = tf__sys.getcwd(NULL, 0);
         if (!cwd)
             return NULL;
-        size_t clen = strlen(cwd), plen = strlen(path);
-        joined = tf__sys.malloc(clen + 1 + plen + 1);
+        /* As posixpath.join: no second '/' after a cwd of "/" (or "//"). */
+        size_t clen = strlen(cwd), plen = strlen(path), slash = cwd[clen - 1] != '/';
+        joined = tf__sys.malloc(clen + slash + plen + 1);
         if (joined) {
             memcpy(joined, cwd, clen);
             joined[clen] = '/';
-            memcpy(joined + clen + 1, path, plen + 1);
+            memcpy(joined + clen + slash, path, plen + 1);
         }
         free(cwd);
     }
@@ -122,12 +123,12 @@ int tf__template_init(struct tf__template *t, const tf_opts *opts)
         return -1;
     }
 
-    /* An absolute, normal dir is used as it is: no copy on the hot path. */
+    /* An absolute, normal dir is used as it is: no copy on the hot path.
+     * Anything else, the tf_settempdir() override included, is made absolute
+     * as Python's abspath does ("" is the working directory). */
     char *owned = NULL;
-    const char *dir = o->dir;
-    if (!dir)
-        dir = tf_gettempdir();
-    else if (dir[0] != '/' || needs_normalizing(dir))
+    const char *dir = o->dir ? o->dir : tf_gettempdir();
+    if (dir && (dir[0] != '/' || needs_normalizing(dir)))
         dir = owned = tf__abspath(dir);
     if (!dir)
         return -1;

@@ -25,7 +25,9 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #define TF__DENTS_BUF (32 * 1024)
@@ -53,6 +55,7 @@ struct skip {
 
 struct walk {
     int root, cur;          /* cur == root at depth 0 */
+    uint64_t root_mnt;      /* the root's mount id; 0: not known */
     unsigned flags;
     bool cur_opened_up;     /* cur already made 0700 */
     struct level *levels;   /* levels[0] is the root, levels[depth] is cur */
@@ -127,19 +130,62 @@ static int unlink_in(struct walk *w, const char *name, int flags)
     }
 }
 
-/* Opens a child directory; an unreadable one is made 0700 first, never via a link. */
+/* What tells directories and filesystems apart. */
+struct dir_id {
+    dev_t dev;
+    ino_t ino;
+    uint64_t mnt;   /* mount id; 0: the kernel did not say */
+};
+
+/*
+ * Identifies fd's directory (name NULL) or the entry name in it, without
+ * following a link. The mount id is what catches a bind mount of the same
+ * filesystem, which the device number alone would let the walk enter.
+ */
+static int identify(int fd, const char *name, struct dir_id *id)
+{
+    struct statx sx;
+    int flags = AT_SYMLINK_NOFOLLOW | (name ? 0 : AT_EMPTY_PATH);
+    if (tf__sys.statx(fd, name ? name : "", flags, STATX_INO | STATX_MNT_ID, &sx) == 0) {
+        *id = (struct dir_id){ makedev(sx.stx_dev_major, sx.stx_dev_minor), sx.stx_ino,
+                               (sx.stx_mask & STATX_MNT_ID) ? sx.stx_mnt_id : 0 };
+        return 0;
+    }
+    struct stat st;   /* a kernel without statx(2) */
+    if (errno != ENOSYS || tf__sys.fstatat(fd, name ? name : "", &st, flags) < 0)
+        return -1;
+    *id = (struct dir_id){ st.st_dev, st.st_ino, 0 };
+    return 0;
+}
+
+/* EXDEV unless id is on the root's filesystem and mount. */
+static int same_fs(const struct walk *w, const struct dir_id *id)
+{
+    if (id->dev == w->levels[0].dev && (!id->mnt || !w->root_mnt || id->mnt == w->root_mnt))
+        return 0;
+    errno = EXDEV;
+    return -1;
+}
+
+/*
+ * Opens a child directory. An unreadable one is made 0700 first, never via a
+ * link, and only once it is known to be inside: another filesystem's root is
+ * refused before anything is changed on it.
+ */
 static int open_child(struct walk *w, const char *name)
 {
     int fd = tf__sys.openat(w->cur, name, TF__DIR_OPEN, 0);
     if (fd < 0 && errno == EACCES) {
-        if (tf__sys.fchmodat(w->cur, name, 0700, AT_SYMLINK_NOFOLLOW) < 0)
+        struct dir_id id;
+        if (identify(w->cur, name, &id) < 0 || same_fs(w, &id) < 0 ||
+            tf__sys.fchmodat(w->cur, name, 0700, AT_SYMLINK_NOFOLLOW) < 0)
             return -1;
         fd = tf__sys.openat(w->cur, name, TF__DIR_OPEN, 0);
     }
     return fd;
 }
 
-static int push_level(struct walk *w, const struct stat *st, const char *name, bool rereading)
+static int push_level(struct walk *w, const struct dir_id *id, const char *name, bool rereading)
 {
     size_t len = strlen(name) + 1;
     if (reserve(w, (void **)&w->levels, &w->levels_cap, w->depth + 2, sizeof *w->levels) < 0 ||
@@ -147,7 +193,7 @@ static int push_level(struct walk *w, const struct stat *st, const char *name, b
         return -1;
     memmove(w->names + w->names_len, name, len);   /* a reread passes its own stored name */
     w->levels[w->depth].left = true;
-    w->levels[++w->depth] = (struct level){ .dev = st->st_dev, .ino = st->st_ino,
+    w->levels[++w->depth] = (struct level){ .dev = id->dev, .ino = id->ino,
                                             .name = w->names_len, .positioned = true,
                                             .rereading = rereading };
     w->names_len += len;
@@ -164,12 +210,12 @@ static int descend(struct walk *w, const char *name, ino_t ino, bool rereading)
             return unlink_in(w, name, 0) == 0 ? 0 : entry_failed(w, ino);
         return entry_failed(w, ino);
     }
-    struct stat st;
-    if (tf__sys.fstat(fd, &st) < 0 || (st.st_dev != w->levels[0].dev && (errno = EXDEV))) {
+    struct dir_id id;
+    if (identify(fd, NULL, &id) < 0 || same_fs(w, &id) < 0) {
         tf__close_keep_errno(fd);
         return entry_failed(w, ino);
     }
-    if (push_level(w, &st, name, rereading) < 0) {
+    if (push_level(w, &id, name, rereading) < 0) {
         tf__close_keep_errno(fd);
         return -1;
     }
@@ -266,11 +312,10 @@ static int scan(struct walk *w)
 /* Is fd's directory (or, with name, the entry there) the one recorded at lvl? */
 static int same_dir(int fd, const char *name, const struct level *lvl)
 {
-    struct stat st;
-    int rc = name ? tf__sys.fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) : tf__sys.fstat(fd, &st);
-    if (rc < 0)
+    struct dir_id id;
+    if (identify(fd, name, &id) < 0)
         return -1;
-    if (st.st_dev != lvl->dev || st.st_ino != lvl->ino) {
+    if (id.dev != lvl->dev || id.ino != lvl->ino) {
         errno = ESTALE;
         return -1;
     }
@@ -328,11 +373,12 @@ static int walk(struct walk *w)
 /* Records the root and walks; w's memory is ready. */
 static int start(struct walk *w)
 {
-    struct stat st;
-    if (!w->dents || tf__sys.fstat(w->root, &st) < 0 ||
+    struct dir_id id;
+    if (!w->dents || identify(w->root, NULL, &id) < 0 ||
         reserve(w, (void **)&w->levels, &w->levels_cap, 1, sizeof *w->levels) < 0)
         return -1;
-    w->levels[0] = (struct level){ .dev = st.st_dev, .ino = st.st_ino };
+    w->levels[0] = (struct level){ .dev = id.dev, .ino = id.ino };
+    w->root_mnt = id.mnt;
     return walk(w);
 }
 

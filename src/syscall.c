@@ -30,6 +30,7 @@ static ssize_t sys_getdents64(int fd, void *buf, size_t n)
     .ftruncate = ftruncate, \
     .fstat = fstat, \
     .fstatat = fstatat, \
+    .statx = statx, \
     .mkdirat = mkdirat, \
     .unlinkat = unlinkat, \
     .fchmod = fchmod, \

@@ -20,6 +20,7 @@ struct tf__syscalls {
     int (*ftruncate)(int fd, off_t size);
     int (*fstat)(int fd, struct stat *st);
     int (*fstatat)(int dirfd, const char *path, struct stat *st, int flags);
+    int (*statx)(int dirfd, const char *path, int flags, unsigned mask, struct statx *stx);
     int (*mkdirat)(int dirfd, const char *path, mode_t mode);
     int (*unlinkat)(int dirfd, const char *path, int flags);
     int (*fchmod)(int fd, mode_t mode);

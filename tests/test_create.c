@@ -598,6 +598,59 @@ static void test_path_too_long(void **state)
     free(longdir);
 }
 
+/*
+ * The tf_settempdir() override is made absolute like any dir, as Python's
+ * mkstemp returns abspath(join(dir, name)): relative to the working directory,
+ * "" is the working directory itself.
+ */
+static int child_relative_override(void *arg)
+{
+    const char *dir = arg;
+    CHECK(chdir(dir) == 0);
+    CHECK(mkdir("rel", 0700) == 0);
+    const char *const overrides[] = { "rel", "", "./rel/../rel/" };
+    const char *const expect[] = { "rel/", "", "rel/" };
+    for (int i = 0; i < 3; i++) {
+        CHECK(tf_settempdir(overrides[i]) == 0);
+        char *path = NULL, *want;
+        int fd = tf_mkstemp(NULL, &path);
+        CHECK(fd >= 0);
+        CHECK(asprintf(&want, "%s/%stmp", dir, expect[i]) > 0);
+        CHECK(strncmp(path, want, strlen(want)) == 0);
+        CHECK(strlen(path) == strlen(want) + TF_RANDOM_CHARS);
+        CHECK(unlink(path) == 0 && close(fd) == 0);
+        free(want);
+        free(path);
+    }
+    CHECK(tf_settempdir(NULL) == 0);
+    CHECK(rmdir("rel") == 0);
+    return 0;
+}
+
+static void test_relative_override_made_absolute(void **state)
+{
+    assert_int_equal(run_child(child_relative_override, (void *)TFT_DIR(state), false), 0);
+}
+
+/* A relative dir under a working directory of "/" gets one slash, not two. */
+static int child_cwd_root(void *arg)
+{
+    const char *dir = arg;   /* absolute: /tmp/... */
+    CHECK(chdir("/") == 0);
+    char *path = NULL;
+    int fd = tf_mkstemp(&(tf_opts){ .dir = dir + 1 }, &path);
+    CHECK(fd >= 0);
+    CHECK(strncmp(path, dir, strlen(dir)) == 0 && path[strlen(dir)] == '/');
+    CHECK(unlink(path) == 0 && close(fd) == 0);
+    free(path);
+    return 0;
+}
+
+static void test_relative_dir_under_root_cwd(void **state)
+{
+    assert_int_equal(run_child(child_cwd_root, (void *)TFT_DIR(state), false), 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, tft_setup, tft_teardown)
 
 int main(void)
@@ -622,6 +675,8 @@ int main(void)
         T(test_unwritable_dir),
         T(test_name_too_long),
         T(test_path_too_long),
+        T(test_relative_override_made_absolute),
+        T(test_relative_dir_under_root_cwd),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -353,6 +353,31 @@ static void test_cleanup_unwritable_inside(void **state)
     assert_int_equal(dir_entries(dir), 0);
 }
 
+/*
+ * A umask that takes away owner read leaves the new directory unreadable (as
+ * in Python); the handle still works, without a descriptor, and cleans up.
+ */
+static int child_umask_no_read(void *arg)
+{
+    umask(0477);
+    tf_dir *d = tf_temporary_directory(&(tf_opts){ .dir = arg });
+    CHECK(d != NULL);
+    char *name = strdup(tf_dir_name(d));
+    errno = 0;
+    CHECK(tf_dir_fileno(d) == -1 && errno == EACCES);
+    CHECK(tf_dir_release(d) == 0);
+    CHECK(!path_exists(name));
+    free(name);
+    return 0;
+}
+
+static void test_umask_without_owner_read(void **state)
+{
+    if (running_as_root())
+        give_to_nobody(TFT_DIR(state));
+    assert_int_equal(run_child(child_umask_no_read, (void *)TFT_DIR(state), true), 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, tft_setup, tft_teardown)
 
 int main(void)
@@ -370,6 +395,7 @@ int main(void)
         T(test_cleanup_error_reported),
         T(test_ignore_cleanup_errors),
         T(test_cleanup_unwritable_inside),
+        T(test_umask_without_owner_read),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

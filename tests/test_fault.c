@@ -30,6 +30,7 @@ static const struct {
     { "ftruncate", { ENOSPC, EINTR } },
     { "fstat", { ENOMEM, EIO } },
     { "fstatat", { EACCES, ENOMEM } },
+    { "statx", { EACCES, ENOMEM } },
     { "mkdirat", { ENOSPC, EACCES, EMLINK } },
     { "unlinkat", { EACCES, EBUSY, EINTR } },
     { "fchmod", { EPERM, EIO } },

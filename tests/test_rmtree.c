@@ -6,6 +6,8 @@
  */
 #include "tftest.h"
 
+#include <sys/wait.h>
+
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
@@ -440,6 +442,94 @@ static void test_other_filesystem(void **state)
     assert_int_equal(rc, 0);
 }
 
+/*
+ * A bind mount of a directory of the same filesystem has the same device
+ * number: only the mount id tells that the walk would leave the tree.
+ */
+static int child_bind_mount(void *arg)
+{
+    const char *dir = arg;
+    if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+        return 77;
+    char *outside = path_join(dir, "outside");
+    char *root = path_join(dir, "root");
+    char *sub = path_join(root, "sub");
+    char *precious = path_join(outside, "precious");
+    CHECK(mkdir(outside, 0700) == 0);
+    CHECK(write_file(outside, "precious", "p") == 0);
+    CHECK(mkdir(root, 0700) == 0);
+    CHECK(mkdir(sub, 0700) == 0);
+    if (mount(outside, sub, NULL, MS_BIND, NULL) != 0)
+        return 77;
+    errno = 0;
+    CHECK(tf_rmtree(root, 0) == -1);
+    CHECK(errno == EXDEV);
+    CHECK(path_exists(precious));
+    CHECK(tf_rmtree(root, TF_IGNORE_CLEANUP_ERRORS) == 0);
+    CHECK(path_exists(precious));
+    CHECK(umount(sub) == 0);
+    CHECK(tf_rmtree(root, 0) == 0);
+    CHECK(path_exists(precious));
+    CHECK(tf_rmtree(outside, 0) == 0);
+    free(precious);
+    free(sub);
+    free(root);
+    free(outside);
+    return 0;
+}
+
+static void test_bind_mount_not_entered(void **state)
+{
+    int rc = run_child(child_bind_mount, TFT_DIR(state), false);
+    if (rc == 77)
+        skip();   /* no permission to mount here */
+    assert_int_equal(rc, 0);
+}
+
+/* Another filesystem's unreadable root is refused before it is chmod'ed. */
+static int child_unreadable_mount(void *arg)
+{
+    const char *dir = arg;
+    if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+        return 77;
+    char *root = path_join(dir, "root");
+    char *mnt = path_join(root, "mnt");
+    CHECK(mkdir(root, 0755) == 0);
+    CHECK(mkdir(mnt, 0755) == 0);
+    if (mount("tmpfs", mnt, "tmpfs", 0, "size=1m,mode=000,uid=65534") != 0)
+        return 77;
+    CHECK(chown(root, 65534, 65534) == 0);
+    CHECK(chown(dir, 65534, 65534) == 0);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        if (setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0)
+            _exit(3);
+        errno = 0;
+        int rc = tf_rmtree(root, 0);
+        _exit(rc == -1 && errno == EXDEV ? 0 : 1);
+    }
+    int status;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    struct stat st;
+    CHECK(stat(mnt, &st) == 0);
+    CHECK((st.st_mode & 07777) == 0);   /* untouched */
+    CHECK(umount(mnt) == 0);
+    CHECK(tf_rmtree(root, 0) == 0);
+    free(mnt);
+    free(root);
+    return 0;
+}
+
+static void test_unreadable_mount_not_chmodded(void **state)
+{
+    int rc = run_child(child_unreadable_mount, TFT_DIR(state), false);
+    if (rc == 77)
+        skip();
+    assert_int_equal(rc, 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, tft_setup, tft_teardown)
 
 int main(void)
@@ -455,6 +545,8 @@ int main(void)
         T(test_deep_chain),
         T(test_deep_chain_in_temporary_directory),
         T(test_other_filesystem),
+        T(test_bind_mount_not_entered),
+        T(test_unreadable_mount_not_chmodded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

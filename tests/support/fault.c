@@ -6,13 +6,13 @@
 
 enum {
     F_OPENAT, F_CLOSE, F_READ, F_WRITE, F_PREAD, F_LSEEK, F_FTRUNCATE, F_FSTAT,
-    F_FSTATAT, F_MKDIRAT, F_UNLINKAT, F_FCHMOD, F_FCHMODAT, F_GETDENTS64,
+    F_FSTATAT, F_STATX, F_MKDIRAT, F_UNLINKAT, F_FCHMOD, F_FCHMODAT, F_GETDENTS64,
     F_GETRANDOM, F_FLOCK, F_GETCWD, F_MALLOC, F_REALLOC, F_COUNT
 };
 
 const char *const fault_names[] = {
     "openat", "close", "read", "write", "pread", "lseek", "ftruncate", "fstat",
-    "fstatat", "mkdirat", "unlinkat", "fchmod", "fchmodat", "getdents64",
+    "fstatat", "statx", "mkdirat", "unlinkat", "fchmod", "fchmodat", "getdents64",
     "getrandom", "flock", "getcwd", "malloc", "realloc", NULL
 };
 
@@ -122,6 +122,12 @@ static int w_fstatat(int dirfd, const char *path, struct stat *st, int flags)
     return fault_next.fstatat(dirfd, path, st, flags);
 }
 
+static int w_statx(int dirfd, const char *path, int flags, unsigned mask, struct statx *stx)
+{
+    FAIL_INT(F_STATX);
+    return fault_next.statx(dirfd, path, flags, mask, stx);
+}
+
 static int w_mkdirat(int dirfd, const char *path, mode_t mode)
 {
     FAIL_INT(F_MKDIRAT);
@@ -204,6 +210,7 @@ static const struct tf__syscalls wrappers = {
     .ftruncate = w_ftruncate,
     .fstat = w_fstat,
     .fstatat = w_fstatat,
+    .statx = w_statx,
     .mkdirat = w_mkdirat,
     .unlinkat = w_unlinkat,
     .fchmod = w_fchmod,
