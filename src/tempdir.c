@@ -26,6 +26,33 @@ static struct interned *interned;            /* guarded by lock */
 static _Atomic(const char *) override;       /* Python's tempfile.tempdir */
 static _Atomic(const char *) found;          /* the searched default */
 
+/*
+ * A fork while another thread searches would leave the child a lock that no
+ * thread of it will ever release: hold the lock across fork instead.
+ */
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void before_fork(void)
+{
+    pthread_mutex_lock(&lock);
+}
+
+static void after_fork(void)
+{
+    pthread_mutex_unlock(&lock);
+}
+
+static void register_atfork(void)
+{
+    pthread_atfork(before_fork, after_fork, after_fork);
+}
+
+static void lock_state(void)
+{
+    pthread_once(&atfork_once, register_atfork);
+    pthread_mutex_lock(&lock);
+}
+
 /* Tries per candidate before moving on, as Python. */
 #define TF__PROBE_TRIES 100
 
@@ -105,7 +132,7 @@ const char *tf_gettempdir(void)
         d = atomic_load_explicit(&found, memory_order_acquire);
     if (d)
         return d;
-    pthread_mutex_lock(&lock);
+    lock_state();
     d = atomic_load_explicit(&found, memory_order_relaxed);
     if (!d) {
         d = search();
@@ -119,7 +146,7 @@ const char *tf_gettempdir(void)
 
 int tf_settempdir(const char *dir)
 {
-    pthread_mutex_lock(&lock);
+    lock_state();
     const char *s = dir ? intern(dir) : NULL;
     int ok = !dir || s;
     if (ok) {

@@ -7,6 +7,8 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/wait.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 static const char *const ENVS[] = { "TMPDIR", "TEMP", "TMP" };
@@ -479,12 +481,64 @@ static void test_gettempprefix(void **state)
     free(path);
 }
 
+/*
+ * fork while another thread is searching for the default directory: the child
+ * must not inherit a lock that nobody in it will release.
+ */
+static atomic_bool probing;
+
+static int slow_openat(int dirfd, const char *path, int flags, mode_t mode)
+{
+    atomic_store(&probing, true);
+    usleep(300 * 1000);
+    return tf__sys_default.openat(dirfd, path, flags, mode);
+}
+
+static void *search_thread(void *arg)
+{
+    (void)arg;
+    return (void *)tf_gettempdir();
+}
+
+static int child_fork_during_search(void *arg)
+{
+    setenv("TMPDIR", arg, 1);
+    CHECK(tf_settempdir(NULL) == 0);   /* forget any cached answer */
+    tf__sys.openat = slow_openat;
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, search_thread, NULL) == 0);
+    while (!atomic_load(&probing))
+        usleep(1000);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        tf__sys = tf__sys_default;
+        alarm(5);   /* a deadlock ends as SIGALRM */
+        const char *d = tf_gettempdir();
+        _exit(d && strcmp(d, arg) == 0 ? 0 : 1);
+    }
+    int status;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    void *found;
+    CHECK(pthread_join(t, &found) == 0);
+    tf__sys = tf__sys_default;
+    CHECK(found && strcmp(found, arg) == 0);
+    return 0;
+}
+
+static void test_fork_during_search(void **state)
+{
+    assert_int_equal(run_child(child_fork_during_search, (void *)TFT_DIR(state), false), 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_candidates_default),
+        T(test_fork_during_search),
         T(test_candidates_env_order),
         T(test_candidates_raw_env),
         T(test_strv_free_null),
