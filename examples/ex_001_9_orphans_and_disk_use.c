@@ -11,9 +11,14 @@
  * temp space, tf_sweep() in a dry run lists what it would remove, then
  * removes it, and the live temporary of this process, locked, is left alone.
  *
+ * An entry's age counts from its newest access, modification or status change
+ * (ctime, which no program can set back), so the demonstration waits a little
+ * more than a second and sweeps what is older than one second; a real sweep
+ * would use hours or days.
+ *
  * Prints (sizes vary with the filesystem):
  *     before: 2 temporaries, 1 live, 1 orphaned, 8192 bytes
- *     would remove: job_XXXXXXXX (file, 8192 bytes, 2 days old)
+ *     would remove: job_XXXXXXXX (file, 8192 bytes, 1 s old)
  *     removed 1 orphan, freed 8192 bytes
  *     after: 1 temporaries, 1 live, 0 orphaned, 0 bytes
  */
@@ -23,8 +28,6 @@
 #include <time.h>
 
 #include "example.h"
-
-#define DAY 86400
 
 /* A worker that writes a job file and is killed before it can clean up. */
 static void killed_worker(const char *dir)
@@ -36,9 +39,6 @@ static void killed_worker(const char *dir)
         tf_file *job = tf_named_temporary_file(&(tf_opts){ .dir = dir, .prefix = "job_" });
         if (job == NULL || tf_file_write(job, data, sizeof data) != (ssize_t)sizeof data)
             _exit(1);
-        /* Make it look two days old, as if it had been forgotten since. */
-        struct timespec t[2] = { { .tv_nsec = UTIME_OMIT }, { time(NULL) - 2 * DAY, 0 } };
-        utimensat(AT_FDCWD, tf_file_name(job), t, 0);
         raise(SIGKILL);
     }
     int status;
@@ -54,8 +54,8 @@ static void print_usage(const char *when, const tf_usage_report *r)
 static void print_entry(const tf_sweep_entry *e, void *arg)
 {
     (void)arg;
-    printf("would remove: %s (%s, %llu bytes, %lu days old)\n", e->name,
-           e->is_dir ? "directory" : "file", e->bytes, e->age / DAY);
+    printf("would remove: %s (%s, %llu bytes, %lu s old)\n", e->name,
+           e->is_dir ? "directory" : "file", e->bytes, e->age);
 }
 
 int main(void)
@@ -77,11 +77,11 @@ int main(void)
     tf_file *mine = tf_named_temporary_file(&(tf_opts){ .dir = dir, .prefix = "job_" });
     if (mine == NULL)
         return ex_fail("tf_named_temporary_file");
-    struct timespec t[2] = { { .tv_nsec = UTIME_OMIT }, { time(NULL) - 2 * DAY, 0 } };
-    utimensat(AT_FDCWD, tf_file_name(mine), t, 0);   /* old, but alive */
+    /* Let both grow older than min_age: the orphan goes, the live one (locked) stays. */
+    nanosleep(&(struct timespec){ 1, 100 * 1000 * 1000 }, NULL);
 
     /* Watch the space: only names made with this prefix are counted. */
-    tf_sweep_opts opts = { .prefix = "job_", .min_age = DAY, .report = print_entry };
+    tf_sweep_opts opts = { .prefix = "job_", .min_age = 1, .report = print_entry };
     if (tf_usage(dir, &opts, &before) != 0)
         return ex_fail("tf_usage");
     print_usage("before", &before);

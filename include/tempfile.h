@@ -382,15 +382,27 @@ TF_API int tf_rmtreeat(int dirfd, const char *name, unsigned flags);
  * fork: each entry records the pid of its creator. A child never removes its
  * parent's temporaries, at exit or on a signal; what the child creates, it
  * owns. (Releasing an inherited handle in the child is an explicit request and
- * does remove the file.)
+ * does remove the file.) A fork from a threaded program while another thread
+ * is cleaning (tf_cleanup_now(), the exit or a signal handler) leaves the
+ * child nothing to wait for: that thread does not exist there, so the entries
+ * it was removing count as registered again in the child, and the child's own
+ * cleanup and fatal signals work as in any process.
  *
- * Crashes (SIGKILL, power loss): while alive, each named temporary file holds
- * a shared flock(2) through its descriptor (until tf_file_close()), and each
+ * Crashes (SIGKILL, power loss): each named temporary file holds a shared
+ * flock(2) through its handle's descriptor (until tf_file_close()), and each
  * temporary directory through the descriptor its handle holds (none when its
- * mode denies the owner reading). tf_sweep() removes only entries nobody
- * holds such a lock on, so it never touches a live temporary of any process;
- * systemd-tmpfiles also skips locked entries. The lock is best effort: a
- * filesystem without flock(2) still gets its temporaries, unlocked.
+ * mode denies the owner reading). "Live" below means exactly that: locked by
+ * a libtempfile handle of a running process. tf_sweep() never removes a live
+ * entry (systemd-tmpfiles also skips locked entries). Everything else that
+ * matches is judged by age only, whoever uses it: the results of tf_mkstemp()
+ * and tf_mkdtemp(), a TF_NO_DELETE_ON_CLOSE file after tf_file_close(), a
+ * kept temporary, another program's file named the same way (CPython's
+ * tempfile uses the same default naming). Its age counts from the newest of
+ * its atime, mtime and ctime, and for a directory from the newest of these
+ * over its whole tree, as systemd-tmpfiles does; so such an entry must be used
+ * more often than the sweep's min_age to be safe from it. The lock is best
+ * effort: a filesystem without flock(2) still gets its temporaries, unlocked,
+ * and then judged by age.
  * ------------------------------------------------------------------------- */
 
 /*
@@ -404,9 +416,15 @@ TF_API int tf_rmtreeat(int dirfd, const char *name, unsigned flags);
  *    it first (with its siginfo if it asked for SA_SIGINFO). If it returns,
  *    the program has handled the signal and nothing is removed, unless it
  *    re-raised the signal with the default disposition (removal happens
- *    then) or the signal is SIGABRT (abort() ends the process regardless).
- *    A handler that ends the process with _exit() should call
- *    tf_cleanup_now() first.
+ *    then). SIGABRT is no exception: sent by kill(), raise() or
+ *    pthread_kill() it need not end the process. But abort() with such a
+ *    handler that returns then restores the default disposition itself and
+ *    raises SIGABRT again, which no handler sees: nothing is removed. A
+ *    handler that lets the process end that way, or with _exit(), should
+ *    call tf_cleanup_now() first.
+ *  - A signal whose cleanup the process nevertheless survives (another
+ *    thread changed the disposition meanwhile) leaves creation working, and
+ *    a later fatal signal cleans again.
  *  - A handler the program installs after this call replaces ours.
  * Once installed, creating a named file or a directory blocks these signals on
  * the creating thread from just before the name exists until it is
@@ -419,7 +437,11 @@ TF_API int tf_cleanup_install_signals(void);
 
 /*
  * Puts back the dispositions tf_cleanup_install_signals() found, for each
- * signal whose handler is still ours. Returns 0; never fails.
+ * signal whose handler is still ours. A handler the program installed over
+ * ours stays; if it saved our action and still calls it, ours then does what
+ * the disposition it had replaced would do (call the program's earlier
+ * handler, or the signal's default action) and removes nothing. Returns 0;
+ * never fails.
  */
 TF_API int tf_cleanup_uninstall_signals(void);
 
@@ -427,12 +449,17 @@ TF_API int tf_cleanup_uninstall_signals(void);
  * Removes now every registered temporary this process created (not its
  * parent's), as the exit handler does; the handles stay valid and their
  * release finds nothing left to remove. Async-signal-safe: a program's own
- * signal handler may call it before _exit(). Directory trees deeper than 256
- * levels may be left partly in place by it.
+ * signal handler may call it before _exit(). A directory whose mode denies
+ * its owner reading is made owner-accessible (mode 0700, never through a
+ * link) to be emptied. Directory trees deeper than 256 levels may be left
+ * partly in place by it. A temporary that could not be removed stays
+ * registered: the exit handler (or a later call) tries it again.
  * Returns how many temporaries were removed.
- * Errors: the first unlinkat(2), openat(2) or getdents64(2) error met (the
- * others are still removed); EBUSY a directory was skipped because another
- * thread was removing one at the same time from a signal handler.
+ * Errors: the first error met (the others are still removed): unlinkat(2)'s,
+ * openat(2)'s, fchmodat(2)'s or getdents64(2)'s; ENOTEMPTY part of a
+ * directory's contents could not be removed; EBUSY a directory was skipped
+ * because another thread was removing one at the same time from a signal
+ * handler.
  */
 TF_API int tf_cleanup_now(void);
 
@@ -454,7 +481,8 @@ typedef struct tf_sweep_entry {
     int is_dir;                /* 1 for a directory tree, 0 for a file */
     unsigned long long bytes;  /* disk space, as du counts it: st_blocks * 512,
                                   the whole tree for a directory */
-    unsigned long age;         /* seconds since its last modification */
+    unsigned long age;         /* seconds since its newest atime, mtime or
+                                  ctime (a directory: over its whole tree) */
 } tf_sweep_entry;
 
 /*
@@ -462,10 +490,12 @@ typedef struct tf_sweep_entry {
  * library's defaults: names "tmp" + TF_RANDOM_CHARS characters of [a-z0-9_],
  * no suffix, older than a day.
  *  prefix, suffix  the naming to match (NULL: "tmp" and ""); no '/'.
- *  min_age         seconds since the last modification (st_mtime) below which
- *                  an entry is left alone; 0: TF_SWEEP_DEFAULT_AGE. A small
- *                  value can race with a process that has just created a name
- *                  and not yet locked it (a few microseconds).
+ *  min_age         age in seconds below which an unlocked entry is left
+ *                  alone; 0: TF_SWEEP_DEFAULT_AGE. The age counts from the
+ *                  newest of atime, mtime and ctime (a directory: the newest
+ *                  over its whole tree). A small value can race with a
+ *                  process that has just created a name and not yet locked it
+ *                  (a few microseconds).
  *  flags           TF_SWEEP_DRY_RUN.
  *  report, arg     called for each entry removed (dry run: removable), with
  *                  arg; the entry is valid during the call only. May be NULL.
@@ -484,21 +514,31 @@ typedef struct tf_sweep_result {
     size_t removed;            /* entries removed (dry run: removable) */
     unsigned long long bytes;  /* their disk space */
     size_t live;               /* matching entries a process holds locked: left */
-    size_t young;              /* unlocked but younger than min_age: left */
+    size_t young;              /* unlocked but younger than min_age (or changed
+                                  while the sweep looked at them): left */
     size_t failed;             /* could not be checked or removed: left */
 } tf_sweep_result;
 
 /*
  * Removes the orphaned temporaries directly in dir (NULL: tf_gettempdir()):
  * regular files and directories whose name matches opts, that no process
- * holds an flock on and that are at least min_age old. A matching directory
- * goes with everything in it, as tf_rmtreeat() removes it. It never follows a
- * symbolic link (links, FIFOs, sockets and devices are left alone, whatever
- * their name), never leaves dir, never crosses into another filesystem, and
- * holds an exclusive flock on each entry while removing it, so that no other
- * sweeper works on it at the same time. dir itself must not be a symbolic
- * link. A failure on one entry is counted in result->failed and the sweep goes
- * on. result (may be NULL) receives the counts.
+ * holds an flock on and that are at least min_age old (see "Crashes" above:
+ * unlocked entries are judged by age only). To date a directory it reads its
+ * whole tree, read-only, without following links or crossing into another
+ * filesystem and, where permitted (O_NOATIME), without changing access times;
+ * a tree it cannot read whole (an unreadable subdirectory, deeper than 256
+ * levels, more than 2^20 entries, entries vanishing meanwhile) is left and
+ * counted as failed. A matching directory goes with everything in it, emptied
+ * with the rules of tf_rmtreeat(). It never follows a symbolic link (links,
+ * FIFOs, sockets and devices are left alone, whatever their name), never
+ * leaves dir, never crosses into another filesystem, and holds an exclusive
+ * flock on each entry while removing it, so that no other sweeper works on it
+ * at the same time; it empties a directory through the descriptor it locked,
+ * and removes a name only right after checking that it still names the entry
+ * it locked (a name swapped meanwhile is left and counted as failed). dir itself
+ * must not be a symbolic link. A failure on one entry is counted in
+ * result->failed and the sweep goes on. result (may be NULL) receives the
+ * counts.
  * Errors: EINVAL prefix or suffix contains '/'; ENOTDIR dir is not a
  * directory, or is a symbolic link; ENOENT; EACCES; ENOMEM; getdents64(2)'s.
  */
@@ -508,8 +548,10 @@ TF_API int tf_sweep(const char *dir, const tf_sweep_opts *opts, tf_sweep_result 
 typedef struct tf_usage_report {
     size_t count;                    /* matching files and directories */
     size_t live;                     /* of which locked by a live process */
-    size_t orphans;                  /* of which unlocked (left by a crash, or kept) */
-    size_t unknown;                  /* of which not checkable (e.g. no permission) */
+    size_t orphans;                  /* of which unlocked (left by a crash, kept,
+                                        or used without a lock) */
+    size_t unknown;                  /* of which not checkable (e.g. no permission,
+                                        or unlocked with a tree not readable whole) */
     size_t sweepable;                /* orphans at least min_age old */
     unsigned long long bytes;        /* disk space of all of them (st_blocks * 512) */
     unsigned long long live_bytes;
@@ -521,7 +563,8 @@ typedef struct tf_usage_report {
  * Fills *report for the temporaries directly in dir (NULL: tf_gettempdir())
  * whose name matches opts (prefix, suffix; min_age only for `sweepable`;
  * flags and report are not used). Counts as tf_sweep() does and changes
- * nothing, except that probing a lock takes it for an instant.
+ * nothing, except that probing a lock takes it for an instant (a temporary
+ * being created meanwhile waits for it).
  * Errors: EINVAL report is NULL, or prefix or suffix contains '/'; otherwise
  * as tf_sweep().
  */

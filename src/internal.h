@@ -183,6 +183,10 @@ void tf__reg_end(struct tf__reg_guard *g);
  * wait (briefly) for those under way to register. Async-signal-safe. */
 void tf__reg_dying(void);
 
+/* The signal after tf__reg_dying() did not end the process after all: let
+ * creations go on. Async-signal-safe. */
+void tf__reg_survived(void);
+
 /*
  * Removes every registered temporary this process owns; the handles stay
  * valid. signal_safe: no allocation (trees go through static memory).
@@ -190,7 +194,8 @@ void tf__reg_dying(void);
  */
 int tf__registry_clean(bool signal_safe);
 
-/* Takes a shared flock on fd (best effort): the mark of a live temporary. */
+/* Takes a shared flock on fd (best effort, waiting out a sweep's momentary
+ * exclusive probe): the mark of a live temporary. */
 void tf__lock_live(int fd);
 
 /* ---- signals.c ---------------------------------------------------------- */
@@ -198,5 +203,14 @@ void tf__lock_live(int fd);
 /* If handlers are installed, blocks fatal signals, saving the mask in *old. */
 bool tf__signals_block(sigset_t *old);
 void tf__signals_unblock(const sigset_t *old);
+
+/* ---- sweep.c ------------------------------------------------------------ */
+
+/*
+ * Test hook: when set, the sweep's clock (seconds since the Epoch) instead of
+ * CLOCK_REALTIME, so that tests can make entries old without changing their
+ * ctime (which cannot be set). NULL in production.
+ */
+extern time_t (*tf__sweep_clock_hook)(void);
 
 #endif

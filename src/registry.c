@@ -17,8 +17,14 @@
  * under it, and the fields are never torn: they are read only in a state in
  * which nobody writes them.
  *
+ * A cleaner that fails to remove an entry puts it back LIVE, so that a later
+ * cleaner (the exit handler after a failed tf_cleanup_now) tries again.
+ *
  * Each entry records the pid of its creator, so that a forked child never
- * removes its parent's temporaries (git's tempfile.c does the same).
+ * removes its parent's temporaries (git's tempfile.c does the same). fork()
+ * from a threaded program copies only the forking thread: the child puts back
+ * LIVE the entries that another thread was cleaning (it will never finish
+ * them in the child), and frees the tree memory such a thread held.
  */
 #include "internal.h"
 
@@ -66,12 +72,39 @@ static size_t chunk_size(size_t k)
     return (size_t)TF__REG_FIRST << k;
 }
 
+/* The static tree memory (below) is in use by a cleaner. */
+static atomic_flag rmtree_mem_busy = ATOMIC_FLAG_INIT;
+
+/* fork: no chunk is being added while the process is copied. */
+static void before_fork(void)
+{
+    pthread_mutex_lock(&grow_lock);
+}
+
+static void parent_after_fork(void)
+{
+    pthread_mutex_unlock(&grow_lock);
+}
+
 static void child_after_fork(void)
 {
+    pthread_mutex_unlock(&grow_lock);
     atomic_store(&cached_pid, (int)getpid());
     /* Only the forking thread lives on in the child, and it was not creating. */
     atomic_store(&in_flight, 0);
     atomic_store(&dying, false);
+    /* A cleaner on another thread of the parent does not exist here: its
+     * entries are live again (the owner pid still keeps the parent's from
+     * being removed by the child), and the tree memory it held is free. */
+    atomic_flag_clear(&rmtree_mem_busy);
+    size_t n = atomic_load(&nchunks);
+    for (size_t k = 0; k < n; k++) {
+        struct tf__reg_entry *c = atomic_load_explicit(&chunks[k], memory_order_acquire);
+        for (size_t i = 0; i < chunk_size(k); i++) {
+            int expect = CLEANING;
+            atomic_compare_exchange_strong(&c[i].state, &expect, LIVE);
+        }
+    }
 }
 
 static void exit_cleanup(void)
@@ -87,7 +120,7 @@ static void exit_cleanup(void)
 __attribute__((constructor)) static void registry_init(void)
 {
     atomic_store(&cached_pid, (int)getpid());
-    pthread_atfork(NULL, NULL, child_after_fork);
+    pthread_atfork(before_fork, parent_after_fork, child_after_fork);
     atexit(exit_cleanup);
 }
 
@@ -204,17 +237,23 @@ static void nap(void)
     nanosleep(&ts, NULL);
 }
 
+/* How long (naps) a creation waits for a dying process to end: longer than a
+ * handler waits for creations (tf__reg_dying) and for another handler. */
+#define TF__DYING_WAIT 5000
+
 void tf__reg_begin(struct tf__reg_guard *g)
 {
     g->blocked = tf__signals_block(&g->old);
     if (!g->blocked)
         return;
-    for (;;) {
+    for (int i = 0;; i++) {
         atomic_fetch_add(&in_flight, 1);
-        if (!atomic_load(&dying))
+        /* Bounded: a handler that finds the process survives clears `dying`,
+         * and one stuck on a slow filesystem must not stop creations for ever. */
+        if (!atomic_load(&dying) || i == TF__DYING_WAIT)
             return;
         /* A handler is removing everything and will end the process: a name
-         * made now could outlive it, so make none. */
+         * made now could outlive it, so make none yet. */
         atomic_fetch_sub(&in_flight, 1);
         nap();
     }
@@ -237,6 +276,11 @@ void tf__reg_dying(void)
         nap();
 }
 
+void tf__reg_survived(void)
+{
+    atomic_store(&dying, false);
+}
+
 /* ---- cleaning ----------------------------------------------------------- */
 
 /*
@@ -244,21 +288,51 @@ void tf__reg_dying(void)
  * be allocated. One cleaner at a time uses it; others remove files only.
  */
 static char rmtree_mem[TF__RMTREE_MEM_MIN] __attribute__((aligned(16)));
-static atomic_flag rmtree_mem_busy = ATOMIC_FLAG_INIT;
 
+#define TF__DIR_OPEN (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+
+/*
+ * A descriptor of a directory whose handle holds none (its mode denied the
+ * owner reading): made owner-accessible first, as tf_rmtree() would, never
+ * through a link. Async-signal-safe.
+ */
+static int open_unreadable(const char *path)
+{
+    int fd = tf__sys.openat(AT_FDCWD, path, TF__DIR_OPEN, 0);
+    if (fd < 0 && errno == EACCES &&
+        tf__sys.fchmodat(AT_FDCWD, path, 0700, AT_SYMLINK_NOFOLLOW) == 0)
+        fd = tf__sys.openat(AT_FDCWD, path, TF__DIR_OPEN, 0);
+    return fd;
+}
+
+/* Empties the directory open as fd in static memory; EBUSY if it is in use. */
+static int empty_fixed(int fd)
+{
+    if (atomic_flag_test_and_set(&rmtree_mem_busy)) {
+        errno = EBUSY;
+        return -1;
+    }
+    int rc = tf__rmtree_contents_fixed(fd, TF_IGNORE_CLEANUP_ERRORS, rmtree_mem, sizeof rmtree_mem);
+    atomic_flag_clear(&rmtree_mem_busy);
+    return rc;
+}
+
+/* Empties and removes a directory: 0, or -1 with errno (ENOTEMPTY: some of
+ * it could not be removed; EBUSY: the static memory was in use). */
 static int remove_dir(const struct tf__reg_entry *e, bool signal_safe)
 {
-    int fd = e->fd, rc;
-    if (fd < 0)   /* the handle holds no descriptor: its mode denied reading */
-        return signal_safe ? -1 : tf_rmtree(e->path, TF_IGNORE_CLEANUP_ERRORS);
-    if (!signal_safe) {
-        rc = tf__rmtree_contents(fd, TF_IGNORE_CLEANUP_ERRORS);
-    } else {
-        if (atomic_flag_test_and_set(&rmtree_mem_busy))
-            return -1;
-        rc = tf__rmtree_contents_fixed(fd, TF_IGNORE_CLEANUP_ERRORS, rmtree_mem, sizeof rmtree_mem);
-        atomic_flag_clear(&rmtree_mem_busy);
+    int fd = e->fd, own = -1, rc;
+    if (fd < 0) {
+        if ((own = fd = open_unreadable(e->path)) < 0)
+            return errno == ENOENT ? 0 : -1;
     }
+    if (signal_safe)
+        rc = empty_fixed(fd);
+    else
+        rc = tf__rmtree_contents(fd, TF_IGNORE_CLEANUP_ERRORS);
+    if (own >= 0)
+        tf__close_keep_errno(own);
+    /* What could not be removed inside makes this fail with ENOTEMPTY. */
     if (rc == 0 && tf__sys.unlinkat(AT_FDCWD, e->path, AT_REMOVEDIR) < 0 && errno != ENOENT)
         rc = -1;
     return rc;
@@ -299,11 +373,16 @@ int tf__registry_clean(bool signal_safe)
         for (size_t i = 0; i < chunk_size(k); i++) {
             if (!claim_live(&c[i], self))
                 continue;
-            if (remove_entry(&c[i], signal_safe) == 0)
+            errno = 0;
+            if (remove_entry(&c[i], signal_safe) == 0) {
                 removed++;
-            else if (!err)
-                err = errno ? errno : EBUSY;
-            atomic_store_explicit(&c[i].state, DONE, memory_order_release);
+                atomic_store_explicit(&c[i].state, DONE, memory_order_release);
+                continue;
+            }
+            if (!err)
+                err = errno ? errno : EIO;
+            /* Still there: a later cleaner (the exit handler) tries again. */
+            atomic_store_explicit(&c[i].state, LIVE, memory_order_release);
         }
     }
     errno = err ? err : saved;
@@ -332,10 +411,24 @@ size_t tf_cleanup_registered(void)
     return count;
 }
 
+/* Tries of the live lock while a probe holds it exclusively (about 1 s). */
+#define TF__LOCK_TRIES 1000
+
 void tf__lock_live(int fd)
 {
-    /* Advisory only: a filesystem without flock still gets its temporaries. */
+    /* Advisory only: a filesystem without flock still gets its temporaries.
+     * A sweep or usage probe takes an exclusive lock for an instant to see
+     * whether anyone holds the entry: wait it out (bounded: whoever holds it
+     * for long is not a probe, and creation must not hang on it). */
     int err = errno;
-    tf__sys.flock(fd, LOCK_SH | LOCK_NB);
+    for (int i = 0; i < TF__LOCK_TRIES; i++) {
+        if (tf__sys.flock(fd, LOCK_SH | LOCK_NB) == 0 ||
+            (errno != EWOULDBLOCK && errno != EINTR))
+            break;
+        if (i < 10)
+            sched_yield();
+        else
+            nap();
+    }
     errno = err;
 }

@@ -23,7 +23,8 @@ static const int fatal_signals[] = {
 
 /* What each signal did before we installed our handler. */
 static struct sigaction previous[NSIG_FATAL];
-/* previous[i] is valid and our handler is (or was) installed for signal i. */
+/* Our handler is installed for signal i (false again once uninstalled;
+ * previous[i] stays valid from the first install on). */
 static atomic_bool installed[NSIG_FATAL];
 /* Some handler is installed: creations block fatal signals until registered. */
 static atomic_bool active;
@@ -33,6 +34,29 @@ static pthread_once_t set_once = PTHREAD_ONCE_INIT;
 
 /* One handler cleans; a second fatal signal on another thread waits for it. */
 static atomic_int cleaning;   /* 0 idle, 1 running, 2 done */
+
+/* fork: no install or uninstall is half done in the child; a handler running
+ * on another thread of the parent does not exist there. */
+static void before_fork(void)
+{
+    pthread_mutex_lock(&install_lock);
+}
+
+static void parent_after_fork(void)
+{
+    pthread_mutex_unlock(&install_lock);
+}
+
+static void child_after_fork(void)
+{
+    pthread_mutex_unlock(&install_lock);
+    atomic_store(&cleaning, 0);
+}
+
+__attribute__((constructor)) static void signals_init(void)
+{
+    pthread_atfork(before_fork, parent_after_fork, child_after_fork);
+}
 
 static int index_of(int sig)
 {
@@ -99,34 +123,74 @@ static bool about_to_die(int sig)
            sigismember(&pending, sig) == 1;
 }
 
+/* Lets the pending signal (default disposition) in: the process ends here. */
+static void deliver(int sig)
+{
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    pthread_sigmask(SIG_UNBLOCK, &one, NULL);
+}
+
 /* Restores the previous (default) disposition and delivers the signal again. */
 static void reraise(int sig, const struct sigaction *prev)
 {
-    sigset_t one;
     sigaction(sig, prev, NULL);
-    sigemptyset(&one);
-    sigaddset(&one, sig);
     raise(sig);   /* pending until unblocked, just below */
-    pthread_sigmask(SIG_UNBLOCK, &one, NULL);
+    deliver(sig);
+}
+
+/*
+ * Still alive after delivering a signal with the default disposition (another
+ * thread changed the disposition meanwhile): the process goes on, so must
+ * creations, and a later fatal signal must clean again.
+ */
+static void survived(void)
+{
+    tf__reg_survived();
+    atomic_store(&cleaning, 0);
+}
+
+/*
+ * Our handler was uninstalled, yet runs: a handler the program installed over
+ * ours saved our action and chains to it. Do what the disposition we replaced
+ * would have done, without cleaning.
+ */
+static void pass_on(int sig, const struct sigaction *prev, siginfo_t *info, void *uc)
+{
+    if (is_program_handler(prev)) {
+        call_program_handler(prev, sig, info, uc);
+    } else if (prev->sa_handler != SIG_IGN) {
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        reraise(sig, &dfl);
+    }
 }
 
 static void on_fatal_signal(int sig, siginfo_t *info, void *uc)
 {
     int saved_errno = errno;
     int i = index_of(sig);
-    if (i < 0 || !atomic_load_explicit(&installed[i], memory_order_acquire))
+    if (i < 0)
         return;
     const struct sigaction *prev = &previous[i];
-    if (is_program_handler(prev)) {
+    if (!atomic_load_explicit(&installed[i], memory_order_acquire)) {
+        pass_on(sig, prev, info, uc);
+    } else if (is_program_handler(prev)) {
         /* The program decides whether this signal is fatal: chain to it, and
-         * clean up only if it arranged for the process to die. */
+         * clean up only if it arranged for the process to die, SIGABRT too
+         * (kill, raise or pthread_kill of it need not end the process). */
         call_program_handler(prev, sig, info, uc);
-        /* abort() ends the process even when a SIGABRT handler returns. */
-        if (sig == SIGABRT || about_to_die(sig))
+        if (about_to_die(sig)) {
             clean_before_death();
+            deliver(sig);
+            survived();
+        }
     } else {
         clean_before_death();
         reraise(sig, prev);
+        survived();
     }
     errno = saved_errno;
 }

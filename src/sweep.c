@@ -2,10 +2,19 @@
  * Orphans: the sweep and the disk-use report.
  *
  * A live temporary holds a shared flock (registry.c, tf__lock_live), so an
- * entry on which an exclusive non-blocking flock succeeds belongs to no live
- * process: it was left by a crash, a SIGKILL or a kept temporary. The sweep
- * removes such entries once old enough, holding that exclusive lock while it
- * does, and only ever works fd-relative inside the directory it was given.
+ * entry on which an exclusive non-blocking flock succeeds is held by no
+ * libtempfile handle: it was left by a crash, a SIGKILL or a kept temporary,
+ * or it is in use without a lock (a tf_mkstemp() or tf_mkdtemp() result, a
+ * closed TF_NO_DELETE_ON_CLOSE file, another program's file). Such entries are
+ * judged by age only, the way systemd-tmpfiles does: the newest of atime,
+ * mtime and ctime, over the whole tree for a directory (a directory's own
+ * times do not change when a file inside is rewritten).
+ *
+ * The probe holds the exclusive lock for an instant only (a creator's live
+ * lock waits it out); the sweep takes it again before removing and holds it
+ * while it removes, through the probed descriptor, checking before each
+ * removal by name that the name still is that entry. It only ever works
+ * fd-relative inside the directory it was given.
  */
 #include "internal.h"
 
@@ -20,8 +29,12 @@
 #include <unistd.h>
 
 #define TF__SWEEP_DENTS 8192
-/* Directory sizes are summed this deep, no deeper (disk use is a report). */
-#define TF__SWEEP_DEPTH 64
+/* A directory tree is looked at this deep, no deeper... */
+#define TF__SWEEP_DEPTH 256
+/* ...and this many entries at most: past either, its age is not known. */
+#define TF__SWEEP_ENTRIES (1UL << 20)
+
+time_t (*tf__sweep_clock_hook)(void);
 
 struct match {
     const char *prefix, *suffix;
@@ -61,8 +74,11 @@ enum verdict { GONE, OTHER, LIVE_ENTRY, ORPHAN, UNKNOWN };
 
 struct probe {
     enum verdict verdict;
-    int fd;                     /* open (and exclusively locked if ORPHAN), or -1 */
+    int fd;                     /* open (never left locked), or -1 */
     bool is_dir;
+    dev_t dev;                  /* the entry probed, as opened */
+    ino_t ino;
+    time_t changed;             /* its own max(mtime, ctime) when probed */
     unsigned long long bytes;
     unsigned long age;
 };
@@ -72,63 +88,108 @@ static unsigned long long blocks_bytes(const struct stat *st)
     return (unsigned long long)st->st_blocks * 512;
 }
 
-static unsigned long long tree_bytes(int fd, dev_t dev, int depth);
-
-/* Disk space of the entries of the directory open as fd (not following links). */
-static unsigned long long entries_bytes(int fd, dev_t dev, int depth, char *buf)
+/* The last access, modification or status change, whichever is newest. */
+static time_t newest_time(const struct stat *st)
 {
-    unsigned long long total = 0;
+    time_t t = st->st_mtime;
+    if (st->st_atime > t)
+        t = st->st_atime;
+    if (st->st_ctime > t)
+        t = st->st_ctime;
+    return t;
+}
+
+static time_t changed_time(const struct stat *st)
+{
+    return st->st_ctime > st->st_mtime ? st->st_ctime : st->st_mtime;
+}
+
+/*
+ * Opens without following a final link and, where the caller may (owner or
+ * CAP_FOWNER), without updating the access time: looking must not make an
+ * orphan look used.
+ */
+static int open_noatime(int dirfd, const char *name, int flags)
+{
+    int fd = tf__sys.openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC | O_NOATIME, 0);
+    if (fd < 0 && errno == EPERM)
+        fd = tf__sys.openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC, 0);
+    return fd;
+}
+
+/* A read-only look at a directory tree: its disk space and newest time. */
+struct tree {
+    dev_t dev;
+    unsigned long budget;       /* entries it may still look at */
+    bool partial;               /* some of it could not be seen: age unknown */
+    unsigned long long bytes;
+    time_t newest;
+};
+
+static void tree_add(struct tree *t, const struct stat *st)
+{
+    t->bytes += blocks_bytes(st);
+    if (newest_time(st) > t->newest)
+        t->newest = newest_time(st);
+}
+
+/* Adds the entries of the directory open as fd, and below, to t. Never
+ * follows a link nor crosses into another filesystem; bounded. */
+static void tree_walk(struct tree *t, int fd, int depth)
+{
+    char *buf = tf__sys.malloc(TF__SWEEP_DENTS);
     ssize_t n;
-    if (tf__sys.lseek(fd, 0, SEEK_SET) < 0)
-        return 0;
+    if (!buf || tf__sys.lseek(fd, 0, SEEK_SET) < 0) {
+        free(buf);
+        t->partial = true;
+        return;
+    }
     while ((n = tf__sys.getdents64(fd, buf, TF__SWEEP_DENTS)) > 0) {
         for (ssize_t off = 0; off < n;) {
             const struct dirent64 *d = (const struct dirent64 *)(buf + off);
             off += d->d_reclen;
-            struct stat st;
-            if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, "..") ||
-                tf__sys.fstatat(fd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            struct stat st, cst;
+            if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
                 continue;
-            int child = -1;
-            if (S_ISDIR(st.st_mode) && st.st_dev == dev && depth < TF__SWEEP_DEPTH)
-                child = tf__sys.openat(fd, d->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
-            if (child < 0) {
-                total += blocks_bytes(&st);
+            if (t->budget == 0) {
+                t->partial = true;
+                goto out;
+            }
+            t->budget--;
+            /* Gone meanwhile: something is at work in there. */
+            if (tf__sys.fstatat(fd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                t->partial = true;
                 continue;
             }
-            total += tree_bytes(child, dev, depth + 1);
-            tf__sys.close(child);
+            tree_add(t, &st);
+            /* A mount point is not entered (a removal would not either). */
+            if (!S_ISDIR(st.st_mode) || st.st_dev != t->dev)
+                continue;
+            int child = -1;
+            if (depth < TF__SWEEP_DEPTH)
+                child = open_noatime(fd, d->d_name, O_RDONLY | O_DIRECTORY);
+            if (child < 0 || tf__sys.fstat(child, &cst) < 0 ||
+                cst.st_dev != st.st_dev || cst.st_ino != st.st_ino) {
+                t->partial = true;   /* too deep, unreadable, or swapped */
+            } else {
+                tree_walk(t, child, depth + 1);
+            }
+            if (child >= 0)
+                tf__sys.close(child);
         }
     }
-    return total;
+    if (n < 0)
+        t->partial = true;
+out:
+    free(buf);
 }
 
-/* Disk space of a directory and everything below it on the same filesystem. */
-static unsigned long long tree_bytes(int fd, dev_t dev, int depth)
-{
-    struct stat st;
-    if (tf__sys.fstat(fd, &st) < 0)
-        return 0;
-    unsigned long long total = blocks_bytes(&st);
-    char *buf = tf__sys.malloc(TF__SWEEP_DENTS);
-    if (buf) {
-        total += entries_bytes(fd, dev, depth, buf);
-        free(buf);
-    }
-    return total;
-}
-
-static int open_entry(int dirfd, const char *name, bool is_dir)
-{
-    int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | (is_dir ? O_DIRECTORY : 0);
-    return tf__sys.openat(dirfd, name, flags, 0);
-}
-
-/* Opens the entry checked by lstat and decides whether a live process owns it. */
+/* Opens the entry checked by lstat and decides whether a live process owns
+ * it. The exclusive lock that tells is dropped at once. */
 static void lock_probe(int dirfd, const char *name, const struct stat *st, struct probe *p)
 {
     struct stat fst;
-    p->fd = open_entry(dirfd, name, p->is_dir);
+    p->fd = open_noatime(dirfd, name, O_RDONLY | O_NONBLOCK | (p->is_dir ? O_DIRECTORY : 0));
     if (p->fd < 0) {
         p->verdict = errno == ENOENT ? GONE : UNKNOWN;
         return;
@@ -137,10 +198,12 @@ static void lock_probe(int dirfd, const char *name, const struct stat *st, struc
         p->verdict = UNKNOWN;   /* swapped between lstat and open */
         return;
     }
-    if (tf__sys.flock(p->fd, LOCK_EX | LOCK_NB) == 0)
+    if (tf__sys.flock(p->fd, LOCK_EX | LOCK_NB) == 0) {
         p->verdict = ORPHAN;
-    else
+        tf__sys.flock(p->fd, LOCK_UN);
+    } else {
         p->verdict = errno == EWOULDBLOCK ? LIVE_ENTRY : UNKNOWN;
+    }
 }
 
 static void probe(int dirfd, dev_t dev, const char *name, time_t now, struct probe *p)
@@ -155,11 +218,21 @@ static void probe(int dirfd, dev_t dev, const char *name, time_t now, struct pro
     if ((!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) || st.st_dev != dev)
         return;
     p->is_dir = S_ISDIR(st.st_mode);
-    p->age = now > st.st_mtime ? (unsigned long)(now - st.st_mtime) : 0;
+    p->dev = st.st_dev;
+    p->ino = st.st_ino;
+    p->changed = changed_time(&st);
     lock_probe(dirfd, name, &st, p);
-    if (p->verdict == GONE || p->verdict == UNKNOWN)
+    if (p->verdict == GONE)
         return;
-    p->bytes = p->is_dir ? tree_bytes(p->fd, dev, 1) : blocks_bytes(&st);
+    struct tree t = { .dev = dev, .budget = TF__SWEEP_ENTRIES };
+    tree_add(&t, &st);
+    if (p->is_dir && p->verdict != UNKNOWN)
+        tree_walk(&t, p->fd, 1);
+    p->age = now > t.newest ? (unsigned long)(now - t.newest) : 0;
+    p->bytes = t.bytes;
+    /* An orphan whose tree could not be seen whole may hide a recent change. */
+    if (t.partial && p->verdict == ORPHAN)
+        p->verdict = UNKNOWN;
 }
 
 static void probe_done(struct probe *p)
@@ -248,6 +321,8 @@ static int each_match(const char *dir, const tf_sweep_opts *opts, visit_fn visit
         return -1;
     }
     clock_gettime(CLOCK_REALTIME, &now);
+    if (tf__sweep_clock_hook)
+        now.tv_sec = tf__sweep_clock_hook();
     for (size_t off = 0; off < len; off += strlen(names + off) + 1) {
         struct probe p;
         probe(dirfd, st.st_dev, names + off, now.tv_sec, &p);
@@ -271,13 +346,46 @@ struct sweep {
     tf_sweep_result res;
 };
 
+/* Does name in dirfd still name the entry probed (open as p->fd)? */
+static int still_probed(int dirfd, const char *name, const struct probe *p)
+{
+    struct stat st;
+    if (tf__sys.fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return -1;
+    if (st.st_dev != p->dev || st.st_ino != p->ino) {
+        errno = ESTALE;
+        return -1;
+    }
+    return 0;
+}
+
+/* Removes the probed entry through its descriptor, then its name if that
+ * still names it. */
 static int remove_orphan(int dirfd, const char *name, const struct probe *p)
 {
-    if (p->is_dir)
-        return tf_rmtreeat(dirfd, name, 0);
-    if (tf__sys.unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
+    if (still_probed(dirfd, name, p) < 0)
+        return -1;
+    if (p->is_dir) {
+        if (tf__rmtree_contents(p->fd, 0) < 0 || still_probed(dirfd, name, p) < 0)
+            return -1;
+    }
+    if (tf__sys.unlinkat(dirfd, name, p->is_dir ? AT_REMOVEDIR : 0) < 0 && errno != ENOENT)
         return -1;
     return 0;
+}
+
+enum relock { RELOCKED, NOW_LIVE, CHANGED, RELOCK_FAILED };
+
+/* Takes the exclusive lock again, held until probe_done(), for the removal;
+ * an entry modified since the probe is young again. */
+static enum relock relock(struct probe *p)
+{
+    struct stat st;
+    if (tf__sys.flock(p->fd, LOCK_EX | LOCK_NB) < 0)
+        return errno == EWOULDBLOCK ? NOW_LIVE : RELOCK_FAILED;
+    if (tf__sys.fstat(p->fd, &st) < 0)
+        return RELOCK_FAILED;
+    return changed_time(&st) == p->changed ? RELOCKED : CHANGED;
 }
 
 static void sweep_one(int dirfd, const char *name, struct probe *p, void *ctx)
@@ -294,9 +402,16 @@ static void sweep_one(int dirfd, const char *name, struct probe *p, void *ctx)
         s->res.young++;
         return;
     }
-    if (!(o && (o->flags & TF_SWEEP_DRY_RUN)) && remove_orphan(dirfd, name, p) < 0) {
-        s->res.failed++;
-        return;
+    if (!(o && (o->flags & TF_SWEEP_DRY_RUN))) {
+        enum relock r = relock(p);
+        if (r == NOW_LIVE || r == CHANGED) {
+            *(r == NOW_LIVE ? &s->res.live : &s->res.young) += 1;
+            return;
+        }
+        if (r == RELOCK_FAILED || remove_orphan(dirfd, name, p) < 0) {
+            s->res.failed++;
+            return;
+        }
     }
     s->res.removed++;
     s->res.bytes += p->bytes;

@@ -156,6 +156,37 @@ static void test_lock_failure_is_not_fatal(void **state)
     tf_dir_release(d);
 }
 
+/* A sweep or usage probe holds an exclusive lock for an instant, maybe just
+ * when a temporary is created: the live lock must wait it out, not give up. */
+static void test_live_lock_waits_out_probe(void **state)
+{
+    fault_arm("flock", 1, EWOULDBLOCK);
+    tf_file *f = tf_named_temporary_file(&(tf_opts){ .dir = TFT_DIR(state) });
+    assert_int_equal(fault_hits(), 1);
+    fault_arm("flock", 1, EWOULDBLOCK);
+    tf_dir *d = tf_temporary_directory(&(tf_opts){ .dir = TFT_DIR(state) });
+    assert_int_equal(fault_hits(), 1);
+    fault_reset();
+    assert_non_null(f), assert_non_null(d);
+    assert_int_equal(try_exclusive(tf_file_name(f), 0), EWOULDBLOCK);
+    assert_int_equal(try_exclusive(tf_dir_name(d), O_DIRECTORY), EWOULDBLOCK);
+    tf_file_release(f);
+    tf_dir_release(d);
+}
+
+static void test_live_lock_wait_is_bounded(void **state)
+{
+    /* Held exclusively for ever (not a probe): creation still succeeds. */
+    fault_arm_range("flock", 1, 0, EWOULDBLOCK);
+    tf_file *f = tf_named_temporary_file(&(tf_opts){ .dir = TFT_DIR(state) });
+    unsigned long tries = fault_calls("flock");
+    fault_reset();
+    assert_non_null(f);
+    assert_true(tries > 1 && tries <= 1000);
+    assert_int_equal(try_exclusive(tf_file_name(f), 0), 0);   /* unlocked */
+    tf_file_release(f);
+}
+
 /* ---- tf_cleanup_now ----------------------------------------------------- */
 
 static int now_child(void *arg)
@@ -177,6 +208,52 @@ static void test_cleanup_now(void **state)
     int st = fork_status(now_child, TFT_DIR(state));
     assert_exited(st, 0);
     assert_set_left(TFT_DIR(state), false);
+}
+
+/* A failed removal leaves the entry registered: the exit handler tries again. */
+static int failed_now_child(void *arg)
+{
+    leaks_expected();
+    tf_file *f = tf_named_temporary_file(&(tf_opts){ .dir = arg, .prefix = "reg" });
+    CHECK(f != NULL);
+    fault_arm("unlinkat", 1, EIO);
+    errno = 0;
+    CHECK(tf_cleanup_now() == -1);
+    CHECK(errno == EIO);
+    fault_reset();
+    CHECK(count_prefixed(arg, "reg") == 1);
+    CHECK(tf_cleanup_registered() == 1);
+    exit(0);
+}
+
+static void test_failed_cleanup_retried_at_exit(void **state)
+{
+    assert_exited(fork_status(failed_now_child, TFT_DIR(state)), 0);
+    assert_int_equal(count_prefixed(TFT_DIR(state), "reg"), 0);
+}
+
+/* A directory whose mode denies its owner reading: the handle holds no
+ * descriptor of it, yet the signal-safe cleanup removes it, contents too. */
+static int unreadable_dir_child(void *arg)
+{
+    tf_dir *d = tf_temporary_directory(&(tf_opts){ .dir = arg, .prefix = "reg", .mode = 0300 });
+    CHECK(d != NULL);
+    CHECK(tf_dir_fileno(d) == -1 && errno == EACCES);
+    CHECK(write_file(tf_dir_name(d), "inside", "x") == 0);
+    errno = 0;
+    int n = tf_cleanup_now();
+    CHECK(n == 1);
+    CHECK(!path_exists(tf_dir_name(d)));
+    CHECK(tf_cleanup_registered() == 0);
+    CHECK(tf_dir_release(d) == 0);
+    return 0;
+}
+
+static void test_cleanup_now_unreadable_dir(void **state)
+{
+    give_to_nobody(TFT_DIR(state));
+    assert_int_equal(run_child(unreadable_dir_child, TFT_DIR(state), true), 0);
+    assert_int_equal(count_prefixed(TFT_DIR(state), "reg"), 0);
 }
 
 /* ---- exit --------------------------------------------------------------- */
@@ -313,7 +390,11 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_registration_failure_leaves_nothing, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_live_lock, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_lock_failure_is_not_fatal, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_live_lock_waits_out_probe, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_live_lock_wait_is_bounded, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_cleanup_now, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_failed_cleanup_retried_at_exit, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_cleanup_now_unreadable_dir, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_exit_removes, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_underscore_exit_leaves, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_return_from_main_removes, tft_setup, tft_teardown),

@@ -6,6 +6,7 @@
 #include "cleanup_helpers.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
@@ -248,6 +249,121 @@ static void test_program_handler_chained_survives(void **state)
     assert_set_left(TFT_DIR(state), false);
 }
 
+/*
+ * SIGABRT sent by kill, raise or pthread_kill to a program whose handler
+ * returns does not end the process: nothing may be removed, and creating
+ * must go on (no handler left the registry "dying").
+ */
+static volatile sig_atomic_t got_abrt;
+
+static void returning_abrt_handler(int sig)
+{
+    (void)sig;
+    got_abrt++;
+}
+
+static int abrt_survives(const char *dir)
+{
+    leaks_expected();
+    alarm(20);   /* a creation that hangs ends in SIGALRM, not a stuck test */
+    CHECK(signal(SIGABRT, returning_abrt_handler) != SIG_ERR);
+    CHECK(tf_cleanup_install_signals() == 0);
+    CHECK(make_set(dir) == 0);
+    CHECK(kill(getpid(), SIGABRT) == 0);
+    CHECK(raise(SIGABRT) == 0);
+    CHECK(pthread_kill(pthread_self(), SIGABRT) == 0);
+    CHECK(got_abrt == 3);
+    CHECK(count_prefixed(dir, "reg") == 3);
+    CHECK(tf_cleanup_registered() == 3);
+    tf_file *f = tf_named_temporary_file(&(tf_opts){ .dir = dir, .prefix = "reg" });
+    tf_dir *d = tf_temporary_directory(&(tf_opts){ .dir = dir, .prefix = "reg" });
+    CHECK(f && d);
+    CHECK(count_prefixed(dir, "reg") == 5);
+    exit(0);   /* all go at exit */
+}
+
+static void test_program_abrt_handler_survives(void **state)
+{
+    struct child c = spawn(abrt_survives, TFT_DIR(state));
+    int st = reap(&c);
+    assert_exited(st, 0);
+    assert_set_left(TFT_DIR(state), false);
+}
+
+/*
+ * After uninstalling, our handler may still run: a handler the program
+ * installed over ours saved our action and chains to it. The signal must then
+ * do what it did before we were installed (and remove nothing).
+ */
+static struct sigaction saved_ours;
+
+static void chaining_program_handler(int sig, siginfo_t *info, void *uc)
+{
+    say('H');
+    saved_ours.sa_sigaction(sig, info, uc);
+}
+
+static int chains_to_uninstalled(const char *dir)
+{
+    leaks_expected();
+    alarm(20);   /* a swallowed signal ends in SIGALRM */
+    CHECK(tf_cleanup_install_signals() == 0);
+    struct sigaction sa = { .sa_sigaction = chaining_program_handler, .sa_flags = SA_SIGINFO };
+    CHECK(sigaction(SIGTERM, &sa, &saved_ours) == 0);
+    CHECK(saved_ours.sa_flags & SA_SIGINFO);
+    CHECK(tf_cleanup_uninstall_signals() == 0);
+    return wait_for_signal(dir);
+}
+
+static void test_uninstalled_handler_passes_on_default(void **state)
+{
+    struct child c = spawn(chains_to_uninstalled, TFT_DIR(state));
+    assert_int_equal(hear(&c), 'r');
+    kill(c.pid, SIGTERM);
+    assert_int_equal(hear(&c), 'H');
+    assert_killed_by(reap(&c), SIGTERM);    /* the default action: death */
+    assert_set_left(TFT_DIR(state), true);  /* uninstalled: nothing removed */
+}
+
+static volatile sig_atomic_t first_handler_ran;
+
+static void first_program_handler(int sig)
+{
+    (void)sig;
+    say('P');
+    first_handler_ran = 1;
+}
+
+static int chains_to_uninstalled_over_program(const char *dir)
+{
+    leaks_expected();
+    alarm(20);
+    CHECK(signal(SIGTERM, first_program_handler) != SIG_ERR);
+    CHECK(tf_cleanup_install_signals() == 0);
+    struct sigaction sa = { .sa_sigaction = chaining_program_handler, .sa_flags = SA_SIGINFO };
+    CHECK(sigaction(SIGTERM, &sa, &saved_ours) == 0);
+    CHECK(tf_cleanup_uninstall_signals() == 0);
+    CHECK(make_set(dir) == 0);
+    say('r');
+    while (!first_handler_ran)
+        pause();
+    CHECK(count_prefixed(dir, "reg") == 3);
+    say('s');
+    exit(0);
+}
+
+static void test_uninstalled_handler_passes_on_to_program(void **state)
+{
+    struct child c = spawn(chains_to_uninstalled_over_program, TFT_DIR(state));
+    assert_int_equal(hear(&c), 'r');
+    kill(c.pid, SIGTERM);
+    assert_int_equal(hear(&c), 'H');
+    assert_int_equal(hear(&c), 'P');   /* the handler we had replaced */
+    assert_int_equal(hear(&c), 's');
+    assert_exited(reap(&c), 0);
+    assert_set_left(TFT_DIR(state), false);
+}
+
 static int ignored_stays_ignored(const char *dir)
 {
     struct sigaction sa;
@@ -301,6 +417,9 @@ int main(void)
         cmocka_unit_test(test_self_raised),
         cmocka_unit_test_setup_teardown(test_program_handler_chained_fatal, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_program_handler_chained_survives, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_program_abrt_handler_survives, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_uninstalled_handler_passes_on_default, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_uninstalled_handler_passes_on_to_program, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_ignored_signal_stays_ignored, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_install_twice, tft_setup, tft_teardown),
     };

@@ -2,34 +2,43 @@
  * Orphans (sweep.c): a child killed with SIGKILL leaves its temporaries; the
  * sweep removes them, leaves the live temporaries of a running process, the
  * young ones and anything that does not match, and never follows a link.
+ *
+ * An entry's age counts from its newest atime, mtime or ctime (for a directory,
+ * over its whole tree). A ctime cannot be set back, so entries are made old by
+ * moving the sweep's clock forward (tf__sweep_clock_hook), not by utimensat.
  */
 #include "cleanup_helpers.h"
 
 #include <fcntl.h>
+#include <limits.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #define DAY 86400
 
-/* Sets the modification time of path (not following links) days ago. */
-static void age(const char *dir, const char *name, int days)
+/* The sweep's clock runs this many seconds ahead of the real one. */
+static time_t clock_ahead;
+
+static time_t shifted_clock(void)
 {
-    struct timespec t[2] = { { .tv_nsec = UTIME_OMIT }, { time(NULL) - (time_t)days * DAY, 0 } };
-    char *path = dir ? path_join(dir, name) : strdup(name);
-    assert_int_equal(utimensat(AT_FDCWD, path, t, AT_SYMLINK_NOFOLLOW), 0);
-    free(path);
+    return time(NULL) + clock_ahead;
 }
 
-/* Ages every entry of dir, links included, by `days`. */
-static void age_all(const char *dir, int days)
+/* Everything made until now looks `seconds` old to the sweep. */
+static void sweep_clock_ahead(time_t seconds)
 {
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    assert_non_null(d);
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-            age(dir, e->d_name, days);
-    closedir(d);
+    clock_ahead = seconds;
+    tf__sweep_clock_hook = shifted_clock;
+}
+
+/* Sets the access and modification times of path (not following links) to
+ * now + the offsets, in seconds; its ctime becomes now. */
+static void set_times(const char *path, time_t atime_off, time_t mtime_off)
+{
+    time_t now = time(NULL);
+    struct timespec t[2] = { { now + atime_off, 0 }, { now + mtime_off, 0 } };
+    assert_int_equal(utimensat(AT_FDCWD, path, t, AT_SYMLINK_NOFOLLOW), 0);
 }
 
 /* Child: makes orphans ("orph" prefix: two files, a tree), then is killed. */
@@ -83,7 +92,7 @@ static int setup(void **state)
     assert_int_equal(write_file(fx->dir, "unrelated.txt", "x"), 0);
     assert_int_equal(write_file(fx->dir, "orphTOOLONGNAME", "x"), 0);
     assert_int_equal(write_file(fx->dir, "orph_BAD_CHR", "x"), 0);   /* not the alphabet */
-    age_all(fx->dir, 2);
+    sweep_clock_ahead(2 * DAY);
     *state = fx;
     return 0;
 }
@@ -91,6 +100,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *fx = *state;
+    tf__sweep_clock_hook = NULL;
+    fault_reset();
     tf_file_release(fx->live_file);
     tf_dir_release(fx->live_dir);
     scratch_free(fx->dir);
@@ -186,7 +197,6 @@ static void test_sweep_removes_orphans_only(void **state)
 {
     struct fixture *fx = *state;
     plant_inner_link(fx);
-    age_all(fx->dir, 2);   /* the new link made the orphan directory young */
     tf_usage_report r;
     assert_int_equal(tf_usage(fx->dir, &(tf_sweep_opts){ .prefix = "orph" }, &r), 0);
     struct seen seen = { 0 };
@@ -212,7 +222,7 @@ static void test_sweep_removes_orphans_only(void **state)
 static void test_young_orphans_stay(void **state)
 {
     struct fixture *fx = *state;
-    age_all(fx->dir, 0);
+    sweep_clock_ahead(0);
     tf_sweep_result res;
     assert_int_equal(tf_sweep(fx->dir, &(tf_sweep_opts){ .prefix = "orph", .min_age = 3600 }, &res), 0);
     assert_int_equal(res.removed, 0);
@@ -231,7 +241,6 @@ static void test_kept_file_is_an_orphan(void **state)
     char *name = strdup(tf_file_name(k));
     tf_sweep_result res;
     tf_sweep_opts o = { .prefix = "kept", .suffix = ".log", .min_age = 1 };
-    age(NULL, name, 1);
     /* Open (and so locked) it is live; once closed it is an orphan. */
     assert_int_equal(tf_sweep(fx->dir, &o, &res), 0);
     assert_int_equal(res.live, 1);
@@ -275,6 +284,260 @@ static void test_errors(void **state)
     assert_int_equal(count_prefixed(fx->dir, "orph"), 8);
 }
 
+
+/* ---- unlocked entries: judged by their newest time ---------------------- */
+
+/*
+ * tf_mkstemp() and tf_mkdtemp() results hold no lock: the sweep can only go by
+ * age, and the age counts from the newest of atime, mtime and ctime, over the
+ * whole tree for a directory (rewriting a file inside leaves the directory's
+ * own times alone).
+ */
+static void test_unlocked_judged_by_newest_time(void **state)
+{
+    struct fixture *fx = *state;
+    tf_opts o = { .dir = fx->dir, .prefix = "low" };
+    tf_sweep_opts so = { .prefix = "low", .min_age = DAY };
+    tf_sweep_result res;
+    char *read_recently, *changed_recently;
+    int fd1 = tf_mkstemp(&o, &read_recently), fd2 = tf_mkstemp(&o, &changed_recently);
+    char *dir = tf_mkdtemp(&o);
+    assert_true(fd1 >= 0 && fd2 >= 0);
+    assert_non_null(dir);
+    close(fd1);
+    close(fd2);
+    assert_int_equal(write_file(dir, "rewritten", "new data"), 0);
+    char *inner = path_join(dir, "rewritten");
+    /* Read "now" by the sweep's clock (two days ahead), written long before. */
+    set_times(read_recently, 2 * DAY, -2 * DAY);
+    /* Access and modification two days back; its status changed now. */
+    set_times(changed_recently, -2 * DAY, -2 * DAY);
+    /* A directory whose own times are old, with a file rewritten "now". */
+    set_times(inner, 2 * DAY, 2 * DAY);
+    set_times(dir, -2 * DAY, -2 * DAY);
+
+    /* Half a day ahead: the ctime (real now) is 12 hours old; a look at the
+     * mtime alone would find them all 2.5 days old. */
+    sweep_clock_ahead(DAY / 2);
+    assert_int_equal(tf_sweep(fx->dir, &so, &res), 0);
+    assert_int_equal(res.removed, 0);
+    assert_int_equal(res.young, 3);
+    /* Two days ahead: only the one whose every time is old goes. */
+    sweep_clock_ahead(2 * DAY);
+    assert_int_equal(tf_sweep(fx->dir, &so, &res), 0);
+    assert_int_equal(res.removed, 1);
+    assert_int_equal(res.young, 2);
+    assert_false(path_exists(changed_recently));
+    assert_true(path_exists(read_recently));
+    assert_true(path_exists(inner));
+    /* Five days ahead, the newest times are three days old: both go. */
+    sweep_clock_ahead(5 * DAY);
+    assert_int_equal(tf_sweep(fx->dir, &so, &res), 0);
+    assert_int_equal(res.removed, 2);
+    assert_int_equal(count_prefixed(fx->dir, "low"), 0);
+    free(inner);
+    free(dir);
+    free(read_recently);
+    free(changed_recently);
+}
+
+/* ---- the probe's exclusive lock ----------------------------------------- */
+
+static int exclusive_seen;
+
+/* Path of an open descriptor, through /proc; false if unknown. */
+static bool fd_path(int fd, char *path, size_t size)
+{
+    char link[64];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t len = readlink(link, path, size - 1);
+    if (len <= 0)
+        return false;
+    path[len] = '\0';
+    return true;
+}
+
+/* getdents64 that first checks whether someone holds the directory's flock
+ * exclusively (a probe that kept its lock while it reads the tree). */
+static ssize_t getdents_checking_lock(int fd, void *buf, size_t n)
+{
+    char path[PATH_MAX];
+    if (fd_path(fd, path, sizeof path)) {
+        int other = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (other >= 0) {
+            if (flock(other, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK)
+                exclusive_seen++;
+            close(other);
+        }
+    }
+    return tf__sys_default.getdents64(fd, buf, n);
+}
+
+/* A creator's live lock waits out a probe's exclusive lock, so the probe must
+ * hold it for an instant only, not while it walks a tree. */
+static void test_probe_lock_is_momentary(void **state)
+{
+    struct fixture *fx = *state;
+    tf_usage_report r;
+    tf_sweep_result res;
+    exclusive_seen = 0;
+    fault_count_start();
+    fault_next.getdents64 = getdents_checking_lock;
+    assert_int_equal(tf_usage(fx->dir, &(tf_sweep_opts){ .prefix = "orph" }, &r), 0);
+    assert_int_equal(r.orphans, 3);
+    assert_int_equal(tf_sweep(fx->dir, &(tf_sweep_opts){ .prefix = "orph", .flags = TF_SWEEP_DRY_RUN },
+                              &res), 0);
+    assert_int_equal(res.removed, 3);
+    assert_true(fault_calls("getdents64") > 2);   /* the trees were read */
+    fault_reset();
+    assert_int_equal(exclusive_seen, 0);
+}
+
+/* ---- removal goes through the probed entry ------------------------------ */
+
+/* The orphans of the fixture; when the hooks below see one, they move it away
+ * (to NAME.moved) and put a decoy in its place. */
+struct target {
+    char name[NAME_MAX + 1];
+    bool is_dir;
+    int ex_locks, stats;
+};
+static struct target targets[8];
+static int ntargets;
+static const char *swap_dir;
+static int swap_at_lock, swap_at_stat, swap_at_stat_dir;   /* 0: never */
+
+static void find_targets(struct fixture *fx)
+{
+    DIR *d = opendir(fx->dir);
+    struct dirent *e;
+    ntargets = 0;
+    swap_dir = fx->dir;
+    while ((e = readdir(d))) {
+        char *p = path_join(fx->dir, e->d_name);
+        struct stat st;
+        if (strncmp(e->d_name, "orph", 4) == 0 && strlen(e->d_name) == 4 + TF_RANDOM_CHARS &&
+            is_random_part(e->d_name + 4, TF_RANDOM_CHARS) && lstat(p, &st) == 0 &&
+            (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) &&   /* not the planted link */
+            strcmp(p, tf_file_name(fx->live_file)) != 0 && strcmp(p, tf_dir_name(fx->live_dir)) != 0) {
+            assert_true(ntargets < 8);
+            struct target *t = &targets[ntargets++];
+            memset(t, 0, sizeof *t);
+            strcpy(t->name, e->d_name);
+            t->is_dir = S_ISDIR(st.st_mode);
+        }
+        free(p);
+    }
+    closedir(d);
+    assert_int_equal(ntargets, 3);
+}
+
+static struct target *target_named(const char *name)
+{
+    for (int i = 0; i < ntargets; i++)
+        if (strcmp(targets[i].name, name) == 0)
+            return &targets[i];
+    return NULL;
+}
+
+static void swap(const struct target *t)
+{
+    char *p = path_join(swap_dir, t->name);
+    char moved[PATH_MAX];
+    snprintf(moved, sizeof moved, "%s.moved", p);
+    if (rename(p, moved) != 0)
+        abort();
+    if (t->is_dir && mkdir(p, 0700) != 0)
+        abort();
+    if (write_file(t->is_dir ? p : swap_dir, t->is_dir ? "precious" : t->name, "decoy") != 0)
+        abort();
+    free(p);
+}
+
+static int flock_swapping(int fd, int op)
+{
+    char path[PATH_MAX];
+    struct target *t;
+    if ((op & LOCK_EX) && fd_path(fd, path, sizeof path) && (t = target_named(base_name(path))) &&
+        ++t->ex_locks == swap_at_lock)
+        swap(t);
+    return tf__sys_default.flock(fd, op);
+}
+
+static int fstatat_swapping(int dirfd, const char *name, struct stat *st, int flags)
+{
+    struct target *t = target_named(name);
+    if (t && ++t->stats == (t->is_dir ? swap_at_stat_dir : swap_at_stat))
+        swap(t);
+    return tf__sys_default.fstatat(dirfd, name, st, flags);
+}
+
+/* Each decoy is intact, and the moved orphans are where they were moved. */
+static void assert_decoys_intact(void)
+{
+    for (int i = 0; i < ntargets; i++) {
+        const struct target *t = &targets[i];
+        char *p = path_join(swap_dir, t->name);
+        char *decoy = t->is_dir ? path_join(p, "precious") : strdup(p);
+        char *content = read_file_str(decoy);
+        if (!content)
+            fail_msg("decoy %s removed", decoy);
+        assert_string_equal(content, "decoy");
+        char moved[PATH_MAX];
+        snprintf(moved, sizeof moved, "%s.moved", p);
+        assert_true(path_exists(moved));
+        free(content);
+        free(decoy);
+        free(p);
+    }
+}
+
+/* Swapped once the probe has opened the entry: the sweep must not remove
+ * what now has the name (nor, by the way, the moved orphan it probed). */
+static void test_swapped_after_probe_is_left(void **state)
+{
+    struct fixture *fx = *state;
+    tf_sweep_result res;
+    find_targets(fx);
+    swap_at_lock = 1, swap_at_stat = swap_at_stat_dir = 0;
+    fault_count_start();
+    fault_next.flock = flock_swapping;
+    assert_int_equal(tf_sweep(fx->dir, &(tf_sweep_opts){ .prefix = "orph" }, &res), 0);
+    fault_reset();
+    assert_int_equal(res.removed, 0);
+    assert_int_equal(res.live, 2);
+    assert_decoys_intact();
+}
+
+/* Swapped at the last check before the name is removed: a file's unlinkat and
+ * a directory's rmdir (after it was emptied through the probed descriptor). */
+static void test_swapped_before_removal_is_left(void **state)
+{
+    struct fixture *fx = *state;
+    tf_sweep_result res;
+    find_targets(fx);
+    /* fstatat of each name: the probe's lstat, then the checks before removal
+     * (a directory's second one comes after emptying it). */
+    swap_at_lock = 0, swap_at_stat = 2, swap_at_stat_dir = 3;
+    fault_count_start();
+    fault_next.fstatat = fstatat_swapping;
+    assert_int_equal(tf_sweep(fx->dir, &(tf_sweep_opts){ .prefix = "orph" }, &res), 0);
+    fault_reset();
+    assert_int_equal(res.removed, 0);
+    assert_int_equal(res.failed, 3);
+    assert_decoys_intact();
+    /* The directory emptied was the probed one, moved away meanwhile. */
+    for (int i = 0; i < ntargets; i++) {
+        if (!targets[i].is_dir)
+            continue;
+        char *p = path_join(swap_dir, targets[i].name);
+        char moved[PATH_MAX];
+        snprintf(moved, sizeof moved, "%s.moved", p);
+        assert_int_equal(dir_entries(moved), 0);
+        free(p);
+    }
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -285,6 +548,10 @@ int main(void)
         T(test_young_orphans_stay),
         T(test_kept_file_is_an_orphan),
         T(test_errors),
+        T(test_unlocked_judged_by_newest_time),
+        T(test_probe_lock_is_momentary),
+        T(test_swapped_after_probe_is_left),
+        T(test_swapped_before_removal_is_left),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
