@@ -127,15 +127,21 @@ static int reserve(struct tf__spool *s, uint64_t pos, size_t n)
     return 0;
 }
 
+/* The part of [pos, pos + n) inside one chunk: chunk *k from offset *off, the length. */
+static size_t span(uint64_t pos, size_t n, unsigned *k, size_t *off)
+{
+    *k = chunk_of(pos);
+    *off = (size_t)(pos - chunk_start(*k));
+    size_t m = (size_t)chunk_size(*k) - *off;
+    return m < n ? m : n;
+}
+
 /* Copies buf into [pos, pos + n), whose chunks are allocated. */
 static void copy_in(struct tf__spool *s, uint64_t pos, const unsigned char *buf, size_t n)
 {
     while (n) {
-        unsigned k = chunk_of(pos);
-        size_t off = (size_t)(pos - chunk_start(k));
-        size_t m = (size_t)chunk_size(k) - off;
-        if (m > n)
-            m = n;
+        unsigned k;
+        size_t off, m = span(pos, n, &k, &off);
         /* Bytes between what was written and off read as zeros: make them so. */
         if (off > s->filled[k])
             memset(s->chunk[k] + s->filled[k], 0, off - s->filled[k]);
@@ -152,11 +158,8 @@ static void copy_in(struct tf__spool *s, uint64_t pos, const unsigned char *buf,
 static void copy_out(const struct tf__spool *s, uint64_t pos, unsigned char *buf, size_t n)
 {
     while (n) {
-        unsigned k = chunk_of(pos);
-        size_t off = (size_t)(pos - chunk_start(k));
-        size_t m = (size_t)chunk_size(k) - off;
-        if (m > n)
-            m = n;
+        unsigned k;
+        size_t off, m = span(pos, n, &k, &off);
         size_t have = s->filled[k] > off ? s->filled[k] - off : 0;
         if (have > m)
             have = m;
