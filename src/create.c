@@ -193,18 +193,19 @@ static int tmpfile_unsupported(int err)
 
 int tf__create_unnamed(const tf_opts *opts)
 {
-    struct tf__template t;
-    if (tf__template_init(&t, opts) < 0)
+    char *owned;
+    const char *dir = tf__resolve_dir(opts, &owned);
+    if (!dir)
         return -1;
-    t.path[t.rand_off] = '\0';   /* keep only the directory part */
-    char *slash = strrchr(t.path, '/');
-    slash[slash == t.path] = '\0';
     struct tf__mode m = tf__mode(opts, TF__FILE_MODE);
     /* O_EXCL: the file can never be linked into the filesystem. */
-    int fd = tf__sys.openat(AT_FDCWD, t.path, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, m.bits);
-    free(t.path);
-    if (fd < 0)
-        return tmpfile_unsupported(errno) ? create_unlinked(opts) : -1;
+    int fd = tf__sys.openat(AT_FDCWD, dir, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, m.bits);
+    int err = errno;
+    free(owned);
+    if (fd < 0) {
+        errno = err;
+        return tmpfile_unsupported(err) ? create_unlinked(opts) : -1;
+    }
     if (fix_mode(fd, &m) < 0)
         fd = (tf__close_keep_errno(fd), -1);
     return fd;

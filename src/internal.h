@@ -37,6 +37,12 @@ struct tf__template {
     size_t rand_off;    /* where the random characters start */
 };
 
+/*
+ * Validates opts and resolves its directory: opts->dir or the default, made
+ * absolute and normal; *owned is what to free() afterwards (may be NULL).
+ */
+const char *tf__resolve_dir(const tf_opts *opts, char **owned);
+
 /* Builds the template for opts (resolving the default dir, validating). */
 int tf__template_init(struct tf__template *t, const tf_opts *opts);
 

@@ -106,33 +106,50 @@ static ssize_t part_len(const char *s)
     return c - s;
 }
 
-int tf__template_init(struct tf__template *t, const tf_opts *opts)
+/* Python's defaults for a missing prefix or suffix. */
+static const char *prefix_of(const tf_opts *o)
+{
+    return o->prefix ? o->prefix : tf_gettempprefix();
+}
+
+static const char *suffix_of(const tf_opts *o)
+{
+    return o->suffix ? o->suffix : "";
+}
+
+const char *tf__resolve_dir(const tf_opts *opts, char **owned)
 {
     static const tf_opts defaults;
     const tf_opts *o = opts ? opts : &defaults;
-    const char *prefix = o->prefix ? o->prefix : tf_gettempprefix();
-    const char *suffix = o->suffix ? o->suffix : "";
-    ssize_t pl = part_len(prefix), sl = part_len(suffix);
+    ssize_t pl = part_len(prefix_of(o)), sl = part_len(suffix_of(o));
     if (pl < 0 || sl < 0 || (o->mode & ~(mode_t)07777)) {
         errno = EINVAL;
-        return -1;
+        return NULL;
     }
-    size_t plen = (size_t)pl, slen = (size_t)sl;
-    if (plen + TF_RANDOM_CHARS + slen > NAME_MAX) {
+    if ((size_t)pl + TF_RANDOM_CHARS + (size_t)sl > NAME_MAX) {
         errno = ENAMETOOLONG;
-        return -1;
+        return NULL;
     }
-
     /* An absolute, normal dir is used as it is: no copy on the hot path.
      * Anything else, the tf_settempdir() override included, is made absolute
      * as Python's abspath does ("" is the working directory). */
-    char *owned = NULL;
+    *owned = NULL;
     const char *dir = o->dir ? o->dir : tf_gettempdir();
     if (dir && (dir[0] != '/' || needs_normalizing(dir)))
-        dir = owned = tf__abspath(dir);
+        dir = *owned = tf__abspath(dir);
+    return dir;
+}
+
+int tf__template_init(struct tf__template *t, const tf_opts *opts)
+{
+    char *owned;
+    const char *dir = tf__resolve_dir(opts, &owned);
     if (!dir)
         return -1;
-    size_t dlen = strlen(dir);
+    static const tf_opts defaults;
+    const tf_opts *o = opts ? opts : &defaults;
+    const char *prefix = prefix_of(o), *suffix = suffix_of(o);
+    size_t dlen = strlen(dir), plen = strlen(prefix), slen = strlen(suffix);
     size_t slash = dir[dlen - 1] != '/';
     size_t total = dlen + slash + plen + TF_RANDOM_CHARS + slen;
     char *p = total < PATH_MAX ? tf__sys.malloc(total + 1) : NULL;
