@@ -117,17 +117,26 @@ static bool skipped(const struct walk *w, ino_t ino)
  * unlinkat in cur; a name already gone counts as removed. Permission denied is
  * answered once per directory by making cur owner-accessible, as Python does.
  */
+/*
+ * After an operation in cur failed: if permission was denied and cur has not
+ * been opened up yet, make it owner-accessible (0700), as Python's cleanup
+ * does, and say to try again. A readable directory may still lack write or
+ * search permission (0500, 0400, 0600).
+ */
+static bool opened_up(struct walk *w)
+{
+    if ((errno != EACCES && errno != EPERM) || w->cur_opened_up)
+        return false;
+    w->cur_opened_up = true;
+    return tf__sys.fchmod(w->cur, 0700) == 0;
+}
+
 static int unlink_in(struct walk *w, const char *name, int flags)
 {
-    for (;;) {
-        if (tf__sys.unlinkat(w->cur, name, flags) == 0 || errno == ENOENT)
-            return 0;
-        if ((errno != EACCES && errno != EPERM) || w->cur_opened_up)
+    while (tf__sys.unlinkat(w->cur, name, flags) < 0 && errno != ENOENT)
+        if (!opened_up(w))
             return -1;
-        w->cur_opened_up = true;
-        if (tf__sys.fchmod(w->cur, 0700) < 0)
-            return -1;
-    }
+    return 0;
 }
 
 /* What tells directories and filesystems apart. */
@@ -167,21 +176,54 @@ static int same_fs(const struct walk *w, const struct dir_id *id)
     return -1;
 }
 
+/* chmod through an O_PATH descriptor: fchmodat2(2), or its /proc path. */
+static int chmod_pinned(int pfd, mode_t mode)
+{
+    if (tf__sys.fchmodat2(pfd, "", mode, AT_EMPTY_PATH) == 0)
+        return 0;
+    if (errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP)
+        return -1;
+    /* "/proc/self/fd/N", built without stdio: this may run in a signal handler. */
+    char path[32] = "/proc/self/fd/", digits[12];
+    int n = 0;
+    for (unsigned v = (unsigned)pfd; n == 0 || v; v /= 10)
+        digits[n++] = (char)('0' + v % 10);
+    size_t len = strlen(path);
+    while (n)
+        path[len++] = digits[--n];
+    path[len] = '\0';
+    return tf__sys.fchmodat(AT_FDCWD, path, mode, 0);
+}
+
 /*
- * Opens a child directory. An unreadable one is made 0700 first, never via a
- * link, and only once it is known to be inside: another filesystem's root is
- * refused before anything is changed on it.
+ * A child directory we may not read. It is pinned with O_PATH (which needs no
+ * permission, never opens a link and refuses a non-directory), checked to be
+ * on our filesystem and mount, and made 0700 through that descriptor, so that
+ * nothing swapped in under its name meanwhile (a hard link to an outside file)
+ * can receive the chmod.
+ */
+static int open_unreadable(struct walk *w, const char *name)
+{
+    int pfd = tf__sys.openat(w->cur, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+    if (pfd < 0)
+        return -1;
+    struct dir_id id;
+    int rc = identify(pfd, NULL, &id) < 0 || same_fs(w, &id) < 0 || chmod_pinned(pfd, 0700) < 0;
+    tf__close_keep_errno(pfd);
+    return rc ? -1 : tf__sys.openat(w->cur, name, TF__DIR_OPEN, 0);
+}
+
+/*
+ * Opens a child directory. Permission denied means cur is not searchable
+ * (opened up, then retried) or the child is not readable (open_unreadable).
  */
 static int open_child(struct walk *w, const char *name)
 {
     int fd = tf__sys.openat(w->cur, name, TF__DIR_OPEN, 0);
-    if (fd < 0 && errno == EACCES) {
-        struct dir_id id;
-        if (identify(w->cur, name, &id) < 0 || same_fs(w, &id) < 0 ||
-            tf__sys.fchmodat(w->cur, name, 0700, AT_SYMLINK_NOFOLLOW) < 0)
-            return -1;
+    if (fd < 0 && opened_up(w))
         fd = tf__sys.openat(w->cur, name, TF__DIR_OPEN, 0);
-    }
+    if (fd < 0 && errno == EACCES)
+        fd = open_unreadable(w, name);
     return fd;
 }
 
@@ -231,7 +273,11 @@ static int remove_entry(struct walk *w, const struct dirent64 *d)
     unsigned char type = d->d_type;
     if (type == DT_UNKNOWN) {
         struct stat st;
-        if (tf__sys.fstatat(w->cur, d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        int rc;
+        while ((rc = tf__sys.fstatat(w->cur, d->d_name, &st, AT_SYMLINK_NOFOLLOW)) < 0 &&
+               opened_up(w))
+            ;
+        if (rc < 0)
             return errno == ENOENT ? 0 : entry_failed(w, d->d_ino);
         type = S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
     }
@@ -267,12 +313,13 @@ static int read_again(struct walk *w)
 /*
  * Reads cur on from its recorded position. 1: entered a child, 0: done, -1: stop.
  *
- * A batch that left room for one more entry was the directory's last: the
- * kernel fills the buffer while entries remain. Taking it for the end saves a
- * getdents per directory, and going back up, the reading of a directory whose
- * last entry was the child; were a filesystem to stop short, the rmdir's
- * ENOTEMPTY makes that directory be read again, and a second reading never
- * relies on it.
+ * Below the root, a batch that left room for one more entry is taken for the
+ * directory's last (the kernel fills the buffer while entries remain): that
+ * saves a getdents per directory, and going back up, the reading of a
+ * directory whose last entry was the child. Were a filesystem to stop short
+ * (FUSE returns a page at a time), the rmdir's ENOTEMPTY makes that directory
+ * be read again, and a second reading never relies on it. The root has no
+ * such check above it: it is read until getdents returns nothing.
  */
 static int scan(struct walk *w)
 {
@@ -290,7 +337,8 @@ static int scan(struct walk *w)
         ssize_t n = tf__sys.getdents64(w->cur, w->dents, w->dents_len);
         if (n < 0 && errno != ENOENT)   /* ENOENT: removed meanwhile, so empty */
             return -1;
-        bool last = n <= 0 || (!w->levels[w->depth].rereading &&
+        /* Not at the root: nothing above it would catch a short read. */
+        bool last = n <= 0 || (w->depth > 0 && !w->levels[w->depth].rereading &&
                                (size_t)n + TF__DIRENT_MAX <= w->dents_len);
         for (ssize_t off = 0; off < n;) {
             const struct dirent64 *d = (const struct dirent64 *)(w->dents + off);

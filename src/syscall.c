@@ -6,12 +6,22 @@
 #include <stdlib.h>
 #include <sys/file.h>
 #include <sys/random.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 /* openat(2) is variadic in libc; the table needs a fixed signature. */
 static int sys_openat(int dirfd, const char *path, int flags, mode_t mode)
 {
     return openat(dirfd, path, flags, mode);
+}
+
+#ifndef SYS_fchmodat2
+#define SYS_fchmodat2 452   /* the same number on every architecture */
+#endif
+
+static int sys_fchmodat2(int dirfd, const char *path, mode_t mode, int flags)
+{
+    return (int)syscall(SYS_fchmodat2, dirfd, path, mode, flags);
 }
 
 static ssize_t sys_getdents64(int fd, void *buf, size_t n)
@@ -35,6 +45,7 @@ static ssize_t sys_getdents64(int fd, void *buf, size_t n)
     .unlinkat = unlinkat, \
     .fchmod = fchmod, \
     .fchmodat = fchmodat, \
+    .fchmodat2 = sys_fchmodat2, \
     .getdents64 = sys_getdents64, \
     .getrandom = getrandom, \
     .flock = flock, \

@@ -25,6 +25,8 @@ struct tf__syscalls {
     int (*unlinkat)(int dirfd, const char *path, int flags);
     int (*fchmod)(int fd, mode_t mode);
     int (*fchmodat)(int dirfd, const char *path, mode_t mode, int flags);
+    /* fchmodat2(2) (Linux 6.6): chmod through an O_PATH descriptor (AT_EMPTY_PATH). */
+    int (*fchmodat2)(int dirfd, const char *path, mode_t mode, int flags);
     ssize_t (*getdents64)(int fd, void *buf, size_t n);
     ssize_t (*getrandom)(void *buf, size_t n, unsigned flags);
     int (*flock)(int fd, int op);

@@ -278,6 +278,139 @@ static void test_permissions(void **state)
     assert_int_equal(dir_entries(dir), 0);
 }
 
+/*
+ * A directory that can be read but not searched (0400, 0600) holding only a
+ * subdirectory: the subdirectory cannot be opened until the directory itself
+ * is opened up, whatever order the entries come in.
+ */
+static int child_unsearchable(void *arg)
+{
+    const mode_t modes[] = { 0400, 0600 };
+    for (size_t i = 0; i < 2; i++) {
+        char *root = path_join(arg, "root");
+        char *x = path_join(root, "x");
+        char *sub = path_join(x, "sub");
+        CHECK(mkdir(root, 0700) == 0 && mkdir(x, 0700) == 0 && mkdir(sub, 0700) == 0);
+        CHECK(write_file(sub, "f", "y") == 0);
+        CHECK(chmod(x, modes[i]) == 0);
+        if (tf_rmtree(root, 0) != 0) {
+            fprintf(stderr, "mode %04o: -1, errno %s\n", (unsigned)modes[i], errname(errno));
+            return 1;
+        }
+        CHECK(!path_exists(root));
+        free(sub);
+        free(x);
+        free(root);
+    }
+    return 0;
+}
+
+static void test_readable_but_not_searchable(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    give_to_nobody(dir);
+    assert_int_equal(run_child(child_unsearchable, (void *)dir, true), 0);
+}
+
+/*
+ * The chmod that opens up an unreadable directory must reach that directory,
+ * even when its name is swapped, just before, for a hard link to a file
+ * outside the tree.
+ */
+static const char *swap_dir, *swap_outside;
+static int swaps;
+
+static void swap_in_hard_link(void)
+{
+    if (swaps++)
+        return;
+    char *x = path_join(swap_dir, "x"), *moved = path_join(swap_dir, "x-moved");
+    if (rename(x, moved) != 0 || link(swap_outside, x) != 0)
+        swaps = -100;   /* the test reports it */
+    free(moved);
+    free(x);
+}
+
+static int swapping_fchmodat(int dirfd, const char *path, mode_t mode, int flags)
+{
+    swap_in_hard_link();
+    return tf__sys_default.fchmodat(dirfd, path, mode, flags);
+}
+
+static int swapping_fchmodat2(int dirfd, const char *path, mode_t mode, int flags)
+{
+    swap_in_hard_link();
+    return tf__sys_default.fchmodat2(dirfd, path, mode, flags);
+}
+
+static int child_chmod_swap(void *arg)
+{
+    char *root = path_join(arg, "root"), *x = path_join(root, "x");
+    char *outside = path_join(arg, "outside");
+    CHECK(mkdir(root, 0700) == 0 && mkdir(x, 0700) == 0);
+    CHECK(write_file(arg, "outside", "keep me") == 0);
+    CHECK(chmod(outside, 0640) == 0);
+    CHECK(chmod(x, 0000) == 0);
+    swap_dir = root;
+    swap_outside = outside;
+    tf__sys.fchmodat = swapping_fchmodat;
+    tf__sys.fchmodat2 = swapping_fchmodat2;
+    tf_rmtree(root, TF_IGNORE_CLEANUP_ERRORS);
+    tf__sys = tf__sys_default;
+    CHECK(swaps > 0);   /* the swap happened */
+    struct stat st;
+    CHECK(stat(outside, &st) == 0);
+    CHECK((st.st_mode & 07777) == 0640);
+    char *content = read_file_str(outside);
+    CHECK(content && strcmp(content, "keep me") == 0);
+    free(content);
+    CHECK(tf_rmtree(root, 0) == 0 || !path_exists(root));
+    CHECK(unlink(outside) == 0);
+    free(outside);
+    free(x);
+    free(root);
+    return 0;
+}
+
+static void test_chmod_not_redirected_by_hard_link(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    give_to_nobody(dir);
+    assert_int_equal(run_child(child_chmod_swap, (void *)dir, true), 0);
+}
+
+/* A filesystem that returns a short batch while entries remain (FUSE: a page). */
+static ssize_t short_getdents(int fd, void *buf, size_t n)
+{
+    return tf__sys_default.getdents64(fd, buf, n < 4096 ? n : 4096);
+}
+
+static void test_short_getdents_batches(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *root = path_join(dir, "root");
+    assert_int_equal(mkdir(root, 0700), 0);
+    for (int i = 0; i < 500; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "file-with-a-long-name-%03d", i);
+        assert_int_equal(write_file(root, name, "x"), 0);
+    }
+    char *sub = path_join(root, "sub");
+    assert_int_equal(mkdir(sub, 0700), 0);
+    for (int i = 0; i < 300; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "inner-with-a-long-name-%03d", i);
+        assert_int_equal(write_file(sub, name, "y"), 0);
+    }
+    tf__sys.getdents64 = short_getdents;
+    int rc = tf_rmtree(root, 0);
+    tf__sys = tf__sys_default;
+    assert_int_equal(rc, 0);
+    assert_false(path_exists(root));
+    free(sub);
+    free(root);
+}
+
 /* A directory the user cannot chmod (another owner's): an error, not a crash. */
 static int child_foreign(void *arg)
 {
@@ -545,6 +678,9 @@ int main(void)
         T(test_deep_chain),
         T(test_deep_chain_in_temporary_directory),
         T(test_other_filesystem),
+        T(test_readable_but_not_searchable),
+        T(test_chmod_not_redirected_by_hard_link),
+        T(test_short_getdents_batches),
         T(test_bind_mount_not_entered),
         T(test_unreadable_mount_not_chmodded),
     };

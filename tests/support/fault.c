@@ -6,13 +6,13 @@
 
 enum {
     F_OPENAT, F_CLOSE, F_READ, F_WRITE, F_PREAD, F_LSEEK, F_FTRUNCATE, F_FSTAT,
-    F_FSTATAT, F_STATX, F_MKDIRAT, F_UNLINKAT, F_FCHMOD, F_FCHMODAT, F_GETDENTS64,
+    F_FSTATAT, F_STATX, F_MKDIRAT, F_UNLINKAT, F_FCHMOD, F_FCHMODAT, F_FCHMODAT2, F_GETDENTS64,
     F_GETRANDOM, F_FLOCK, F_GETCWD, F_MALLOC, F_REALLOC, F_COUNT
 };
 
 const char *const fault_names[] = {
     "openat", "close", "read", "write", "pread", "lseek", "ftruncate", "fstat",
-    "fstatat", "statx", "mkdirat", "unlinkat", "fchmod", "fchmodat", "getdents64",
+    "fstatat", "statx", "mkdirat", "unlinkat", "fchmod", "fchmodat", "fchmodat2", "getdents64",
     "getrandom", "flock", "getcwd", "malloc", "realloc", NULL
 };
 
@@ -128,6 +128,12 @@ static int w_statx(int dirfd, const char *path, int flags, unsigned mask, struct
     return fault_next.statx(dirfd, path, flags, mask, stx);
 }
 
+static int w_fchmodat2(int dirfd, const char *path, mode_t mode, int flags)
+{
+    FAIL_INT(F_FCHMODAT2);
+    return fault_next.fchmodat2(dirfd, path, mode, flags);
+}
+
 static int w_mkdirat(int dirfd, const char *path, mode_t mode)
 {
     FAIL_INT(F_MKDIRAT);
@@ -215,6 +221,7 @@ static const struct tf__syscalls wrappers = {
     .unlinkat = w_unlinkat,
     .fchmod = w_fchmod,
     .fchmodat = w_fchmodat,
+    .fchmodat2 = w_fchmodat2,
     .getdents64 = w_getdents64,
     .getrandom = w_getrandom,
     .flock = w_flock,
