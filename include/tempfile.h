@@ -413,7 +413,11 @@ TF_API int tf_rmtreeat(int dirfd, const char *name, unsigned flags);
  * status and any core dump are those the signal would have given.
  *  - A signal the program ignores (SIG_IGN) stays ignored: no handler.
  *  - A handler the program installed before this call is chained: ours calls
- *    it first (with its siginfo if it asked for SA_SIGINFO). If it returns,
+ *    it first (with its siginfo if it asked for SA_SIGINFO), with the signal
+ *    mask it asked for plus these eight signals blocked, and its SA_RESTART
+ *    and SA_ONSTACK. SA_RESETHAND is reproduced: it is called for the first
+ *    signal only, later ones do the default action (with removal).
+ *    SA_NODEFER is not: the signal stays blocked while it runs. If it returns,
  *    the program has handled the signal and nothing is removed, unless it
  *    re-raised the signal with the default disposition (removal happens
  *    then). SIGABRT is no exception: sent by kill(), raise() or
@@ -425,12 +429,21 @@ TF_API int tf_rmtreeat(int dirfd, const char *name, unsigned flags);
  *  - A signal whose cleanup the process nevertheless survives (another
  *    thread changed the disposition meanwhile) leaves creation working, and
  *    a later fatal signal cleans again.
- *  - A handler the program installs after this call replaces ours.
+ *  - A handler the program installs after this call replaces ours. If it
+ *    saved our action and calls it, ours works as installed.
+ *  - Ours called again for the same signal on the same thread while it runs
+ *    (a handler it chained to calls it back) ends the process by the
+ *    signal's default action, after removal.
  * Once installed, creating a named file or a directory blocks these signals on
  * the creating thread from just before the name exists until it is
  * registered (two pthread_sigmask calls); without handlers, creation makes no
  * extra syscall. Call it early, before creating threads that make
- * temporaries. Calling it again is a no-op for signals already handled.
+ * temporaries. Calling it again changes nothing for a signal whose handler
+ * is ours, or is a handler the program installed over ours since the first
+ * call (it may call ours: recorded as the handler to chain to, each would
+ * call the other forever); ours, behind it, then works as installed, after
+ * tf_cleanup_uninstall_signals() too. Otherwise it installs ours as the first
+ * call does.
  * Errors: what sigaction(2) fails with (then nothing stays installed).
  */
 TF_API int tf_cleanup_install_signals(void);
@@ -531,7 +544,10 @@ typedef struct tf_sweep_result {
  * counted as failed. A matching directory goes with everything in it, emptied
  * with the rules of tf_rmtreeat(). It never follows a symbolic link (links,
  * FIFOs, sockets and devices are left alone, whatever their name), never
- * leaves dir, never crosses into another filesystem, and holds an exclusive
+ * leaves dir, never enters a mount point, of another filesystem or a bind
+ * mount of the same one (told by the mount id of statx(2); a matching mount
+ * point is neither counted nor removed, and one inside a tree is not read to
+ * date it), and holds an exclusive
  * flock on each entry while removing it, so that no other sweeper works on it
  * at the same time; it empties a directory through the descriptor it locked,
  * and removes a name only right after checking that it still names the entry

@@ -4,9 +4,16 @@
  * sigchain are the models).
  *
  * Only async-signal-safe calls run in the handler: atomics, sigaction,
- * pthread_sigmask, sigpending, raise, nanosleep, getpid and the syscalls of
- * the registry walk (unlinkat, openat, getdents64, fstat... through tf__sys).
- * No malloc, no stdio, no lock: tree removal uses fixed static memory.
+ * pthread_sigmask, sigpending, raise, nanosleep, getpid, gettid and the
+ * syscalls of the registry walk (unlinkat, openat, getdents64, fstat...
+ * through tf__sys). No malloc, no stdio, no lock: tree removal uses fixed
+ * static memory.
+ *
+ * The program's handler we chain to runs with our mask, which is its own plus
+ * the fatal signals. Of its flags, SA_RESTART and SA_ONSTACK are ours too,
+ * SA_RESETHAND is emulated (called once, then it counts as SIG_DFL), and
+ * SA_NODEFER is not reproduced (the signal stays blocked during the cleanup
+ * and so during the handler).
  */
 #include "internal.h"
 
@@ -15,6 +22,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <unistd.h>
 
 static const int fatal_signals[] = {
     SIGHUP, SIGINT, SIGQUIT, SIGABRT, SIGPIPE, SIGTERM, SIGXCPU, SIGXFSZ,
@@ -24,8 +32,20 @@ static const int fatal_signals[] = {
 /* What each signal did before we installed our handler. */
 static struct sigaction previous[NSIG_FATAL];
 /* Our handler is installed for signal i (false again once uninstalled;
- * previous[i] stays valid from the first install on). */
+ * previous[i] stays valid from the first install on). It may be installed
+ * without being the current disposition: a program handler installed over
+ * ours that calls ours is then the way in. */
 static atomic_bool installed[NSIG_FATAL];
+/* Uninstalled while a program handler was installed over ours: that handler
+ * may still call ours (under install_lock). */
+static bool chained[NSIG_FATAL];
+/* previous[i] asked for SA_RESETHAND and its handler has been called: from
+ * then on it stands for SIG_DFL, as the kernel would have reset it. */
+static atomic_bool reset_used[NSIG_FATAL];
+/* The threads (ids) running our handler for each signal, to tell a handler we
+ * chain to that calls us back on the same thread (which would never end). */
+#define GUARD_SLOTS 16
+static atomic_int running[NSIG_FATAL][GUARD_SLOTS];
 /* Some handler is installed: creations block fatal signals until registered. */
 static atomic_bool active;
 static sigset_t fatal_set;
@@ -51,6 +71,10 @@ static void child_after_fork(void)
 {
     pthread_mutex_unlock(&install_lock);
     atomic_store(&cleaning, 0);
+    /* The other threads do not exist here; this one has another id. */
+    for (size_t i = 0; i < NSIG_FATAL; i++)
+        for (size_t s = 0; s < GUARD_SLOTS; s++)
+            atomic_store(&running[i][s], 0);
 }
 
 __attribute__((constructor)) static void signals_init(void)
@@ -99,6 +123,76 @@ static bool is_program_handler(const struct sigaction *sa)
 {
     return (sa->sa_flags & SA_SIGINFO) ||
            (sa->sa_handler != SIG_DFL && sa->sa_handler != SIG_IGN);
+}
+
+static bool is_ignored(const struct sigaction *sa)
+{
+    return !(sa->sa_flags & SA_SIGINFO) && sa->sa_handler == SIG_IGN;
+}
+
+static void on_fatal_signal(int sig, siginfo_t *info, void *uc);
+
+static bool is_ours(const struct sigaction *sa)
+{
+    return (sa->sa_flags & SA_SIGINFO) && sa->sa_sigaction == on_fatal_signal;
+}
+
+/* Both are the same program handler function. */
+static bool same_handler(const struct sigaction *a, const struct sigaction *b)
+{
+    if (!is_program_handler(a) || !is_program_handler(b) ||
+        (a->sa_flags & SA_SIGINFO) != (b->sa_flags & SA_SIGINFO))
+        return false;
+    return (a->sa_flags & SA_SIGINFO) ? a->sa_sigaction == b->sa_sigaction
+                                      : a->sa_handler == b->sa_handler;
+}
+
+/*
+ * Whether previous[i] is a program handler to call now. One that asked for
+ * SA_RESETHAND is called once: the kernel would have reset the disposition to
+ * SIG_DFL on that delivery, so from then on it counts as SIG_DFL.
+ */
+static bool chain_to_program(size_t i, const struct sigaction *prev)
+{
+    if (!is_program_handler(prev))
+        return false;
+    return !(prev->sa_flags & SA_RESETHAND) || !atomic_exchange(&reset_used[i], true);
+}
+
+/* previous[i] as it stands now: SIG_DFL once a one-shot handler was used. */
+static const struct sigaction *standing(size_t i, const struct sigaction *dfl)
+{
+    if ((previous[i].sa_flags & SA_RESETHAND) && is_program_handler(&previous[i]) &&
+        atomic_load(&reset_used[i]))
+        return dfl;
+    return &previous[i];
+}
+
+static void default_action(struct sigaction *dfl)
+{
+    memset(dfl, 0, sizeof *dfl);
+    dfl->sa_handler = SIG_DFL;
+}
+
+/* Marks this thread as running our handler for signal i: the slot taken, -1
+ * if none was free (no guard then), -2 if this thread already runs it. */
+static int guard_enter(size_t i, int me)
+{
+    for (size_t s = 0; s < GUARD_SLOTS; s++)
+        if (atomic_load(&running[i][s]) == me)
+            return -2;
+    for (size_t s = 0; s < GUARD_SLOTS; s++) {
+        int expect = 0;
+        if (atomic_compare_exchange_strong(&running[i][s], &expect, me))
+            return (int)s;
+    }
+    return -1;
+}
+
+static void guard_leave(size_t i, int slot)
+{
+    if (slot >= 0)
+        atomic_store(&running[i][slot], 0);
 }
 
 static void call_program_handler(const struct sigaction *sa, int sig, siginfo_t *info, void *uc)
@@ -156,14 +250,13 @@ static void survived(void)
  * ours saved our action and chains to it. Do what the disposition we replaced
  * would have done, without cleaning.
  */
-static void pass_on(int sig, const struct sigaction *prev, siginfo_t *info, void *uc)
+static void pass_on(size_t i, int sig, const struct sigaction *prev, siginfo_t *info, void *uc)
 {
-    if (is_program_handler(prev)) {
+    if (chain_to_program(i, prev)) {
         call_program_handler(prev, sig, info, uc);
-    } else if (prev->sa_handler != SIG_IGN) {
+    } else if (!is_ignored(prev)) {
         struct sigaction dfl;
-        memset(&dfl, 0, sizeof dfl);
-        dfl.sa_handler = SIG_DFL;
+        default_action(&dfl);
         reraise(sig, &dfl);
     }
 }
@@ -174,10 +267,26 @@ static void on_fatal_signal(int sig, siginfo_t *info, void *uc)
     int i = index_of(sig);
     if (i < 0)
         return;
+    bool ours = atomic_load_explicit(&installed[i], memory_order_acquire);
+    int slot = guard_enter((size_t)i, (int)gettid());
+    struct sigaction dfl;
+    default_action(&dfl);
     const struct sigaction *prev = &previous[i];
-    if (!atomic_load_explicit(&installed[i], memory_order_acquire)) {
-        pass_on(sig, prev, info, uc);
-    } else if (is_program_handler(prev)) {
+    if (slot == -2) {
+        /* Called again for this signal on this thread while running: a
+         * handler we chained to calls us back (or let the signal in again).
+         * Chaining once more would never end: the default action, now. */
+        if (ours)
+            clean_before_death();
+        reraise(sig, &dfl);
+        if (ours)
+            survived();
+        errno = saved_errno;
+        return;
+    }
+    if (!ours) {
+        pass_on((size_t)i, sig, prev, info, uc);
+    } else if (chain_to_program((size_t)i, prev)) {
         /* The program decides whether this signal is fatal: chain to it, and
          * clean up only if it arranged for the process to die, SIGABRT too
          * (kill, raise or pthread_kill of it need not end the process). */
@@ -189,9 +298,10 @@ static void on_fatal_signal(int sig, siginfo_t *info, void *uc)
         }
     } else {
         clean_before_death();
-        reraise(sig, prev);
+        reraise(sig, is_program_handler(prev) ? &dfl : prev);   /* a used one-shot: SIG_DFL */
         survived();
     }
+    guard_leave((size_t)i, slot);
     errno = saved_errno;
 }
 
@@ -200,16 +310,37 @@ static int install_one(size_t i)
     struct sigaction ours, prev;
     if (sigaction(fatal_signals[i], NULL, &prev) < 0)
         return -1;
-    if (!(prev.sa_flags & SA_SIGINFO) && prev.sa_handler == SIG_IGN)
+    if (is_ignored(&prev))
         return 0;   /* ignored signals stay ignored */
-    if ((prev.sa_flags & SA_SIGINFO) && prev.sa_sigaction == on_fatal_signal)
+    if (is_ours(&prev)) {
+        atomic_store_explicit(&installed[i], true, memory_order_release);
         return 0;   /* already ours */
+    }
+    /*
+     * A program handler installed over ours since we first were (still
+     * installed, or left in place by the uninstall) may have saved our action
+     * and call it: recorded as previous[i], ours would call it and it ours,
+     * forever. It stays the disposition; ours, still chained behind it, works
+     * again when it is called. (The handler previous[i] already holds, put
+     * back by the program, calls nothing of ours: ours goes over it again.)
+     */
+    if (is_program_handler(&prev) && (atomic_load(&installed[i]) || chained[i]) &&
+        !same_handler(&prev, &previous[i])) {
+        atomic_store_explicit(&installed[i], true, memory_order_release);
+        return 0;
+    }
     memset(&ours, 0, sizeof ours);
     ours.sa_sigaction = on_fatal_signal;
-    ours.sa_flags = SA_SIGINFO | SA_RESTART | (prev.sa_flags & SA_ONSTACK);
-    /* No other fatal signal may interrupt the cleanup on this thread. */
-    ours.sa_mask = fatal_set;
+    /* A program handler gets its own SA_RESTART choice (a flag it sets must
+     * be able to interrupt a blocking call); the others restart. */
+    ours.sa_flags = SA_SIGINFO | (prev.sa_flags & SA_ONSTACK) |
+                    (is_program_handler(&prev) ? prev.sa_flags & SA_RESTART : SA_RESTART);
+    /* The program's handler runs with the mask it asked for, and no other
+     * fatal signal may interrupt the cleanup on this thread. */
+    sigorset(&ours.sa_mask, &prev.sa_mask, &fatal_set);
     previous[i] = prev;
+    atomic_store(&reset_used[i], false);
+    chained[i] = false;
     atomic_store_explicit(&installed[i], true, memory_order_release);
     return sigaction(fatal_signals[i], &ours, NULL);
 }
@@ -242,12 +373,16 @@ int tf_cleanup_install_signals(void)
 
 static void uninstall_one(size_t i)
 {
-    struct sigaction now;
+    struct sigaction now, dfl;
     if (!atomic_load(&installed[i]) || sigaction(fatal_signals[i], NULL, &now) < 0)
         return;
-    /* A handler the program installed over ours is the program's: leave it. */
-    if ((now.sa_flags & SA_SIGINFO) && now.sa_sigaction == on_fatal_signal)
-        sigaction(fatal_signals[i], &previous[i], NULL);
+    /* A handler the program installed over ours is the program's: leave it
+     * (it may still call ours). */
+    default_action(&dfl);
+    if (is_ours(&now))
+        sigaction(fatal_signals[i], standing(i, &dfl), NULL);
+    else
+        chained[i] = chained[i] || is_program_handler(&now);
     atomic_store(&installed[i], false);
 }
 

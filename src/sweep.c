@@ -21,6 +21,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -69,6 +70,46 @@ static bool matches(const struct match *m, const char *name)
 }
 
 /* ---- looking at one entry ---------------------------------------------- */
+
+/* Where an entry lives: its filesystem and its mount. A bind mount of a
+ * directory of the same filesystem has the same device number; only the mount
+ * id tells it apart. */
+struct place {
+    dev_t dev;
+    uint64_t mnt;   /* 0: the kernel did not say (no statx(2), or before 5.8) */
+};
+
+/*
+ * The mount id of the entry name in dirfd (name NULL: of dirfd itself), without
+ * following a final link; 0 when the kernel cannot tell. -1 with errno if the
+ * entry cannot be looked at.
+ */
+static int mount_id(int dirfd, const char *name, uint64_t *mnt)
+{
+    struct statx sx;
+    int flags = AT_SYMLINK_NOFOLLOW | (name ? 0 : AT_EMPTY_PATH);
+    if (tf__sys.statx(dirfd, name ? name : "", flags, STATX_MNT_ID, &sx) == 0) {
+        *mnt = (sx.stx_mask & STATX_MNT_ID) ? sx.stx_mnt_id : 0;
+        return 0;
+    }
+    if (errno != ENOSYS)
+        return -1;
+    *mnt = 0;
+    return 0;
+}
+
+/* Is the entry name in dirfd, of device dev, in place (same filesystem, same
+ * mount)? 1 yes, 0 no (a mount point: another filesystem or a bind mount),
+ * -1 with errno if it could not be told. */
+static int in_place(int dirfd, const char *name, dev_t dev, const struct place *pl)
+{
+    uint64_t mnt;
+    if (dev != pl->dev)
+        return 0;
+    if (mount_id(dirfd, name, &mnt) < 0)
+        return -1;
+    return !mnt || !pl->mnt || mnt == pl->mnt;
+}
 
 enum verdict { GONE, OTHER, LIVE_ENTRY, ORPHAN, UNKNOWN };
 
@@ -119,7 +160,7 @@ static int open_noatime(int dirfd, const char *name, int flags)
 
 /* A read-only look at a directory tree: its disk space and newest time. */
 struct tree {
-    dev_t dev;
+    struct place place;         /* the swept directory's */
     unsigned long budget;       /* entries it may still look at */
     bool partial;               /* some of it could not be seen: age unknown */
     unsigned long long bytes;
@@ -134,7 +175,8 @@ static void tree_add(struct tree *t, const struct stat *st)
 }
 
 /* Adds the entries of the directory open as fd, and below, to t. Never
- * follows a link nor crosses into another filesystem; bounded. */
+ * follows a link nor enters a mount point (another filesystem or a bind
+ * mount); bounded. */
 static void tree_walk(struct tree *t, int fd, int depth)
 {
     char *buf = tf__sys.malloc(TF__SWEEP_DENTS);
@@ -162,15 +204,18 @@ static void tree_walk(struct tree *t, int fd, int depth)
                 continue;
             }
             tree_add(t, &st);
+            if (!S_ISDIR(st.st_mode))
+                continue;
             /* A mount point is not entered (a removal would not either). */
-            if (!S_ISDIR(st.st_mode) || st.st_dev != t->dev)
+            int here = in_place(fd, d->d_name, st.st_dev, &t->place);
+            if (here == 0)
                 continue;
             int child = -1;
-            if (depth < TF__SWEEP_DEPTH)
+            if (here > 0 && depth < TF__SWEEP_DEPTH)
                 child = open_noatime(fd, d->d_name, O_RDONLY | O_DIRECTORY);
             if (child < 0 || tf__sys.fstat(child, &cst) < 0 ||
                 cst.st_dev != st.st_dev || cst.st_ino != st.st_ino) {
-                t->partial = true;   /* too deep, unreadable, or swapped */
+                t->partial = true;   /* too deep, unreadable, unknown mount, or swapped */
             } else {
                 tree_walk(t, child, depth + 1);
             }
@@ -206,7 +251,15 @@ static void lock_probe(int dirfd, const char *name, const struct stat *st, struc
     }
 }
 
-static void probe(int dirfd, dev_t dev, const char *name, time_t now, struct probe *p)
+/*
+ * The entry's mount is told by name, before it is opened: a mount point is
+ * never opened, locked nor walked. The descriptor opened next is checked to
+ * be the entry looked at (device and inode); a name swapped meanwhile for a
+ * bind mount of that very directory would show the same tree, and
+ * tf__rmtree_contents() itself never leaves the mount of the descriptor it is
+ * given, so nothing outside can be reached that way either.
+ */
+static void probe(int dirfd, const struct place *pl, const char *name, time_t now, struct probe *p)
 {
     struct stat st;
     *p = (struct probe){ .verdict = OTHER, .fd = -1 };
@@ -214,9 +267,16 @@ static void probe(int dirfd, dev_t dev, const char *name, time_t now, struct pro
         p->verdict = errno == ENOENT ? GONE : UNKNOWN;
         return;
     }
-    /* Links, FIFOs, devices and mount points are never a temporary of ours. */
-    if ((!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) || st.st_dev != dev)
+    /* Links, FIFOs, devices and mount points (of another filesystem, or bind
+     * mounts of this one) are never a temporary of ours. */
+    if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
         return;
+    int here = in_place(dirfd, name, st.st_dev, pl);
+    if (here <= 0) {
+        if (here < 0)
+            p->verdict = errno == ENOENT ? GONE : UNKNOWN;
+        return;
+    }
     p->is_dir = S_ISDIR(st.st_mode);
     p->dev = st.st_dev;
     p->ino = st.st_ino;
@@ -224,7 +284,7 @@ static void probe(int dirfd, dev_t dev, const char *name, time_t now, struct pro
     lock_probe(dirfd, name, &st, p);
     if (p->verdict == GONE)
         return;
-    struct tree t = { .dev = dev, .budget = TF__SWEEP_ENTRIES };
+    struct tree t = { .place = *pl, .budget = TF__SWEEP_ENTRIES };
     tree_add(&t, &st);
     if (p->is_dir && p->verdict != UNKNOWN)
         tree_walk(&t, p->fd, 1);
@@ -308,6 +368,7 @@ static int each_match(const char *dir, const tf_sweep_opts *opts, visit_fn visit
 {
     struct match m;
     struct stat st;
+    struct place pl;
     struct timespec now;
     size_t len;
     if (match_init(&m, opts) < 0)
@@ -316,16 +377,18 @@ static int each_match(const char *dir, const tf_sweep_opts *opts, visit_fn visit
     if (dirfd < 0)
         return -1;
     char *names = NULL;
-    if (tf__sys.fstat(dirfd, &st) < 0 || !(names = collect(dirfd, &m, &len))) {
+    if (tf__sys.fstat(dirfd, &st) < 0 || mount_id(dirfd, NULL, &pl.mnt) < 0 ||
+        !(names = collect(dirfd, &m, &len))) {
         tf__close_keep_errno(dirfd);
         return -1;
     }
+    pl.dev = st.st_dev;
     clock_gettime(CLOCK_REALTIME, &now);
     if (tf__sweep_clock_hook)
         now.tv_sec = tf__sweep_clock_hook();
     for (size_t off = 0; off < len; off += strlen(names + off) + 1) {
         struct probe p;
-        probe(dirfd, st.st_dev, names + off, now.tv_sec, &p);
+        probe(dirfd, &pl, names + off, now.tv_sec, &p);
         visit(dirfd, names + off, &p, ctx);
         probe_done(&p);
     }

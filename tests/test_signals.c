@@ -408,6 +408,232 @@ static void test_install_twice(void **state)
     run_signal(TFT_DIR(state), install_twice, SIGQUIT, true);
 }
 
+/* ---- installing again over a handler that chains to ours --------------- */
+
+/*
+ * A program handler installed over ours that saved our action and calls it.
+ * Installing again must not record it as the action ours chains to: ours
+ * would call it and it ours, until the stack overflows (SIGSEGV, nothing
+ * removed). The signal must end the process as SIGTERM, after cleanup.
+ */
+static int install_again_over_chaining(const char *dir, bool uninstall_first)
+{
+    leaks_expected();
+    alarm(20);
+    CHECK(tf_cleanup_install_signals() == 0);
+    CHECK(make_set(dir) == 0);
+    struct sigaction sa = { .sa_sigaction = chaining_program_handler, .sa_flags = SA_SIGINFO };
+    CHECK(sigaction(SIGTERM, &sa, &saved_ours) == 0);
+    if (uninstall_first)
+        CHECK(tf_cleanup_uninstall_signals() == 0);
+    CHECK(tf_cleanup_install_signals() == 0);
+    raise(SIGTERM);
+    say('!');
+    return 1;
+}
+
+static int install_again_installed(const char *dir)
+{
+    return install_again_over_chaining(dir, false);
+}
+
+static int install_again_uninstalled(const char *dir)
+{
+    return install_again_over_chaining(dir, true);
+}
+
+static void test_install_again_over_chaining_handler(void **state)
+{
+    int (*fns[])(const char *) = { install_again_installed, install_again_uninstalled };
+    (void)state;
+    for (size_t i = 0; i < 2; i++) {
+        char *dir = scratch_new();
+        struct child c = spawn(fns[i], dir);
+        assert_int_equal(hear(&c), 'H');   /* the program's handler ran, once */
+        assert_int_equal(hear(&c), 0);
+        assert_killed_by(reap(&c), SIGTERM);
+        assert_set_left(dir, false);
+        scratch_free(dir);
+    }
+}
+
+/*
+ * Installing again leaves the chain as the program made it: its handler, then
+ * ours, then the handler ours had replaced (which handles the signal here).
+ */
+static int install_again_keeps_chain(const char *dir)
+{
+    leaks_expected();
+    alarm(20);
+    CHECK(signal(SIGTERM, first_program_handler) != SIG_ERR);
+    CHECK(tf_cleanup_install_signals() == 0);
+    struct sigaction sa = { .sa_sigaction = chaining_program_handler, .sa_flags = SA_SIGINFO };
+    CHECK(sigaction(SIGTERM, &sa, &saved_ours) == 0);
+    CHECK(tf_cleanup_uninstall_signals() == 0);
+    CHECK(tf_cleanup_install_signals() == 0);
+    CHECK(tf_cleanup_install_signals() == 0);
+    CHECK(make_set(dir) == 0);
+    raise(SIGTERM);
+    CHECK(first_handler_ran);
+    CHECK(count_prefixed(dir, "reg") == 3);   /* handled: nothing removed */
+    say('s');
+    exit(0);
+}
+
+static void test_install_again_keeps_chain(void **state)
+{
+    struct child c = spawn(install_again_keeps_chain, TFT_DIR(state));
+    assert_int_equal(hear(&c), 'H');
+    assert_int_equal(hear(&c), 'P');
+    assert_int_equal(hear(&c), 's');
+    assert_exited(reap(&c), 0);
+    assert_set_left(TFT_DIR(state), false);
+}
+
+/*
+ * The same loop set up so that no bookkeeping can see it: the chaining handler
+ * comes back after a clean uninstall, and ours goes over it. The guard against
+ * re-entry on one thread ends the loop with cleanup and the default action.
+ */
+static int chaining_handler_comes_back(const char *dir)
+{
+    leaks_expected();
+    alarm(20);
+    CHECK(tf_cleanup_install_signals() == 0);
+    struct sigaction sa = { .sa_sigaction = chaining_program_handler, .sa_flags = SA_SIGINFO };
+    CHECK(sigaction(SIGTERM, &sa, &saved_ours) == 0);
+    CHECK(sigaction(SIGTERM, &saved_ours, NULL) == 0);   /* ours back on top */
+    CHECK(tf_cleanup_uninstall_signals() == 0);          /* restores SIG_DFL */
+    CHECK(sigaction(SIGTERM, &sa, NULL) == 0);           /* calls ours, saved earlier */
+    CHECK(tf_cleanup_install_signals() == 0);
+    CHECK(make_set(dir) == 0);
+    raise(SIGTERM);
+    say('!');
+    return 1;
+}
+
+static void test_handler_calling_back_is_cut(void **state)
+{
+    struct child c = spawn(chaining_handler_comes_back, TFT_DIR(state));
+    assert_int_equal(hear(&c), 'H');
+    assert_int_equal(hear(&c), 0);
+    assert_killed_by(reap(&c), SIGTERM);
+    assert_set_left(TFT_DIR(state), false);
+}
+
+/* ---- the chained handler's mask and flags ------------------------------- */
+
+/* SIGTERM handler that asked for SIGUSR1 blocked: reports the mask it runs
+ * with ('B' SIGUSR1 blocked, 'U' not), then dies the classic way. */
+static void masked_program_handler(int sig)
+{
+    sigset_t cur;
+    pthread_sigmask(SIG_BLOCK, NULL, &cur);
+    say(sigismember(&cur, SIGUSR1) == 1 ? 'B' : 'U');
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static int chained_with_mask(const char *dir)
+{
+    struct sigaction sa = { .sa_handler = masked_program_handler };
+    sigemptyset(&sa.sa_mask);
+    sigaddset(&sa.sa_mask, SIGUSR1);
+    CHECK(sigaction(SIGTERM, &sa, NULL) == 0);
+    CHECK(tf_cleanup_install_signals() == 0);
+    return wait_for_signal(dir);
+}
+
+static void test_program_handler_mask_kept(void **state)
+{
+    struct child c = spawn(chained_with_mask, TFT_DIR(state));
+    assert_int_equal(hear(&c), 'r');
+    kill(c.pid, SIGTERM);
+    assert_int_equal(hear(&c), 'B');
+    assert_killed_by(reap(&c), SIGTERM);
+    assert_set_left(TFT_DIR(state), false);
+}
+
+/*
+ * SA_RESETHAND: the program's handler runs for the first signal only; the
+ * next one does the default action, with cleanup.
+ */
+static volatile sig_atomic_t oneshot_calls;
+
+static void oneshot_handler(int sig)
+{
+    (void)sig;
+    oneshot_calls++;
+    say('O');
+}
+
+static int chained_oneshot(const char *dir)
+{
+    leaks_expected();
+    alarm(20);
+    struct sigaction sa = { .sa_handler = oneshot_handler, .sa_flags = SA_RESETHAND };
+    sigemptyset(&sa.sa_mask);
+    CHECK(sigaction(SIGINT, &sa, NULL) == 0);
+    CHECK(tf_cleanup_install_signals() == 0);
+    CHECK(make_set(dir) == 0);
+    raise(SIGINT);
+    CHECK(oneshot_calls == 1);
+    CHECK(count_prefixed(dir, "reg") == 3);   /* handled: nothing removed */
+    say('s');
+    raise(SIGINT);
+    say('!');
+    return 1;
+}
+
+static void test_program_handler_resethand(void **state)
+{
+    struct child c = spawn(chained_oneshot, TFT_DIR(state));
+    assert_int_equal(hear(&c), 'O');
+    assert_int_equal(hear(&c), 's');
+    assert_int_equal(hear(&c), 0);
+    assert_killed_by(reap(&c), SIGINT);
+    assert_set_left(TFT_DIR(state), false);
+}
+
+/* A handler without SA_RESTART interrupts a blocking call (EINTR). */
+static volatile sig_atomic_t got_hup;
+
+static void flag_handler(int sig)
+{
+    got_hup = sig;
+}
+
+static int chained_no_restart(const char *dir)
+{
+    leaks_expected();
+    int p[2];
+    char b;
+    struct sigaction sa = { .sa_handler = flag_handler };   /* no SA_RESTART */
+    sigemptyset(&sa.sa_mask);
+    CHECK(sigaction(SIGHUP, &sa, NULL) == 0);
+    CHECK(tf_cleanup_install_signals() == 0);
+    CHECK(make_set(dir) == 0);
+    CHECK(pipe(p) == 0);
+    alarm(5);   /* a restarted read would block until then */
+    say('r');
+    errno = 0;
+    CHECK(read(p[0], &b, 1) == -1 && errno == EINTR && got_hup == SIGHUP);
+    alarm(0);
+    say('e');
+    exit(0);
+}
+
+static void test_program_handler_restart_kept(void **state)
+{
+    struct child c = spawn(chained_no_restart, TFT_DIR(state));
+    assert_int_equal(hear(&c), 'r');
+    usleep(50 * 1000);
+    kill(c.pid, SIGHUP);
+    assert_int_equal(hear(&c), 'e');
+    assert_exited(reap(&c), 0);
+    assert_set_left(TFT_DIR(state), false);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -422,6 +648,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_uninstalled_handler_passes_on_to_program, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_ignored_signal_stays_ignored, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_install_twice, tft_setup, tft_teardown),
+        cmocka_unit_test(test_install_again_over_chaining_handler),
+        cmocka_unit_test_setup_teardown(test_install_again_keeps_chain, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_handler_calling_back_is_cut, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_program_handler_mask_kept, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_program_handler_resethand, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_program_handler_restart_kept, tft_setup, tft_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

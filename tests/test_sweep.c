@@ -11,7 +11,9 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -538,6 +540,77 @@ static void test_swapped_before_removal_is_left(void **state)
     }
 }
 
+/* ---- mount points: never walked, never removed ------------------------- */
+
+/*
+ * A bind mount of a directory of the same filesystem has the device number of
+ * the swept directory: only the mount id tells that it is not a temporary of
+ * ours but a window on something else, which the sweep must not empty. Runs as
+ * root in a private mount namespace (77: mounting is not permitted here).
+ */
+static int child_bind_mounts(void *arg)
+{
+    const char *dir = arg;
+    if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+        return 77;
+    char *sweep = path_join(dir, "sweep"), *data = path_join(dir, "data");
+    char *sub = path_join(data, "sub"), *young = path_join(dir, "young");
+    char *onto_dir = path_join(sweep, "tmpabcdefgh"), *onto_file = path_join(sweep, "tmpfilefile");
+    char *orphan = path_join(sweep, "tmpwalkwalk"), *inner = path_join(orphan, "inner");
+    char *file = path_join(sub, "file"), *top = path_join(data, "top");
+    char *big = path_join(young, "big");
+    CHECK(mkdir(sweep, 0700) == 0 && mkdir(data, 0700) == 0 && mkdir(sub, 0700) == 0);
+    CHECK(write_file(sub, "file", "precious") == 0 && write_file(data, "top", "precious") == 0);
+    CHECK(mkdir(onto_dir, 0700) == 0 && write_file(sweep, "tmpfilefile", "") == 0);
+    /* An orphan directory with a bind mount inside, of a tree used "now" by
+     * the sweep's clock: its age must not count, nor its megabyte. */
+    CHECK(mkdir(young, 0700) == 0 && mkdir(orphan, 0700) == 0 && mkdir(inner, 0700) == 0);
+    int fd = open(big, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    CHECK(fd >= 0);
+    static char mb[1 << 20];
+    memset(mb, 'y', sizeof mb);
+    CHECK(write(fd, mb, sizeof mb) == (ssize_t)sizeof mb && fsync(fd) == 0 && close(fd) == 0);
+    time_t later = time(NULL) + 10 * DAY;
+    struct timespec t[2] = { { later, 0 }, { later, 0 } };
+    CHECK(utimensat(AT_FDCWD, big, t, 0) == 0);
+    if (mount(data, onto_dir, NULL, MS_BIND, NULL) != 0)
+        return 77;
+    CHECK(mount(top, onto_file, NULL, MS_BIND, NULL) == 0);
+    CHECK(mount(young, inner, NULL, MS_BIND, NULL) == 0);
+    sweep_clock_ahead(10 * DAY);
+
+    tf_sweep_result res;
+    CHECK(tf_sweep(sweep, NULL, &res) == 0);
+    CHECK(path_exists(file) && path_exists(top) && path_exists(big));
+    char *content = read_file_str(file);
+    CHECK(content && strcmp(content, "precious") == 0);
+    free(content);
+    CHECK(path_exists(onto_file) && path_exists(onto_dir));
+    CHECK(res.young == 0 && res.live == 0);   /* the mounted young file was not looked at */
+    /* Only the real orphan counts (its removal stopped at the mount inside);
+     * the mounted megabyte is not its. */
+    tf_usage_report r;
+    CHECK(tf_usage(sweep, NULL, &r) == 0);
+    CHECK(r.count == 1 && r.orphans == 1 && r.unknown == 0);
+    CHECK(r.bytes < (1 << 20));
+    CHECK(umount(inner) == 0 && umount(onto_file) == 0 && umount(onto_dir) == 0);
+    /* Unmounted, what is left is an ordinary orphan... */
+    CHECK(tf_sweep(sweep, NULL, &res) == 0);
+    CHECK(path_exists(file) && path_exists(top) && path_exists(big));
+    CHECK(dir_entries(sweep) == 0);   /* ...and so are the empty mount points */
+    free(big), free(top), free(file), free(inner), free(orphan);
+    free(onto_file), free(onto_dir), free(young), free(sub), free(data), free(sweep);
+    return 0;
+}
+
+static void test_bind_mounts_left(void **state)
+{
+    int rc = run_child(child_bind_mounts, TFT_DIR(state), false);
+    if (rc == 77)
+        skip();   /* no permission to mount here */
+    assert_int_equal(rc, 0);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -552,6 +625,7 @@ int main(void)
         T(test_probe_lock_is_momentary),
         T(test_swapped_after_probe_is_left),
         T(test_swapped_before_removal_is_left),
+        cmocka_unit_test_setup_teardown(test_bind_mounts_left, tft_setup, tft_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
