@@ -194,7 +194,8 @@ static int tmpfile_unsupported(int err)
 int tf__create_unnamed(const tf_opts *opts)
 {
     char *owned;
-    const char *dir = tf__resolve_dir(opts, &owned);
+    size_t lens[2];
+    const char *dir = tf__resolve_dir(opts, &owned, lens);
     if (!dir)
         return -1;
     struct tf__mode m = tf__mode(opts, TF__FILE_MODE);

@@ -39,9 +39,10 @@ struct tf__template {
 
 /*
  * Validates opts and resolves its directory: opts->dir or the default, made
- * absolute and normal; *owned is what to free() afterwards (may be NULL).
+ * absolute and normal; *owned is what to free() afterwards (may be NULL), and
+ * lens receives the lengths of the prefix and the suffix.
  */
-const char *tf__resolve_dir(const tf_opts *opts, char **owned);
+const char *tf__resolve_dir(const tf_opts *opts, char **owned, size_t lens[2]);
 
 /* Builds the template for opts (resolving the default dir, validating). */
 int tf__template_init(struct tf__template *t, const tf_opts *opts);

@@ -117,7 +117,7 @@ static const char *suffix_of(const tf_opts *o)
     return o->suffix ? o->suffix : "";
 }
 
-const char *tf__resolve_dir(const tf_opts *opts, char **owned)
+const char *tf__resolve_dir(const tf_opts *opts, char **owned, size_t lens[2])
 {
     static const tf_opts defaults;
     const tf_opts *o = opts ? opts : &defaults;
@@ -130,6 +130,8 @@ const char *tf__resolve_dir(const tf_opts *opts, char **owned)
         errno = ENAMETOOLONG;
         return NULL;
     }
+    lens[0] = (size_t)pl;
+    lens[1] = (size_t)sl;
     /* An absolute, normal dir is used as it is: no copy on the hot path.
      * Anything else, the tf_settempdir() override included, is made absolute
      * as Python's abspath does ("" is the working directory). */
@@ -143,13 +145,14 @@ const char *tf__resolve_dir(const tf_opts *opts, char **owned)
 int tf__template_init(struct tf__template *t, const tf_opts *opts)
 {
     char *owned;
-    const char *dir = tf__resolve_dir(opts, &owned);
+    size_t lens[2];
+    const char *dir = tf__resolve_dir(opts, &owned, lens);
     if (!dir)
         return -1;
     static const tf_opts defaults;
     const tf_opts *o = opts ? opts : &defaults;
     const char *prefix = prefix_of(o), *suffix = suffix_of(o);
-    size_t dlen = strlen(dir), plen = strlen(prefix), slen = strlen(suffix);
+    size_t dlen = strlen(dir), plen = lens[0], slen = lens[1];
     size_t slash = dir[dlen - 1] != '/';
     size_t total = dlen + slash + plen + TF_RANDOM_CHARS + slen;
     char *p = total < PATH_MAX ? tf__sys.malloc(total + 1) : NULL;
