@@ -165,6 +165,15 @@ def stats(samples):
             "spread_pct": 100.0 * (s[-1] - s[0]) / statistics.median(s) if statistics.median(s) else 0.0}
 
 
+
+def record_round(values, samples, ratios):
+    """One round's figures: each contender's value, and its ratio to ours ("tf")."""
+    ours = values.get("tf", 0)
+    for name, v in values.items():
+        samples[name].append(v)
+        if ours > 0:
+            ratios[name].append(v / ours)
+
 def run_workload(runner, w, fs, batches, rounds, warmup, smoke):
     n = w["smoke_n"] if smoke else w.get("n_" + fs, w["n"])
     if not smoke and "max_rounds" in w:
@@ -200,14 +209,8 @@ def run_workload(runner, w, fs, batches, rounds, warmup, smoke):
                 batches.done(d)
         if r < warmup:
             continue
-        for name, v in this.items():
-            samples[name].append(v)
-            if "tf" in this and this["tf"] > 0:
-                ratios[name].append(v / this["tf"])
-        for name, v in thiscpu.items():
-            csamples[name].append(v)
-            if "tf" in thiscpu and thiscpu["tf"] > 0:
-                cratios[name].append(v / thiscpu["tf"])
+        record_round(this, samples, ratios)
+        record_round(thiscpu, csamples, cratios)
     out = {"title": w["title"], "n": n, "unit": w["unit"], "rounds": rounds,
            "warmup_rounds": warmup, "contenders": {}}
     for name, kind in cons:

@@ -22,6 +22,15 @@ void tf__close_keep_errno(int fd)
     errno = err;
 }
 
+void tf__undo_create(const char *path, int fd, int unlink_flags)
+{
+    int err = errno;
+    tf__sys.unlinkat(AT_FDCWD, path, unlink_flags);
+    if (fd >= 0)
+        tf__sys.close(fd);
+    errno = err;
+}
+
 int tf__try_names(struct tf__template *t, unsigned long tries,
                   int (*try_one)(const char *path, void *ctx), void *ctx)
 {
@@ -53,18 +62,10 @@ static int open_new(const char *path, void *ctx)
     if (fd < 0)
         return -1;
     if (fix_mode(fd, m) < 0) {
-        int err = errno;
-        tf__sys.unlinkat(AT_FDCWD, path, 0);
-        tf__sys.close(fd);
-        errno = err;
+        tf__undo_create(path, fd, 0);
         return -1;
     }
     return fd;
-}
-
-int tf__create_file(struct tf__template *t, const struct tf__mode *m)
-{
-    return tf__try_names(t, TF_TMP_MAX, open_new, (void *)m);
 }
 
 int tf_mkstemp(const tf_opts *opts, char **path)
@@ -73,7 +74,7 @@ int tf_mkstemp(const tf_opts *opts, char **path)
     if (tf__template_init(&t, opts) < 0)
         return -1;
     struct tf__mode m = tf__mode(opts, TF__FILE_MODE);
-    int fd = tf__create_file(&t, &m);
+    int fd = tf__try_names(&t, TF_TMP_MAX, open_new, &m);
     if (fd >= 0 && path)
         *path = t.path;
     else
@@ -108,13 +109,8 @@ static int make_dir(const char *path, void *ctx)
         rc = nd->mode.exact ? tf__sys.fchmodat(AT_FDCWD, path, nd->mode.bits, AT_SYMLINK_NOFOLLOW) : 0;
     else
         rc = -1;
-    if (rc < 0) {
-        int err = errno;
-        if (nd->fd >= 0)
-            tf__sys.close(nd->fd);
-        tf__sys.unlinkat(AT_FDCWD, path, AT_REMOVEDIR);
-        errno = err;
-    }
+    if (rc < 0)
+        tf__undo_create(path, nd->fd, AT_REMOVEDIR);
     return rc;
 }
 
@@ -175,10 +171,7 @@ static int create_unlinked(const tf_opts *opts)
         return -1;
     /* The name must not outlive a failure: one more try before giving up. */
     if (tf__sys.unlinkat(AT_FDCWD, path, 0) < 0) {
-        int err = errno;
-        tf__sys.unlinkat(AT_FDCWD, path, 0);
-        tf__sys.close(fd);
-        errno = err;
+        tf__undo_create(path, fd, 0);
         fd = -1;
     }
     free(path);
@@ -193,16 +186,14 @@ static int tmpfile_unsupported(int err)
 
 int tf__create_unnamed(const tf_opts *opts)
 {
-    char *owned;
-    size_t lens[2];
-    const char *dir = tf__resolve_dir(opts, &owned, lens);
-    if (!dir)
+    struct tf__parts n;
+    if (tf__resolve(opts, &n) < 0)
         return -1;
     struct tf__mode m = tf__mode(opts, TF__FILE_MODE);
     /* O_EXCL: the file can never be linked into the filesystem. */
-    int fd = tf__sys.openat(AT_FDCWD, dir, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, m.bits);
+    int fd = tf__sys.openat(AT_FDCWD, n.dir, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, m.bits);
     int err = errno;
-    free(owned);
+    free(n.owned);
     if (fd < 0) {
         errno = err;
         return tmpfile_unsupported(err) ? create_unlinked(opts) : -1;

@@ -36,12 +36,8 @@ static tf_dir *new_dir(const tf_opts *opts)
         d = NULL;
     }
     if (!d) {
-        int err = errno;
-        if (fd >= 0)
-            tf__sys.close(fd);
-        tf__sys.unlinkat(AT_FDCWD, path, AT_REMOVEDIR);
+        tf__undo_create(path, fd, AT_REMOVEDIR);
         free(path);
-        errno = err;
         return NULL;
     }
     *d = (tf_dir){ .path = path, .fd = fd, .flags = flags, .reg = reg };

@@ -90,7 +90,8 @@ tf_file *tf__file_new(int fd, char *path, unsigned flags)
     return f;
 }
 
-void tf__file_free(tf_file *f)
+/* Frees the handle's memory only. */
+static void file_free(tf_file *f)
 {
     tf__reg_remove(&f->reg);   /* before the path it points to goes */
     free(f->path);
@@ -127,11 +128,8 @@ static tf_file *new_named(const tf_opts *opts)
         f = NULL;
     }
     if (!f) {
-        int err = errno;
-        tf__sys.unlinkat(AT_FDCWD, path, 0);
-        tf__sys.close(fd);
+        tf__undo_create(path, fd, 0);
         free(path);
-        errno = err;
     }
     return f;
 }
@@ -288,7 +286,7 @@ int tf_file_release(tf_file *f)
     int err = 0;
     first_error(&err, tf_file_close(f));
     first_error(&err, unlink_name(f));
-    tf__file_free(f);
+    file_free(f);
     errno = err ? err : errno;
     return err ? -1 : 0;
 }

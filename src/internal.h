@@ -37,12 +37,16 @@ struct tf__template {
     size_t rand_off;    /* where the random characters start */
 };
 
-/*
- * Validates opts and resolves its directory: opts->dir or the default, made
- * absolute and normal; *owned is what to free() afterwards (may be NULL), and
- * lens receives the lengths of the prefix and the suffix.
- */
-const char *tf__resolve_dir(const tf_opts *opts, char **owned, size_t lens[2]);
+/* What opts name, resolved: the directory and the parts of a name. */
+struct tf__parts {
+    const char *dir;      /* opts->dir or the default, absolute and normal */
+    const char *prefix, *suffix;
+    size_t plen, slen;
+    char *owned;          /* to free() when done with dir (may be NULL) */
+};
+
+/* Validates opts (EINVAL, ENAMETOOLONG) and resolves them into *p. */
+int tf__resolve(const tf_opts *opts, struct tf__parts *p);
 
 /* Builds the template for opts (resolving the default dir, validating). */
 int tf__template_init(struct tf__template *t, const tf_opts *opts);
@@ -71,9 +75,6 @@ struct tf__mode tf__mode(const tf_opts *opts, mode_t fallback);
 int tf__try_names(struct tf__template *t, unsigned long tries,
                   int (*try_one)(const char *path, void *ctx), void *ctx);
 
-/* mkstemp's core on a ready template: the descriptor; t->path holds the name. */
-int tf__create_file(struct tf__template *t, const struct tf__mode *m);
-
 /*
  * mkdtemp's core: *path receives the new directory's path. Returns -2 on
  * failure; else, with want_fd, a read descriptor of it (-1 if its mode denies
@@ -86,6 +87,12 @@ int tf__create_unnamed(const tf_opts *opts);
 
 /* Closes fd keeping errno (for error paths). */
 void tf__close_keep_errno(int fd);
+
+/*
+ * Undoes a creation that cannot be completed: removes path (unlink_flags 0 for
+ * a file, AT_REMOVEDIR for a directory), closes fd if >= 0, keeps errno.
+ */
+void tf__undo_create(const char *path, int fd, int unlink_flags);
 
 /* ---- file.c: the one handle for every temporary file ------------------ */
 
@@ -122,8 +129,6 @@ extern const struct tf__file_ops tf__fd_ops;
 /* A handle around fd (taken over) and path (taken over, may be NULL). */
 tf_file *tf__file_new(int fd, char *path, unsigned flags);
 
-/* Frees the handle's memory only. */
-void tf__file_free(tf_file *f);
 
 /* ---- stream.c --------------------------------------------------------- */
 

@@ -96,79 +96,68 @@ struct tf__mode tf__mode(const tf_opts *opts, mode_t fallback)
     return (struct tf__mode){ fallback, false };
 }
 
-/* The length of a name part, or -1 if it holds a '/'. One pass: names are short. */
-static ssize_t part_len(const char *s)
+/* Measures a name part into *len; -1 (EINVAL) if it holds a '/'. One pass: names are short. */
+static int measure(const char *part, size_t *len)
 {
-    const char *c = s;
-    for (; *c; c++)
-        if (*c == '/')
+    const char *c = part;
+    for (; *c; c++) {
+        if (*c == '/') {
+            errno = EINVAL;
             return -1;
-    return c - s;
+        }
+    }
+    *len = (size_t)(c - part);
+    return 0;
 }
 
-/* Python's defaults for a missing prefix or suffix. */
-static const char *prefix_of(const tf_opts *o)
-{
-    return o->prefix ? o->prefix : tf_gettempprefix();
-}
-
-static const char *suffix_of(const tf_opts *o)
-{
-    return o->suffix ? o->suffix : "";
-}
-
-const char *tf__resolve_dir(const tf_opts *opts, char **owned, size_t lens[2])
+int tf__resolve(const tf_opts *opts, struct tf__parts *p)
 {
     static const tf_opts defaults;
     const tf_opts *o = opts ? opts : &defaults;
-    ssize_t pl = part_len(prefix_of(o)), sl = part_len(suffix_of(o));
-    if (pl < 0 || sl < 0 || (o->mode & ~(mode_t)07777)) {
+    p->prefix = o->prefix ? o->prefix : tf_gettempprefix();
+    p->suffix = o->suffix ? o->suffix : "";
+    p->owned = NULL;
+    if (measure(p->prefix, &p->plen) < 0 || measure(p->suffix, &p->slen) < 0)
+        return -1;
+    if (o->mode & ~(mode_t)07777) {
         errno = EINVAL;
-        return NULL;
+        return -1;
     }
-    if ((size_t)pl + TF_RANDOM_CHARS + (size_t)sl > NAME_MAX) {
+    if (p->plen + TF_RANDOM_CHARS + p->slen > NAME_MAX) {
         errno = ENAMETOOLONG;
-        return NULL;
+        return -1;
     }
-    lens[0] = (size_t)pl;
-    lens[1] = (size_t)sl;
     /* An absolute, normal dir is used as it is: no copy on the hot path.
      * Anything else, the tf_settempdir() override included, is made absolute
      * as Python's abspath does ("" is the working directory). */
-    *owned = NULL;
-    const char *dir = o->dir ? o->dir : tf_gettempdir();
-    if (dir && (dir[0] != '/' || needs_normalizing(dir)))
-        dir = *owned = tf__abspath(dir);
-    return dir;
+    p->dir = o->dir ? o->dir : tf_gettempdir();
+    if (p->dir && (p->dir[0] != '/' || needs_normalizing(p->dir)))
+        p->dir = p->owned = tf__abspath(p->dir);
+    return p->dir ? 0 : -1;
 }
 
 int tf__template_init(struct tf__template *t, const tf_opts *opts)
 {
-    char *owned;
-    size_t lens[2];
-    const char *dir = tf__resolve_dir(opts, &owned, lens);
-    if (!dir)
+    struct tf__parts n;
+    if (tf__resolve(opts, &n) < 0)
         return -1;
-    static const tf_opts defaults;
-    const tf_opts *o = opts ? opts : &defaults;
-    const char *prefix = prefix_of(o), *suffix = suffix_of(o);
-    size_t dlen = strlen(dir), plen = lens[0], slen = lens[1];
-    size_t slash = dir[dlen - 1] != '/';
-    size_t total = dlen + slash + plen + TF_RANDOM_CHARS + slen;
+    size_t dlen = strlen(n.dir);
+    size_t slash = n.dir[dlen - 1] != '/';
+    size_t total = dlen + slash + n.plen + TF_RANDOM_CHARS + n.slen;
     char *p = total < PATH_MAX ? tf__sys.malloc(total + 1) : NULL;
     if (!p) {
         if (total >= PATH_MAX)
             errno = ENAMETOOLONG;
-        free(owned);
+        free(n.owned);
         return -1;
     }
-    memcpy(p, dir, dlen);
+    memcpy(p, n.dir, dlen);
     p[dlen] = '/';
-    memcpy(p + dlen + slash, prefix, plen);
+    memcpy(p + dlen + slash, n.prefix, n.plen);
     /* The random part is written by each try (tf__try_names). */
-    memcpy(p + dlen + slash + plen + TF_RANDOM_CHARS, suffix, slen + 1);
-    free(owned);
+    memcpy(p + dlen + slash + n.plen + TF_RANDOM_CHARS, n.suffix, n.slen + 1);
+    free(n.owned);
     t->path = p;
-    t->rand_off = dlen + slash + plen;
+    t->rand_off = dlen + slash + n.plen;
     return 0;
 }
