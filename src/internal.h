@@ -17,6 +17,9 @@
 #define TF__ALPHABET "abcdefghijklmnopqrstuvwxyz0123456789_"
 #define TF__ALPHABET_LEN 37
 
+/* Python's template: the prefix of names when tf_opts.prefix is NULL. */
+#define TF__PREFIX "tmp"
+
 /* Default permission bits when tf_opts.mode is 0. */
 #define TF__FILE_MODE 0600
 #define TF__DIR_MODE 0700
@@ -40,6 +43,7 @@ struct tf__template {
 /* What opts name, resolved: the directory and the parts of a name. */
 struct tf__parts {
     const char *dir;      /* opts->dir or the default, absolute and normal */
+    size_t dlen;          /* strlen(dir) */
     const char *prefix, *suffix;
     size_t plen, slen;
     char *owned;          /* to free() when done with dir (may be NULL) */
@@ -64,7 +68,12 @@ struct tf__mode {
 };
 
 /* opts->mode, exact, or the default, left to the umask. */
-struct tf__mode tf__mode(const tf_opts *opts, mode_t fallback);
+static inline struct tf__mode tf__mode(const tf_opts *opts, mode_t fallback)
+{
+    if (opts && opts->mode)
+        return (struct tf__mode){ opts->mode, true };
+    return (struct tf__mode){ fallback, false };
+}
 
 /* ---- create.c --------------------------------------------------------- */
 

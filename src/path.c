@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,17 +53,44 @@ static void normalize(char *s)
     *out = '\0';
 }
 
+/* 16 bytes as a vector: the compiler's generic vectors (SSE2 on x86-64). */
+typedef unsigned char tf__v16 __attribute__((vector_size(16)));
+typedef signed char tf__v16s __attribute__((vector_size(16)));
+
 /*
- * Could normalize() change this absolute path? Only through a "." or ".."
- * component or an empty one, so a path with no "/." and no "//" is normal. A
- * false alarm (".hidden") only costs a normalization.
+ * Is one of the 16 byte pairs (p[i], p[i + 1]) "//" or "/."? ('/' is 0x2f, '.'
+ * 0x2e: b is one of them iff b | 1 is '/'.) Reads p[0..16].
  */
-static bool needs_normalizing(const char *p)
+static inline bool has_bad_pair(const char *p)
 {
-    for (const char *s = p; (s = strchr(s, '/')); s++)
-        if (s[1] == '/' || s[1] == '.')
+    tf__v16 a, b;
+    memcpy(&a, p, sizeof a);
+    memcpy(&b, p + 1, sizeof b);
+    tf__v16s hit = ((a ^ '/') | ((b | 1) ^ '/')) == 0;
+    uint64_t h[2];
+    memcpy(h, &hit, sizeof h);
+    return (h[0] | h[1]) != 0;
+}
+
+/*
+ * Could normalize() change this absolute path of length len? Only through a
+ * ".", ".." or empty component, so a path with no "/." and no "//" is normal;
+ * a false alarm (".hidden") only costs a normalization. Sixteen pairs a step:
+ * every creation runs this.
+ */
+static inline bool needs_normalizing(const char *p, size_t len)
+{
+    if (len < 17) {
+        /* Zeros after the path pair with nothing. */
+        char pad[17] = { 0 };
+        memcpy(pad, p, len);
+        return has_bad_pair(pad);
+    }
+    /* Pairs starting at 0..len-2; the last step overlaps the one before. */
+    for (size_t i = 0; i + 17 <= len; i += 16)
+        if (has_bad_pair(p + i))
             return true;
-    return false;
+    return has_bad_pair(p + len - 17);
 }
 
 char *tf__abspath(const char *path)
@@ -89,13 +117,6 @@ char *tf__abspath(const char *path)
     return joined;
 }
 
-struct tf__mode tf__mode(const tf_opts *opts, mode_t fallback)
-{
-    if (opts && opts->mode)
-        return (struct tf__mode){ opts->mode, true };
-    return (struct tf__mode){ fallback, false };
-}
-
 /* Measures a name part into *len; -1 (EINVAL) if it holds a '/'. One pass: names are short. */
 static int measure(const char *part, size_t *len)
 {
@@ -110,14 +131,22 @@ static int measure(const char *part, size_t *len)
     return 0;
 }
 
-int tf__resolve(const tf_opts *opts, struct tf__parts *p)
+static const char default_prefix[] = TF__PREFIX;
+
+/* tf__resolve(), inlined into the template's construction (the hot path).
+ * The default prefix and suffix need no measuring. */
+static inline __attribute__((always_inline)) int resolve(const tf_opts *opts, struct tf__parts *p)
 {
     static const tf_opts defaults;
     const tf_opts *o = opts ? opts : &defaults;
-    p->prefix = o->prefix ? o->prefix : tf_gettempprefix();
-    p->suffix = o->suffix ? o->suffix : "";
+    p->prefix = default_prefix;
+    p->plen = sizeof default_prefix - 1;
+    p->suffix = "";
+    p->slen = 0;
     p->owned = NULL;
-    if (measure(p->prefix, &p->plen) < 0 || measure(p->suffix, &p->slen) < 0)
+    if (o->prefix && measure(p->prefix = o->prefix, &p->plen) < 0)
+        return -1;
+    if (o->suffix && measure(p->suffix = o->suffix, &p->slen) < 0)
         return -1;
     if (o->mode & ~(mode_t)07777) {
         errno = EINVAL;
@@ -131,17 +160,29 @@ int tf__resolve(const tf_opts *opts, struct tf__parts *p)
      * Anything else, the tf_settempdir() override included, is made absolute
      * as Python's abspath does ("" is the working directory). */
     p->dir = o->dir ? o->dir : tf_gettempdir();
-    if (p->dir && (p->dir[0] != '/' || needs_normalizing(p->dir)))
+    if (!p->dir)
+        return -1;
+    p->dlen = strlen(p->dir);
+    if (p->dir[0] != '/' || needs_normalizing(p->dir, p->dlen)) {
         p->dir = p->owned = tf__abspath(p->dir);
-    return p->dir ? 0 : -1;
+        if (!p->dir)
+            return -1;
+        p->dlen = strlen(p->dir);
+    }
+    return 0;
+}
+
+int tf__resolve(const tf_opts *opts, struct tf__parts *p)
+{
+    return resolve(opts, p);
 }
 
 int tf__template_init(struct tf__template *t, const tf_opts *opts)
 {
     struct tf__parts n;
-    if (tf__resolve(opts, &n) < 0)
+    if (resolve(opts, &n) < 0)
         return -1;
-    size_t dlen = strlen(n.dir);
+    size_t dlen = n.dlen;
     size_t slash = n.dir[dlen - 1] != '/';
     size_t total = dlen + slash + n.plen + TF_RANDOM_CHARS + n.slen;
     char *p = total < PATH_MAX ? tf__sys.malloc(total + 1) : NULL;
@@ -153,10 +194,17 @@ int tf__template_init(struct tf__template *t, const tf_opts *opts)
     }
     memcpy(p, n.dir, dlen);
     p[dlen] = '/';
-    memcpy(p + dlen + slash, n.prefix, n.plen);
+    /* A call to memcpy costs more than the copy of the default prefix. */
+    if (n.prefix == default_prefix)
+        memcpy(p + dlen + slash, default_prefix, sizeof default_prefix - 1);
+    else
+        memcpy(p + dlen + slash, n.prefix, n.plen);
     /* The random part is written by each try (tf__try_names). */
-    memcpy(p + dlen + slash + n.plen + TF_RANDOM_CHARS, n.suffix, n.slen + 1);
-    free(n.owned);
+    if (n.slen)
+        memcpy(p + total - n.slen, n.suffix, n.slen);
+    p[total] = '\0';
+    if (n.owned)
+        free(n.owned);
     t->path = p;
     t->rand_off = dlen + slash + n.plen;
     return 0;

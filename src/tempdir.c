@@ -73,7 +73,7 @@ static const char *intern(const char *s)
 
 const char *tf_gettempprefix(void)
 {
-    return "tmp";
+    return TF__PREFIX;
 }
 
 static int probe_one(const char *path, void *ctx)

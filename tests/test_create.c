@@ -224,6 +224,43 @@ static void test_absolute_from_relative_dir(void **state)
     free(sub);
 }
 
+/*
+ * An absolute dir is used as it is unless a "//" or "/." can make it
+ * non-normal; that check reads sixteen byte pairs at a time. Put each such
+ * pair at every offset of dirs of many lengths (heap strings of exact size,
+ * so that a sanitizer sees any overread): the name must always be under the
+ * normalized dir.
+ */
+static void test_absolute_dir_normalized_at_every_offset(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    enum { MAXPAD = 40 };
+    char pad[MAXPAD + 1];
+    for (size_t k = 1; k <= MAXPAD; k++) {
+        memset(pad, 'x', k);
+        pad[k] = '\0';
+        char *sub = path_join(dir, pad);
+        assert_int_equal(mkdir(sub, 0700), 0);
+        /* expected dir, then spellings of it that need normalizing */
+        const char *forms[] = { "%s/%s//", "%s/%s/.", "%s//%s", "%s/./%s", "%s/%s/../%s/",
+                                "%s/%s/", "%s/%s" };
+        for (size_t f = 0; f < sizeof forms / sizeof *forms; f++) {
+            char *spelled = NULL;
+            assert_true(asprintf(&spelled, forms[f], dir, pad, pad) > 0);
+            char *path = NULL;
+            int fd = tf_mkstemp(&(tf_opts){ .dir = spelled, .prefix = "n" }, &path);
+            assert_true(fd >= 0);
+            check_name(path, sub, "n", "");
+            assert_int_equal(unlink(path), 0);
+            assert_int_equal(close(fd), 0);
+            free(path);
+            free(spelled);
+        }
+        assert_int_equal(rmdir(sub), 0);
+        free(sub);
+    }
+}
+
 static void test_default_dir_used(void **state)
 {
     const char *dir = TFT_DIR(state);
@@ -663,6 +700,7 @@ int main(void)
         T(test_prefix_suffix_placement),
         T(test_names_distinct),
         T(test_absolute_from_relative_dir),
+        T(test_absolute_dir_normalized_at_every_offset),
         T(test_default_dir_used),
         T(test_mkstemp_retries_on_eexist),
         T(test_mkdtemp_retries_on_eexist),
