@@ -187,7 +187,7 @@ def _mkstemp_inner(dir, pre, suf, flags, output_type):
     """mkstemp's core: (fd, absolute path) of a new file in dir."""
     if (_get_candidate_names is _library_names and
             (flags == _bin_openflags or flags == _text_openflags)):
-        return _c.mkstemp(dir, pre, suf, output_type is bytes)
+        return _c.mkstemp_in(dir, pre, suf, output_type is bytes)
     return _chosen_names(dir, pre, suf, output_type,
                          lambda path: _c.open_new(path, flags), "mkstemp")
 
@@ -225,7 +225,7 @@ def gettempdirb():
 
 # ---- low-level interfaces -------------------------------------------------
 
-def mkstemp(suffix=None, prefix=None, dir=None, text=False):
+def _mkstemp(suffix=None, prefix=None, dir=None, text=False):
     """Create a new file, readable and writable only by its owner, and return
     (fd, absolute path). The descriptor is close-on-exec. The caller removes
     the file. suffix, prefix and dir as for every function of this module:
@@ -235,12 +235,12 @@ def mkstemp(suffix=None, prefix=None, dir=None, text=False):
     return _mkstemp_inner(dir, prefix, suffix, flags, output_type)
 
 
-def mkdtemp(suffix=None, prefix=None, dir=None):
+def _mkdtemp(suffix=None, prefix=None, dir=None):
     """Create a new directory, mode 0700, and return its absolute path. The
     caller removes it."""
     prefix, suffix, dir, output_type = _sanitize_params(prefix, suffix, dir)
     if _get_candidate_names is _library_names:
-        return _c.mkdtemp(dir, prefix, suffix, output_type is bytes)
+        return _c.mkdtemp_in(dir, prefix, suffix, output_type is bytes)
     _, path = _chosen_names(dir, prefix, suffix, output_type,
                             _c.mkdir_new, "mkdtemp")
     return _os.path.abspath(path)
@@ -369,10 +369,10 @@ def _raw_of(file):
     return getattr(raw, 'raw', raw)
 
 
-def NamedTemporaryFile(mode='w+b', buffering=-1, encoding=None,
-                       newline=None, suffix=None, prefix=None,
-                       dir=None, delete=True, *, errors=None,
-                       delete_on_close=True):
+def _NamedTemporaryFile(mode='w+b', buffering=-1, encoding=None,
+                        newline=None, suffix=None, prefix=None,
+                        dir=None, delete=True, *, errors=None,
+                        delete_on_close=True):
     """Create and return a temporary file with a visible name (its .name).
     mode, buffering, encoding, newline and errors as for io.open(); prefix,
     suffix and dir as for mkstemp(). With delete (the default) the file is
@@ -452,14 +452,27 @@ def _TemporaryFile(mode='w+b', buffering=-1, encoding=None,
     return file
 
 
-# The common case (str or None names, the library's names) runs in C; the
-# rest goes to _TemporaryFile above, named so that its errors read the same.
-_TemporaryFile.__name__ = _TemporaryFile.__qualname__ = "TemporaryFile"
-_TemporaryFile.__code__ = _TemporaryFile.__code__.replace(
-    co_name="TemporaryFile",
-    **({"co_qualname": "TemporaryFile"}
-       if hasattr(_TemporaryFile.__code__, "co_qualname") else {}))
+def _named_as(function, name):
+    """function, named name: the Python versions behind the C fast paths read
+    as CPython's in tracebacks and errors."""
+    function.__name__ = function.__qualname__ = name
+    function.__code__ = function.__code__.replace(
+        co_name=name,
+        **({"co_qualname": name}
+           if hasattr(function.__code__, "co_qualname") else {}))
+    return function
+
+
+# The common case (str or None names, the library's names) runs in C
+# (src/fastpath.c); the rest goes to the Python versions above.
+_named_as(_mkstemp, "mkstemp")
+_named_as(_mkdtemp, "mkdtemp")
+_named_as(_TemporaryFile, "TemporaryFile")
+_named_as(_NamedTemporaryFile, "NamedTemporaryFile")
+mkstemp = _c.mkstemp
+mkdtemp = _c.mkdtemp
 TemporaryFile = _c.TemporaryFile
+NamedTemporaryFile = _c.NamedTemporaryFile
 
 
 # ---- SpooledTemporaryFile -------------------------------------------------------

@@ -22,7 +22,6 @@ PyMODINIT_FUNC PyInit__ctempfile(void);
 
 PyObject *ct_io_open;
 PyObject *ct_io_module;
-static PyObject *ct_str_b;
 PyObject *ct_io_TextIOWrapper;
 PyObject *ct_io_UnsupportedOperation;
 
@@ -230,28 +229,18 @@ static PyObject *ct_rmtree(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
 
 /* ---- low-level creation -------------------------------------------------- */
 
-/* mkstemp(dir, prefix, suffix, want_bytes) -> (fd, name) */
-static PyObject *ct_mkstemp(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
+PyObject *ct_mkstemp_in(const ct_names *n, int want_bytes)
 {
-    (void)m;
-    ct_names n;
-    if (parse_names(&n, args, nargs, 4, "mkstemp") < 0)
-        return NULL;
-    int want_bytes = PyObject_IsTrue(args[3]);
     tf_opts o;
-    ct_names_opts(&n, &o);
+    ct_names_opts(n, &o);
     char *path = NULL;
     int fd, err;
     Py_BEGIN_ALLOW_THREADS
     fd = tf_mkstemp(&o, &path);
     err = errno;
     Py_END_ALLOW_THREADS
-    if (fd < 0) {
-        creation_error(err, &n);
-        ct_names_clear(&n);
-        return NULL;
-    }
-    ct_names_clear(&n);
+    if (fd < 0)
+        return creation_error(err, n);
     PyObject *name = name_out(path, want_bytes);
     if (!name || PySys_Audit("tempfile.mkstemp", "O", name) < 0) {
         close(fd);
@@ -264,28 +253,18 @@ static PyObject *ct_mkstemp(PyObject *m, PyObject *const *args, Py_ssize_t nargs
     return Py_BuildValue("(iN)", fd, name);
 }
 
-/* mkdtemp(dir, prefix, suffix, want_bytes) -> name */
-static PyObject *ct_mkdtemp(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
+PyObject *ct_mkdtemp_in(const ct_names *n, int want_bytes)
 {
-    (void)m;
-    ct_names n;
-    if (parse_names(&n, args, nargs, 4, "mkdtemp") < 0)
-        return NULL;
-    int want_bytes = PyObject_IsTrue(args[3]);
     tf_opts o;
-    ct_names_opts(&n, &o);
+    ct_names_opts(n, &o);
     char *path;
     int err;
     Py_BEGIN_ALLOW_THREADS
     path = tf_mkdtemp(&o);
     err = errno;
     Py_END_ALLOW_THREADS
-    if (!path) {
-        creation_error(err, &n);
-        ct_names_clear(&n);
-        return NULL;
-    }
-    ct_names_clear(&n);
+    if (!path)
+        return creation_error(err, n);
     PyObject *name = name_out(path, want_bytes);
     if (!name || PySys_Audit("tempfile.mkdtemp", "O", name) < 0) {
         rmdir(path);
@@ -295,6 +274,32 @@ static PyObject *ct_mkdtemp(PyObject *m, PyObject *const *args, Py_ssize_t nargs
     }
     free(path);
     return name;
+}
+
+/* mkstemp_in(dir, prefix, suffix, want_bytes) -> (fd, name);
+ * mkdtemp_in(dir, prefix, suffix, want_bytes) -> name */
+static PyObject *call_in(PyObject *(*in)(const ct_names *, int), PyObject *const *args,
+                         Py_ssize_t nargs, const char *fname)
+{
+    ct_names n;
+    if (parse_names(&n, args, nargs, 4, fname) < 0)
+        return NULL;
+    int want_bytes = PyObject_IsTrue(args[3]);
+    PyObject *r = want_bytes < 0 ? NULL : in(&n, want_bytes);
+    ct_names_clear(&n);
+    return r;
+}
+
+static PyObject *ct_mkstemp(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)m;
+    return call_in(ct_mkstemp_in, args, nargs, "mkstemp");
+}
+
+static PyObject *ct_mkdtemp(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)m;
+    return call_in(ct_mkdtemp_in, args, nargs, "mkdtemp");
 }
 
 /* mktemp(dir, prefix, suffix, want_bytes) -> name (not created) */
@@ -370,23 +375,13 @@ static PyObject *ct_mkdir_new(PyObject *m, PyObject *arg)
 
 /* ---- temporary files ------------------------------------------------------ */
 
-/*
- * temporary_file(dir, prefix, suffix, use_o_tmpfile) -> fd of a file with no
- * name: tf_temporary_file() (O_TMPFILE, else create-then-unlink), or with
- * use_o_tmpfile false tf_named_temporary_file() released at once.
- */
-static PyObject *ct_temporary_file(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
+int ct_unnamed_fd(const ct_names *n, int use_o_tmpfile)
 {
-    (void)m;
-    ct_names n;
-    if (parse_names(&n, args, nargs, 4, "temporary_file") < 0)
-        return NULL;
-    int tmpfile = PyObject_IsTrue(args[3]);
     tf_opts o;
-    ct_names_opts(&n, &o);
+    ct_names_opts(n, &o);
     int fd = -1, err = 0;
     Py_BEGIN_ALLOW_THREADS
-    tf_file *f = tmpfile ? tf_temporary_file(&o) : tf_named_temporary_file(&o);
+    tf_file *f = use_o_tmpfile ? tf_temporary_file(&o) : tf_named_temporary_file(&o);
     if (f) {
         fd = tf_file_detach(f);   /* the descriptor is ours: no dup */
         err = errno;
@@ -400,222 +395,23 @@ static PyObject *ct_temporary_file(PyObject *m, PyObject *const *args, Py_ssize_
     }
     Py_END_ALLOW_THREADS
     if (fd < 0)
-        creation_error(err, &n);
-    ct_names_clear(&n);
-    return fd < 0 ? NULL : PyLong_FromLong(fd);
+        creation_error(err, n);
+    return fd;
 }
 
 /*
- * TemporaryFile(mode='w+b', buffering=-1, encoding=None, newline=None,
- *               suffix=None, prefix=None, dir=None, *, errors=None)
- * The common case in C, to spare the Python layer's overhead: str (or None)
- * name arguments and the library's own names. Anything else (bytes or
- * path-like arguments, a replaced _get_candidate_names) goes to the Python
- * version, ctempfile._TemporaryFile.
+ * temporary_file(dir, prefix, suffix, use_o_tmpfile) -> fd: ct_unnamed_fd().
  */
-static PyObject *pkg_attr(const char *name)
-{
-    return ct_package ? PyObject_GetAttrString(ct_package, name) : NULL;
-}
-
-static PyObject *call_python_version(PyObject *args, PyObject *kw)
-{
-    PyObject *py = pkg_attr("_TemporaryFile");
-    if (!py)
-        return NULL;
-    PyObject *r = PyObject_Call(py, args, kw);
-    Py_DECREF(py);
-    return r;
-}
-
-/*
- * Whether io.open() will surely get as far as creating its FileIO: a mode it
- * accepts, an int buffering, and for binary modes no text argument.
- */
-static int plain_mode(PyObject *mode, int binary, PyObject *buffering, PyObject *encoding,
-                      PyObject *errors, PyObject *newline)
-{
-    static const char *const modes[] = { "w+b", "wb", "rb+", "r+b", "wb+", "w+", "w", "r+",
-                                         "w+t", "wt", "rt+", "r+t", "wt+", NULL };
-    if (!PyUnicode_Check(mode) || !PyLong_CheckExact(buffering))
-        return 0;
-    if (binary && (encoding != Py_None || errors != Py_None || newline != Py_None))
-        return 0;
-    if (!binary && ((encoding != Py_None && !PyUnicode_Check(encoding)) ||
-                    (errors != Py_None && !PyUnicode_Check(errors)) ||
-                    (newline != Py_None && !PyUnicode_Check(newline))))
-        return 0;
-    const char *m = PyUnicode_AsUTF8(mode);
-    if (!m) {
-        PyErr_Clear();
-        return 0;
-    }
-    for (int i = 0; modes[i]; i++)
-        if (strcmp(m, modes[i]) == 0)
-            return 1;
-    return 0;
-}
-
-static PyObject *ct_TemporaryFile(PyObject *m, PyObject *args, PyObject *kw)
+static PyObject *ct_temporary_file(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)m;
-    static char *kwlist[] = { "mode", "buffering", "encoding", "newline", "suffix",
-                              "prefix", "dir", "errors", NULL };
-    PyObject *mode = NULL, *buffering = NULL, *encoding = Py_None, *newline = Py_None;
-    PyObject *suffix = Py_None, *prefix = Py_None, *dir = Py_None, *errors = Py_None;
-    if (!ct_package) {
-        PyErr_SetString(PyExc_RuntimeError, "ctempfile not bound");
+    ct_names n;
+    if (parse_names(&n, args, nargs, 4, "temporary_file") < 0)
         return NULL;
-    }
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "|OOOOOOO$O:TemporaryFile", kwlist, &mode,
-                                     &buffering, &encoding, &newline, &suffix, &prefix, &dir,
-                                     &errors)) {
-        /* Let the Python version raise it, in a Python function's words. */
-        PyErr_Clear();
-        return call_python_version(args, kw);
-    }
-    if ((suffix != Py_None && !PyUnicode_Check(suffix)) ||
-        (prefix != Py_None && !PyUnicode_Check(prefix)) ||
-        (dir != Py_None && !PyUnicode_Check(dir)))
-        return call_python_version(args, kw);
-    PyObject *hook = pkg_attr("_get_candidate_names"), *lib = pkg_attr("_library_names");
-    PyObject *works = pkg_attr("_O_TMPFILE_WORKS");
-    PyObject *tempdir = pkg_attr("tempdir");
-    int fallback = !hook || !lib || !works || !tempdir || hook != lib ||
-                   (dir == Py_None && prefix == Py_None && suffix == Py_None &&
-                    tempdir != Py_None && !PyUnicode_Check(tempdir));
-    int use_tmpfile = works ? PyObject_IsTrue(works) : 0;
-    Py_XDECREF(hook);
-    Py_XDECREF(lib);
-    Py_XDECREF(works);
-    if (fallback) {
-        Py_XDECREF(tempdir);
-        if (PyErr_Occurred())
-            return NULL;
-        return call_python_version(args, kw);
-    }
-    PyObject *result = NULL, *owned_mode = NULL, *owned_buffering = NULL, *owned_enc = NULL,
-             *owned_dir = NULL, *io = NULL, *io_open = NULL, *opener = NULL;
-    ct_names n = { 0 };
-    if (!mode)
-        mode = owned_mode = PyUnicode_FromString("w+b");
-    if (!buffering)
-        buffering = owned_buffering = PyLong_FromLong(-1);
-    if (!mode || !buffering)
-        goto out;
-    int binary = PySequence_Contains(mode, ct_str_b);
-    if (binary < 0)
-        goto out;
-    io = Py_NewRef(ct_io_module);
-    if (!binary) {
-        encoding = owned_enc = PyObject_CallMethod(io, "text_encoding", "O", encoding);
-        if (!encoding)
-            goto out;
-    }
-    if (dir == Py_None) {
-        if (tempdir != Py_None) {
-            dir = tempdir;
-        } else {
-            PyObject *get = pkg_attr("gettempdir");
-            dir = owned_dir = get ? PyObject_CallNoArgs(get) : NULL;
-            Py_XDECREF(get);
-            if (!dir)
-                goto out;
-        }
-    }
-    if (ct_names_parse(&n, dir, prefix, suffix) < 0)
-        goto out;
-    if (!n.prefix) {
-        PyObject *tpl = pkg_attr("template");
-        int ok = tpl && fs_convert(tpl, &n.prefix) == 0;
-        Py_XDECREF(tpl);
-        if (!ok)
-            goto out;
-    }
-    tf_opts o;
-    ct_names_opts(&n, &o);
-    int fd = -1, err = 0;
-    Py_BEGIN_ALLOW_THREADS
-    tf_file *f = use_tmpfile ? tf_temporary_file(&o) : tf_named_temporary_file(&o);
-    if (f) {
-        fd = tf_file_detach(f);   /* the descriptor is ours: no dup */
-        err = errno;
-        if (tf_file_release(f) < 0 && fd >= 0) {
-            err = errno;
-            close(fd);
-            fd = -1;
-        }
-    } else {
-        err = errno;
-    }
-    Py_END_ALLOW_THREADS
-    if (fd < 0) {
-        creation_error(err, &n);
-        goto out;
-    }
-    /*
-     * io.open() takes the descriptor over only once its FileIO exists; what it
-     * refuses before that (mode, argument types) leaves the descriptor to us.
-     * For a mode it surely accepts, pass the descriptor itself (cheaper than a
-     * name and an opener); otherwise an opener that hands it over, so that we
-     * know whether io.open() took it.
-     */
-    io_open = PyObject_GetAttrString(io, "open");
-    if (!io_open) {
-        close(fd);
-        goto out;
-    }
-    PyObject *file;
-    if (plain_mode(mode, binary, buffering, encoding, errors, newline)) {
-        PyObject *fdobj = PyLong_FromLong(fd);
-        if (!fdobj) {
-            close(fd);
-            goto out;
-        }
-        PyObject *callargs[] = { fdobj, mode, buffering, encoding, errors, newline };
-        file = PyObject_Vectorcall(io_open, callargs, 6, NULL);
-        Py_DECREF(fdobj);
-    } else {
-        opener = ct_fd_giver(fd);
-        if (!opener)
-            goto out;
-        PyObject *callargs[] = { dir, mode, buffering, encoding, errors, newline, Py_True, opener };
-        file = PyObject_Vectorcall(io_open, callargs, 8, NULL);
-    }
-    if (!file)
-        goto out;
-    /* raw.name = fd, as CPython's TemporaryFile() */
-    PyObject *raw = Py_NewRef(file);
-    for (int i = 0; i < 2; i++) {
-        PyObject *inner = PyObject_GetAttrString(raw, i == 0 ? "buffer" : "raw");
-        if (inner) {
-            Py_SETREF(raw, inner);
-        } else {
-            PyErr_Clear();
-        }
-    }
-    PyObject *fdobj = PyLong_FromLong(fd);
-    int ok = fdobj && PyObject_SetAttrString(raw, "name", fdobj) == 0;
-    Py_XDECREF(fdobj);
-    Py_DECREF(raw);
-    if (!ok) {
-        PyObject *r = PyObject_CallMethod(file, "close", NULL);
-        Py_XDECREF(r);
-        Py_DECREF(file);
-        goto out;
-    }
-    result = file;
-out:
+    int tmpfile = PyObject_IsTrue(args[3]);
+    int fd = tmpfile < 0 ? -1 : ct_unnamed_fd(&n, tmpfile);
     ct_names_clear(&n);
-    Py_XDECREF(opener);   /* closes fd if io.open() never took it */
-    Py_XDECREF(io_open);
-    Py_XDECREF(io);
-    Py_XDECREF(owned_mode);
-    Py_XDECREF(owned_buffering);
-    Py_XDECREF(owned_enc);
-    Py_XDECREF(owned_dir);
-    Py_XDECREF(tempdir);
-    return result;
+    return fd < 0 ? NULL : PyLong_FromLong(fd);
 }
 
 /* The handle of a named temporary file: removing its name is its job. */
@@ -689,6 +485,24 @@ static PyTypeObject FileHandle_Type = {
     .tp_methods = FileHandle_methods,
     .tp_members = FileHandle_members,
 };
+
+PyObject *ct_file_handle_new(tf_file *f, PyObject *name)
+{
+    FileHandle *h = PyObject_New(FileHandle, &FileHandle_Type);
+    if (h) {
+        h->f = f;
+        h->name = Py_NewRef(name);
+    }
+    return (PyObject *)h;
+}
+
+tf_file *ct_file_handle_take(PyObject *handle)
+{
+    FileHandle *h = (FileHandle *)handle;
+    tf_file *f = h->f;
+    h->f = NULL;
+    return f;
+}
 
 /*
  * named_temporary_file(dir, prefix, suffix, want_bytes, keep)
@@ -870,8 +684,8 @@ static PyMethodDef module_methods[] = {
     {"default_tempdir", ct_default_tempdir, METH_NOARGS, "The default directory, searched afresh."},
     {"probe_dir", ct_probe_dir, METH_O, "Whether a temporary file can be made, written and removed in dir."},
     {"rmtree", FASTCALL(ct_rmtree), "rmtree(path, ignore_errors): tf_rmtree()."},
-    {"mkstemp", FASTCALL(ct_mkstemp), "mkstemp(dir, prefix, suffix, want_bytes) -> (fd, name)."},
-    {"mkdtemp", FASTCALL(ct_mkdtemp), "mkdtemp(dir, prefix, suffix, want_bytes) -> name."},
+    {"mkstemp_in", FASTCALL(ct_mkstemp), "mkstemp_in(dir, prefix, suffix, want_bytes) -> (fd, name)."},
+    {"mkdtemp_in", FASTCALL(ct_mkdtemp), "mkdtemp_in(dir, prefix, suffix, want_bytes) -> name."},
     {"mktemp", FASTCALL(ct_mktemp), "mktemp(dir, prefix, suffix, want_bytes) -> name."},
     {"open_new", FASTCALL(ct_open_new), "open_new(path, flags) -> fd, for caller-chosen names."},
     {"mkdir_new", ct_mkdir_new, METH_O, "mkdir_new(path), for caller-chosen names."},
@@ -880,13 +694,6 @@ static PyMethodDef module_methods[] = {
      "named_temporary_file(dir, prefix, suffix, want_bytes, keep) -> (fd, name, handle)."},
     {"temporary_directory", FASTCALL(ct_temporary_directory),
      "temporary_directory(dir, prefix, suffix, want_bytes, ignore_errors, keep) -> DirHandle."},
-    {"TemporaryFile", (PyCFunction)(void (*)(void))ct_TemporaryFile, METH_VARARGS | METH_KEYWORDS,
-     "TemporaryFile(mode='w+b', buffering=-1, encoding=None, newline=None, suffix=None, "
-     "prefix=None, dir=None, *, errors=None)\n--\n\n"
-     "Create and return a temporary file that has no name: libtempfile uses\n"
-     "O_TMPFILE where the filesystem supports it, else removes the name at\n"
-     "once. mode, buffering, encoding, newline and errors as for io.open();\n"
-     "prefix, suffix and dir as for mkstemp()."},
     {"_bind", ct_bind, METH_O, "_bind(package): where SpooledTemporaryFile reads template and tempdir."},
     {NULL, NULL, 0, NULL},
 };
@@ -920,17 +727,15 @@ PyMODINIT_FUNC PyInit__ctempfile(void)
     ct_io_TextIOWrapper = PyObject_GetAttrString(io, "TextIOWrapper");
     ct_io_UnsupportedOperation = PyObject_GetAttrString(io, "UnsupportedOperation");
     ct_io_module = io;
-    ct_str_b = PyUnicode_InternFromString("b");
-    if (!ct_str_b)
-        return NULL;
-    if (!ct_io_open || !ct_io_TextIOWrapper || !ct_io_UnsupportedOperation)
+    if (!ct_io_open || !ct_io_TextIOWrapper || !ct_io_UnsupportedOperation ||
+        ct_fdopen_init(io) < 0 || ct_fastpath_init() < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module_def);
     if (!m)
         return NULL;
     if (add_type(m, &FileHandle_Type, "FileHandle") < 0 ||
         add_type(m, &DirHandle_Type, "DirHandle") < 0 ||
-        ct_spooled_init(m) < 0 ||
+        ct_spooled_init(m) < 0 || PyModule_AddFunctions(m, ct_fastpath_methods) < 0 ||
         PyModule_AddIntConstant(m, "TMP_MAX", TF_TMP_MAX) < 0 ||
         PyModule_AddIntConstant(m, "RANDOM_CHARS", TF_RANDOM_CHARS) < 0) {
         Py_DECREF(m);

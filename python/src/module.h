@@ -41,6 +41,40 @@ extern PyObject *ct_io_open;
 extern PyObject *ct_io_TextIOWrapper;
 extern PyObject *ct_io_UnsupportedOperation;
 
+/* tf_mkstemp() -> (fd, name), tf_mkdtemp() -> name, for n; NULL with an error. */
+PyObject *ct_mkstemp_in(const ct_names *n, int want_bytes);
+PyObject *ct_mkdtemp_in(const ct_names *n, int want_bytes);
+
+/*
+ * A descriptor of a new file with no name (use_o_tmpfile: tf_temporary_file,
+ * else tf_named_temporary_file released at once), or -1 with OSError set.
+ */
+int ct_unnamed_fd(const ct_names *n, int use_o_tmpfile);
+
+/* A FileHandle (remove(), forget()) taking f over; NULL, f untouched, on failure. */
+PyObject *ct_file_handle_new(tf_file *f, PyObject *name);
+/* Takes f back from a FileHandle, which then holds nothing. */
+tf_file *ct_file_handle_take(PyObject *handle);
+
+/* io.open, io.TextIOWrapper, ... for fdopen.c; the io module. */
+extern PyObject *ct_io_module;
+
+/* fdopen.c */
+int ct_fdopen_init(PyObject *io);
+/*
+ * What io.open(fd, mode, buffering, encoding, errors, newline) returns, for a
+ * descriptor of a regular file just created. The descriptor is the result's,
+ * or closed on failure. *raw receives the FileIO (a new reference; the
+ * innermost object, if a replaced io.open built something else). file_arg is
+ * what a replaced io.open is given as the file.
+ */
+PyObject *ct_fdopen(int fd, PyObject *file_arg, PyObject *mode, PyObject *buffering,
+                    PyObject *encoding, PyObject *errors, PyObject *newline, PyObject **raw);
+
+/* fastpath.c: mkstemp(), mkdtemp(), TemporaryFile(), NamedTemporaryFile() */
+int ct_fastpath_init(void);
+extern PyMethodDef ct_fastpath_methods[];
+
 /* spooled.c */
 extern PyTypeObject ct_SpoolBuffer_Type;
 extern PyTypeObject ct_Spooled_Type;

@@ -338,6 +338,91 @@ class TestFiles(PrivateDir):
         with ctempfile.TemporaryFile(dir=os.fsencode(self.dir)) as f:   # the Python path
             self.assertIsInstance(f.name, int)
 
+    @staticmethod
+    def _shape(make):
+        """What make() returns, described for comparison: the exception type,
+        or the io classes (and buffer sizes) from outside in, mode, name type,
+        text settings and warnings raised."""
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                f = make()
+            except Exception as e:
+                return ("raises", type(e).__name__, str(e))
+        layers = []
+        obj = getattr(f, "file", f)
+        while obj is not None:
+            # A buffered object's size includes its buffer's.
+            layers.append((type(obj).__name__, sys.getsizeof(obj)))
+            obj = getattr(obj, "buffer", None) or getattr(obj, "raw", None)
+        inner = getattr(f, "file", f)
+        text = (inner.encoding, inner.errors, inner.line_buffering,
+                inner._CHUNK_SIZE) if isinstance(inner, io.TextIOWrapper) else None
+        shape = (layers, f.mode, type(f.name).__name__, text,
+                 sorted(str(w.category.__name__) for w in caught))
+        f.close()
+        return shape
+
+    def test_io_objects_as_standard(self):
+        """The C paths build the io objects themselves (no isatty probe): for
+        every mode and buffering, the result has the standard module's shape
+        (classes, mode, name, text settings, warnings, or the same error)."""
+        modes = ["w+b", "wb+", "r+b", "rb+", "wb", "w+", "w+t", "wt+", "r+", "r+t", "rt+",
+                 "w", "wt", "rb", "ab", "a+", "xb", "w+bt", "q", "ww"]
+        extras = [dict(), dict(encoding="latin-1", errors="replace", newline="")]
+        for mode in modes:
+            for buffering in (-1, -7, 0, 1, 2, 8192):
+                for kw in extras:
+                    for name in ("TemporaryFile", "NamedTemporaryFile"):
+                        with self.subTest(call=name, mode=mode, buffering=buffering, kw=kw):
+                            ours = self._shape(lambda: getattr(ctempfile, name)(
+                                mode, buffering, dir=self.dir, **kw))
+                            theirs = self._shape(lambda: getattr(std, name)(
+                                mode, buffering, dir=self.dir, **kw))
+                            self.assertEqual(ours, theirs)
+                            self.assertEqual(listdir(self.dir), [])
+
+    def test_argument_errors_as_standard(self):
+        calls = [((), dict(bogus=1)), ((1, 2, 3, 4, 5, 6, 7, 8, 9), {}),
+                 (("w+b",), dict(mode="w+b")), ((), dict(delete_on_close=False, errors=None)),
+                 (("", "x", None, False), {}), ((), dict(text=True, suffix=""))]
+        for args, kw in calls:
+            for name in ("TemporaryFile", "NamedTemporaryFile", "mkstemp", "mkdtemp"):
+                with self.subTest(call=name, args=args, kw=kw):
+                    outcome = []
+                    for mod in (std, ctempfile):
+                        try:
+                            made = getattr(mod, name)(*args, dir=self.dir, **kw)
+                            outcome.append(type(made).__name__)
+                        except TypeError as e:
+                            outcome.append(str(e))
+                        else:
+                            self._undo(made)
+                    self.assertEqual(outcome[1], outcome[0])
+        self.assertEqual(listdir(self.dir), [])
+
+    @staticmethod
+    def _undo(made):
+        if isinstance(made, tuple):
+            os.close(made[0])
+            os.unlink(made[1])
+        elif isinstance(made, str):
+            os.rmdir(made)
+        else:
+            made.close()
+
+    def test_replaced_io_open_is_called(self):
+        """A program (or CPython's own test) that patches io.open sees it used."""
+        from unittest import mock
+        real = io.open
+        with mock.patch("io.open", side_effect=real) as patched:
+            with ctempfile.NamedTemporaryFile(dir=self.dir) as f:
+                f.write(b"x")
+            with ctempfile.TemporaryFile(dir=self.dir) as f:
+                f.write(b"x")
+        self.assertEqual(patched.call_count, 2)
+        self.assertEqual(listdir(self.dir), [])
+
     def test_wrapper_iteration_and_methods(self):
         f = ctempfile.NamedTemporaryFile(dir=self.dir)
         f.write(b"a\nb\n")
