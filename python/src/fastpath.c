@@ -53,12 +53,18 @@ int ct_fastpath_init(void)
     return str_b && default_mode && minus_one ? 0 : -1;
 }
 
-/* The package's global `key` (a new reference), or NULL, maybe with an error. */
+/* The package's global `key` (a new reference), or NULL with an error: a
+ * NameError if a program deleted it, as the Python versions would raise. */
 static PyObject *pkg_get(int key)
 {
-    if (!ct_package)
+    if (!ct_package) {
+        PyErr_SetString(PyExc_RuntimeError, "ctempfile not bound");
         return NULL;
-    return Py_XNewRef(PyDict_GetItemWithError(PyModule_GetDict(ct_package), keys[key]));
+    }
+    PyObject *v = PyDict_GetItemWithError(PyModule_GetDict(ct_package), keys[key]);
+    if (!v && !PyErr_Occurred())
+        PyErr_Format(PyExc_NameError, "name '%U' is not defined", keys[key]);
+    return Py_XNewRef(v);
 }
 
 /*
@@ -103,11 +109,8 @@ static PyObject *call_python_version(int key, PyObject *const *args, size_t narg
                                      PyObject *kwnames)
 {
     PyObject *py = pkg_get(key);
-    if (!py) {
-        if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_RuntimeError, "ctempfile not bound");
+    if (!py)
         return NULL;
-    }
     PyObject *r = PyObject_Vectorcall(py, args, nargsf, kwnames);
     Py_DECREF(py);
     return r;
@@ -126,8 +129,8 @@ static int fast_path(PyObject *const *a)
 {
     if (!str_or_none(a[A_SUFFIX]) || !str_or_none(a[A_PREFIX]) || !str_or_none(a[A_DIR]))
         return 0;
-    PyObject *hook = pkg_get(K_NAMES), *lib = pkg_get(K_LIBRARY_NAMES);
-    int ok = hook && hook == lib;
+    PyObject *hook = pkg_get(K_NAMES), *lib = hook ? pkg_get(K_LIBRARY_NAMES) : NULL;
+    int ok = lib && hook == lib;
     Py_XDECREF(hook);
     Py_XDECREF(lib);
     if (ok && a[A_DIR] == Py_None && a[A_PREFIX] == Py_None && a[A_SUFFIX] == Py_None) {
@@ -262,10 +265,8 @@ static PyObject *ct_TemporaryFile(PyObject *m, PyObject *const *args, size_t nar
     /* raw.name = fd, as CPython's TemporaryFile() */
     PyObject *fdobj = PyLong_FromLong(fd);
     if (!fdobj || PyObject_SetAttr(raw, keys[K_NAME], fdobj) < 0) {
-        PyObject *r = PyObject_CallMethod(file, "close", NULL);
-        Py_XDECREF(r);
-        Py_DECREF(file);
-        file = NULL;
+        ct_close_keeping_error(file);
+        Py_CLEAR(file);
     }
     Py_XDECREF(fdobj);
     result = file;
@@ -366,11 +367,7 @@ static PyObject *ct_NamedTemporaryFile(PyObject *m, PyObject *const *args, size_
     if (PyObject_SetAttr(raw, keys[K_NAME], name) == 0 && (handle = ct_file_handle_new(f, name)))
         wrapper = wrap(file, name, a, handle);
     if (!wrapper) {
-        PyObject *type, *value, *tb;
-        PyErr_Fetch(&type, &value, &tb);
-        PyObject *r = PyObject_CallMethod(file, "close", NULL);
-        Py_XDECREF(r);
-        PyErr_Restore(type, value, tb);
+        ct_close_keeping_error(file);
         discard(handle ? ct_file_handle_take(handle) : f, !delete);
     }
     Py_DECREF(file);

@@ -61,8 +61,7 @@ int ct_fdopen_init(PyObject *io)
                : -1;
 }
 
-/* Closes obj, keeping the exception being raised. */
-static void close_keeping_error(PyObject *obj)
+void ct_close_keeping_error(PyObject *obj)
 {
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb);
@@ -118,7 +117,7 @@ static PyObject *build(int fd, int i, long bufsize, PyObject *mode, PyObject *en
         bufsize = bs ? PyLong_AsLong(bs) : -1;
         Py_XDECREF(bs);
         if (bufsize < 0 && PyErr_Occurred()) {
-            close_keeping_error(raw);
+            ct_close_keeping_error(raw);
             Py_DECREF(raw);
             return NULL;
         }
@@ -129,14 +128,14 @@ static PyObject *build(int fd, int i, long bufsize, PyObject *mode, PyObject *en
     Py_XDECREF(size);
     if (!buffer || plain[i].binary) {
         if (!buffer)
-            close_keeping_error(raw);
+            ct_close_keeping_error(raw);
         *raw_out = buffer ? raw : (Py_DECREF(raw), NULL);
         return buffer;
     }
     PyObject *targs[] = { buffer, encoding, errors, newline };
     PyObject *text = PyObject_Vectorcall(text_io, targs, 4, NULL);
     if (!text || PyObject_SetAttr(text, str_mode, mode) < 0) {
-        close_keeping_error(text ? text : buffer);
+        ct_close_keeping_error(text ? text : buffer);
         Py_XDECREF(text);
         Py_DECREF(buffer);
         Py_DECREF(raw);

@@ -61,6 +61,8 @@ extern PyObject *ct_io_module;
 
 /* fdopen.c */
 int ct_fdopen_init(PyObject *io);
+/* obj.close(), keeping the exception being raised. */
+void ct_close_keeping_error(PyObject *obj);
 /*
  * What io.open(fd, mode, buffering, encoding, errors, newline) returns, for a
  * descriptor of a regular file just created. The descriptor is the result's,
