@@ -527,8 +527,9 @@ typedef struct tf_sweep_result {
     size_t removed;            /* entries removed (dry run: removable) */
     unsigned long long bytes;  /* their disk space */
     size_t live;               /* matching entries a process holds locked: left */
-    size_t young;              /* unlocked but younger than min_age (or changed
-                                  while the sweep looked at them): left */
+    size_t young;              /* unlocked but younger than min_age, or written
+                                  to (anywhere in a directory's tree) between
+                                  the sweep's look and its removal: left */
     size_t failed;             /* could not be checked or removed: left */
 } tf_sweep_result;
 

@@ -119,7 +119,8 @@ struct probe {
     bool is_dir;
     dev_t dev;                  /* the entry probed, as opened */
     ino_t ino;
-    time_t changed;             /* its own max(mtime, ctime) when probed */
+    struct place place;         /* the swept directory's */
+    time_t changed;             /* max(mtime, ctime) over its tree when probed */
     unsigned long long bytes;
     unsigned long age;
 };
@@ -165,6 +166,7 @@ struct tree {
     bool partial;               /* some of it could not be seen: age unknown */
     unsigned long long bytes;
     time_t newest;
+    time_t changed;             /* the newest max(mtime, ctime): what a writer moves */
 };
 
 static void tree_add(struct tree *t, const struct stat *st)
@@ -172,6 +174,8 @@ static void tree_add(struct tree *t, const struct stat *st)
     t->bytes += blocks_bytes(st);
     if (newest_time(st) > t->newest)
         t->newest = newest_time(st);
+    if (changed_time(st) > t->changed)
+        t->changed = changed_time(st);
 }
 
 /* Adds the entries of the directory open as fd, and below, to t. Never
@@ -280,7 +284,7 @@ static void probe(int dirfd, const struct place *pl, const char *name, time_t no
     p->is_dir = S_ISDIR(st.st_mode);
     p->dev = st.st_dev;
     p->ino = st.st_ino;
-    p->changed = changed_time(&st);
+    p->place = *pl;
     lock_probe(dirfd, name, &st, p);
     if (p->verdict == GONE)
         return;
@@ -290,6 +294,7 @@ static void probe(int dirfd, const struct place *pl, const char *name, time_t no
         tree_walk(&t, p->fd, 1);
     p->age = now > t.newest ? (unsigned long)(now - t.newest) : 0;
     p->bytes = t.bytes;
+    p->changed = t.changed;
     /* An orphan whose tree could not be seen whole may hide a recent change. */
     if (t.partial && p->verdict == ORPHAN)
         p->verdict = UNKNOWN;
@@ -439,8 +444,12 @@ static int remove_orphan(int dirfd, const char *name, const struct probe *p)
 
 enum relock { RELOCKED, NOW_LIVE, CHANGED, RELOCK_FAILED };
 
-/* Takes the exclusive lock again, held until probe_done(), for the removal;
- * an entry modified since the probe is young again. */
+/*
+ * Takes the exclusive lock again, held until probe_done(), for the removal.
+ * An entry written to since the probe, anywhere in its tree, is young again:
+ * the tree is looked at once more under the lock (a writer that takes no lock
+ * can still come after that; one that does cannot).
+ */
 static enum relock relock(struct probe *p)
 {
     struct stat st;
@@ -448,7 +457,11 @@ static enum relock relock(struct probe *p)
         return errno == EWOULDBLOCK ? NOW_LIVE : RELOCK_FAILED;
     if (tf__sys.fstat(p->fd, &st) < 0)
         return RELOCK_FAILED;
-    return changed_time(&st) == p->changed ? RELOCKED : CHANGED;
+    struct tree t = { .place = p->place, .budget = TF__SWEEP_ENTRIES };
+    tree_add(&t, &st);
+    if (p->is_dir)
+        tree_walk(&t, p->fd, 1);
+    return !t.partial && t.changed == p->changed ? RELOCKED : CHANGED;
 }
 
 static void sweep_one(int dirfd, const char *name, struct probe *p, void *ctx)

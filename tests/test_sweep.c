@@ -540,6 +540,41 @@ static void test_swapped_before_removal_is_left(void **state)
     }
 }
 
+/* At the relock before removal, something writes deep inside an orphan
+ * directory (not in its top): the directory is young again and stays. */
+static int flock_writing_inside(int fd, int op)
+{
+    char path[PATH_MAX];
+    struct target *t;
+    if ((op & LOCK_EX) && fd_path(fd, path, sizeof path) && (t = target_named(base_name(path))) &&
+        t->is_dir && ++t->ex_locks == 2) {
+        sleep(1);   /* a timestamp the probe cannot have seen */
+        char *deep = path_join(path, "deep");
+        if (write_file(deep, "fresh", "written during the sweep") != 0)
+            abort();
+        free(deep);
+    }
+    return tf__sys_default.flock(fd, op);
+}
+
+static void test_written_inside_before_removal_stays(void **state)
+{
+    struct fixture *fx = *state;
+    tf_sweep_result res;
+    find_targets(fx);
+    fault_count_start();
+    fault_next.flock = flock_writing_inside;
+    assert_int_equal(tf_sweep(fx->dir, &(tf_sweep_opts){ .prefix = "orph" }, &res), 0);
+    fault_reset();
+    assert_int_equal(res.removed, 2);   /* the two orphan files */
+    assert_int_equal(res.young, 1);
+    for (int i = 0; i < ntargets; i++) {
+        char *p = path_join(fx->dir, targets[i].name);
+        assert_int_equal(path_exists(p), targets[i].is_dir);
+        free(p);
+    }
+}
+
 /* ---- mount points: never walked, never removed ------------------------- */
 
 /*
@@ -625,6 +660,7 @@ int main(void)
         T(test_probe_lock_is_momentary),
         T(test_swapped_after_probe_is_left),
         T(test_swapped_before_removal_is_left),
+        T(test_written_inside_before_removal_stays),
         cmocka_unit_test_setup_teardown(test_bind_mounts_left, tft_setup, tft_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
