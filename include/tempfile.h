@@ -471,8 +471,8 @@ TF_API int tf_cleanup_uninstall_signals(void);
  * Errors: the first error met (the others are still removed): unlinkat(2)'s,
  * openat(2)'s, fchmodat(2)'s or getdents64(2)'s; ENOTEMPTY part of a
  * directory's contents could not be removed; EBUSY a directory was skipped
- * because another thread was removing one at the same time from a signal
- * handler.
+ * because two other cleaners (threads, or a call interrupted by a signal
+ * whose handler cleans) were removing directories at that moment.
  */
 TF_API int tf_cleanup_now(void);
 

@@ -72,8 +72,9 @@ static size_t chunk_size(size_t k)
     return (size_t)TF__REG_FIRST << k;
 }
 
-/* The static tree memory (below) is in use by a cleaner. */
-static atomic_flag rmtree_mem_busy = ATOMIC_FLAG_INIT;
+/* Blocks of static tree memory (below), each in use by a cleaner or not. */
+#define TF__RMTREE_BLOCKS 2
+static atomic_flag rmtree_mem_busy[TF__RMTREE_BLOCKS] = { ATOMIC_FLAG_INIT, ATOMIC_FLAG_INIT };
 
 /* fork: no chunk is being added while the process is copied. */
 static void before_fork(void)
@@ -96,7 +97,8 @@ static void child_after_fork(void)
     /* A cleaner on another thread of the parent does not exist here: its
      * entries are live again (the owner pid still keeps the parent's from
      * being removed by the child), and the tree memory it held is free. */
-    atomic_flag_clear(&rmtree_mem_busy);
+    for (int i = 0; i < TF__RMTREE_BLOCKS; i++)
+        atomic_flag_clear(&rmtree_mem_busy[i]);
     size_t n = atomic_load(&nchunks);
     for (size_t k = 0; k < n; k++) {
         struct tf__reg_entry *c = atomic_load_explicit(&chunks[k], memory_order_acquire);
@@ -285,9 +287,11 @@ void tf__reg_survived(void)
 
 /*
  * Memory for removing directory trees in a signal handler, where nothing may
- * be allocated. One cleaner at a time uses it; others remove files only.
+ * be allocated: one block per cleaner at a time. Two, so that a fatal signal
+ * arriving while tf_cleanup_now() walks a tree still has one for the other
+ * directories (untouched blocks cost no memory: they are zero pages).
  */
-static char rmtree_mem[TF__RMTREE_MEM_MIN] __attribute__((aligned(16)));
+static char rmtree_mem[TF__RMTREE_BLOCKS][TF__RMTREE_MEM_MIN] __attribute__((aligned(16)));
 
 #define TF__DIR_OPEN (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 
@@ -305,16 +309,20 @@ static int open_unreadable(const char *path)
     return fd;
 }
 
-/* Empties the directory open as fd in static memory; EBUSY if it is in use. */
+/* Empties the directory open as fd in static memory; EBUSY if every block is
+ * in use. */
 static int empty_fixed(int fd)
 {
-    if (atomic_flag_test_and_set(&rmtree_mem_busy)) {
-        errno = EBUSY;
-        return -1;
+    for (int i = 0; i < TF__RMTREE_BLOCKS; i++) {
+        if (atomic_flag_test_and_set(&rmtree_mem_busy[i]))
+            continue;
+        int rc = tf__rmtree_contents_fixed(fd, TF_IGNORE_CLEANUP_ERRORS, rmtree_mem[i],
+                                           sizeof rmtree_mem[i]);
+        atomic_flag_clear(&rmtree_mem_busy[i]);
+        return rc;
     }
-    int rc = tf__rmtree_contents_fixed(fd, TF_IGNORE_CLEANUP_ERRORS, rmtree_mem, sizeof rmtree_mem);
-    atomic_flag_clear(&rmtree_mem_busy);
-    return rc;
+    errno = EBUSY;
+    return -1;
 }
 
 /* Empties and removes a directory: 0, or -1 with errno (ENOTEMPTY: some of

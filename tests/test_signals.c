@@ -187,6 +187,45 @@ static void test_self_raised(void **state)
     }
 }
 
+/*
+ * A fatal signal while tf_cleanup_now() empties a directory in its static
+ * memory: the handler still empties and removes the other directories (the
+ * one being emptied belongs to the interrupted call, and stays).
+ */
+static int getdents_calls;
+
+static ssize_t getdents_raising(int fd, void *buf, size_t n)
+{
+    if (getdents_calls++ == 0)
+        raise(SIGTERM);
+    return tf__sys_default.getdents64(fd, buf, n);
+}
+
+static int signal_during_cleanup_now(const char *dir)
+{
+    CHECK(tf_cleanup_install_signals() == 0);
+    tf_dir *first = tf_temporary_directory(&(tf_opts){ .dir = dir, .prefix = "first" });
+    tf_dir *second = tf_temporary_directory(&(tf_opts){ .dir = dir, .prefix = "second" });
+    CHECK(first && second);
+    CHECK(write_file(tf_dir_name(first), "f", "x") == 0);
+    CHECK(write_file(tf_dir_name(second), "f", "x") == 0);
+    fault_count_start();
+    fault_next.getdents64 = getdents_raising;
+    tf_cleanup_now();
+    return 1;   /* not reached: SIGTERM ends the process */
+}
+
+static void test_signal_during_cleanup_now(void **state)
+{
+    (void)state;
+    char *dir = scratch_new();
+    struct child c = spawn(signal_during_cleanup_now, dir);
+    assert_killed_by(reap(&c), SIGTERM);
+    assert_int_equal(count_prefixed(dir, "second"), 0);
+    assert_int_equal(count_prefixed(dir, "first"), 1);
+    scratch_free(dir);
+}
+
 /* ---- the program's own handlers ---------------------------------------- */
 
 /* A program handler that ends the process the classic way. */
@@ -641,6 +680,7 @@ int main(void)
         cmocka_unit_test(test_each_signal_without_handlers_leaves),
         cmocka_unit_test_setup_teardown(test_uninstall_restores, tft_setup, tft_teardown),
         cmocka_unit_test(test_self_raised),
+        cmocka_unit_test(test_signal_during_cleanup_now),
         cmocka_unit_test_setup_teardown(test_program_handler_chained_fatal, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_program_handler_chained_survives, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_program_abrt_handler_survives, tft_setup, tft_teardown),
