@@ -388,6 +388,9 @@ class TestFiles(PrivateDir):
                  (("", "x", None, False), {}), ((), dict(text=True, suffix=""))]
         for args, kw in calls:
             for name in ("TemporaryFile", "NamedTemporaryFile", "mkstemp", "mkdtemp"):
+                known = inspect.signature(getattr(std, name)).parameters
+                if "delete_on_close" in kw and "delete_on_close" not in known:
+                    continue   # CPython before 3.12: ctempfile has 3.13's signature
                 with self.subTest(call=name, args=args, kw=kw):
                     outcome = []
                     for mod in (std, ctempfile):
