@@ -249,8 +249,13 @@ PyObject *ct_mkstemp_in(const ct_names *n, int want_bytes)
         Py_XDECREF(name);
         return NULL;
     }
+    PyObject *r = Py_BuildValue("(iN)", fd, name);
+    if (!r) {
+        close(fd);
+        unlink(path);
+    }
     free(path);
-    return Py_BuildValue("(iN)", fd, name);
+    return r;
 }
 
 PyObject *ct_mkdtemp_in(const ct_names *n, int want_bytes)

@@ -149,18 +149,15 @@ static int c_path(PyObject *const *args, size_t nargsf, PyObject *kwnames, const
     return match_args(args, nargsf, kwnames, sig, n, npos, a) < 0 ? 0 : fast_path(a);
 }
 
-/* The names, with _sanitize_params()'s defaults: tempdir (or gettempdir()) and
- * template. n->dir_obj is the directory as given or found (a reference to
+/* The names, with _sanitize_params()'s defaults: gettempdir() and template. n->dir_obj is the directory as given or found (a reference to
  * drop with names_clear()). */
 static int resolve_names(ct_names *n, PyObject *dir, PyObject *prefix, PyObject *suffix)
 {
     if (dir == Py_None) {
-        dir = pkg_get(K_TEMPDIR);
-        if (dir == Py_None) {
-            PyObject *get = pkg_get(K_GETTEMPDIR);
-            Py_SETREF(dir, get ? PyObject_CallNoArgs(get) : NULL);
-            Py_XDECREF(get);
-        }
+        /* As _sanitize_params(): a program may have replaced gettempdir. */
+        PyObject *get = pkg_get(K_GETTEMPDIR);
+        dir = get ? PyObject_CallNoArgs(get) : NULL;
+        Py_XDECREF(get);
         if (!dir)
             return -1;
     } else {
@@ -190,7 +187,9 @@ static PyObject *encoding_for(PyObject *mode, PyObject *encoding, int *binary)
         return NULL;
     if (*binary)
         return Py_NewRef(encoding);
-    return PyObject_CallMethod(ct_io_module, "text_encoding", "O", encoding);
+    /* stacklevel 1: this C function has no frame, so the warning names the
+     * caller's line, as CPython's stacklevel 2 from its Python function. */
+    return PyObject_CallMethod(ct_io_module, "text_encoding", "Oi", encoding, 1);
 }
 
 /* ---- mkstemp, mkdtemp -------------------------------------------------------- */
@@ -357,7 +356,7 @@ static PyObject *ct_NamedTemporaryFile(PyObject *m, PyObject *const *args, size_
         discard(f, !delete);
         goto out;
     }
-    PyObject *file = ct_fdopen(fd, name, a[A_MODE], a[A_BUFFERING], encoding, a[A_ERRORS],
+    PyObject *file = ct_fdopen(fd, n.dir_obj, a[A_MODE], a[A_BUFFERING], encoding, a[A_ERRORS],
                                a[A_NEWLINE], &raw);
     if (!file) {
         discard(f, !delete);

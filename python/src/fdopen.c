@@ -14,6 +14,8 @@
  */
 #include "module.h"
 
+#include <limits.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -36,27 +38,30 @@ static const struct {
 
 static PyObject *io_module, *io_open, *file_io, *buffered[3], *text_io;
 static PyObject *str_open, *str_blksize, *str_mode, *str_buffer, *str_raw, *raw_modes[NPLAIN];
+static PyObject *open_kwnames;
 
 int ct_fdopen_init(PyObject *io)
 {
     static const char *const classes[] = { "BufferedRandom", "BufferedWriter", "BufferedReader" };
     io_module = io;
-    io_open = PyObject_GetAttrString(io, "open");
-    file_io = PyObject_GetAttrString(io, "FileIO");
-    text_io = PyObject_GetAttrString(io, "TextIOWrapper");
+    if (!(io_open = PyObject_GetAttrString(io, "open")) ||
+        !(file_io = PyObject_GetAttrString(io, "FileIO")) ||
+        !(text_io = PyObject_GetAttrString(io, "TextIOWrapper")))
+        return -1;
     for (int i = 0; i < 3; i++)
         if (!(buffered[i] = PyObject_GetAttrString(io, classes[i])))
             return -1;
-    str_open = PyUnicode_InternFromString("open");
-    str_blksize = PyUnicode_InternFromString("_blksize");
-    str_mode = PyUnicode_InternFromString("mode");
-    str_buffer = PyUnicode_InternFromString("buffer");
-    str_raw = PyUnicode_InternFromString("raw");
     for (size_t i = 0; i < NPLAIN; i++)
         if (!(raw_modes[i] = PyUnicode_InternFromString(plain[i].raw)))
             return -1;
-    return io_open && file_io && text_io && str_open && str_blksize && str_mode && str_buffer &&
-                   str_raw
+    /* The keywords CPython's tempfile passes to io.open(), in its order. */
+    open_kwnames = Py_BuildValue("(sssss)", "buffering", "newline", "encoding", "errors",
+                                 "opener");
+    return open_kwnames && (str_open = PyUnicode_InternFromString("open")) &&
+                   (str_blksize = PyUnicode_InternFromString("_blksize")) &&
+                   (str_mode = PyUnicode_InternFromString("mode")) &&
+                   (str_buffer = PyUnicode_InternFromString("buffer")) &&
+                   (str_raw = PyUnicode_InternFromString("raw"))
                ? 0
                : -1;
 }
@@ -70,23 +75,32 @@ void ct_close_keeping_error(PyObject *obj)
     PyErr_Restore(type, value, tb);
 }
 
-/* The index in plain[] of this call's arguments, or -1: io.open() decides. */
+static bool str_or_none(PyObject *o)
+{
+    return o == Py_None || PyUnicode_CheckExact(o);
+}
+
+/* The index in plain[] of this call's arguments, or -1: io.open() decides
+ * (and raises in its own words, for an embedded NUL, a buffering out of an
+ * int's range, an argument of the wrong type). */
 static int plain_index(PyObject *mode, PyObject *buffering, PyObject *encoding,
                        PyObject *errors, PyObject *newline, long *bufsize)
 {
-    if (!PyUnicode_CheckExact(mode) || !PyLong_CheckExact(buffering))
+    if (!PyUnicode_CheckExact(mode) || !PyLong_CheckExact(buffering) ||
+        !str_or_none(encoding) || !str_or_none(errors) || !str_or_none(newline))
         return -1;
     int overflow;
     *bufsize = PyLong_AsLongAndOverflow(buffering, &overflow);
-    if (overflow || *bufsize == 1)
+    if (overflow || *bufsize < INT_MIN || *bufsize > INT_MAX || *bufsize == 1)
         return -1;
-    const char *m = PyUnicode_AsUTF8(mode);
+    Py_ssize_t len;
+    const char *m = PyUnicode_AsUTF8AndSize(mode, &len);
     if (!m) {
         PyErr_Clear();
         return -1;
     }
     for (size_t i = 0; i < NPLAIN; i++) {
-        if (strcmp(m, plain[i].mode) != 0)
+        if ((size_t)len != strlen(plain[i].mode) || strcmp(m, plain[i].mode) != 0)
             continue;
         if (plain[i].binary ? encoding != Py_None || errors != Py_None || newline != Py_None
                             : *bufsize == 0)
@@ -153,10 +167,14 @@ static PyObject *raw_of(PyObject *file)
     PyObject *const names[] = { str_buffer, str_raw };
     for (int k = 0; k < 2; k++) {
         PyObject *inner = PyObject_GetAttr(obj, names[k]);
-        if (inner)
+        if (inner) {
             Py_SETREF(obj, inner);
-        else
+        } else if (PyErr_ExceptionMatches(PyExc_AttributeError)) {
             PyErr_Clear();
+        } else {
+            Py_DECREF(obj);
+            return NULL;
+        }
     }
     return obj;
 }
@@ -178,17 +196,19 @@ PyObject *ct_fdopen(int fd, PyObject *file_arg, PyObject *mode, PyObject *buffer
         return build(fd, i, bufsize, mode, encoding, errors, newline, raw);
     }
     /* io.open() takes the descriptor over only once it calls the opener;
-     * what it refuses before that is closed when the opener dies. */
+     * what it refuses before that is closed when the opener dies. Called as
+     * CPython's tempfile calls it. */
     PyObject *opener = ct_fd_giver(fd);
     PyObject *file = NULL;
     if (opener) {
-        PyObject *args[] = { file_arg, mode, buffering, encoding, errors, newline, Py_True,
-                             opener };
-        file = PyObject_Vectorcall(current, args, 8, NULL);
+        PyObject *args[] = { file_arg, mode, buffering, newline, encoding, errors, opener };
+        file = PyObject_Vectorcall(current, args, 2, open_kwnames);
         Py_DECREF(opener);
     }
     Py_DECREF(current);
-    if (file)
-        *raw = raw_of(file);
+    if (file && !(*raw = raw_of(file))) {
+        ct_close_keeping_error(file);
+        Py_CLEAR(file);
+    }
     return file;
 }

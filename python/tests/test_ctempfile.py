@@ -368,10 +368,11 @@ class TestFiles(PrivateDir):
         every mode and buffering, the result has the standard module's shape
         (classes, mode, name, text settings, warnings, or the same error)."""
         modes = ["w+b", "wb+", "r+b", "rb+", "wb", "w+", "w+t", "wt+", "r+", "r+t", "rt+",
-                 "w", "wt", "rb", "ab", "a+", "xb", "w+bt", "q", "ww"]
-        extras = [dict(), dict(encoding="latin-1", errors="replace", newline="")]
+                 "w", "wt", "rb", "ab", "a+", "xb", "w+bt", "q", "ww", "w+b\0zz", "w\0"]
+        extras = [dict(), dict(encoding="latin-1", errors="replace", newline=""),
+                  dict(encoding=5), dict(errors=b"x"), dict(newline=7)]
         for mode in modes:
-            for buffering in (-1, -7, 0, 1, 2, 8192):
+            for buffering in (-1, -7, 0, 1, 2, 8192, 2 ** 40, -2 ** 40, 2 ** 31):
                 for kw in extras:
                     for name in ("TemporaryFile", "NamedTemporaryFile"):
                         with self.subTest(call=name, mode=mode, buffering=buffering, kw=kw):
@@ -413,6 +414,40 @@ class TestFiles(PrivateDir):
             os.rmdir(made)
         else:
             made.close()
+
+    def test_replaced_io_open_called_as_standard(self):
+        """A replacement that takes io.open's arguments the way CPython's
+        tempfile passes them (keywords) is called with the directory."""
+        from unittest import mock
+        real = io.open
+        seen = []
+
+        def keyword_open(file, mode, *, buffering, newline, encoding, errors, opener):
+            seen.append(file)
+            return real(file, mode, buffering=buffering, newline=newline,
+                        encoding=encoding, errors=errors, opener=opener)
+
+        with mock.patch("io.open", keyword_open):
+            with ctempfile.NamedTemporaryFile(dir=self.dir) as f:
+                self.assertEqual(f.file.raw.name, f.name)
+            with ctempfile.TemporaryFile(dir=self.dir) as f:
+                self.assertEqual(f.name, f.fileno())
+        self.assertEqual(seen, [self.dir, self.dir])
+        self.assertEqual(listdir(self.dir), [])
+
+    def test_replaced_gettempdir_obeyed(self):
+        from unittest import mock
+        ctempfile.gettempdir()   # tempdir is set from here on
+        with mock.patch.object(ctempfile, "gettempdir", lambda: self.dir):
+            fd, name = ctempfile.mkstemp()
+            os.close(fd)
+            d = ctempfile.mkdtemp()
+            with ctempfile.NamedTemporaryFile() as f:
+                self.assertEqual(os.path.dirname(f.name), self.dir)
+        self.assertEqual(os.path.dirname(name), self.dir)
+        self.assertEqual(os.path.dirname(d), self.dir)
+        os.unlink(name)
+        os.rmdir(d)
 
     def test_replaced_io_open_is_called(self):
         """A program (or CPython's own test) that patches io.open sees it used."""
