@@ -20,7 +20,6 @@
 
 PyMODINIT_FUNC PyInit__ctempfile(void);
 
-PyObject *ct_io_open;
 PyObject *ct_io_module;
 PyObject *ct_io_TextIOWrapper;
 PyObject *ct_io_UnsupportedOperation;
@@ -728,11 +727,10 @@ PyMODINIT_FUNC PyInit__ctempfile(void)
     PyObject *io = PyImport_ImportModule("io");
     if (!io)
         return NULL;
-    ct_io_open = PyObject_GetAttrString(io, "open");
     ct_io_TextIOWrapper = PyObject_GetAttrString(io, "TextIOWrapper");
     ct_io_UnsupportedOperation = PyObject_GetAttrString(io, "UnsupportedOperation");
     ct_io_module = io;
-    if (!ct_io_open || !ct_io_TextIOWrapper || !ct_io_UnsupportedOperation ||
+    if (!ct_io_TextIOWrapper || !ct_io_UnsupportedOperation ||
         ct_fdopen_init(io) < 0 || ct_fastpath_init() < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module_def);

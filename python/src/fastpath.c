@@ -29,12 +29,12 @@ static const char *const arg_names[A_COUNT] = {
 
 enum { K_NAMES, K_LIBRARY_NAMES, K_TMPFILE_WORKS, K_TEMPDIR, K_TEMPLATE, K_GETTEMPDIR,
        K_WRAPPER, K_PY_TEMPORARY_FILE, K_PY_NAMED, K_PY_MKSTEMP, K_PY_MKDTEMP, K_CLOSER,
-       K_HANDLE, K_NAME, K_COUNT };
+       K_HANDLE, K_COUNT };
 
 static const char *const key_names[K_COUNT] = {
     "_get_candidate_names", "_library_names", "_O_TMPFILE_WORKS", "tempdir", "template",
     "gettempdir", "_TemporaryFileWrapper", "_TemporaryFile", "_NamedTemporaryFile",
-    "_mkstemp", "_mkdtemp", "_closer", "_handle", "name",
+    "_mkstemp", "_mkdtemp", "_closer", "_handle",
 };
 
 static PyObject *arg_strs[A_COUNT], *keys[K_COUNT], *str_b, *default_mode, *minus_one;
@@ -180,13 +180,11 @@ static void names_clear(ct_names *n)
 }
 
 /* For text modes, encoding = io.text_encoding(encoding), as io.open() callers do. */
-static PyObject *encoding_for(PyObject *mode, PyObject *encoding, int *binary)
+static PyObject *encoding_for(PyObject *mode, PyObject *encoding)
 {
-    *binary = PySequence_Contains(mode, str_b);
-    if (*binary < 0)
-        return NULL;
-    if (*binary)
-        return Py_NewRef(encoding);
+    int binary = PySequence_Contains(mode, str_b);
+    if (binary)
+        return binary < 0 ? NULL : Py_NewRef(encoding);
     /* stacklevel 1: this C function has no frame, so the warning names the
      * caller's line, as CPython's stacklevel 2 from its Python function. */
     return PyObject_CallMethod(ct_io_module, "text_encoding", "Oi", encoding, 1);
@@ -244,9 +242,8 @@ static PyObject *ct_TemporaryFile(PyObject *m, PyObject *const *args, size_t nar
     int c = c_path(args, nargsf, kwnames, sig, 8, 7, a);
     if (c <= 0)
         return c < 0 ? NULL : call_python_version(K_PY_TEMPORARY_FILE, args, nargsf, kwnames);
-    PyObject *result = NULL, *works = NULL, *raw = NULL;
-    int binary;
-    PyObject *encoding = encoding_for(a[A_MODE], a[A_ENCODING], &binary);
+    PyObject *result = NULL, *works = NULL;
+    PyObject *encoding = encoding_for(a[A_MODE], a[A_ENCODING]);
     ct_names n = { 0 };
     if (!encoding || resolve_names(&n, a[A_DIR], a[A_PREFIX], a[A_SUFFIX]) < 0)
         goto out;
@@ -257,21 +254,10 @@ static PyObject *ct_TemporaryFile(PyObject *m, PyObject *const *args, size_t nar
     int fd = ct_unnamed_fd(&n, use_tmpfile);
     if (fd < 0)
         goto out;
-    PyObject *file = ct_fdopen(fd, n.dir_obj, a[A_MODE], a[A_BUFFERING], encoding, a[A_ERRORS],
-                               a[A_NEWLINE], &raw);
-    if (!file)
-        goto out;
-    /* raw.name = fd, as CPython's TemporaryFile() */
-    PyObject *fdobj = PyLong_FromLong(fd);
-    if (!fdobj || PyObject_SetAttr(raw, keys[K_NAME], fdobj) < 0) {
-        ct_close_keeping_error(file);
-        Py_CLEAR(file);
-    }
-    Py_XDECREF(fdobj);
-    result = file;
+    result = ct_fdopen(fd, n.dir_obj, a[A_MODE], a[A_BUFFERING], encoding, a[A_ERRORS],
+                       a[A_NEWLINE], NULL);
 out:
     names_clear(&n);
-    Py_XDECREF(raw);
     Py_XDECREF(works);
     Py_XDECREF(encoding);
     return result;
@@ -339,12 +325,12 @@ static PyObject *ct_NamedTemporaryFile(PyObject *m, PyObject *const *args, size_
     int c = c_path(args, nargsf, kwnames, sig, 10, 8, a);
     if (c <= 0)
         return c < 0 ? NULL : call_python_version(K_PY_NAMED, args, nargsf, kwnames);
-    PyObject *result = NULL, *encoding = NULL, *name = NULL, *handle = NULL, *raw = NULL;
+    PyObject *result = NULL, *encoding = NULL, *name = NULL, *handle = NULL;
     ct_names n = { 0 };
-    int binary, delete = PyObject_IsTrue(a[A_DELETE]);
+    int delete = PyObject_IsTrue(a[A_DELETE]);
     /* The order of CPython's checks: names first, then the encoding. */
     if (delete < 0 || resolve_names(&n, a[A_DIR], a[A_PREFIX], a[A_SUFFIX]) < 0 ||
-        !(encoding = encoding_for(a[A_MODE], a[A_ENCODING], &binary)))
+        !(encoding = encoding_for(a[A_MODE], a[A_ENCODING])))
         goto out;
     int fd;
     tf_file *f = create_named(&n, !delete, &fd);
@@ -357,13 +343,13 @@ static PyObject *ct_NamedTemporaryFile(PyObject *m, PyObject *const *args, size_
         goto out;
     }
     PyObject *file = ct_fdopen(fd, n.dir_obj, a[A_MODE], a[A_BUFFERING], encoding, a[A_ERRORS],
-                               a[A_NEWLINE], &raw);
+                               a[A_NEWLINE], name);
     if (!file) {
         discard(f, !delete);
         goto out;
     }
     PyObject *wrapper = NULL;
-    if (PyObject_SetAttr(raw, keys[K_NAME], name) == 0 && (handle = ct_file_handle_new(f, name)))
+    if ((handle = ct_file_handle_new(f, name)))
         wrapper = wrap(file, name, a, handle);
     if (!wrapper) {
         ct_close_keeping_error(file);
@@ -373,7 +359,6 @@ static PyObject *ct_NamedTemporaryFile(PyObject *m, PyObject *const *args, size_
     result = wrapper;
 out:
     names_clear(&n);
-    Py_XDECREF(raw);
     Py_XDECREF(handle);
     Py_XDECREF(name);
     Py_XDECREF(encoding);

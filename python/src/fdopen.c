@@ -36,8 +36,9 @@ static const struct {
 
 #define NPLAIN (sizeof plain / sizeof *plain)
 
-static PyObject *io_module, *io_open, *file_io, *buffered[3], *text_io;
-static PyObject *str_open, *str_blksize, *str_mode, *str_buffer, *str_raw, *raw_modes[NPLAIN];
+static PyObject *io_module, *io_open, *file_io, *buffered[3];
+static PyObject *str_open, *str_blksize, *str_mode, *str_buffer, *str_raw, *str_name;
+static PyObject *raw_modes[NPLAIN];
 static PyObject *open_kwnames;
 
 int ct_fdopen_init(PyObject *io)
@@ -45,8 +46,7 @@ int ct_fdopen_init(PyObject *io)
     static const char *const classes[] = { "BufferedRandom", "BufferedWriter", "BufferedReader" };
     io_module = io;
     if (!(io_open = PyObject_GetAttrString(io, "open")) ||
-        !(file_io = PyObject_GetAttrString(io, "FileIO")) ||
-        !(text_io = PyObject_GetAttrString(io, "TextIOWrapper")))
+        !(file_io = PyObject_GetAttrString(io, "FileIO")))
         return -1;
     for (int i = 0; i < 3; i++)
         if (!(buffered[i] = PyObject_GetAttrString(io, classes[i])))
@@ -61,7 +61,8 @@ int ct_fdopen_init(PyObject *io)
                    (str_blksize = PyUnicode_InternFromString("_blksize")) &&
                    (str_mode = PyUnicode_InternFromString("mode")) &&
                    (str_buffer = PyUnicode_InternFromString("buffer")) &&
-                   (str_raw = PyUnicode_InternFromString("raw"))
+                   (str_raw = PyUnicode_InternFromString("raw")) &&
+                   (str_name = PyUnicode_InternFromString("name"))
                ? 0
                : -1;
 }
@@ -147,7 +148,7 @@ static PyObject *build(int fd, int i, long bufsize, PyObject *mode, PyObject *en
         return buffer;
     }
     PyObject *targs[] = { buffer, encoding, errors, newline };
-    PyObject *text = PyObject_Vectorcall(text_io, targs, 4, NULL);
+    PyObject *text = PyObject_Vectorcall(ct_io_TextIOWrapper, targs, 4, NULL);
     if (!text || PyObject_SetAttr(text, str_mode, mode) < 0) {
         ct_close_keeping_error(text ? text : buffer);
         Py_XDECREF(text);
@@ -179,10 +180,29 @@ static PyObject *raw_of(PyObject *file)
     return obj;
 }
 
-PyObject *ct_fdopen(int fd, PyObject *file_arg, PyObject *mode, PyObject *buffering,
-                    PyObject *encoding, PyObject *errors, PyObject *newline, PyObject **raw)
+/* io.open() itself, replaced or not, called as CPython's tempfile calls it.
+ * It takes the descriptor over only once it calls the opener; what it refuses
+ * before that is closed when the opener dies. */
+static PyObject *call_io_open(PyObject *open, int fd, PyObject *file_arg, PyObject *mode,
+                              PyObject *buffering, PyObject *encoding, PyObject *errors,
+                              PyObject *newline, PyObject **raw)
 {
-    *raw = NULL;
+    PyObject *opener = ct_fd_giver(fd);
+    if (!opener)
+        return NULL;
+    PyObject *args[] = { file_arg, mode, buffering, newline, encoding, errors, opener };
+    PyObject *file = PyObject_Vectorcall(open, args, 2, open_kwnames);
+    Py_DECREF(opener);
+    if (file && !(*raw = raw_of(file))) {
+        ct_close_keeping_error(file);
+        Py_CLEAR(file);
+    }
+    return file;
+}
+
+PyObject *ct_fdopen(int fd, PyObject *file_arg, PyObject *mode, PyObject *buffering,
+                    PyObject *encoding, PyObject *errors, PyObject *newline, PyObject *name)
+{
     PyObject *current = PyObject_GetAttr(io_module, str_open);
     if (!current) {
         close(fd);
@@ -191,24 +211,21 @@ PyObject *ct_fdopen(int fd, PyObject *file_arg, PyObject *mode, PyObject *buffer
     long bufsize = -1;
     int i = current == io_open ? plain_index(mode, buffering, encoding, errors, newline, &bufsize)
                                : -1;
-    if (i >= 0) {
-        Py_DECREF(current);
-        return build(fd, i, bufsize, mode, encoding, errors, newline, raw);
-    }
-    /* io.open() takes the descriptor over only once it calls the opener;
-     * what it refuses before that is closed when the opener dies. Called as
-     * CPython's tempfile calls it. */
-    PyObject *opener = ct_fd_giver(fd);
-    PyObject *file = NULL;
-    if (opener) {
-        PyObject *args[] = { file_arg, mode, buffering, newline, encoding, errors, opener };
-        file = PyObject_Vectorcall(current, args, 2, open_kwnames);
-        Py_DECREF(opener);
-    }
+    PyObject *raw = NULL;
+    PyObject *file = i >= 0 ? build(fd, i, bufsize, mode, encoding, errors, newline, &raw)
+                            : call_io_open(current, fd, file_arg, mode, buffering, encoding,
+                                           errors, newline, &raw);
     Py_DECREF(current);
-    if (file && !(*raw = raw_of(file))) {
-        ct_close_keeping_error(file);
-        Py_CLEAR(file);
+    /* raw.name as CPython's tempfile sets it; a FileIO built on the
+     * descriptor is named by it already. */
+    if (file && (name || i < 0)) {
+        PyObject *v = name ? Py_NewRef(name) : PyLong_FromLong(fd);
+        if (!v || PyObject_SetAttr(raw, str_name, v) < 0) {
+            ct_close_keeping_error(file);
+            Py_CLEAR(file);
+        }
+        Py_XDECREF(v);
     }
+    Py_XDECREF(raw);
     return file;
 }

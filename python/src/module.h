@@ -36,8 +36,7 @@ void ct_names_opts(const ct_names *n, tf_opts *opts);
 /* Raises the OSError subclass for err, naming filename (may be NULL). */
 PyObject *ct_oserror(int err, PyObject *filename);
 
-/* io.open, io.TextIOWrapper, io.UnsupportedOperation (set at module init). */
-extern PyObject *ct_io_open;
+/* io.TextIOWrapper, io.UnsupportedOperation (set at module init). */
 extern PyObject *ct_io_TextIOWrapper;
 extern PyObject *ct_io_UnsupportedOperation;
 
@@ -56,7 +55,7 @@ PyObject *ct_file_handle_new(tf_file *f, PyObject *name);
 /* Takes f back from a FileHandle, which then holds nothing. */
 tf_file *ct_file_handle_take(PyObject *handle);
 
-/* io.open, io.TextIOWrapper, ... for fdopen.c; the io module. */
+/* The io module (set at module init). */
 extern PyObject *ct_io_module;
 
 /* fdopen.c */
@@ -65,13 +64,13 @@ int ct_fdopen_init(PyObject *io);
 void ct_close_keeping_error(PyObject *obj);
 /*
  * What io.open(fd, mode, buffering, encoding, errors, newline) returns, for a
- * descriptor of a regular file just created. The descriptor is the result's,
- * or closed on failure. *raw receives the FileIO (a new reference; the
- * innermost object, if a replaced io.open built something else). file_arg is
- * what a replaced io.open is given as the file.
+ * descriptor of a regular file just created, its raw file named `name` (NULL:
+ * the descriptor), as CPython's tempfile names it. The descriptor is the
+ * result's, or closed on failure. file_arg is what a replaced io.open is
+ * given as the file.
  */
 PyObject *ct_fdopen(int fd, PyObject *file_arg, PyObject *mode, PyObject *buffering,
-                    PyObject *encoding, PyObject *errors, PyObject *newline, PyObject **raw);
+                    PyObject *encoding, PyObject *errors, PyObject *newline, PyObject *name);
 
 /* fastpath.c: mkstemp(), mkdtemp(), TemporaryFile(), NamedTemporaryFile() */
 int ct_fastpath_init(void);

@@ -481,40 +481,34 @@ PyTypeObject ct_SpoolBuffer_Type = {
     .tp_getset = sb_getset,
 };
 
-/* ---- FdOpener: io.open's opener that duplicates a descriptor ---------------- */
+/* ---- FdOpener: io.open's opener handing over a descriptor ------------------ */
 
 /*
- * Called by io.open() once it is past argument checks: returns a close-on-exec
- * duplicate of fd, which io.open() then owns (and closes if it fails later).
+ * Called by io.open() once it is past argument checks: hands fd over, once;
+ * io.open() then owns it (and closes it if it fails later). A descriptor
+ * never asked for is closed with the opener.
  */
 typedef struct {
     PyObject_HEAD
     int fd;
-    int give;   /* hand over fd itself, once; closed at dealloc if never taken */
 } FdOpener;
 
 static PyObject *opener_call(FdOpener *self, PyObject *args, PyObject *kw)
 {
     (void)args;
     (void)kw;
-    if (self->give) {
-        int fd = self->fd;
-        if (fd < 0) {
-            PyErr_SetString(PyExc_RuntimeError, "descriptor already handed over");
-            return NULL;
-        }
-        self->fd = -1;
-        return PyLong_FromLong(fd);
+    int fd = self->fd;
+    if (fd < 0) {
+        PyErr_SetString(PyExc_RuntimeError, "descriptor already handed over");
+        return NULL;
     }
-    int fd = fcntl(self->fd, F_DUPFD_CLOEXEC, 0);
-    if (fd < 0)
-        return errno_error();
+    self->fd = -1;
     return PyLong_FromLong(fd);
 }
 
 static void opener_dealloc(FdOpener *self)
 {
-    if (self->give && self->fd >= 0)
+    if (self->fd >= 0)
         close(self->fd);
     PyObject_Del(self);
 }
@@ -527,7 +521,6 @@ PyObject *ct_fd_giver(int fd)
         return NULL;
     }
     o->fd = fd;
-    o->give = 1;
     return (PyObject *)o;
 }
 
@@ -606,40 +599,19 @@ static int switch_to_disk(Spooled *self)
         errno_error();
         return -1;
     }
-    FdOpener *opener = PyObject_New(FdOpener, &ct_FdOpener_Type);
-    if (!opener)
+    /* A duplicate of its own, which the library's release leaves open. */
+    fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) {
+        errno_error();
         return -1;
-    opener->fd = fd;
-    opener->give = 0;
-    PyObject *args = Py_BuildValue("(sO)", "", self->mode);
-    PyObject *kw = args ? Py_BuildValue("{sOsOsOsOsO}", "buffering", self->buffering,
-                                        "encoding", self->encoding, "newline", self->newline,
-                                        "errors", self->errors, "opener", (PyObject *)opener)
-                        : NULL;
-    PyObject *newfile = kw ? PyObject_Call(ct_io_open, args, kw) : NULL;
-    Py_XDECREF(args);
-    Py_XDECREF(kw);
-    Py_DECREF(opener);
+    }
+    PyObject *no_name = PyUnicode_FromString("");   /* the file io.open is given */
+    PyObject *newfile = no_name ? ct_fdopen(fd, no_name, self->mode, self->buffering,
+                                            self->encoding, self->errors, self->newline, NULL)
+                                : (close(fd), NULL);
+    Py_XDECREF(no_name);
     if (!newfile)
         return -1;
-    /* raw.name = its descriptor, as CPython's TemporaryFile() sets it. */
-    PyObject *raw = PyObject_GetAttrString(newfile, "buffer");
-    if (!raw) {
-        PyErr_Clear();
-        raw = Py_NewRef(newfile);
-    }
-    PyObject *r2 = PyObject_GetAttrString(raw, "raw");
-    if (!r2) {
-        PyErr_Clear();
-        r2 = Py_NewRef(raw);
-    }
-    Py_DECREF(raw);
-    PyObject *fdobj = PyObject_CallMethod(r2, "fileno", NULL);
-    int ok = fdobj && PyObject_SetAttrString(r2, "name", fdobj) == 0;
-    Py_XDECREF(fdobj);
-    Py_DECREF(r2);
-    if (!ok)
-        goto fail;
     if (!self->binary) {
         /* Carry the text position over, as CPython's rollover() does. */
         PyObject *pos = call_file(self, "tell", NULL, 0);
@@ -660,13 +632,8 @@ static int switch_to_disk(Spooled *self)
     self->rolled = 1;
     return 0;
 fail:
-    {
-        PyObject *r = PyObject_CallMethod(newfile, "close", NULL);
-        if (!r)
-            PyErr_Clear();
-        Py_XDECREF(r);
-        Py_DECREF(newfile);
-    }
+    ct_close_keeping_error(newfile);
+    Py_DECREF(newfile);
     return -1;
 }
 
