@@ -255,6 +255,16 @@ static void lock_probe(int dirfd, const char *name, const struct stat *st, struc
     }
 }
 
+/* What the probed entry (stat st) holds: itself and, for a directory open as
+ * p->fd that may be read (walk), its tree. */
+static void look_at(const struct probe *p, const struct stat *st, bool walk, struct tree *t)
+{
+    *t = (struct tree){ .place = p->place, .budget = TF__SWEEP_ENTRIES };
+    tree_add(t, st);
+    if (p->is_dir && walk)
+        tree_walk(t, p->fd, 1);
+}
+
 /*
  * The entry's mount is told by name, before it is opened: a mount point is
  * never opened, locked nor walked. The descriptor opened next is checked to
@@ -288,10 +298,8 @@ static void probe(int dirfd, const struct place *pl, const char *name, time_t no
     lock_probe(dirfd, name, &st, p);
     if (p->verdict == GONE)
         return;
-    struct tree t = { .place = *pl, .budget = TF__SWEEP_ENTRIES };
-    tree_add(&t, &st);
-    if (p->is_dir && p->verdict != UNKNOWN)
-        tree_walk(&t, p->fd, 1);
+    struct tree t;
+    look_at(p, &st, p->verdict != UNKNOWN, &t);
     p->age = now > t.newest ? (unsigned long)(now - t.newest) : 0;
     p->bytes = t.bytes;
     p->changed = t.changed;
@@ -457,10 +465,8 @@ static enum relock relock(struct probe *p)
         return errno == EWOULDBLOCK ? NOW_LIVE : RELOCK_FAILED;
     if (tf__sys.fstat(p->fd, &st) < 0)
         return RELOCK_FAILED;
-    struct tree t = { .place = p->place, .budget = TF__SWEEP_ENTRIES };
-    tree_add(&t, &st);
-    if (p->is_dir)
-        tree_walk(&t, p->fd, 1);
+    struct tree t;
+    look_at(p, &st, true, &t);
     return !t.partial && t.changed == p->changed ? RELOCKED : CHANGED;
 }
 

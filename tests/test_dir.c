@@ -34,6 +34,16 @@ static void populate(const char *dir)
     free(sub);
 }
 
+/* A new temporary directory in dir, populated; *name: a copy of its name. */
+static tf_dir *populated_dir(const char *dir, char **name)
+{
+    tf_dir *d = tf_temporary_directory(&(tf_opts){ .dir = dir });
+    assert_non_null(d);
+    *name = strdup(tf_dir_name(d));
+    populate(*name);
+    return d;
+}
+
 static void test_create(void **state)
 {
     const char *dir = TFT_DIR(state);
@@ -98,10 +108,8 @@ static void test_cleanup_removes_everything(void **state)
 {
     const char *dir = TFT_DIR(state);
     int fds = fd_count();
-    tf_dir *d = tf_temporary_directory(&(tf_opts){ .dir = dir });
-    assert_non_null(d);
-    char *name = strdup(tf_dir_name(d));
-    populate(name);
+    char *name;
+    tf_dir *d = populated_dir(dir, &name);
     assert_int_equal(tf_dir_cleanup(d), 0);
     assert_false(path_exists(name));
     assert_int_equal(dir_entries(dir), 0);
@@ -166,10 +174,8 @@ static void test_keep_call(void **state)
 {
     const char *dir = TFT_DIR(state);
     int fds = fd_count();
-    tf_dir *d = tf_temporary_directory(&(tf_opts){ .dir = dir });
-    assert_non_null(d);
-    char *name = strdup(tf_dir_name(d));
-    populate(name);
+    char *name;
+    tf_dir *d = populated_dir(dir, &name);
     assert_int_equal(tf_dir_keep(d), 0);
     assert_int_equal(tf_dir_release(d), 0);
     assert_true(path_exists(name));
@@ -247,10 +253,8 @@ static void test_cleanup_error_reported(void **state)
 {
     const char *dir = TFT_DIR(state);
     int fds = fd_count();
-    tf_dir *d = tf_temporary_directory(&(tf_opts){ .dir = dir });
-    assert_non_null(d);
-    char *name = strdup(tf_dir_name(d));
-    populate(name);
+    char *name;
+    tf_dir *d = populated_dir(dir, &name);
     /* Every unlink refused. */
     assert_int_equal(fault_arm_range("unlinkat", 1, 0, EBUSY), 0);
     errno = 0;
