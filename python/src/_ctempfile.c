@@ -23,6 +23,8 @@ PyMODINIT_FUNC PyInit__ctempfile(void);
 PyObject *ct_io_module;
 PyObject *ct_io_TextIOWrapper;
 PyObject *ct_io_UnsupportedOperation;
+/* The ctempfile package, for its globals (template, tempdir, hooks). */
+PyObject *ct_package;
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -679,7 +681,13 @@ static PyObject *ct_temporary_directory(PyObject *m, PyObject *const *args, Py_s
 
 /* ---- module ---------------------------------------------------------------- */
 
-#define FASTCALL(f) (PyCFunction)(void (*)(void))(f), METH_FASTCALL
+/* _bind(package): where the C code reads ctempfile's globals. */
+static PyObject *ct_bind(PyObject *m, PyObject *package)
+{
+    (void)m;
+    Py_XSETREF(ct_package, Py_NewRef(package));
+    Py_RETURN_NONE;
+}
 
 static PyMethodDef module_methods[] = {
     {"random_name", ct_random_name, METH_NOARGS, "8 random characters of [a-z0-9_] (tf_random_chars)."},
@@ -687,18 +695,18 @@ static PyMethodDef module_methods[] = {
     {"candidate_tempdir_list", ct_candidate_tempdir_list, METH_NOARGS, "tf_candidate_tempdir_list()."},
     {"default_tempdir", ct_default_tempdir, METH_NOARGS, "The default directory, searched afresh."},
     {"probe_dir", ct_probe_dir, METH_O, "Whether a temporary file can be made, written and removed in dir."},
-    {"rmtree", FASTCALL(ct_rmtree), "rmtree(path, ignore_errors): tf_rmtree()."},
-    {"mkstemp_in", FASTCALL(ct_mkstemp), "mkstemp_in(dir, prefix, suffix, want_bytes) -> (fd, name)."},
-    {"mkdtemp_in", FASTCALL(ct_mkdtemp), "mkdtemp_in(dir, prefix, suffix, want_bytes) -> name."},
-    {"mktemp", FASTCALL(ct_mktemp), "mktemp(dir, prefix, suffix, want_bytes) -> name."},
-    {"open_new", FASTCALL(ct_open_new), "open_new(path, flags) -> fd, for caller-chosen names."},
+    {"rmtree", CT_FASTCALL(ct_rmtree), "rmtree(path, ignore_errors): tf_rmtree()."},
+    {"mkstemp_in", CT_FASTCALL(ct_mkstemp), "mkstemp_in(dir, prefix, suffix, want_bytes) -> (fd, name)."},
+    {"mkdtemp_in", CT_FASTCALL(ct_mkdtemp), "mkdtemp_in(dir, prefix, suffix, want_bytes) -> name."},
+    {"mktemp", CT_FASTCALL(ct_mktemp), "mktemp(dir, prefix, suffix, want_bytes) -> name."},
+    {"open_new", CT_FASTCALL(ct_open_new), "open_new(path, flags) -> fd, for caller-chosen names."},
     {"mkdir_new", ct_mkdir_new, METH_O, "mkdir_new(path), for caller-chosen names."},
-    {"temporary_file", FASTCALL(ct_temporary_file), "temporary_file(dir, prefix, suffix, o_tmpfile) -> fd."},
-    {"named_temporary_file", FASTCALL(ct_named_temporary_file),
+    {"temporary_file", CT_FASTCALL(ct_temporary_file), "temporary_file(dir, prefix, suffix, o_tmpfile) -> fd."},
+    {"named_temporary_file", CT_FASTCALL(ct_named_temporary_file),
      "named_temporary_file(dir, prefix, suffix, want_bytes, keep) -> (fd, name, handle)."},
-    {"temporary_directory", FASTCALL(ct_temporary_directory),
+    {"temporary_directory", CT_FASTCALL(ct_temporary_directory),
      "temporary_directory(dir, prefix, suffix, want_bytes, ignore_errors, keep) -> DirHandle."},
-    {"_bind", ct_bind, METH_O, "_bind(package): where SpooledTemporaryFile reads template and tempdir."},
+    {"_bind", ct_bind, METH_O, "_bind(package): where the C code reads the package's globals."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -738,7 +746,10 @@ PyMODINIT_FUNC PyInit__ctempfile(void)
         return NULL;
     if (add_type(m, &FileHandle_Type, "FileHandle") < 0 ||
         add_type(m, &DirHandle_Type, "DirHandle") < 0 ||
-        ct_spooled_init(m) < 0 || PyModule_AddFunctions(m, ct_fastpath_methods) < 0 ||
+        add_type(m, &ct_SpoolBuffer_Type, "SpoolBuffer") < 0 ||
+        add_type(m, &ct_FdOpener_Type, "FdOpener") < 0 ||
+        add_type(m, &ct_Spooled_Type, "SpooledTemporaryFile") < 0 ||
+        PyModule_AddFunctions(m, ct_fastpath_methods) < 0 ||
         PyModule_AddIntConstant(m, "TMP_MAX", TF_TMP_MAX) < 0 ||
         PyModule_AddIntConstant(m, "RANDOM_CHARS", TF_RANDOM_CHARS) < 0) {
         Py_DECREF(m);

@@ -116,7 +116,7 @@ static PyObject *call_python_version(int key, PyObject *const *args, size_t narg
     return r;
 }
 
-static bool str_or_none(PyObject *o)
+static bool str_instance_or_none(PyObject *o)
 {
     return o == Py_None || PyUnicode_Check(o);
 }
@@ -127,7 +127,8 @@ static bool str_or_none(PyObject *o)
  */
 static int fast_path(PyObject *const *a)
 {
-    if (!str_or_none(a[A_SUFFIX]) || !str_or_none(a[A_PREFIX]) || !str_or_none(a[A_DIR]))
+    if (!str_instance_or_none(a[A_SUFFIX]) || !str_instance_or_none(a[A_PREFIX]) ||
+        !str_instance_or_none(a[A_DIR]))
         return 0;
     PyObject *hook = pkg_get(K_NAMES), *lib = hook ? pkg_get(K_LIBRARY_NAMES) : NULL;
     int ok = lib && hook == lib;
@@ -135,7 +136,7 @@ static int fast_path(PyObject *const *a)
     Py_XDECREF(lib);
     if (ok && a[A_DIR] == Py_None && a[A_PREFIX] == Py_None && a[A_SUFFIX] == Py_None) {
         PyObject *tempdir = pkg_get(K_TEMPDIR);
-        ok = tempdir && str_or_none(tempdir);
+        ok = tempdir && str_instance_or_none(tempdir);
         Py_XDECREF(tempdir);
     }
     return PyErr_Occurred() ? -1 : ok;
@@ -365,27 +366,25 @@ out:
     return result;
 }
 
-#define VECTORCALL(f) (PyCFunction)(void (*)(void))(f), METH_FASTCALL | METH_KEYWORDS
-
 PyMethodDef ct_fastpath_methods[] = {
-    {"mkstemp", VECTORCALL(ct_mkstemp_fast),
+    {"mkstemp", CT_VECTORCALL(ct_mkstemp_fast),
      "mkstemp(suffix=None, prefix=None, dir=None, text=False)\n--\n\n"
      "Create a new file, readable and writable only by its owner, and return\n"
      "(fd, absolute path). The descriptor is close-on-exec. The caller removes\n"
      "the file. suffix, prefix and dir as for every function of this module:\n"
      "all str (or path-like) or all bytes; bytes in, bytes out."},
-    {"mkdtemp", VECTORCALL(ct_mkdtemp_fast),
+    {"mkdtemp", CT_VECTORCALL(ct_mkdtemp_fast),
      "mkdtemp(suffix=None, prefix=None, dir=None)\n--\n\n"
      "Create a new directory, mode 0700, and return its absolute path. The\n"
      "caller removes it."},
-    {"TemporaryFile", VECTORCALL(ct_TemporaryFile),
+    {"TemporaryFile", CT_VECTORCALL(ct_TemporaryFile),
      "TemporaryFile(mode='w+b', buffering=-1, encoding=None, newline=None, suffix=None, "
      "prefix=None, dir=None, *, errors=None)\n--\n\n"
      "Create and return a temporary file that has no name: libtempfile uses\n"
      "O_TMPFILE where the filesystem supports it, else removes the name at\n"
      "once. mode, buffering, encoding, newline and errors as for io.open();\n"
      "prefix, suffix and dir as for mkstemp()."},
-    {"NamedTemporaryFile", VECTORCALL(ct_NamedTemporaryFile),
+    {"NamedTemporaryFile", CT_VECTORCALL(ct_NamedTemporaryFile),
      "NamedTemporaryFile(mode='w+b', buffering=-1, encoding=None, newline=None, suffix=None, "
      "prefix=None, dir=None, delete=True, *, errors=None, delete_on_close=True)\n--\n\n"
      "Create and return a temporary file with a visible name (its .name).\n"

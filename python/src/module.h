@@ -1,5 +1,7 @@
 /*
- * ctempfile's C core (_ctempfile): what the module's two C files share.
+ * ctempfile's C core (_ctempfile): what its C files share (_ctempfile.c the
+ * module and the library calls, fastpath.c, fdopen.c, spool_buffer.c,
+ * spooled.c).
  * Everything here sits on the public libtempfile API (tempfile.h) only.
  */
 #ifndef CTEMPFILE_MODULE_H
@@ -57,8 +59,27 @@ tf_file *ct_file_handle_take(PyObject *handle);
 
 /* The io module (set at module init). */
 extern PyObject *ct_io_module;
+/* The ctempfile package (set by _bind), NULL before. */
+extern PyObject *ct_package;
+
+/* OSError from errno. */
+static inline PyObject *ct_errno_error(void)
+{
+    return PyErr_SetFromErrno(PyExc_OSError);
+}
+
+/* PyMethodDef entries by calling convention. */
+#define CT_FN(f) ((PyCFunction)(void (*)(void))(f))
+#define CT_FASTCALL(f) CT_FN(f), METH_FASTCALL
+#define CT_VECTORCALL(f) CT_FN(f), METH_FASTCALL | METH_KEYWORDS
+#define CT_NOARGS(f) CT_FN(f), METH_NOARGS
+#define CT_ONEARG(f) CT_FN(f), METH_O
+#define CT_VARARGS(f) CT_FN(f), METH_VARARGS
 
 /* fdopen.c */
+extern PyTypeObject ct_FdOpener_Type;
+/* An io.open() opener handing over fd once (closing it if never asked). */
+PyObject *ct_fd_giver(int fd);
 int ct_fdopen_init(PyObject *io);
 /* obj.close(), keeping the exception being raised. */
 void ct_close_keeping_error(PyObject *obj);
@@ -76,15 +97,16 @@ PyObject *ct_fdopen(int fd, PyObject *file_arg, PyObject *mode, PyObject *buffer
 int ct_fastpath_init(void);
 extern PyMethodDef ct_fastpath_methods[];
 
-/* spooled.c */
+/* spool_buffer.c: the memory file of a SpooledTemporaryFile */
+typedef struct {
+    PyObject_HEAD
+    tf_file *f;   /* NULL once closed or handed over to an io object */
+} SpoolBuffer;
 extern PyTypeObject ct_SpoolBuffer_Type;
+/* ValueError("I/O operation on closed file."); returns NULL. */
+PyObject *ct_closed_error(void);
+
+/* spooled.c */
 extern PyTypeObject ct_Spooled_Type;
-extern PyTypeObject ct_FdOpener_Type;
-int ct_spooled_init(PyObject *module);
-PyObject *ct_bind(PyObject *m, PyObject *package);
-/* An io.open() opener handing over fd once (closing it if never asked). */
-PyObject *ct_fd_giver(int fd);
-/* The ctempfile package (set by _bind), NULL before. */
-extern PyObject *ct_package;
 
 #endif
