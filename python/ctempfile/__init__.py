@@ -61,6 +61,30 @@ _once_lock = _allocate_lock()
 _O_TMPFILE_WORKS = hasattr(_os, 'O_TMPFILE')
 
 
+# ---- fork ---------------------------------------------------------------------
+
+# The pid that objects made now record as their owner; os.fork() (threads and
+# multiprocessing's fork start method included) refreshes it in the child.
+_pid = _os.getpid()
+
+
+def _after_fork_in_child():
+    global _pid
+    _pid = _os.getpid()
+
+
+if hasattr(_os, 'register_at_fork'):
+    _os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _made_here(pid):
+    """Whether an object recording owner pid was made by this process: a
+    forked child never removes its parent's temporaries implicitly (at exit,
+    by the garbage collector, in __del__); only an explicit call does. The
+    pid is asked afresh, so that a fork os.fork() did not see counts too."""
+    return pid == _os.getpid()
+
+
 # ---- return types ---------------------------------------------------------
 
 def _infer_return_type(*args):
@@ -281,18 +305,21 @@ class _TemporaryFileCloser:
         self.name = name
         self.delete = delete
         self.delete_on_close = delete_on_close
+        self._pid = _pid
 
-    def _remove(self):
+    def _remove(self, unlink):
         handle, self._handle = self._handle, None
-        if handle is not None:
+        if handle is not None and unlink is _os.unlink:
             handle.remove()         # tf_file_release: a name already gone is fine
-        else:
-            try:
-                _os.unlink(self.name)
-            except FileNotFoundError:
-                pass
+            return
+        if handle is not None:
+            handle.forget()
+        try:
+            unlink(self.name)
+        except FileNotFoundError:
+            pass
 
-    def cleanup(self):
+    def cleanup(self, windows=(_os.name == 'nt'), unlink=_os.unlink):
         if self.cleanup_called:
             return
         self.cleanup_called = True
@@ -301,8 +328,8 @@ class _TemporaryFileCloser:
                 self.close_called = True
                 self.file.close()
         finally:
-            if self.delete:
-                self._remove()
+            if self.delete and not (windows and self.delete_on_close):
+                self._remove(unlink)
 
     def close(self):
         if self.close_called:
@@ -315,6 +342,8 @@ class _TemporaryFileCloser:
                 self.cleanup()
 
     def __del__(self):
+        if not self.cleanup_called and not _made_here(self._pid):
+            self.delete = False     # the parent's file: only closed here
         self.cleanup()
 
 
@@ -515,7 +544,7 @@ class TemporaryDirectory:
         self._ignore_cleanup_errors = ignore_cleanup_errors
         self._delete = delete
         self._finalizer = _weakref.finalize(
-            self, self._cleanup, target,
+            self, _implicit_cleanup, self._cleanup, _pid, target,
             warn_message="Implicitly cleaning up {!r}".format(self),
             ignore_errors=ignore_cleanup_errors, delete=delete)
 
@@ -551,6 +580,12 @@ class TemporaryDirectory:
             self._rmtree(self._target, ignore_errors=self._ignore_cleanup_errors)
 
     __class_getitem__ = classmethod(_types.GenericAlias)
+
+
+def _implicit_cleanup(cleanup, pid, *args, **kwargs):
+    """A TemporaryDirectory's finalizer: its _cleanup, in its owner only."""
+    if _made_here(pid):
+        cleanup(*args, **kwargs)
 
 
 _library_mkdtemp = mkdtemp
