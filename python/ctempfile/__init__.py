@@ -506,14 +506,38 @@ NamedTemporaryFile = _c.NamedTemporaryFile
 
 # ---- SpooledTemporaryFile -------------------------------------------------------
 
-# A C type (for a write() as fast as io.BytesIO's): its _file is the memory
-# file (binary mode) or a TextIOWrapper over it (text mode) until the library
-# rolls the data over to disk, then a real io object as TemporaryFile()'s.
-# prefix=None means `template`, dir=None means `tempdir` (then, if that is
-# None too, the library's default directory, found as gettempdir() finds it).
-SpooledTemporaryFile = _c.SpooledTemporaryFile
+class SpooledTemporaryFile(_c._Spooled, _io.IOBase):
+    """Temporary file wrapper, specialized to switch from memory to a real
+    file when it exceeds a certain size or when a fileno is needed. The
+    memory is libtempfile's (wiped before it is freed); its methods are C
+    (src/spooled.c), for a write() as fast as io.BytesIO's. Its _file is the
+    memory file (binary mode) or a TextIOWrapper over it (text mode) until
+    the data rolls over to disk, then a real io object as TemporaryFile()'s.
+    """
+
+    def __init__(self, max_size=0, mode='w+b', buffering=-1,
+                 encoding=None, newline=None,
+                 suffix=None, prefix=None, dir=None, *, errors=None):
+        if 'b' not in mode:
+            encoding = _io.text_encoding(encoding)
+        self._setup(max_size, mode, buffering, encoding, newline,
+                    suffix, prefix, dir, errors)
+        self._TemporaryFileArgs = {'mode': mode, 'buffering': buffering,
+                                   'suffix': suffix, 'prefix': prefix,
+                                   'encoding': encoding, 'newline': newline,
+                                   'dir': dir, 'errors': errors}
+
+    def _check(self, file):
+        """Rolls over if file's position is past max_size (a write() or
+        writelines() of this class does the same check in C)."""
+        if self._rolled:
+            return
+        max_size = self._max_size
+        if max_size and file.tell() > max_size:
+            self.rollover()
+
+
 _c._bind(_sys.modules[__name__])
-_io.IOBase.register(SpooledTemporaryFile)
 
 
 # ---- TemporaryDirectory -----------------------------------------------------------

@@ -730,6 +730,16 @@ static int add_type(PyObject *m, PyTypeObject *t, const char *name)
     return 0;
 }
 
+/* Adds obj (a new reference, or NULL with an error) to m as name. */
+static int add_new(PyObject *m, PyObject *obj, const char *name)
+{
+    if (!obj || PyModule_AddObject(m, name, obj) < 0) {
+        Py_XDECREF(obj);
+        return -1;
+    }
+    return 0;
+}
+
 PyMODINIT_FUNC PyInit__ctempfile(void)
 {
     PyObject *io = PyImport_ImportModule("io");
@@ -748,7 +758,7 @@ PyMODINIT_FUNC PyInit__ctempfile(void)
         add_type(m, &DirHandle_Type, "DirHandle") < 0 ||
         add_type(m, &ct_SpoolBuffer_Type, "SpoolBuffer") < 0 ||
         add_type(m, &ct_FdOpener_Type, "FdOpener") < 0 ||
-        add_type(m, &ct_Spooled_Type, "SpooledTemporaryFile") < 0 ||
+        add_new(m, ct_spooled_type(), "_Spooled") < 0 ||
         PyModule_AddFunctions(m, ct_fastpath_methods) < 0 ||
         PyModule_AddIntConstant(m, "TMP_MAX", TF_TMP_MAX) < 0 ||
         PyModule_AddIntConstant(m, "RANDOM_CHARS", TF_RANDOM_CHARS) < 0) {

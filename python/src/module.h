@@ -107,6 +107,7 @@ extern PyTypeObject ct_SpoolBuffer_Type;
 PyObject *ct_closed_error(void);
 
 /* spooled.c */
-extern PyTypeObject ct_Spooled_Type;
+/* The _Spooled type (a new reference), or NULL with an error. */
+PyObject *ct_spooled_type(void);
 
 #endif

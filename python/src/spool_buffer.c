@@ -288,7 +288,11 @@ static PyObject *sb_truncate(SpoolBuffer *self, PyObject *const *args, Py_ssize_
         PyErr_Format(PyExc_ValueError, "negative size value %zd", size);
         return NULL;
     }
-    if (tf_file_truncate(self->f, (off_t)size) < 0)
+    off_t pos, len;
+    if (sb_pos_len(self, &pos, &len) < 0)
+        return ct_errno_error();
+    /* BytesIO's truncate only shrinks (the library's would add zeros). */
+    if ((off_t)size < len && tf_file_truncate(self->f, (off_t)size) < 0)
         return ct_errno_error();
     return PyLong_FromSsize_t(size);
 }

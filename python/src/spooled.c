@@ -1,32 +1,49 @@
 /*
- * SpooledTemporaryFile's C type, the base of ctempfile.SpooledTemporaryFile.
+ * SpooledTemporaryFile's C type (_Spooled), the base of
+ * ctempfile.SpooledTemporaryFile, which adds io.IOBase (as CPython's class
+ * is one). _Spooled extends io's C base _io._IOBase, whose two fields (the
+ * instance dict and weak references) it starts with.
+ *
  * Its _file is the SpoolBuffer (binary mode, spool_buffer.c) or a
- * TextIOWrapper over it (text mode) while in memory; once the library has
- * rolled the data to disk, _file becomes a real io object (ct_fdopen on a
- * duplicate of the library's descriptor), as CPython's TemporaryFile() is.
- * write() of bytes in memory goes straight to tf_file_write().
+ * TextIOWrapper over it (text mode) while in memory; once the data is rolled
+ * to disk, _file becomes a real io object (ct_fdopen on the library's
+ * descriptor, taken over), as CPython's TemporaryFile() is. write() of bytes
+ * in memory goes straight to tf_file_write().
  */
 #include "module.h"
 
 #include <errno.h>
-#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
 #include <unistd.h>
+
+/* How writes roll over, by max_size as CPython's _check() reads it
+ * (`if max_size and file.tell() > max_size`). */
+enum by_size {
+    BY_LIBRARY,   /* a positive int: the library rolls over by itself */
+    BY_NEVER,     /* a false value (0, None): writes never roll over */
+    BY_ANY_WRITE, /* a negative int: every write rolls over */
+    BY_COMPARE,   /* anything else (a float...): tell() > max_size, in Python */
+};
 
 typedef struct {
     PyObject_HEAD
-    PyObject *file;       /* the current _file; NULL before _setup() */
-    SpoolBuffer *buf;     /* the memory file, NULL once on disk as an io object */
+    PyObject *dict;          /* _io._IOBase's fields, in its order */
+    PyObject *weakreflist;
+    PyObject *file;          /* the current _file; NULL before _setup() */
+    SpoolBuffer *buf;        /* the memory file, NULL once on disk as an io object */
     PyObject *mode;
     PyObject *buffering;
     PyObject *encoding;
     PyObject *newline;
     PyObject *errors;
     PyObject *max_size_obj;
-    Py_ssize_t max_size;
+    /* (prefix, suffix, dir) as given, when they were not all str or None:
+     * CPython's TemporaryFile() checks them at rollover, and so does this. */
+    PyObject *names;
+    enum by_size by_size;
     int binary;
     int rolled;
-    PyObject *dict;
-    PyObject *weakreflist;
 } Spooled;
 
 static PyObject *not_set_up(void)
@@ -60,55 +77,73 @@ static PyObject *call_file(Spooled *self, const char *name, PyObject *const *arg
     return r;
 }
 
+/* The library's descriptor, taken over from the rolled-over spool: the number
+ * the rollover got (the lowest free one, as CPython's TemporaryFile gets). */
+static int take_descriptor(SpoolBuffer *buf)
+{
+    tf_file *f = buf->f;
+    buf->f = NULL;
+    int fd = tf_file_detach(f);
+    int err = errno;
+    tf_file_release(f);
+    if (fd < 0) {
+        errno = err;
+        ct_errno_error();
+    }
+    return fd;
+}
+
+/* Seeks newfile to pos (a text position carried over), unless pos is NULL. */
+static int seek_to(PyObject *newfile, PyObject *pos)
+{
+    if (!pos)
+        return 0;
+    PyObject *r = PyObject_CallMethod(newfile, "seek", "(Oi)", pos, 0);
+    Py_XDECREF(r);
+    return r ? 0 : -1;
+}
+
 /*
  * The library has rolled the data to disk: from now on _file is an io object
- * on a duplicate of the library's descriptor, made as CPython's TemporaryFile()
- * (same mode, buffering, encoding, newline, errors; name is the descriptor).
+ * on its descriptor, made as CPython's TemporaryFile() (same mode, buffering,
+ * encoding, newline, errors; name is the descriptor). As CPython's rollover(),
+ * the _TemporaryFileArgs attribute goes.
  */
 static int switch_to_disk(Spooled *self)
 {
+    PyObject *pos = NULL;
+    if (!self->binary) {
+        /* The text position carries over; the wrapper lets the buffer go. */
+        pos = call_file(self, "tell", NULL, 0);
+        PyObject *detached = pos ? call_file(self, "detach", NULL, 0) : NULL;
+        if (!detached) {
+            Py_XDECREF(pos);
+            return -1;
+        }
+        Py_DECREF(detached);
+    }
     SpoolBuffer *buf = self->buf;
-    int fd = tf_file_fileno(buf->f);
-    if (fd < 0) {
-        ct_errno_error();
-        return -1;
-    }
-    /* A duplicate of its own, which the library's release leaves open. */
-    fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-    if (fd < 0) {
-        ct_errno_error();
-        return -1;
-    }
-    PyObject *no_name = PyUnicode_FromString("");   /* the file io.open is given */
+    int fd = take_descriptor(buf);
+    PyObject *no_name = fd < 0 ? NULL : PyUnicode_FromString("");   /* io.open's file */
     PyObject *newfile = no_name ? ct_fdopen(fd, no_name, self->mode, self->buffering,
                                             self->encoding, self->errors, self->newline, NULL)
-                                : (close(fd), NULL);
+                                : (fd >= 0 ? close(fd) : 0, NULL);
     Py_XDECREF(no_name);
+    if (newfile && seek_to(newfile, pos) < 0) {
+        ct_close_keeping_error(newfile);
+        Py_CLEAR(newfile);
+    }
+    Py_XDECREF(pos);
     if (!newfile)
         return -1;
-    if (!self->binary) {
-        /* Carry the text position over, as CPython's rollover() does. */
-        PyObject *pos = call_file(self, "tell", NULL, 0);
-        PyObject *detached = pos ? call_file(self, "detach", NULL, 0) : NULL;
-        Py_XDECREF(detached);
-        PyObject *r = detached ? PyObject_CallMethod(newfile, "seek", "(Oi)", pos, 0) : NULL;
-        Py_XDECREF(pos);
-        if (!r)
-            goto fail;
-        Py_DECREF(r);
-    }
-    tf_file *f = buf->f;
-    buf->f = NULL;
-    tf_file_release(f);   /* our duplicate keeps the file */
     Py_SETREF(self->file, newfile);
     self->buf = NULL;
     Py_DECREF(buf);
     self->rolled = 1;
+    if (self->dict && PyDict_GetItemString(self->dict, "_TemporaryFileArgs") &&
+        PyDict_DelItemString(self->dict, "_TemporaryFileArgs") < 0)
+        return -1;
     return 0;
-fail:
-    ct_close_keeping_error(newfile);
-    Py_DECREF(newfile);
-    return -1;
 }
 
 /* After a call that may have rolled over: switch _file if the library did. */
@@ -116,6 +151,37 @@ static int check_rolled(Spooled *self)
 {
     if (self->buf && self->buf->f && tf_file_rolled(self->buf->f) == 1)
         return switch_to_disk(self);
+    return 0;
+}
+
+/* The package's attribute name, or a new reference to fallback. */
+static PyObject *package_attr(const char *name, PyObject *fallback)
+{
+    if (ct_package) {
+        PyObject *v = PyObject_GetAttrString(ct_package, name);
+        if (v)
+            return v;
+        PyErr_Clear();
+    }
+    return Py_NewRef(fallback);
+}
+
+/* The names' errors CPython's TemporaryFile() raises at rollover: mixed str
+ * and bytes (its _sanitize_params), a dir that is no path. */
+static int check_names(Spooled *self)
+{
+    if (!self->names)
+        return 0;
+    PyObject *sanitize = package_attr("_sanitize_params", Py_None);
+    PyObject *r = sanitize != Py_None ? PyObject_Call(sanitize, self->names, NULL) : NULL;
+    Py_DECREF(sanitize);
+    if (!r)
+        return PyErr_Occurred() ? -1 : 0;
+    Py_DECREF(r);
+    PyObject *dir = PyTuple_GET_ITEM(self->names, 2), *path = NULL;
+    if (dir != Py_None && !PyUnicode_FSConverter(dir, &path))
+        return -1;
+    Py_XDECREF(path);
     return 0;
 }
 
@@ -127,6 +193,8 @@ static int do_rollover(Spooled *self)
         ct_closed_error();
         return -1;
     }
+    if (check_names(self) < 0)
+        return -1;
     if (!self->binary) {
         PyObject *r = call_file(self, "flush", NULL, 0);
         if (!r)
@@ -148,16 +216,81 @@ static PyObject *sp_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     return (PyObject *)self;
 }
 
-/* args: max_size, mode, buffering, encoding, newline, suffix, prefix, dir, errors */
-static PyObject *sp_setup(Spooled *self, PyObject *const *args)
+/* How max_size rolls writes over; the library's limit in *limit. */
+static int size_rule(PyObject *max_size, size_t *limit, enum by_size *rule)
 {
-    if (self->file) {
-        PyErr_SetString(PyExc_RuntimeError, "already initialized");
-        return NULL;
+    *limit = SIZE_MAX;   /* the library itself never rolls over by size */
+    if (PyLong_Check(max_size)) {
+        int overflow;
+        long long v = PyLong_AsLongLongAndOverflow(max_size, &overflow);
+        if (v == -1 && PyErr_Occurred())
+            return -1;
+        if (overflow > 0 || (!overflow && v == 0))
+            *rule = BY_NEVER;   /* no position passes 2**63 */
+        else if (overflow < 0 || v < 0)
+            *rule = BY_ANY_WRITE;
+        else if ((unsigned long long)v >= SIZE_MAX)
+            *rule = BY_NEVER;
+        else
+            *rule = BY_LIBRARY, *limit = (size_t)v;
+        return 0;
     }
-    PyObject *max_size = args[0], *mode = args[1];
-    Py_ssize_t ms = PyNumber_AsSsize_t(max_size, PyExc_OverflowError);
-    if (ms == -1 && PyErr_Occurred())
+    int truth = PyObject_IsTrue(max_size);
+    if (truth < 0)
+        return -1;
+    *rule = truth ? BY_COMPARE : BY_NEVER;
+    return 0;
+}
+
+/*
+ * The names for the library: dir, prefix and suffix if all are str or None;
+ * else, as far as they convert (CPython's TemporaryFile() uses none but dir
+ * where O_TMPFILE works), and *names keeps them for check_names().
+ */
+static int spool_names(ct_names *n, PyObject *dir, PyObject *prefix, PyObject *given_prefix,
+                       PyObject *suffix, PyObject **names)
+{
+    *names = NULL;
+    if ((dir == Py_None || PyUnicode_Check(dir)) && PyUnicode_Check(prefix) &&
+        (suffix == Py_None || PyUnicode_Check(suffix)))
+        return ct_names_parse(n, dir, prefix, suffix);
+    if (!(*names = PyTuple_Pack(3, given_prefix, suffix, dir)))
+        return -1;
+    if (ct_names_parse(n, dir, prefix, suffix) == 0)
+        return 0;
+    if (PyErr_ExceptionMatches(PyExc_OSError))   /* a '/' refused: at once */
+        return -1;
+    PyErr_Clear();
+    if (ct_names_parse(n, dir, Py_None, Py_None) == 0)
+        return 0;
+    PyErr_Clear();
+    return ct_names_parse(n, Py_None, Py_None, Py_None);
+}
+
+/* The memory file: the SpoolBuffer, in text mode inside a TextIOWrapper. */
+static PyObject *memory_file(SpoolBuffer *buf, int binary, PyObject *encoding,
+                             PyObject *errors, PyObject *newline)
+{
+    if (binary)
+        return Py_NewRef(buf);
+    PyObject *a = Py_BuildValue("(O)", (PyObject *)buf);
+    PyObject *kw = a ? Py_BuildValue("{sOsOsO}", "encoding", encoding, "errors", errors,
+                                     "newline", newline)
+                     : NULL;
+    PyObject *file = kw ? PyObject_Call(ct_io_TextIOWrapper, a, kw) : NULL;
+    Py_XDECREF(a);
+    Py_XDECREF(kw);
+    return file;
+}
+
+/* args: max_size, mode, buffering, encoding, newline, suffix, given prefix,
+ * dir, errors, and the prefix to use (template for None). */
+static PyObject *sp_setup_with(Spooled *self, PyObject *const *args)
+{
+    PyObject *max_size = args[0], *mode = args[1], *names = NULL;
+    size_t limit;
+    enum by_size rule;
+    if (size_rule(max_size, &limit, &rule) < 0)
         return NULL;
     PyObject *b = PyUnicode_FromString("b");
     int binary = b ? PySequence_Contains(mode, b) : -1;
@@ -165,42 +298,32 @@ static PyObject *sp_setup(Spooled *self, PyObject *const *args)
     if (binary < 0)
         return NULL;
     ct_names n;
-    if (ct_names_parse(&n, args[7], args[6], args[5]) < 0)
+    if (spool_names(&n, args[7], args[9], args[6], args[5], &names) < 0) {
+        Py_XDECREF(names);
         return NULL;
+    }
     tf_opts o;
     ct_names_opts(&n, &o);
-    /* max_size 0 never rolls by size; a negative one rolls at the first write. */
-    o.max_size = ms > 0 ? (size_t)ms : 0;
+    o.max_size = limit;
     tf_file *f = tf_spooled_temporary_file(&o);
     int err = errno;
     ct_names_clear(&n);
-    if (!f)
-        return ct_oserror(err, NULL);
-    SpoolBuffer *buf = PyObject_New(SpoolBuffer, &ct_SpoolBuffer_Type);
-    if (!buf) {
+    SpoolBuffer *buf = f ? PyObject_New(SpoolBuffer, &ct_SpoolBuffer_Type) : NULL;
+    if (buf)
+        buf->f = f;
+    else if (f)
         tf_file_release(f);
-        return NULL;
-    }
-    buf->f = f;
-    PyObject *file;
-    if (binary) {
-        file = Py_NewRef(buf);
-    } else {
-        PyObject *a = Py_BuildValue("(O)", (PyObject *)buf);
-        PyObject *kw = a ? Py_BuildValue("{sOsOsO}", "encoding", args[3], "errors", args[8],
-                                         "newline", args[4]) : NULL;
-        file = kw ? PyObject_Call(ct_io_TextIOWrapper, a, kw) : NULL;
-        Py_XDECREF(a);
-        Py_XDECREF(kw);
-        if (!file) {
-            Py_DECREF(buf);
-            return NULL;
-        }
+    PyObject *file = buf ? memory_file(buf, binary, args[3], args[8], args[4]) : NULL;
+    Py_XDECREF(buf);
+    if (!file) {
+        Py_XDECREF(names);
+        return f ? NULL : ct_oserror(err, NULL);
     }
     self->file = file;
-    self->buf = buf;
+    self->buf = (SpoolBuffer *)Py_NewRef(buf);
     self->binary = binary;
-    self->max_size = ms;
+    self->by_size = rule;
+    self->names = names;
     self->max_size_obj = Py_NewRef(max_size);
     self->mode = Py_NewRef(mode);
     self->buffering = Py_NewRef(args[2]);
@@ -210,89 +333,63 @@ static PyObject *sp_setup(Spooled *self, PyObject *const *args)
     Py_RETURN_NONE;
 }
 
-/* The package's attribute name, or a new reference to fallback. */
-static PyObject *package_attr(const char *name, PyObject *fallback)
+/*
+ * _setup(max_size, mode, buffering, encoding, newline, suffix, prefix, dir,
+ * errors): SpooledTemporaryFile.__init__'s work, its encoding already
+ * io.text_encoding()'s. prefix None means the package's template, dir None
+ * its tempdir (then, if that is None too, the library's default directory,
+ * found at rollover as gettempdir() finds it).
+ */
+static PyObject *sp_setup(Spooled *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (ct_package) {
-        PyObject *v = PyObject_GetAttrString(ct_package, name);
-        if (v)
-            return v;
-        PyErr_Clear();
+    if (nargs != 9) {
+        PyErr_SetString(PyExc_TypeError, "_setup() takes 9 arguments");
+        return NULL;
     }
-    return Py_NewRef(fallback);
-}
-
-static int sp_init(Spooled *self, PyObject *args, PyObject *kw)
-{
-    static char *kwlist[] = { "max_size", "mode", "buffering", "encoding", "newline",
-                              "suffix", "prefix", "dir", "errors", NULL };
-    PyObject *a[9] = { NULL, NULL, NULL, Py_None, Py_None, Py_None, Py_None, Py_None, Py_None };
-    PyObject *zero = PyLong_FromLong(0), *minus1 = PyLong_FromLong(-1);
-    PyObject *mode = PyUnicode_FromString("w+b");
-    a[0] = zero;
-    a[1] = mode;
-    a[2] = minus1;
-    int rc = -1;
-    PyObject *encoding = NULL, *prefix = NULL, *dir = NULL, *r = NULL;
-    if (!zero || !minus1 || !mode ||
-        !PyArg_ParseTupleAndKeywords(args, kw, "|OOOOOOOO$O:SpooledTemporaryFile", kwlist,
-                                     &a[0], &a[1], &a[2], &a[3], &a[4], &a[5], &a[6], &a[7], &a[8]))
-        goto out;
-    PyObject *b = PyUnicode_FromString("b");
-    int binary = b ? PySequence_Contains(a[1], b) : -1;
-    Py_XDECREF(b);
-    if (binary < 0)
-        goto out;
-    if (!binary) {
-        /* io.text_encoding(): the locale encoding, with EncodingWarning if asked */
-        PyObject *io = PyImport_ImportModule("io");
-        encoding = io ? PyObject_CallMethod(io, "text_encoding", "O", a[3]) : NULL;
-        Py_XDECREF(io);
-        if (!encoding)
-            goto out;
-        a[3] = encoding;
+    if (self->file) {
+        PyErr_SetString(PyExc_RuntimeError, "already initialized");
+        return NULL;
     }
-    if (a[6] == Py_None) {
+    PyObject *a[10];
+    memcpy(a, args, 9 * sizeof *a);
+    PyObject *prefix = NULL, *dir = NULL;
+    if (args[6] == Py_None) {
         PyObject *dflt = PyUnicode_FromString(tf_gettempprefix());
         prefix = dflt ? package_attr("template", dflt) : NULL;
         Py_XDECREF(dflt);
         if (!prefix)
-            goto out;
-        a[6] = prefix;
+            return NULL;
     }
-    if (a[7] == Py_None) {
-        /* tempfile.tempdir if set, else the library's default at rollover */
-        dir = package_attr("tempdir", Py_None);
-        a[7] = dir;
-    }
-    r = sp_setup(self, a);
-    rc = r ? 0 : -1;
-out:
-    Py_XDECREF(r);
-    Py_XDECREF(encoding);
+    a[9] = prefix ? prefix : args[6];
+    if (args[7] == Py_None)
+        a[7] = dir = package_attr("tempdir", Py_None);
+    PyObject *r = sp_setup_with(self, a);
     Py_XDECREF(prefix);
     Py_XDECREF(dir);
-    Py_XDECREF(zero);
-    Py_XDECREF(minus1);
-    Py_XDECREF(mode);
-    return rc;
+    return r;
 }
 
-/* CPython's _check() after a write: the library rolls over by itself once the
- * position passes max_size; text mode flushes first (tell()) so it sees it. */
+/* CPython's _check() after a write, by max_size's rule. The library rolls
+ * over by itself once the position passes a positive int; text mode flushes
+ * first (tell()) so that it sees it. */
 static int after_write(Spooled *self)
 {
-    if (!self->buf)
+    if (!self->buf || self->by_size == BY_NEVER)
         return 0;
-    if (self->max_size < 0)
+    if (self->by_size == BY_ANY_WRITE)
         return do_rollover(self);
-    if (!self->binary && self->max_size > 0) {
-        PyObject *r = call_file(self, "tell", NULL, 0);
-        if (!r)
-            return -1;
-        Py_DECREF(r);
-    }
-    return check_rolled(self);
+    PyObject *pos = self->binary && self->by_size == BY_LIBRARY
+                        ? Py_NewRef(Py_None)
+                        : call_file(self, "tell", NULL, 0);
+    if (!pos)
+        return -1;
+    int past = self->by_size == BY_COMPARE
+                   ? PyObject_RichCompareBool(pos, self->max_size_obj, Py_GT)
+                   : 0;
+    Py_DECREF(pos);
+    if (past < 0)
+        return -1;
+    return past ? do_rollover(self) : check_rolled(self);
 }
 
 static PyObject *sp_write(Spooled *self, PyObject *arg)
@@ -312,7 +409,7 @@ static PyObject *sp_write(Spooled *self, PyObject *arg)
         }
         if (n < 0)
             return ct_errno_error();
-        if (self->max_size && after_write(self) < 0)
+        if (self->by_size != BY_NEVER && after_write(self) < 0)
             return NULL;
         return PyLong_FromSsize_t(n);
     }
@@ -547,6 +644,7 @@ static void sp_finalize(PyObject *op)
 
 static int sp_traverse(Spooled *self, visitproc visit, void *arg)
 {
+    Py_VISIT(Py_TYPE(self));
     Py_VISIT(self->file);
     Py_VISIT(self->buf);
     Py_VISIT(self->mode);
@@ -555,6 +653,7 @@ static int sp_traverse(Spooled *self, visitproc visit, void *arg)
     Py_VISIT(self->newline);
     Py_VISIT(self->errors);
     Py_VISIT(self->max_size_obj);
+    Py_VISIT(self->names);
     Py_VISIT(self->dict);
     return 0;
 }
@@ -569,6 +668,7 @@ static int sp_clear(Spooled *self)
     Py_CLEAR(self->newline);
     Py_CLEAR(self->errors);
     Py_CLEAR(self->max_size_obj);
+    Py_CLEAR(self->names);
     Py_CLEAR(self->dict);
     return 0;
 }
@@ -581,11 +681,14 @@ static void sp_dealloc(Spooled *self)
     if (self->weakreflist)
         PyObject_ClearWeakRefs((PyObject *)self);
     sp_clear(self);
-    Py_TYPE(self)->tp_free((PyObject *)self);
+    PyTypeObject *type = Py_TYPE(self);
+    type->tp_free((PyObject *)self);
+    Py_DECREF(type);   /* a heap type: its instances hold a reference */
 }
 
 static PyMethodDef sp_methods[] = {
     {"__class_getitem__", Py_GenericAlias, METH_O | METH_CLASS, NULL},
+    {"_setup", CT_FASTCALL(sp_setup), NULL},
     {"write", CT_ONEARG(sp_write), NULL},
     {"writelines", CT_ONEARG(sp_writelines), NULL},
     {"truncate", CT_FASTCALL(sp_truncate), NULL},
@@ -624,26 +727,49 @@ static PyGetSetDef sp_getset[] = {
     {NULL, NULL, NULL, NULL, NULL},
 };
 
-PyTypeObject ct_Spooled_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "ctempfile.SpooledTemporaryFile",
-    .tp_basicsize = sizeof(Spooled),
-    .tp_dealloc = (destructor)sp_dealloc,
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
-    .tp_doc = "SpooledTemporaryFile(max_size=0, mode='w+b', buffering=-1, encoding=None, "
-              "newline=None, suffix=None, prefix=None, dir=None, *, errors=None)\n--\n\n"
-              "A temporary file held in memory by libtempfile (which wipes it before\n"
-              "freeing it) until it grows past max_size or fileno() is called; it then\n"
-              "rolls over to a TemporaryFile on disk. Binary or text by mode.",
-    .tp_dictoffset = offsetof(Spooled, dict),
-    .tp_weaklistoffset = offsetof(Spooled, weakreflist),
-    .tp_init = (initproc)sp_init,
-    .tp_traverse = (traverseproc)sp_traverse,
-    .tp_clear = (inquiry)sp_clear,
-    .tp_iter = (getiterfunc)sp_iter,
-    .tp_iternext = (iternextfunc)sp_next,
-    .tp_methods = sp_methods,
-    .tp_getset = sp_getset,
-    .tp_new = sp_new,
-    .tp_finalize = sp_finalize,
+static PyType_Slot sp_slots[] = {
+    {Py_tp_dealloc, sp_dealloc},
+    {Py_tp_doc, "libtempfile's SpooledTemporaryFile: memory (wiped before it is freed)\n"
+                "until it grows past max_size or fileno() is called, then a\n"
+                "TemporaryFile on disk. Binary or text by mode."},
+    {Py_tp_traverse, sp_traverse},
+    {Py_tp_clear, sp_clear},
+    {Py_tp_iter, sp_iter},
+    {Py_tp_iternext, sp_next},
+    {Py_tp_methods, sp_methods},
+    {Py_tp_getset, sp_getset},
+    {Py_tp_new, sp_new},
+    {Py_tp_finalize, sp_finalize},
+    {0, NULL},
 };
+
+static PyType_Spec sp_spec = {
+    .name = "ctempfile._ctempfile._Spooled",
+    .basicsize = sizeof(Spooled),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .slots = sp_slots,
+};
+
+/* _Spooled extends _io._IOBase (a heap type from CPython 3.12 on, so this is
+ * one too), whose instance layout (the head, the dict, the weak references)
+ * it repeats: checked here, as that layout is not public. The dict and weak
+ * reference slots are inherited. */
+PyObject *ct_spooled_type(void)
+{
+    PyObject *io = PyImport_ImportModule("_io");
+    PyObject *base = io ? PyObject_GetAttrString(io, "_IOBase") : NULL;
+    Py_XDECREF(io);
+    if (!base)
+        return NULL;
+    PyTypeObject *t = (PyTypeObject *)base;
+    PyObject *type = NULL;
+    if (!PyType_Check(base) || t->tp_basicsize != (Py_ssize_t)offsetof(Spooled, file) ||
+        t->tp_dictoffset != (Py_ssize_t)offsetof(Spooled, dict) ||
+        t->tp_weaklistoffset != (Py_ssize_t)offsetof(Spooled, weakreflist))
+        PyErr_SetString(PyExc_ImportError,
+                        "ctempfile: _io._IOBase's layout is not the one it was built for");
+    else
+        type = PyType_FromSpecWithBases(&sp_spec, base);
+    Py_DECREF(base);
+    return type;
+}
