@@ -522,10 +522,6 @@ class SpooledTemporaryFile(_c._Spooled, _io.IOBase):
             encoding = _io.text_encoding(encoding)
         self._setup(max_size, mode, buffering, encoding, newline,
                     suffix, prefix, dir, errors)
-        self._TemporaryFileArgs = {'mode': mode, 'buffering': buffering,
-                                   'suffix': suffix, 'prefix': prefix,
-                                   'encoding': encoding, 'newline': newline,
-                                   'dir': dir, 'errors': errors}
 
     def _check(self, file):
         """Rolls over if file's position is past max_size (a write() or
@@ -537,6 +533,7 @@ class SpooledTemporaryFile(_c._Spooled, _io.IOBase):
             self.rollover()
 
 
+_c._own_methods(SpooledTemporaryFile)
 _c._bind(_sys.modules[__name__])
 
 

@@ -706,6 +706,8 @@ static PyMethodDef module_methods[] = {
      "named_temporary_file(dir, prefix, suffix, want_bytes, keep) -> (fd, name, handle)."},
     {"temporary_directory", CT_FASTCALL(ct_temporary_directory),
      "temporary_directory(dir, prefix, suffix, want_bytes, ignore_errors, keep) -> DirHandle."},
+    {"_own_methods", ct_spooled_own_methods, METH_O,
+     "_own_methods(cls): _Spooled's methods, as cls's own (for the fastest calls)."},
     {"_bind", ct_bind, METH_O, "_bind(package): where the C code reads the package's globals."},
     {NULL, NULL, 0, NULL},
 };

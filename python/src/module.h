@@ -109,5 +109,6 @@ PyObject *ct_closed_error(void);
 /* spooled.c */
 /* The _Spooled type (a new reference), or NULL with an error. */
 PyObject *ct_spooled_type(void);
+PyObject *ct_spooled_own_methods(PyObject *m, PyObject *cls);
 
 #endif

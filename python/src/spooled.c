@@ -38,9 +38,10 @@ typedef struct {
     PyObject *newline;
     PyObject *errors;
     PyObject *max_size_obj;
-    /* (prefix, suffix, dir) as given, when they were not all str or None:
-     * CPython's TemporaryFile() checks them at rollover, and so does this. */
-    PyObject *names;
+    PyObject *given;         /* (prefix, suffix, dir) as given */
+    /* The names were not all str or None: CPython's TemporaryFile() checks
+     * them at rollover, and so does this. */
+    int check_names;
     enum by_size by_size;
     int binary;
     int rolled;
@@ -106,8 +107,7 @@ static int seek_to(PyObject *newfile, PyObject *pos)
 /*
  * The library has rolled the data to disk: from now on _file is an io object
  * on its descriptor, made as CPython's TemporaryFile() (same mode, buffering,
- * encoding, newline, errors; name is the descriptor). As CPython's rollover(),
- * the _TemporaryFileArgs attribute goes.
+ * encoding, newline, errors; name is the descriptor).
  */
 static int switch_to_disk(Spooled *self)
 {
@@ -140,9 +140,6 @@ static int switch_to_disk(Spooled *self)
     self->buf = NULL;
     Py_DECREF(buf);
     self->rolled = 1;
-    if (self->dict && PyDict_GetItemString(self->dict, "_TemporaryFileArgs") &&
-        PyDict_DelItemString(self->dict, "_TemporaryFileArgs") < 0)
-        return -1;
     return 0;
 }
 
@@ -170,15 +167,15 @@ static PyObject *package_attr(const char *name, PyObject *fallback)
  * and bytes (its _sanitize_params), a dir that is no path. */
 static int check_names(Spooled *self)
 {
-    if (!self->names)
+    if (!self->check_names)
         return 0;
     PyObject *sanitize = package_attr("_sanitize_params", Py_None);
-    PyObject *r = sanitize != Py_None ? PyObject_Call(sanitize, self->names, NULL) : NULL;
+    PyObject *r = sanitize != Py_None ? PyObject_Call(sanitize, self->given, NULL) : NULL;
     Py_DECREF(sanitize);
     if (!r)
         return PyErr_Occurred() ? -1 : 0;
     Py_DECREF(r);
-    PyObject *dir = PyTuple_GET_ITEM(self->names, 2), *path = NULL;
+    PyObject *dir = PyTuple_GET_ITEM(self->given, 2), *path = NULL;
     if (dir != Py_None && !PyUnicode_FSConverter(dir, &path))
         return -1;
     Py_XDECREF(path);
@@ -245,17 +242,16 @@ static int size_rule(PyObject *max_size, size_t *limit, enum by_size *rule)
 /*
  * The names for the library: dir, prefix and suffix if all are str or None;
  * else, as far as they convert (CPython's TemporaryFile() uses none but dir
- * where O_TMPFILE works), and *names keeps them for check_names().
+ * where O_TMPFILE works), and *deferred says so, for check_names().
  */
-static int spool_names(ct_names *n, PyObject *dir, PyObject *prefix, PyObject *given_prefix,
-                       PyObject *suffix, PyObject **names)
+static int spool_names(ct_names *n, PyObject *dir, PyObject *prefix, PyObject *suffix,
+                       int *deferred)
 {
-    *names = NULL;
+    *deferred = 0;
     if ((dir == Py_None || PyUnicode_Check(dir)) && PyUnicode_Check(prefix) &&
         (suffix == Py_None || PyUnicode_Check(suffix)))
         return ct_names_parse(n, dir, prefix, suffix);
-    if (!(*names = PyTuple_Pack(3, given_prefix, suffix, dir)))
-        return -1;
+    *deferred = 1;
     if (ct_names_parse(n, dir, prefix, suffix) == 0)
         return 0;
     if (PyErr_ExceptionMatches(PyExc_OSError))   /* a '/' refused: at once */
@@ -283,11 +279,13 @@ static PyObject *memory_file(SpoolBuffer *buf, int binary, PyObject *encoding,
     return file;
 }
 
-/* args: max_size, mode, buffering, encoding, newline, suffix, given prefix,
- * dir, errors, and the prefix to use (template for None). */
+/* args: max_size, mode, buffering, encoding, newline, suffix, prefix, dir,
+ * errors as given, then the prefix and dir to use (template and tempdir for
+ * None). */
 static PyObject *sp_setup_with(Spooled *self, PyObject *const *args)
 {
-    PyObject *max_size = args[0], *mode = args[1], *names = NULL;
+    PyObject *max_size = args[0], *mode = args[1];
+    int deferred;
     size_t limit;
     enum by_size rule;
     if (size_rule(max_size, &limit, &rule) < 0)
@@ -298,8 +296,9 @@ static PyObject *sp_setup_with(Spooled *self, PyObject *const *args)
     if (binary < 0)
         return NULL;
     ct_names n;
-    if (spool_names(&n, args[7], args[9], args[6], args[5], &names) < 0) {
-        Py_XDECREF(names);
+    PyObject *given = PyTuple_Pack(3, args[6], args[5], args[7]);
+    if (!given || spool_names(&n, args[10], args[9], args[5], &deferred) < 0) {
+        Py_XDECREF(given);
         return NULL;
     }
     tf_opts o;
@@ -316,14 +315,15 @@ static PyObject *sp_setup_with(Spooled *self, PyObject *const *args)
     PyObject *file = buf ? memory_file(buf, binary, args[3], args[8], args[4]) : NULL;
     Py_XDECREF(buf);
     if (!file) {
-        Py_XDECREF(names);
+        Py_DECREF(given);
         return f ? NULL : ct_oserror(err, NULL);
     }
     self->file = file;
     self->buf = (SpoolBuffer *)Py_NewRef(buf);
     self->binary = binary;
     self->by_size = rule;
-    self->names = names;
+    self->given = given;
+    self->check_names = deferred;
     self->max_size_obj = Py_NewRef(max_size);
     self->mode = Py_NewRef(mode);
     self->buffering = Py_NewRef(args[2]);
@@ -350,7 +350,7 @@ static PyObject *sp_setup(Spooled *self, PyObject *const *args, Py_ssize_t nargs
         PyErr_SetString(PyExc_RuntimeError, "already initialized");
         return NULL;
     }
-    PyObject *a[10];
+    PyObject *a[11];
     memcpy(a, args, 9 * sizeof *a);
     PyObject *prefix = NULL, *dir = NULL;
     if (args[6] == Py_None) {
@@ -361,8 +361,7 @@ static PyObject *sp_setup(Spooled *self, PyObject *const *args, Py_ssize_t nargs
             return NULL;
     }
     a[9] = prefix ? prefix : args[6];
-    if (args[7] == Py_None)
-        a[7] = dir = package_attr("tempdir", Py_None);
+    a[10] = args[7] == Py_None ? (dir = package_attr("tempdir", Py_None)) : args[7];
     PyObject *r = sp_setup_with(self, a);
     Py_XDECREF(prefix);
     Py_XDECREF(dir);
@@ -604,6 +603,25 @@ static PyObject *sp_get_file(Spooled *self, void *c)
     return Py_NewRef(self->file);
 }
 
+/* CPython's _TemporaryFileArgs, until the rollover (which deletes it). A
+ * property rather than an attribute: an instance whose dict is never made
+ * keeps the interpreter's fastest method calls. */
+static PyObject *sp_get_args(Spooled *self, void *c)
+{
+    (void)c;
+    if (!self->file)
+        return not_set_up();
+    if (self->rolled) {
+        PyErr_SetString(PyExc_AttributeError, "_TemporaryFileArgs");
+        return NULL;
+    }
+    return Py_BuildValue("{sOsOsOsOsOsOsOsO}", "mode", self->mode, "buffering", self->buffering,
+                         "suffix", PyTuple_GET_ITEM(self->given, 1), "prefix",
+                         PyTuple_GET_ITEM(self->given, 0), "encoding", self->encoding,
+                         "newline", self->newline, "dir", PyTuple_GET_ITEM(self->given, 2),
+                         "errors", self->errors);
+}
+
 static PyObject *sp_get_max_size(Spooled *self, void *c)
 {
     (void)c;
@@ -653,7 +671,7 @@ static int sp_traverse(Spooled *self, visitproc visit, void *arg)
     Py_VISIT(self->newline);
     Py_VISIT(self->errors);
     Py_VISIT(self->max_size_obj);
-    Py_VISIT(self->names);
+    Py_VISIT(self->given);
     Py_VISIT(self->dict);
     return 0;
 }
@@ -668,7 +686,7 @@ static int sp_clear(Spooled *self)
     Py_CLEAR(self->newline);
     Py_CLEAR(self->errors);
     Py_CLEAR(self->max_size_obj);
-    Py_CLEAR(self->names);
+    Py_CLEAR(self->given);
     Py_CLEAR(self->dict);
     return 0;
 }
@@ -724,8 +742,34 @@ static PyGetSetDef sp_getset[] = {
     {"_rolled", (getter)sp_get_rolled, NULL, NULL, NULL},
     {"_file", (getter)sp_get_file, NULL, NULL, NULL},
     {"_max_size", (getter)sp_get_max_size, NULL, NULL, NULL},
+    {"_TemporaryFileArgs", (getter)sp_get_args, NULL, NULL, NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
+
+/*
+ * _own_methods(cls): gives cls, a subclass, _Spooled's methods as its own.
+ * The interpreter's fastest call of a C method wants the instance's type to
+ * be the method's own (CPython 3.13's CALL_METHOD_DESCRIPTOR_O): an inherited
+ * one costs a third more per write().
+ */
+PyObject *ct_spooled_own_methods(PyObject *m, PyObject *cls)
+{
+    (void)m;
+    if (!PyType_Check(cls) || !PyObject_TypeCheck(cls, &PyType_Type)) {
+        PyErr_SetString(PyExc_TypeError, "_own_methods(cls): a class");
+        return NULL;
+    }
+    for (PyMethodDef *def = sp_methods; def->ml_name; def++) {
+        if (def->ml_flags & METH_CLASS)
+            continue;
+        PyObject *descr = PyDescr_NewMethod((PyTypeObject *)cls, def);
+        int rc = descr ? PyObject_SetAttrString(cls, def->ml_name, descr) : -1;
+        Py_XDECREF(descr);
+        if (rc < 0)
+            return NULL;
+    }
+    Py_RETURN_NONE;
+}
 
 static PyType_Slot sp_slots[] = {
     {Py_tp_dealloc, sp_dealloc},
