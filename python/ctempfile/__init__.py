@@ -26,11 +26,13 @@ import errno as _errno
 import functools as _functools
 import io as _io
 import os as _os
+import shutil as _shutil
 import sys as _sys
 import types as _types
 import warnings as _warnings
 import weakref as _weakref
 import _thread
+from random import Random as _Random
 
 from . import _ctempfile as _c
 
@@ -130,6 +132,16 @@ class _RandomNameSequence:
 
     characters = "abcdefghijklmnopqrstuvwxyz0123456789_"
 
+    @property
+    def rng(self):
+        """A random.Random of this process, as CPython's sequence has (it
+        draws the names from it); ctempfile's names do not come from it."""
+        pid = _os.getpid()
+        if getattr(self, '_rng_pid', None) != pid:
+            self._rng = _Random()
+            self._rng_pid = pid
+        return self._rng
+
     def __iter__(self):
         return self
 
@@ -179,6 +191,39 @@ def _get_default_tempdir():
                             dirlist)
 
 
+def _exists(fn):
+    """Whether fn names anything (a dangling symbolic link too)."""
+    try:
+        _os.lstat(fn)
+    except OSError:
+        return False
+    return True
+
+
+def _dont_follow_symlinks(func, path, *args):
+    """func(path, *args) on path itself, never on what a link points to:
+    with follow_symlinks=False where func takes it, else not at all on a
+    link."""
+    if func in _os.supports_follow_symlinks:
+        func(path, *args, follow_symlinks=False)
+    elif not _os.path.islink(path):
+        func(path, *args)
+
+
+def _resetperms(path):
+    """Make path owner-accessible again (flags cleared, mode 0700)."""
+    chflags = getattr(_os, 'chflags', None)
+    if chflags is not None:
+        _dont_follow_symlinks(chflags, path, 0)
+    _dont_follow_symlinks(_os.chmod, path, 0o700)
+
+
+def _joinable(pre, suf, output_type):
+    """TypeError, as CPython's pre + name + suf raises it, unless prefix and
+    suffix are of the output type (a path-like prefix is not)."""
+    pre + output_type() + suf
+
+
 def _check_affixes(pre, suf):
     for part in (pre, suf):
         if (b'/' if isinstance(part, bytes) else '/') in part:
@@ -209,6 +254,7 @@ def _chosen_names(dir, pre, suf, output_type, create, what):
 
 def _mkstemp_inner(dir, pre, suf, flags, output_type):
     """mkstemp's core: (fd, absolute path) of a new file in dir."""
+    _joinable(pre, suf, output_type)
     if (_get_candidate_names is _library_names and
             (flags == _bin_openflags or flags == _text_openflags)):
         return _c.mkstemp_in(dir, pre, suf, output_type is bytes)
@@ -263,6 +309,7 @@ def _mkdtemp(suffix=None, prefix=None, dir=None):
     """Create a new directory, mode 0700, and return its absolute path. The
     caller removes it."""
     prefix, suffix, dir, output_type = _sanitize_params(prefix, suffix, dir)
+    _joinable(prefix, suffix, output_type)
     if _get_candidate_names is _library_names:
         return _c.mkdtemp_in(dir, prefix, suffix, output_type is bytes)
     _, path = _chosen_names(dir, prefix, suffix, output_type,
@@ -272,19 +319,15 @@ def _mkdtemp(suffix=None, prefix=None, dir=None):
 
 def mktemp(suffix="", prefix=template, dir=None):
     """Return a file name that did not exist when it was checked. Racy by
-    nature: use mkstemp() or mkdtemp()."""
+    nature: use mkstemp() or mkdtemp(). The name is dir joined to prefix, a
+    random name and suffix, as given (nothing about dir is checked)."""
     if dir is None:
         dir = gettempdir()
-    if _get_candidate_names is _library_names:
-        path = _c.mktemp(dir, prefix, suffix, False)
-        return _os.path.join(dir, _os.path.basename(path))
     _check_affixes(prefix, suffix)
     names = _get_candidate_names()
     for _ in range(TMP_MAX):
         path = _os.path.join(dir, prefix + next(names) + suffix)
-        try:
-            _os.lstat(path)
-        except OSError:
+        if not _exists(path):
             return path
     raise FileExistsError(_errno.EEXIST,
                           "No usable temporary filename found")
@@ -413,6 +456,8 @@ def _NamedTemporaryFile(mode='w+b', buffering=-1, encoding=None,
 
     name = handle = None
 
+    _joinable(prefix, suffix, output_type)
+
     def opener(*args):
         nonlocal name, handle
         if _get_candidate_names is _library_names:
@@ -448,6 +493,10 @@ def _NamedTemporaryFile(mode='w+b', buffering=-1, encoding=None,
         raise
 
 
+def _usable_affix(part):
+    return isinstance(part, (str, bytes)) and ('\0' if isinstance(part, str) else b'\0') not in part
+
+
 def _TemporaryFile(mode='w+b', buffering=-1, encoding=None,
                   newline=None, suffix=None, prefix=None,
                   dir=None, *, errors=None):
@@ -464,7 +513,10 @@ def _TemporaryFile(mode='w+b', buffering=-1, encoding=None,
     def opener(*args):
         nonlocal fd
         if _get_candidate_names is _library_names:
-            fd = _c.temporary_file(dir, prefix, suffix, _O_TMPFILE_WORKS)
+            pre, suf = prefix, suffix
+            if _O_TMPFILE_WORKS and not (_usable_affix(pre) and _usable_affix(suf)):
+                pre = suf = None    # unused where O_TMPFILE works, as CPython's
+            fd = _c.temporary_file(dir, pre, suf, _O_TMPFILE_WORKS)
             return fd
         fd, name = _mkstemp_inner(dir, prefix, suffix, _bin_openflags,
                                   output_type)
@@ -571,14 +623,50 @@ class TemporaryDirectory:
 
     @classmethod
     def _rmtree(cls, name, ignore_errors=False, repeated=False):
-        """Remove name and everything below it (tf_rmtree)."""
-        if isinstance(name, _c.DirHandle):
+        """Remove name (a path, or the library's handle of the directory)
+        and everything below it: by libtempfile (tf_dir_cleanup, tf_rmtree),
+        or by shutil.rmtree where a program replaced it."""
+        if _shutil.rmtree is not _library_rmtree_peer:
+            cls._rmtree_by_shutil(getattr(name, 'name', name), ignore_errors)
+        elif isinstance(name, _c.DirHandle):
             name.cleanup()
         else:
             try:
                 _c.rmtree(name, ignore_errors)
             except FileNotFoundError:
                 pass
+
+    @classmethod
+    def _rmtree_by_shutil(cls, name, ignore_errors):
+        """The replaced shutil.rmtree, called as CPython's cleanup calls it:
+        unreadable entries are made owner-accessible and removed, missing
+        ones are fine, other errors raise unless ignore_errors."""
+        def onexc(func, path, exc):
+            if isinstance(exc, FileNotFoundError):
+                return
+            if isinstance(exc, PermissionError):
+                try:
+                    if path != name:
+                        _resetperms(_os.path.dirname(path))
+                    _resetperms(path)
+                    if _os.path.isdir(path) and not _os.path.islink(path):
+                        _c.rmtree(path, ignore_errors)
+                    else:
+                        _os.unlink(path)
+                    return
+                except FileNotFoundError:
+                    return
+                except OSError:
+                    if not ignore_errors:
+                        raise
+                    return
+            if not ignore_errors:
+                raise exc
+        if _sys.version_info >= (3, 12):
+            _shutil.rmtree(name, onexc=onexc)
+        else:
+            _shutil.rmtree(name, onerror=lambda func, path, info:
+                           onexc(func, path, info[1]))
 
     @classmethod
     def _cleanup(cls, target, warn_message, ignore_errors=False, delete=True):
@@ -598,7 +686,10 @@ class TemporaryDirectory:
 
     def cleanup(self):
         if self._finalizer.detach() or _os.path.lexists(self.name):
-            self._rmtree(self._target, ignore_errors=self._ignore_cleanup_errors)
+            target = self._target
+            if getattr(target, 'name', target) != self.name:
+                target = self.name      # reassigned: CPython removes that
+            self._rmtree(target, ignore_errors=self._ignore_cleanup_errors)
 
     __class_getitem__ = classmethod(_types.GenericAlias)
 
@@ -610,3 +701,4 @@ def _implicit_cleanup(cleanup, pid, *args, **kwargs):
 
 
 _library_mkdtemp = mkdtemp
+_library_rmtree_peer = _shutil.rmtree   # shutil.rmtree unless a program replaces it

@@ -152,7 +152,8 @@ static int c_path(PyObject *const *args, size_t nargsf, PyObject *kwnames, const
 
 /* The names, with _sanitize_params()'s defaults: gettempdir() and template. n->dir_obj is the directory as given or found (a reference to
  * drop with names_clear()). */
-static int resolve_names(ct_names *n, PyObject *dir, PyObject *prefix, PyObject *suffix)
+static int resolve_names(ct_names *n, PyObject *dir, PyObject *prefix, PyObject *suffix,
+                         const char *call)
 {
     if (dir == Py_None) {
         /* As _sanitize_params(): a program may have replaced gettempdir. */
@@ -165,6 +166,8 @@ static int resolve_names(ct_names *n, PyObject *dir, PyObject *prefix, PyObject 
         Py_INCREF(dir);
     }
     int rc = ct_names_parse(n, dir, prefix, suffix);
+    if (rc < 0 && call)
+        ct_nul_as(call);
     n->dir_obj = dir;
     if (rc == 0 && !n->prefix) {
         PyObject *tpl = pkg_get(K_TEMPLATE);
@@ -206,7 +209,7 @@ static PyObject *ct_mkstemp_fast(PyObject *m, PyObject *const *args, size_t narg
     ct_names n = { 0 };
     PyObject *r = NULL;
     /* text only chooses between two equal sets of flags here (no O_BINARY). */
-    if (resolve_names(&n, a[A_DIR], a[A_PREFIX], a[A_SUFFIX]) == 0 &&
+    if (resolve_names(&n, a[A_DIR], a[A_PREFIX], a[A_SUFFIX], "open") == 0 &&
         PyObject_IsTrue(a[A_TEXT]) >= 0)
         r = ct_mkstemp_in(&n, 0);
     names_clear(&n);
@@ -223,7 +226,7 @@ static PyObject *ct_mkdtemp_fast(PyObject *m, PyObject *const *args, size_t narg
     if (c <= 0)
         return c < 0 ? NULL : call_python_version(K_PY_MKDTEMP, args, nargsf, kwnames);
     ct_names n = { 0 };
-    PyObject *r = resolve_names(&n, a[A_DIR], a[A_PREFIX], a[A_SUFFIX]) == 0
+    PyObject *r = resolve_names(&n, a[A_DIR], a[A_PREFIX], a[A_SUFFIX], "mkdir") == 0
                       ? ct_mkdtemp_in(&n, 0)
                       : NULL;
     names_clear(&n);
@@ -246,8 +249,17 @@ static PyObject *ct_TemporaryFile(PyObject *m, PyObject *const *args, size_t nar
     PyObject *result = NULL, *works = NULL;
     PyObject *encoding = encoding_for(a[A_MODE], a[A_ENCODING]);
     ct_names n = { 0 };
-    if (!encoding || resolve_names(&n, a[A_DIR], a[A_PREFIX], a[A_SUFFIX]) < 0)
+    if (!encoding)
         goto out;
+    if (resolve_names(&n, a[A_DIR], a[A_PREFIX], a[A_SUFFIX], NULL) < 0) {
+        /* An embedded NUL: the Python version knows where O_TMPFILE makes
+         * the names unused (CPython accepts them there). */
+        if (PyErr_ExceptionMatches(PyExc_ValueError)) {
+            PyErr_Clear();
+            result = call_python_version(K_PY_TEMPORARY_FILE, args, nargsf, kwnames);
+        }
+        goto out;
+    }
     works = pkg_get(K_TMPFILE_WORKS);
     int use_tmpfile = works ? PyObject_IsTrue(works) : -1;
     if (use_tmpfile < 0)
@@ -330,7 +342,7 @@ static PyObject *ct_NamedTemporaryFile(PyObject *m, PyObject *const *args, size_
     ct_names n = { 0 };
     int delete = PyObject_IsTrue(a[A_DELETE]);
     /* The order of CPython's checks: names first, then the encoding. */
-    if (delete < 0 || resolve_names(&n, a[A_DIR], a[A_PREFIX], a[A_SUFFIX]) < 0 ||
+    if (delete < 0 || resolve_names(&n, a[A_DIR], a[A_PREFIX], a[A_SUFFIX], "open") < 0 ||
         !(encoding = encoding_for(a[A_MODE], a[A_ENCODING])))
         goto out;
     int fd;

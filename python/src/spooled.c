@@ -182,6 +182,18 @@ static int check_names(Spooled *self)
     return 0;
 }
 
+/* A failed rollover's OSError, naming the directory (as the other calls). */
+static void rollover_error(Spooled *self, int err)
+{
+    PyObject *dir = PyTuple_GET_ITEM(self->given, 2);
+    PyObject *get = dir == Py_None ? package_attr("gettempdir", Py_None) : NULL;
+    PyObject *found = get && get != Py_None ? PyObject_CallNoArgs(get) : NULL;
+    Py_XDECREF(get);
+    PyErr_Clear();
+    ct_oserror(err, found ? found : dir != Py_None ? dir : NULL);
+    Py_XDECREF(found);
+}
+
 static int do_rollover(Spooled *self)
 {
     if (self->rolled || !self->buf)
@@ -199,7 +211,7 @@ static int do_rollover(Spooled *self)
         Py_DECREF(r);
     }
     if (tf_file_rollover(self->buf->f) < 0) {
-        ct_errno_error();
+        rollover_error(self, errno);
         return -1;
     }
     return switch_to_disk(self);
