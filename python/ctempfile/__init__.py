@@ -38,6 +38,11 @@ from . import _ctempfile as _c
 
 _allocate_lock = _thread.allocate_lock
 
+# CPython 3.12 added NamedTemporaryFile(delete_on_close=) and
+# TemporaryDirectory(delete=); ctempfile offers the API of the interpreter it
+# runs on, as that interpreter's tempfile does.
+_API_3_12 = _sys.version_info >= (3, 12)
+
 # The flags CPython documents for mkstemp's descriptor (the library adds
 # O_CLOEXEC, as os.open does).
 _text_openflags = _os.O_RDWR | _os.O_CREAT | _os.O_EXCL
@@ -311,10 +316,13 @@ def _mkdtemp(suffix=None, prefix=None, dir=None):
     prefix, suffix, dir, output_type = _sanitize_params(prefix, suffix, dir)
     _joinable(prefix, suffix, output_type)
     if _get_candidate_names is _library_names:
-        return _c.mkdtemp_in(dir, prefix, suffix, output_type is bytes)
-    _, path = _chosen_names(dir, prefix, suffix, output_type,
-                            _c.mkdir_new, "mkdtemp")
-    return _os.path.abspath(path)
+        path = _c.mkdtemp_in(dir, prefix, suffix, output_type is bytes)
+    else:
+        _, path = _chosen_names(dir, prefix, suffix, output_type,
+                                _c.mkdir_new, "mkdtemp")
+    if _API_3_12:
+        return _os.path.abspath(path)
+    return _os.path.join(dir, _os.path.basename(path))  # as 3.11 returns it
 
 
 def mktemp(suffix="", prefix=template, dir=None):
@@ -390,16 +398,56 @@ class _TemporaryFileCloser:
         self.cleanup()
 
 
+if not _API_3_12:
+    class _TemporaryFileCloser:     # noqa: F811  (CPython 3.11's API)
+        """Closes the file and removes its name, at most once, without a
+        __del__ on the wrapper itself (bound methods keep the closer alive)."""
+
+        file = None
+        close_called = False
+        _handle = None
+
+        def __init__(self, file, name, delete=True):
+            self.file = file
+            self.name = name
+            self.delete = delete
+            self._pid = _pid
+
+        _remove = _TemporaryFileCloser._remove
+
+        def close(self, unlink=_os.unlink):
+            if self.close_called or self.file is None:
+                return
+            self.close_called = True
+            try:
+                self.file.close()
+            finally:
+                if self.delete:
+                    self._remove(unlink)
+
+        def __del__(self):
+            if not self.close_called and not _made_here(self._pid):
+                self.delete = False     # the parent's file: only closed here
+            self.close()
+
+
 class _TemporaryFileWrapper:
     """A file object with a name that is removed when the file is closed
     (or, with delete_on_close=False, when the context exits or the object
     dies). Attributes not found here are looked up on the file."""
 
-    def __init__(self, file, name, delete=True, delete_on_close=True):
-        self.file = file
-        self.name = name
-        self._closer = _TemporaryFileCloser(file, name, delete,
-                                            delete_on_close)
+    if _API_3_12:
+        def __init__(self, file, name, delete=True, delete_on_close=True):
+            self.file = file
+            self.name = name
+            self._closer = _TemporaryFileCloser(file, name, delete,
+                                                delete_on_close)
+    else:
+        def __init__(self, file, name, delete=True):
+            self.file = file
+            self.name = name
+            self.delete = delete
+            self._closer = _TemporaryFileCloser(file, name, delete)
 
     def __getattr__(self, name):
         attr = getattr(self.__dict__['file'], name)
@@ -422,7 +470,10 @@ class _TemporaryFileWrapper:
 
     def __exit__(self, exc, value, tb):
         result = self.file.__exit__(exc, value, tb)
-        self._closer.cleanup()
+        if _API_3_12:
+            self._closer.cleanup()
+        else:
+            self.close()
         return result
 
     def close(self):
@@ -441,15 +492,34 @@ def _raw_of(file):
     return getattr(raw, 'raw', raw)
 
 
-def _NamedTemporaryFile(mode='w+b', buffering=-1, encoding=None,
-                        newline=None, suffix=None, prefix=None,
-                        dir=None, delete=True, *, errors=None,
-                        delete_on_close=True):
-    """Create and return a temporary file with a visible name (its .name).
-    mode, buffering, encoding, newline and errors as for io.open(); prefix,
-    suffix and dir as for mkstemp(). With delete (the default) the file is
-    removed on close, or with delete_on_close=False when the context manager
-    exits or the object is finalized."""
+if _API_3_12:
+    def _NamedTemporaryFile(mode='w+b', buffering=-1, encoding=None,
+                            newline=None, suffix=None, prefix=None,
+                            dir=None, delete=True, *, errors=None,
+                            delete_on_close=True):
+        """Create and return a temporary file with a visible name (its
+        .name). mode, buffering, encoding, newline and errors as for
+        io.open(); prefix, suffix and dir as for mkstemp(). With delete (the
+        default) the file is removed on close, or with delete_on_close=False
+        when the context manager exits or the object is finalized."""
+        return _named_temporary_file(mode, buffering, encoding, newline,
+                                     suffix, prefix, dir, delete, errors,
+                                     (delete, delete_on_close))
+else:
+    def _NamedTemporaryFile(mode='w+b', buffering=-1, encoding=None,
+                            newline=None, suffix=None, prefix=None,
+                            dir=None, delete=True, *, errors=None):
+        """Create and return a temporary file with a visible name (its
+        .name). mode, buffering, encoding, newline and errors as for
+        io.open(); prefix, suffix and dir as for mkstemp(). With delete (the
+        default) the file is removed on close."""
+        return _named_temporary_file(mode, buffering, encoding, newline,
+                                     suffix, prefix, dir, delete, errors,
+                                     (delete,))
+
+
+def _named_temporary_file(mode, buffering, encoding, newline, suffix, prefix,
+                          dir, delete, errors, wrapper_args):
     prefix, suffix, dir, output_type = _sanitize_params(prefix, suffix, dir)
     if "b" not in mode:
         encoding = _io.text_encoding(encoding)
@@ -473,8 +543,7 @@ def _NamedTemporaryFile(mode='w+b', buffering=-1, encoding=None,
                         encoding=encoding, errors=errors, opener=opener)
         try:
             _raw_of(file).name = name
-            wrapper = _TemporaryFileWrapper(file, name, delete,
-                                            delete_on_close)
+            wrapper = _TemporaryFileWrapper(file, name, *wrapper_args)
             if handle is not None:
                 wrapper._closer._handle = handle
                 handle = None
@@ -602,24 +671,25 @@ class TemporaryDirectory:
             ...
     """
 
-    def __init__(self, suffix=None, prefix=None, dir=None,
-                 ignore_cleanup_errors=False, *, delete=True):
-        if mkdtemp is _library_mkdtemp and _get_candidate_names is _library_names:
-            prefix, suffix, dir, output_type = _sanitize_params(prefix, suffix, dir)
-            target = _c.temporary_directory(dir, prefix, suffix,
-                                            output_type is bytes,
-                                            ignore_cleanup_errors,
-                                            not delete)
-            self.name = target.name
-        else:
-            self.name = target = mkdtemp(suffix, prefix, dir)
-        self._target = target
-        self._ignore_cleanup_errors = ignore_cleanup_errors
-        self._delete = delete
-        self._finalizer = _weakref.finalize(
-            self, _implicit_cleanup, self._cleanup, _pid, target,
-            warn_message="Implicitly cleaning up {!r}".format(self),
-            ignore_errors=ignore_cleanup_errors, delete=delete)
+    if _API_3_12:
+        def __init__(self, suffix=None, prefix=None, dir=None,
+                     ignore_cleanup_errors=False, *, delete=True):
+            _make_directory(self, suffix, prefix, dir, ignore_cleanup_errors,
+                            delete)
+            self._delete = delete
+            self._finalizer = _weakref.finalize(
+                self, _implicit_cleanup, self._cleanup, _pid, self._target,
+                warn_message="Implicitly cleaning up {!r}".format(self),
+                ignore_errors=ignore_cleanup_errors, delete=delete)
+    else:
+        def __init__(self, suffix=None, prefix=None, dir=None,
+                     ignore_cleanup_errors=False):
+            _make_directory(self, suffix, prefix, dir, ignore_cleanup_errors,
+                            True)
+            self._finalizer = _weakref.finalize(
+                self, _implicit_cleanup, self._cleanup, _pid, self._target,
+                warn_message="Implicitly cleaning up {!r}".format(self),
+                ignore_errors=ignore_cleanup_errors)
 
     @classmethod
     def _rmtree(cls, name, ignore_errors=False, repeated=False):
@@ -669,9 +739,9 @@ class TemporaryDirectory:
                            onexc(func, path, info[1]))
 
     @classmethod
-    def _cleanup(cls, target, warn_message, ignore_errors=False, delete=True):
+    def _cleanup(cls, name, warn_message, ignore_errors=False, delete=True):
         if delete:
-            cls._rmtree(target, ignore_errors=ignore_errors)
+            cls._rmtree(name, ignore_errors=ignore_errors)
             _warnings.warn(warn_message, ResourceWarning)
 
     def __repr__(self):
@@ -681,7 +751,7 @@ class TemporaryDirectory:
         return self.name
 
     def __exit__(self, exc, value, tb):
-        if self._delete:
+        if not _API_3_12 or self._delete:
             self.cleanup()
 
     def cleanup(self):
@@ -692,6 +762,44 @@ class TemporaryDirectory:
             self._rmtree(target, ignore_errors=self._ignore_cleanup_errors)
 
     __class_getitem__ = classmethod(_types.GenericAlias)
+
+
+def _api_3_11(cls):
+    """TemporaryDirectory's class methods with CPython 3.11's signatures."""
+    rmtree = cls.__dict__['_rmtree'].__func__
+
+    def _rmtree(cls, name, ignore_errors=False):
+        return rmtree(cls, name, ignore_errors)
+
+    def _cleanup(cls, name, warn_message, ignore_errors=False):
+        cls._rmtree(name, ignore_errors=ignore_errors)
+        _warnings.warn(warn_message, ResourceWarning)
+
+    for method in (_rmtree, _cleanup):
+        method.__qualname__ = 'TemporaryDirectory.' + method.__name__
+        setattr(cls, method.__name__, classmethod(method))
+
+
+if not _API_3_12:
+    _api_3_11(TemporaryDirectory)
+del _api_3_11
+
+
+def _make_directory(td, suffix, prefix, dir, ignore_cleanup_errors, delete):
+    """A TemporaryDirectory's directory: its name and its _target, the
+    library's handle of it (or the name, where mkdtemp or the names were
+    replaced), made as mkdtemp() would."""
+    if mkdtemp is _library_mkdtemp and _get_candidate_names is _library_names:
+        prefix, suffix, dir, output_type = _sanitize_params(prefix, suffix, dir)
+        _joinable(prefix, suffix, output_type)
+        target = _c.temporary_directory(dir, prefix, suffix,
+                                        output_type is bytes,
+                                        ignore_cleanup_errors, not delete)
+        td.name = target.name
+    else:
+        td.name = target = mkdtemp(suffix, prefix, dir)
+    td._target = target
+    td._ignore_cleanup_errors = ignore_cleanup_errors
 
 
 def _implicit_cleanup(cleanup, pid, *args, **kwargs):

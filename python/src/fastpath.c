@@ -222,7 +222,9 @@ static PyObject *ct_mkdtemp_fast(PyObject *m, PyObject *const *args, size_t narg
     (void)m;
     static const int sig[] = { A_SUFFIX, A_PREFIX, A_DIR };
     PyObject *a[A_COUNT] = { [A_SUFFIX] = Py_None, [A_PREFIX] = Py_None, [A_DIR] = Py_None };
-    int c = c_path(args, nargsf, kwnames, sig, 3, 3, a);
+    /* Before 3.12, CPython's mkdtemp returns the path joined to dir as given
+     * (the Python version does); the library's is absolute. */
+    int c = CT_API_3_12 ? c_path(args, nargsf, kwnames, sig, 3, 3, a) : 0;
     if (c <= 0)
         return c < 0 ? NULL : call_python_version(K_PY_MKDTEMP, args, nargsf, kwnames);
     ct_names n = { 0 };
@@ -318,7 +320,7 @@ static PyObject *wrap(PyObject *file, PyObject *name, PyObject *const *a, PyObje
 {
     PyObject *cls = pkg_get(K_WRAPPER);
     PyObject *wargs[] = { file, name, a[A_DELETE], a[A_DELETE_ON_CLOSE] };
-    PyObject *wrapper = cls ? PyObject_Vectorcall(cls, wargs, 4, NULL) : NULL;
+    PyObject *wrapper = cls ? PyObject_Vectorcall(cls, wargs, CT_API_3_12 ? 4 : 3, NULL) : NULL;
     Py_XDECREF(cls);
     PyObject *closer = wrapper ? PyObject_GetAttr(wrapper, keys[K_CLOSER]) : NULL;
     if (!closer || PyObject_SetAttr(closer, keys[K_HANDLE], handle) < 0)
@@ -335,7 +337,8 @@ static PyObject *ct_NamedTemporaryFile(PyObject *m, PyObject *const *args, size_
                                A_DIR, A_DELETE, A_ERRORS, A_DELETE_ON_CLOSE };
     PyObject *a[A_COUNT] = { default_mode, minus_one, Py_None, Py_None, Py_None, Py_None,
                              Py_None, Py_True, Py_None, Py_True };
-    int c = c_path(args, nargsf, kwnames, sig, 10, 8, a);
+    /* delete_on_close: CPython 3.12 on */
+    int c = c_path(args, nargsf, kwnames, sig, CT_API_3_12 ? 10 : 9, 8, a);
     if (c <= 0)
         return c < 0 ? NULL : call_python_version(K_PY_NAMED, args, nargsf, kwnames);
     PyObject *result = NULL, *encoding = NULL, *name = NULL, *handle = NULL;
@@ -398,7 +401,11 @@ PyMethodDef ct_fastpath_methods[] = {
      "prefix, suffix and dir as for mkstemp()."},
     {"NamedTemporaryFile", CT_VECTORCALL(ct_NamedTemporaryFile),
      "NamedTemporaryFile(mode='w+b', buffering=-1, encoding=None, newline=None, suffix=None, "
-     "prefix=None, dir=None, delete=True, *, errors=None, delete_on_close=True)\n--\n\n"
+     "prefix=None, dir=None, delete=True, *, errors=None"
+#if CT_API_3_12
+     ", delete_on_close=True"
+#endif
+     ")\n--\n\n"
      "Create and return a temporary file with a visible name (its .name).\n"
      "mode, buffering, encoding, newline and errors as for io.open(); prefix,\n"
      "suffix and dir as for mkstemp(). With delete (the default) the file is\n"

@@ -12,6 +12,10 @@
 
 #include "tempfile.h"
 
+/* The tempfile API of CPython 3.12 on (delete_on_close, TemporaryDirectory's
+ * delete): ctempfile offers the API of the interpreter it runs on. */
+#define CT_API_3_12 (PY_VERSION_HEX >= 0x030C0000)
+
 #if PY_VERSION_HEX >= 0x030C0000
 #define CT_T_OBJECT Py_T_OBJECT_EX
 #define CT_READONLY Py_READONLY

@@ -26,7 +26,8 @@ d = sys.argv[1]
 td = ctempfile.TemporaryDirectory(dir=d)
 open(os.path.join(td.name, "inside"), "w").close()
 named = ctempfile.NamedTemporaryFile(dir=d)
-lazy = ctempfile.NamedTemporaryFile(dir=d, delete_on_close=False)
+lazy = ctempfile.NamedTemporaryFile(dir=d, **(dict(delete_on_close=False)
+                                             if sys.version_info >= (3, 12) else dict()))
 b = ctempfile.NamedTemporaryFile(dir=os.fsencode(d))     # the Python version
 paths = [td.name, named.name, lazy.name, os.fsdecode(b.name)]
 
