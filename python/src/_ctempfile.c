@@ -232,7 +232,8 @@ static PyObject *ct_rmtree(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
     }
     PyObject *path;
     int ignore = PyObject_IsTrue(args[1]);
-    if (ignore < 0 || !PyUnicode_FSConverter(args[0], &path))
+    if (ignore < 0 || PySys_Audit("shutil.rmtree", "OO", args[0], Py_None) < 0 ||
+        !PyUnicode_FSConverter(args[0], &path))
         return NULL;
     int rc, err;
     Py_BEGIN_ALLOW_THREADS
@@ -243,6 +244,31 @@ static PyObject *ct_rmtree(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
     if (rc < 0)
         return ct_oserror(err, args[0]);
     Py_RETURN_NONE;
+}
+
+/* ---- audit events ------------------------------------------------------------ */
+
+/*
+ * CPython's tempfile raises these through os.open, os.mkdir, os.remove and
+ * shutil.rmtree; the library does each in one C call, so they are raised
+ * here with the arguments those calls give: after a creation (which the
+ * caller undoes if a hook refuses), before a removal.
+ */
+int ct_audit_new_file(PyObject *name)
+{
+    return PySys_Audit("tempfile.mkstemp", "O", name) < 0 ||
+                   PySys_Audit("open", "OOi", name, Py_None,
+                               O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC) < 0
+               ? -1
+               : 0;
+}
+
+static int audit_new_dir(PyObject *name)
+{
+    return PySys_Audit("tempfile.mkdtemp", "O", name) < 0 ||
+                   PySys_Audit("os.mkdir", "Oii", name, 0700, -1) < 0
+               ? -1
+               : 0;
 }
 
 /* ---- low-level creation -------------------------------------------------- */
@@ -260,7 +286,7 @@ PyObject *ct_mkstemp_in(const ct_names *n, int want_bytes)
     if (fd < 0)
         return creation_error(err, n);
     PyObject *name = name_out(path, want_bytes);
-    if (!name || PySys_Audit("tempfile.mkstemp", "O", name) < 0) {
+    if (!name || ct_audit_new_file(name) < 0) {
         close(fd);
         unlink(path);
         free(path);
@@ -289,7 +315,7 @@ PyObject *ct_mkdtemp_in(const ct_names *n, int want_bytes)
     if (!path)
         return creation_error(err, n);
     PyObject *name = name_out(path, want_bytes);
-    if (!name || PySys_Audit("tempfile.mkdtemp", "O", name) < 0) {
+    if (!name || audit_new_dir(name) < 0) {
         rmdir(path);
         free(path);
         Py_XDECREF(name);
@@ -387,8 +413,14 @@ int ct_unnamed_fd(const ct_names *n, int use_o_tmpfile)
         err = errno;
     }
     Py_END_ALLOW_THREADS
-    if (fd < 0)
+    if (fd < 0) {
         creation_error(err, n);
+    } else if (use_o_tmpfile &&
+               PySys_Audit("open", "OOi", n->dir_obj, Py_None,
+                           O_RDWR | O_EXCL | O_NOFOLLOW | O_TMPFILE | O_CLOEXEC) < 0) {
+        close(fd);
+        fd = -1;
+    }
     return fd;
 }
 
@@ -429,10 +461,12 @@ static void FileHandle_dealloc(FileHandle *self)
 static PyObject *FileHandle_remove(FileHandle *self, PyObject *unused)
 {
     (void)unused;
+    if (!self->f)
+        Py_RETURN_NONE;
+    if (PySys_Audit("os.remove", "Oi", self->name, -1) < 0)
+        return NULL;
     tf_file *f = self->f;
     self->f = NULL;
-    if (!f)
-        Py_RETURN_NONE;
     int rc, err;
     Py_BEGIN_ALLOW_THREADS
     rc = tf_file_release(f);
@@ -539,7 +573,7 @@ static PyObject *ct_named_temporary_file(PyObject *m, PyObject *const *args, Py_
     ct_names_clear(&n);
     FileHandle *h = PyObject_New(FileHandle, &FileHandle_Type);
     PyObject *name = name_out(tf_file_name(f), want_bytes);
-    if (!h || !name || PySys_Audit("tempfile.mkstemp", "O", name) < 0) {
+    if (!h || !name || ct_audit_new_file(name) < 0) {
         close(fd);
         tf_file_release(f);
         Py_XDECREF(name);
@@ -615,6 +649,8 @@ static PyObject *DirHandle_cleanup(DirHandle *self, PyObject *unused)
         PyErr_SetString(PyExc_RuntimeError, "cleanup() already running in another thread");
         return NULL;
     }
+    if (PySys_Audit("shutil.rmtree", "OO", self->name, Py_None) < 0)
+        return NULL;
     self->busy = 1;
     int rc, err;
     bool let_go;
@@ -686,7 +722,7 @@ static PyObject *ct_temporary_directory(PyObject *m, PyObject *const *args, Py_s
     ct_names_clear(&n);
     DirHandle *h = PyObject_New(DirHandle, &DirHandle_Type);
     PyObject *name = name_out(tf_dir_name(d), want_bytes);
-    if (!h || !name || PySys_Audit("tempfile.mkdtemp", "O", name) < 0) {
+    if (!h || !name || audit_new_dir(name) < 0) {
         tf_dir_release(d);   /* not kept: removes the new directory */
         Py_XDECREF(name);
         if (h) {

@@ -353,7 +353,7 @@ static PyObject *ct_NamedTemporaryFile(PyObject *m, PyObject *const *args, size_
     if (!f)
         goto out;
     name = PyUnicode_DecodeFSDefault(tf_file_name(f));
-    if (!name || PySys_Audit("tempfile.mkstemp", "O", name) < 0) {
+    if (!name || ct_audit_new_file(name) < 0) {
         close(fd);
         discard(f, !delete);
         goto out;

@@ -41,6 +41,10 @@ void ct_nul_as(const char *call);
 /* Fills opts from n (borrowed pointers, valid while n is). */
 void ct_names_opts(const ct_names *n, tf_opts *opts);
 
+/* The audit events of CPython's mkstemp for a new file name: 0, or -1 with
+ * the hook's exception. */
+int ct_audit_new_file(PyObject *name);
+
 /* Raises the OSError subclass for err, naming filename (may be NULL). */
 PyObject *ct_oserror(int err, PyObject *filename);
 

@@ -767,7 +767,9 @@ class TestConcurrency(PrivateDir):
         self.assertEqual(listdir(self.dir), [])
 
 
-class TestExit(PrivateDir):
+class ScriptTest(PrivateDir):
+    """Runs code in a fresh interpreter, with -W always::ResourceWarning."""
+
     def run_script(self, code):
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
@@ -777,6 +779,8 @@ class TestExit(PrivateDir):
         self.assertEqual(r.returncode, 0, r.stderr)
         return r
 
+
+class TestExit(ScriptTest):
     def test_exit_cleans_and_keeps(self):
         r = self.run_script("""
             import ctempfile, sys
@@ -800,6 +804,32 @@ class TestExit(PrivateDir):
             s = ctempfile.SpooledTemporaryFile(max_size=1, dir=%r)
             s.write(b"abc")
         """ % self.dir)
+        self.assertEqual(listdir(self.dir), [])
+
+
+class TestAudit(ScriptTest):
+    def test_refusing_hook_leaves_nothing(self):
+        # CPython's hooks run before the creation; the library's creation is
+        # one C call, so a refusal removes what it made.
+        r = self.run_script("""
+            import ctempfile, sys
+            d = %r
+            refuse = {"open", "os.mkdir", "tempfile.mkstemp", "tempfile.mkdtemp"}
+            def hook(event, args):
+                if event in refuse and args and str(args[0]).startswith(d + "/"):
+                    raise PermissionError(event)
+            sys.addaudithook(hook)
+            calls = [lambda: ctempfile.mkstemp(dir=d), lambda: ctempfile.mkdtemp(dir=d),
+                     lambda: ctempfile.NamedTemporaryFile(dir=d),
+                     lambda: ctempfile.NamedTemporaryFile(dir=d, delete=False),
+                     lambda: ctempfile.TemporaryDirectory(dir=d)]
+            for call in calls:
+                try:
+                    call()
+                except PermissionError as e:
+                    print("refused", e)
+        """ % self.dir)
+        self.assertEqual(r.stdout.count("refused"), 5, r.stdout + r.stderr)
         self.assertEqual(listdir(self.dir), [])
 
 

@@ -225,6 +225,52 @@ def surface_cases(d):
     return cases
 
 
+class Audit:
+    """The audit events of tempfile's kind a call raises (a hook cannot be
+    removed: one for the whole run, recording only while asked)."""
+    events = None
+
+    @classmethod
+    def hook(cls, event, args):
+        if cls.events is not None and event.startswith(("tempfile.", "open", "os.", "shutil.")):
+            cls.events.append((event, tuple(
+                x if isinstance(x, (int, type(None))) else norm(os.fsdecode(x))
+                if isinstance(x, (str, bytes)) else type(x).__name__ for x in args)))
+
+    @classmethod
+    def of(cls, fn):
+        cls.events = []
+        try:
+            fn()
+            return cls.events
+        finally:
+            cls.events = None
+
+
+sys.addaudithook(Audit.hook)
+
+
+def audit_cases(d):
+    def during(fn):
+        return lambda m: Audit.of(lambda: fn(m))
+
+    def spooled(m):
+        s = m.SpooledTemporaryFile(dir=d)
+        s.write(b"x")
+        s.rollover()
+        s.close()
+
+    return {
+        "audit:mkstemp": during(lambda m: (lambda r: (os.close(r[0]), os.unlink(r[1])))(
+            m.mkstemp(dir=d))),
+        "audit:mkdtemp": during(lambda m: os.rmdir(m.mkdtemp(dir=d))),
+        "audit:TemporaryFile": during(lambda m: m.TemporaryFile(dir=d).close()),
+        "audit:NamedTemporaryFile": during(lambda m: m.NamedTemporaryFile(dir=d).close()),
+        "audit:TemporaryDirectory": during(lambda m: m.TemporaryDirectory(dir=d).cleanup()),
+        "audit:SpooledTemporaryFile": during(spooled),
+    }
+
+
 def sequence_cases(d):
     """Sequences of calls at the edges (from issue 15 and the seeds)."""
     cases = {}
@@ -447,6 +493,7 @@ class TestDifferential(unittest.TestCase):
         self.addCleanup(scratch.close)
         cases = surface_cases(scratch.dir)
         cases.update(sequence_cases(scratch.dir))
+        cases.update(audit_cases(scratch.dir))
         differ = {}
         for key, fn in cases.items():
             a, b = outcome(fn, std), outcome(fn, ctempfile)
