@@ -412,7 +412,10 @@ TF_API int tf_dir_release(tf_dir *d);
  * inode recorded on the way down. A path whose last component is "." or
  * "..", or that is "/", is refused before anything is touched (as rm(1)
  * refuses them); a trailing slash is ignored, so a final symbolic link is
- * never followed. Earlier components are resolved as by open(2).
+ * never followed. Earlier components are resolved as by open(2). A
+ * directory found filled again when it is removed (another thread or process
+ * writing into it) is emptied again, up to 8 passes while each removes
+ * something; then ENOTEMPTY.
  * flags: TF_RMTREE_IGNORE_ERRORS removes what it can and returns 0.
  * Errors: EINVAL path is NULL or empty, ends in "." or "..", is "/", or an
  * unknown flag bit; ENOTDIR path is not a directory (it is
