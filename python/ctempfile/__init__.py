@@ -226,7 +226,8 @@ def _resetperms(path):
 def _joinable(pre, suf, output_type):
     """TypeError, as CPython's pre + name + suf raises it, unless prefix and
     suffix are of the output type (a path-like prefix is not)."""
-    pre + output_type() + suf
+    if type(pre) is not output_type or type(suf) is not output_type:
+        pre + output_type() + suf
 
 
 def _check_affixes(pre, suf):
@@ -358,9 +359,9 @@ class _TemporaryFileCloser:
         self.delete_on_close = delete_on_close
         self._pid = _pid
 
-    def _remove(self, unlink):
+    def _remove(self, unlink, _library_unlink=_os.unlink):
         handle, self._handle = self._handle, None
-        if handle is not None and unlink is _os.unlink:
+        if handle is not None and unlink is _library_unlink:
             handle.remove()         # tf_file_release: a name already gone is fine
             return
         if handle is not None:
@@ -468,13 +469,16 @@ class _TemporaryFileWrapper:
         self.file.__enter__()
         return self
 
-    def __exit__(self, exc, value, tb):
-        result = self.file.__exit__(exc, value, tb)
-        if _API_3_12:
+    if _API_3_12:
+        def __exit__(self, exc, value, tb):
+            result = self.file.__exit__(exc, value, tb)
             self._closer.cleanup()
-        else:
+            return result
+    else:
+        def __exit__(self, exc, value, tb):
+            result = self.file.__exit__(exc, value, tb)
             self.close()
-        return result
+            return result
 
     def close(self):
         """Close the file, removing it if delete and delete_on_close."""

@@ -433,6 +433,13 @@ def sequence_cases(d):
         return os.path.exists(td.name)
 
     @case
+    def dir_relative_name(m):
+        td = m.TemporaryDirectory(dir=os.path.relpath(d))
+        r = os.path.isabs(td.name)
+        td.cleanup()
+        return r
+
+    @case
     def dir_cleanup_twice(m):
         td = m.TemporaryDirectory(dir=d)
         td.cleanup()
