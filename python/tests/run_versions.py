@@ -55,7 +55,10 @@ def build(py, out):
 
 def run(py, args, path, label, results):
     env = dict(os.environ, PYTHONPATH=path, PYTHONDONTWRITEBYTECODE="1")
-    r = subprocess.run([py, *args], env=env, capture_output=True, text=True, timeout=600)
+    # cwd: the package built for py, not one that the current directory has
+    # (CTest runs this in the build's python/ directory).
+    r = subprocess.run([py, *args], env=env, cwd=path, capture_output=True, text=True,
+                       timeout=600)
     tail = (r.stdout + r.stderr).strip().splitlines()[-1:] or [""]
     ok = r.returncode in (0, 77)
     results.append(ok)
@@ -84,7 +87,8 @@ def wheel(py, work, results):
     if r.returncode == 0:
         r = subprocess.run([py, "-c", "import ctempfile, os; f = ctempfile.NamedTemporaryFile();"
                             "assert os.path.exists(f.name); print(ctempfile.__file__)"],
-                           env=dict(env, PYTHONPATH=target), capture_output=True, text=True)
+                           env=dict(env, PYTHONPATH=target), cwd=target, capture_output=True,
+                           text=True)
     ok = r.returncode == 0
     results.append(ok)
     print("  %-12s %s  %s" % ("wheel", "ok" if ok else "FAILED",
