@@ -675,25 +675,26 @@ class TemporaryDirectory:
             ...
     """
 
-    if _API_3_12:
-        def __init__(self, suffix=None, prefix=None, dir=None,
-                     ignore_cleanup_errors=False, *, delete=True):
-            _make_directory(self, suffix, prefix, dir, ignore_cleanup_errors,
-                            delete)
-            self._delete = delete
-            self._finalizer = _weakref.finalize(
-                self, _implicit_cleanup, self._cleanup, _pid, self._target,
-                warn_message="Implicitly cleaning up {!r}".format(self),
-                ignore_errors=ignore_cleanup_errors, delete=delete)
-    else:
-        def __init__(self, suffix=None, prefix=None, dir=None,
-                     ignore_cleanup_errors=False):
-            _make_directory(self, suffix, prefix, dir, ignore_cleanup_errors,
-                            True)
-            self._finalizer = _weakref.finalize(
-                self, _implicit_cleanup, self._cleanup, _pid, self._target,
-                warn_message="Implicitly cleaning up {!r}".format(self),
-                ignore_errors=ignore_cleanup_errors)
+    def __init__(self, suffix=None, prefix=None, dir=None,
+                 ignore_cleanup_errors=False, *, delete=True):
+        if mkdtemp is _library_mkdtemp and _get_candidate_names is _library_names:
+            prefix, suffix, dir, output_type = _sanitize_params(prefix, suffix, dir)
+            if type(prefix) is not output_type or type(suffix) is not output_type:
+                _joinable(prefix, suffix, output_type)
+            target = _c.temporary_directory(dir, prefix, suffix,
+                                            output_type is bytes,
+                                            ignore_cleanup_errors,
+                                            not delete)
+            self.name = target.name
+        else:
+            self.name = target = mkdtemp(suffix, prefix, dir)
+        self._target = target
+        self._ignore_cleanup_errors = ignore_cleanup_errors
+        self._delete = delete
+        self._finalizer = _weakref.finalize(
+            self, _implicit_cleanup, self._cleanup, _pid, target,
+            warn_message="Implicitly cleaning up {!r}".format(self),
+            ignore_errors=ignore_cleanup_errors, delete=delete)
 
     @classmethod
     def _rmtree(cls, name, ignore_errors=False, repeated=False):
@@ -769,8 +770,15 @@ class TemporaryDirectory:
 
 
 def _api_3_11(cls):
-    """TemporaryDirectory's class methods with CPython 3.11's signatures."""
+    """TemporaryDirectory's methods with CPython 3.11's signatures (no
+    delete=: the finalizer's delete=True is _implicit_cleanup's)."""
     rmtree = cls.__dict__['_rmtree'].__func__
+    init = cls.__init__
+
+    def __init__(self, suffix=None, prefix=None, dir=None,
+                 ignore_cleanup_errors=False):
+        init(self, suffix, prefix, dir, ignore_cleanup_errors)
+        del self._delete
 
     def _rmtree(cls, name, ignore_errors=False):
         return rmtree(cls, name, ignore_errors)
@@ -782,6 +790,8 @@ def _api_3_11(cls):
     for method in (_rmtree, _cleanup):
         method.__qualname__ = 'TemporaryDirectory.' + method.__name__
         setattr(cls, method.__name__, classmethod(method))
+    __init__.__qualname__ = 'TemporaryDirectory.__init__'
+    cls.__init__ = __init__
 
 
 if not _API_3_12:
@@ -789,26 +799,10 @@ if not _API_3_12:
 del _api_3_11
 
 
-def _make_directory(td, suffix, prefix, dir, ignore_cleanup_errors, delete):
-    """A TemporaryDirectory's directory: its name and its _target, the
-    library's handle of it (or the name, where mkdtemp or the names were
-    replaced), made as mkdtemp() would."""
-    if mkdtemp is _library_mkdtemp and _get_candidate_names is _library_names:
-        prefix, suffix, dir, output_type = _sanitize_params(prefix, suffix, dir)
-        _joinable(prefix, suffix, output_type)
-        target = _c.temporary_directory(dir, prefix, suffix,
-                                        output_type is bytes,
-                                        ignore_cleanup_errors, not delete)
-        td.name = target.name
-    else:
-        td.name = target = mkdtemp(suffix, prefix, dir)
-    td._target = target
-    td._ignore_cleanup_errors = ignore_cleanup_errors
-
-
-def _implicit_cleanup(cleanup, pid, *args, **kwargs):
-    """A TemporaryDirectory's finalizer: its _cleanup, in its owner only."""
-    if _made_here(pid):
+def _implicit_cleanup(cleanup, pid, *args, delete=True, **kwargs):
+    """A TemporaryDirectory's finalizer: its _cleanup, unless delete=False,
+    in its owner only."""
+    if delete and _made_here(pid):
         cleanup(*args, **kwargs)
 
 
