@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <sys/file.h>
 #include <sys/random.h>
+#include <stdio.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 /* openat(2) is variadic in libc; the table needs a fixed signature. */
@@ -27,6 +29,11 @@ static int sys_fchmodat2(int dirfd, const char *path, mode_t mode, int flags)
 static ssize_t sys_getdents64(int fd, void *buf, size_t n)
 {
     return getdents64(fd, buf, n);
+}
+
+static int sys_fcntl(int fd, int cmd, int arg)
+{
+    return fcntl(fd, cmd, arg);
 }
 
 /* One initializer for both tables, so they cannot drift apart. */
@@ -50,6 +57,16 @@ static ssize_t sys_getdents64(int fd, void *buf, size_t n)
     .getrandom = getrandom, \
     .flock = flock, \
     .getcwd = getcwd, \
+    .renameat2 = renameat2, \
+    .linkat = linkat, \
+    .fsync = fsync, \
+    .fchown = fchown, \
+    .readlinkat = readlinkat, \
+    .listxattr = listxattr, \
+    .getxattr = getxattr, \
+    .fsetxattr = fsetxattr, \
+    .copy_file_range = copy_file_range, \
+    .fcntl = sys_fcntl, \
     .malloc = malloc, \
     .realloc = realloc,
 

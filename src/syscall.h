@@ -31,6 +31,18 @@ struct tf__syscalls {
     ssize_t (*getrandom)(void *buf, size_t n, unsigned flags);
     int (*flock)(int fd, int op);
     char *(*getcwd)(char *buf, size_t n);
+    /* persist, atomic replace, lock files (persist.c, replace.c, metadata.c, lockfile.c) */
+    int (*renameat2)(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned flags);
+    int (*linkat)(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags);
+    int (*fsync)(int fd);
+    int (*fchown)(int fd, uid_t uid, gid_t gid);
+    ssize_t (*readlinkat)(int dirfd, const char *path, char *buf, size_t n);
+    ssize_t (*listxattr)(const char *path, char *list, size_t n);
+    ssize_t (*getxattr)(const char *path, const char *name, void *value, size_t n);
+    int (*fsetxattr)(int fd, const char *name, const void *value, size_t n, int flags);
+    ssize_t (*copy_file_range)(int infd, off_t *inoff, int outfd, off_t *outoff, size_t n, unsigned flags);
+    /* fcntl(2) with an int argument (F_SETLEASE, F_GETFL...) */
+    int (*fcntl)(int fd, int cmd, int arg);
     void *(*malloc)(size_t n);
     void *(*realloc)(void *p, size_t n);
 };

@@ -7,13 +7,15 @@
 enum {
     F_OPENAT, F_CLOSE, F_READ, F_WRITE, F_PREAD, F_LSEEK, F_FTRUNCATE, F_FSTAT,
     F_FSTATAT, F_STATX, F_MKDIRAT, F_UNLINKAT, F_FCHMOD, F_FCHMODAT, F_FCHMODAT2, F_GETDENTS64,
-    F_GETRANDOM, F_FLOCK, F_GETCWD, F_MALLOC, F_REALLOC, F_COUNT
+    F_GETRANDOM, F_FLOCK, F_GETCWD, F_RENAMEAT2, F_LINKAT, F_FSYNC, F_FCHOWN, F_READLINKAT,
+    F_LISTXATTR, F_GETXATTR, F_FSETXATTR, F_COPY_FILE_RANGE, F_FCNTL, F_MALLOC, F_REALLOC, F_COUNT
 };
 
 const char *const fault_names[] = {
     "openat", "close", "read", "write", "pread", "lseek", "ftruncate", "fstat",
     "fstatat", "statx", "mkdirat", "unlinkat", "fchmod", "fchmodat", "fchmodat2", "getdents64",
-    "getrandom", "flock", "getcwd", "malloc", "realloc", NULL
+    "getrandom", "flock", "getcwd", "renameat2", "linkat", "fsync", "fchown", "readlinkat",
+    "listxattr", "getxattr", "fsetxattr", "copy_file_range", "fcntl", "malloc", "realloc", NULL
 };
 
 struct entry {
@@ -186,6 +188,66 @@ static char *w_getcwd(char *buf, size_t n)
     return fault_next.getcwd(buf, n);
 }
 
+static int w_renameat2(int od, const char *op, int nd, const char *np, unsigned flags)
+{
+    FAIL_INT(F_RENAMEAT2);
+    return fault_next.renameat2(od, op, nd, np, flags);
+}
+
+static int w_linkat(int od, const char *op, int nd, const char *np, int flags)
+{
+    FAIL_INT(F_LINKAT);
+    return fault_next.linkat(od, op, nd, np, flags);
+}
+
+static int w_fsync(int fd)
+{
+    FAIL_INT(F_FSYNC);
+    return fault_next.fsync(fd);
+}
+
+static int w_fchown(int fd, uid_t uid, gid_t gid)
+{
+    FAIL_INT(F_FCHOWN);
+    return fault_next.fchown(fd, uid, gid);
+}
+
+static ssize_t w_readlinkat(int dirfd, const char *path, char *buf, size_t n)
+{
+    FAIL_INT(F_READLINKAT);
+    return fault_next.readlinkat(dirfd, path, buf, n);
+}
+
+static ssize_t w_listxattr(const char *path, char *list, size_t n)
+{
+    FAIL_INT(F_LISTXATTR);
+    return fault_next.listxattr(path, list, n);
+}
+
+static ssize_t w_getxattr(const char *path, const char *name, void *value, size_t n)
+{
+    FAIL_INT(F_GETXATTR);
+    return fault_next.getxattr(path, name, value, n);
+}
+
+static int w_fsetxattr(int fd, const char *name, const void *value, size_t n, int flags)
+{
+    FAIL_INT(F_FSETXATTR);
+    return fault_next.fsetxattr(fd, name, value, n, flags);
+}
+
+static ssize_t w_copy_file_range(int in, off_t *ino, int out, off_t *outo, size_t n, unsigned flags)
+{
+    FAIL_INT(F_COPY_FILE_RANGE);
+    return fault_next.copy_file_range(in, ino, out, outo, n, flags);
+}
+
+static int w_fcntl(int fd, int cmd, int arg)
+{
+    FAIL_INT(F_FCNTL);
+    return fault_next.fcntl(fd, cmd, arg);
+}
+
 static void *w_malloc(size_t n)
 {
     int err;
@@ -226,6 +288,16 @@ static const struct tf__syscalls wrappers = {
     .getrandom = w_getrandom,
     .flock = w_flock,
     .getcwd = w_getcwd,
+    .renameat2 = w_renameat2,
+    .linkat = w_linkat,
+    .fsync = w_fsync,
+    .fchown = w_fchown,
+    .readlinkat = w_readlinkat,
+    .listxattr = w_listxattr,
+    .getxattr = w_getxattr,
+    .fsetxattr = w_fsetxattr,
+    .copy_file_range = w_copy_file_range,
+    .fcntl = w_fcntl,
     .malloc = w_malloc,
     .realloc = w_realloc,
 };
