@@ -127,11 +127,11 @@ static int carry_from(int old, int fd, const tf_persist_opts *o, tf_persist_repo
         errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
         return -1;
     }
-    /* Owner first: fchown clears the set-user-ID and set-group-ID bits. */
-    if (carry_owner(fd, &st, o, rep) < 0 ||
-        tf__sys.fchmod(fd, o->mode ? o->mode : st.st_mode & 07777) < 0)
+    /* Owner first: fchown clears the set-user-ID and set-group-ID bits.
+     * Mode last: an ACL sets the mode's bits, a mode given must win. */
+    if (carry_owner(fd, &st, o, rep) < 0 || carry_xattrs(old, fd, o, rep) < 0)
         return -1;
-    return carry_xattrs(old, fd, o, rep);
+    return tf__sys.fchmod(fd, o->mode ? o->mode : st.st_mode & 07777);
 }
 
 int tf__meta_carry(int fd, int dirfd, const char *name, const tf_persist_opts *o,
