@@ -73,6 +73,52 @@ static inline unsigned long durable_fail_each(const struct durable_case *c)
     return failed_runs;
 }
 
+/* ---- self-checking contents -------------------------------------------- */
+
+/* FNV-1a, to tell a whole content from a torn one. */
+static inline uint64_t fnv(const char *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+    return h;
+}
+
+/* Content number seq: "seq size hash\n" then size bytes, sizes alternating
+ * between small and large. malloc'd; *n receives the length. */
+static inline char *make_content(long seq, size_t *n)
+{
+    size_t size = seq % 2 ? 200000 + (size_t)(seq % 7) * 1000 : 3000 + (size_t)(seq % 5) * 100;
+    char *buf = malloc(size + 64);
+    for (size_t i = 0; i < size; i++)
+        buf[64 + i] = (char)('a' + (seq * 31 + (long)i) % 26);
+    int h = snprintf(buf, 64, "%ld %zu %016llx\n", seq, size,
+                     (unsigned long long)fnv(buf + 64, size));
+    memmove(buf + h, buf + 64, size);
+    *n = (size_t)h + size;
+    return buf;
+}
+
+/* The seq of a whole content read from path; -1 missing, -2 torn or empty. */
+static inline long check_content(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    long seq;
+    size_t size;
+    unsigned long long hash;
+    long rc = -2;
+    if (fscanf(f, "%ld %zu %llx", &seq, &size, &hash) == 3 && fgetc(f) == '\n') {
+        char *buf = malloc(size + 1);
+        if (fread(buf, 1, size + 1, f) == size && fnv(buf, size) == hash)
+            rc = seq;
+        free(buf);
+    }
+    fclose(f);
+    return rc;
+}
+
 /* ---- syscall order --------------------------------------------------- */
 
 /* The durable steps a run made, in order: "F" fsync of a file, "D" fsync of a

@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
+#include <signal.h>
+#include <time.h>
 
 static char *dest_in(void **state, const char *name, const char *content)
 {
@@ -415,6 +418,70 @@ static void test_readonly_dir(void **state)
     free(dest); free(ro);
 }
 
+/* ---- kill -9 at random moments ------------------------------------------ */
+
+/* Child: replaces dest with content 1, 2, 3... until killed. */
+static int replace_forever(void *arg)
+{
+    const char *dest = arg;
+    long first = check_content(dest);
+    for (long seq = first + 1;; seq++) {
+        size_t n;
+        char *c = make_content(seq, &n);
+        CHECK(tf_replace_contents(dest, c, n, &(tf_persist_opts){ .level = TF_LEVEL_VISIBLE },
+                                  NULL) == TF_LEVEL_VISIBLE);
+        free(c);
+    }
+}
+
+static time_t far_ahead(void)
+{
+    return time(NULL) + 2 * 86400;
+}
+
+static void test_kill9(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *dest = path_join(dir, "dest");
+    size_t n;
+    char *c = make_content(0, &n);
+    assert_int_equal(tf_replace_contents(dest, c, n, NULL, NULL), TF_LEVEL_DURABLE);
+    free(c);
+    unsigned seed = (unsigned)time(NULL);
+    print_message("kill -9 seed %u\n", seed);
+    srand(seed);
+    size_t orphans = 0;
+    long last = 0;
+    for (int round = 0; round < 30; round++) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0)
+            _exit(replace_forever(dest));
+        struct timespec ts = { 0, (rand() % 50000) * 1000L };
+        nanosleep(&ts, NULL);
+        kill(pid, SIGKILL);
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFSIGNALED(status));
+        long seq = check_content(dest);
+        if (seq < last)
+            fail_msg("round %d: destination %s (last seen %ld)",
+                     round, seq == -2 ? "torn" : seq == -1 ? "missing" : "older", last);
+        last = seq;
+        /* What the killed writer left is an orphan that the sweep removes. */
+        tf__sweep_clock_hook = far_ahead;
+        tf_sweep_result r;
+        assert_int_equal(tf_sweep(dir, &(tf_sweep_opts){ .prefix = ".tmp" }, &r), 0);
+        tf__sweep_clock_hook = NULL;
+        assert_int_equal(r.live, 0);
+        assert_int_equal(r.failed, 0);
+        orphans += r.removed;
+        assert_int_equal(dir_entries(dir), 1);
+    }
+    print_message("30 kills: last content %ld, %zu orphans swept\n", last, orphans);
+    free(dest);
+}
+
 /* ---- every seam call failed in turn ------------------------------------ */
 
 struct fail_ctx {
@@ -524,6 +591,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_input, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_readonly_dir, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_fail_each, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_kill9, tft_setup, tft_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
