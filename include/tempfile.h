@@ -402,7 +402,13 @@ TF_API int tf_rmtreeat(int dirfd, const char *name, unsigned flags);
  * over its whole tree, as systemd-tmpfiles does; so such an entry must be used
  * more often than the sweep's min_age to be safe from it. The lock is best
  * effort: a filesystem without flock(2) still gets its temporaries, unlocked,
- * and then judged by age.
+ * and then judged by age. A regular file some process holds open for writing
+ * also counts as live (the probe asks for a read lease, which the kernel
+ * refuses then, where the prober owns the file or has CAP_LEASE): a
+ * program's own flock(LOCK_EX) then flock(LOCK_UN) on the handle's
+ * descriptor, which releases the handle's shared flock with it, does not make
+ * a live temporary an orphan. No tf_file_lock() is needed: flock(2) the
+ * descriptor tf_file_fileno() gives.
  * ------------------------------------------------------------------------- */
 
 /*

@@ -148,6 +148,7 @@ tf_file *tf__file_new(int fd, char *path, unsigned flags);
 struct tf__target {
     int dirfd;
     char *name;
+    char *dirpath;   /* the directory's absolute path, once known (malloc'd) */
     bool exists;   /* a regular file is there now (a link, with TF_SYMLINK_REPLACE) */
 };
 
@@ -160,8 +161,8 @@ void tf__target_close(struct tf__target *t);
 int tf__persist_opts(const tf_persist_opts *opts, unsigned allowed, bool timeout_ok,
                      tf_persist_opts *out);
 
-/* The absolute path of leaf in the directory open as dirfd; malloc'd. */
-char *tf__dir_path(int dirfd, const char *leaf);
+/* The absolute path of leaf in t's directory; malloc'd. */
+char *tf__dir_path(struct tf__target *t, const char *leaf);
 
 /* Prefix of the temporaries of replace and persist in the destination's
  * directory (then TF_RANDOM_CHARS random characters). */
@@ -179,7 +180,7 @@ int tf__sibling_create(int dirfd, char *name, mode_t mode);
  * on success f is the persisted file (see tf_file_persist()). Returns the
  * level reached, or -1 (f untouched unless rep->level was set).
  */
-int tf__place(tf_file *f, int sdir, const char *sname, const struct tf__target *t,
+int tf__place(tf_file *f, int sdir, const char *sname, struct tf__target *t,
               const tf_persist_opts *o, tf_persist_report *rep);
 
 /* A replace or lock handle's state until commit. */

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,11 +98,17 @@ static int copy_one(const char *path, const char *name, int fd, const tf_persist
     return let_go(o, rep, acl ? TF_META_ACL : TF_META_XATTR, errno);
 }
 
-/* Every extended attribute of the file open as old (O_PATH) onto fd. */
-static int carry_xattrs(int old, int fd, const tf_persist_opts *o, tf_persist_report *rep)
+/* Every extended attribute of name in dirfd onto fd. Through the
+ * directory's /proc path: no descriptor of the old file is needed, and the
+ * l* calls do not follow a link swapped in at the last component. */
+static int carry_xattrs(int dirfd, const char *name, int fd, const tf_persist_opts *o,
+                        tf_persist_report *rep)
 {
-    char path[32], *names = NULL;
-    snprintf(path, sizeof path, "/proc/self/fd/%d", old);
+    char path[PATH_MAX], *names = NULL;
+    if (snprintf(path, sizeof path, "/proc/self/fd/%d/%s", dirfd, name) >= (int)sizeof path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
     ssize_t n = fetch(path, NULL, &names);
     if (n < 0)
         return errno == ENOTSUP ? 0 : -1;   /* a filesystem without them has none */
@@ -112,14 +119,21 @@ static int carry_xattrs(int old, int fd, const tf_persist_opts *o, tf_persist_re
     return rc;
 }
 
-static int carry_from(int old, int fd, const tf_persist_opts *o, tf_persist_report *rep)
+/* A new destination, or a link replaced: nothing to carry over. */
+static int fresh_mode(int fd, const tf_persist_opts *o)
+{
+    return tf__sys.fchmod(fd, o->mode ? o->mode : 0666 & ~current_umask());
+}
+
+int tf__meta_carry(int fd, int dirfd, const char *name, const tf_persist_opts *o,
+                   tf_persist_report *rep)
 {
     struct stat st;
-    if (tf__sys.fstat(old, &st) < 0)
-        return -1;
+    if (tf__sys.fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return errno == ENOENT ? fresh_mode(fd, o) : -1;
     if (S_ISLNK(st.st_mode)) {
-        if (o->symlinks == TF_SYMLINK_REPLACE)   /* a link carries nothing over */
-            return tf__sys.fchmod(fd, o->mode ? o->mode : 0666 & ~current_umask());
+        if (o->symlinks == TF_SYMLINK_REPLACE)
+            return fresh_mode(fd, o);
         errno = ELOOP;   /* a link appeared where begin found none */
         return -1;
     }
@@ -129,19 +143,7 @@ static int carry_from(int old, int fd, const tf_persist_opts *o, tf_persist_repo
     }
     /* Owner first: fchown clears the set-user-ID and set-group-ID bits.
      * Mode last: an ACL sets the mode's bits, a mode given must win. */
-    if (carry_owner(fd, &st, o, rep) < 0 || carry_xattrs(old, fd, o, rep) < 0)
+    if (carry_owner(fd, &st, o, rep) < 0 || carry_xattrs(dirfd, name, fd, o, rep) < 0)
         return -1;
     return tf__sys.fchmod(fd, o->mode ? o->mode : st.st_mode & 07777);
-}
-
-int tf__meta_carry(int fd, int dirfd, const char *name, const tf_persist_opts *o,
-                   tf_persist_report *rep)
-{
-    int old = tf__sys.openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
-    if (old < 0)
-        return errno == ENOENT ? tf__sys.fchmod(fd, o->mode ? o->mode : 0666 & ~current_umask())
-                               : -1;
-    int rc = carry_from(old, fd, o, rep);
-    tf__close_keep_errno(old);
-    return rc;
 }

@@ -45,6 +45,13 @@ int tf__persist_opts(const tf_persist_opts *opts, unsigned allowed, bool timeout
 
 /* ---- the destination ---------------------------------------------------- */
 
+/* Absolute, with no "." or ".." component and no empty one: as the kernel
+ * resolves it, whatever links it goes through. */
+static bool plain_absolute(const char *dir)
+{
+    return dir[0] == '/' && !strstr(dir, "/.") && !strstr(dir, "//");
+}
+
 /* Opens the directory part of path (relative to atfd) and copies its last
  * component, refusing what cannot name a regular file. */
 static int open_parent(int atfd, const char *path, struct tf__target *t)
@@ -77,14 +84,19 @@ static int open_parent(int atfd, const char *path, struct tf__target *t)
     }
     t->name = tf__strdup(base);
     t->dirfd = t->name ? tf__sys.openat(atfd, dir ? dir : slash ? "/" : ".", TF__DIR_FLAGS, 0) : -1;
-    free(dir);
     if (t->dirfd < 0) {
         int err = errno;
         free(t->name);
+        free(dir);
         t->name = NULL;
         errno = err;
         return -1;
     }
+    /* An absolute, plain directory part is the path: no /proc lookup later. */
+    if (dir && plain_absolute(dir))
+        t->dirpath = dir;
+    else
+        free(dir);
     return 0;
 }
 
@@ -93,6 +105,7 @@ void tf__target_close(struct tf__target *t)
     if (t->dirfd >= 0)
         tf__close_keep_errno(t->dirfd);
     free(t->name);
+    free(t->dirpath);
     *t = (struct tf__target){ .dirfd = -1 };
 }
 
@@ -160,7 +173,9 @@ int tf__target_open(int atfd, const char *path, int policy, struct tf__target *t
     return 0;
 }
 
-char *tf__dir_path(int dirfd, const char *leaf)
+/* The directory's absolute path by /proc (it may have been reached through
+ * links or relative paths); malloc'd. */
+static char *proc_dir_path(int dirfd)
 {
     char proc[32], dir[PATH_MAX];
     snprintf(proc, sizeof proc, "/proc/self/fd/%d", dirfd);
@@ -169,11 +184,19 @@ char *tf__dir_path(int dirfd, const char *leaf)
         errno = n < 0 ? errno : ENAMETOOLONG;
         return NULL;
     }
-    size_t dlen = n == 1 ? 0 : (size_t)n, llen = strlen(leaf);   /* "/" + leaf */
+    dir[n] = '\0';
+    return tf__strdup(dir);
+}
+
+char *tf__dir_path(struct tf__target *t, const char *leaf)
+{
+    if (!t->dirpath && !(t->dirpath = proc_dir_path(t->dirfd)))
+        return NULL;
+    size_t dlen = strcmp(t->dirpath, "/") == 0 ? 0 : strlen(t->dirpath), llen = strlen(leaf);
     char *p = tf__sys.malloc(dlen + llen + 2);
     if (!p)
         return NULL;
-    memcpy(p, dir, dlen);
+    memcpy(p, t->dirpath, dlen);
     p[dlen] = '/';
     memcpy(p + dlen + 1, leaf, llen + 1);
     return p;
@@ -400,7 +423,7 @@ static int sync_dir(int dirfd, const tf_persist_opts *o)
     return unsupported && !(o->flags & TF_PERSIST_STRICT) ? TF_LEVEL_CONSISTENT : -1;
 }
 
-int tf__place(tf_file *f, int sdir, const char *sname, const struct tf__target *t,
+int tf__place(tf_file *f, int sdir, const char *sname, struct tf__target *t,
               const tf_persist_opts *o, tf_persist_report *rep)
 {
     tf_persist_report local;
@@ -411,7 +434,7 @@ int tf__place(tf_file *f, int sdir, const char *sname, const struct tf__target *
     bool copying = !f->linkable && !sname;
     if (o->level >= TF_LEVEL_CONSISTENT && !copying && sync_fd(f->fd) < 0)
         return -1;
-    char *path = tf__dir_path(t->dirfd, t->name);
+    char *path = tf__dir_path(t, t->name);
     if (!path)
         return -1;
     int newfd = -1;
@@ -447,7 +470,7 @@ static int set_mode(int fd, mode_t mode, mode_t *old)
     return tf__sys.fchmod(fd, mode);
 }
 
-static int persist(tf_file *f, const struct tf__target *t, const tf_persist_opts *o,
+static int persist(tf_file *f, struct tf__target *t, const tf_persist_opts *o,
                    tf_persist_report *rep)
 {
     mode_t old = 0;

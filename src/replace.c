@@ -23,7 +23,7 @@ void tf__durable_free(struct tf__durable *d)
 tf_file *tf__durable_new(int fd, char *tmpname, struct tf__target *t, const tf_persist_opts *o)
 {
     tf__lock_live(fd);
-    char *path = tf__dir_path(t->dirfd, tmpname);
+    char *path = tf__dir_path(t, tmpname);
     struct tf__durable *d = path ? tf__sys.malloc(sizeof *d) : NULL;
     tf_file *f = d ? tf__file_new(fd, path, 0) : NULL;
     if (f && tf__reg_add(&f->reg, TF__REG_FILE, path, -1) == 0) {

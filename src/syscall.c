@@ -62,8 +62,8 @@ static int sys_fcntl(int fd, int cmd, int arg)
     .fsync = fsync, \
     .fchown = fchown, \
     .readlinkat = readlinkat, \
-    .listxattr = listxattr, \
-    .getxattr = getxattr, \
+    .listxattr = llistxattr, \
+    .getxattr = lgetxattr, \
     .fsetxattr = fsetxattr, \
     .copy_file_range = copy_file_range, \
     .fcntl = sys_fcntl, \

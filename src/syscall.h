@@ -37,6 +37,7 @@ struct tf__syscalls {
     int (*fsync)(int fd);
     int (*fchown)(int fd, uid_t uid, gid_t gid);
     ssize_t (*readlinkat)(int dirfd, const char *path, char *buf, size_t n);
+    /* llistxattr(2), lgetxattr(2): the last component is not followed */
     ssize_t (*listxattr)(const char *path, char *list, size_t n);
     ssize_t (*getxattr)(const char *path, const char *name, void *value, size_t n);
     int (*fsetxattr)(int fd, const char *name, const void *value, size_t n, int flags);
