@@ -65,7 +65,7 @@ int main(void)
     /* Mutate file exclusively */
     CHECK(flock(fd, LOCK_UN) == 0);
     tf_usage_report u;
-    CHECK(tf_usage(tf_dir_name(d), NULL, &u) == 0);
+    CHECK(tf_disk_usage(tf_dir_name(d), NULL, &u) == 0);
     printf("after flock/unlock the temporary is still live: %zu live, %zu orphans\n",
            u.live, u.orphans);
     CHECK(u.live == 1 && u.orphans == 0);

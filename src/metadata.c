@@ -63,14 +63,14 @@ static int carry_owner(int fd, const struct stat *old, const tf_persist_opts *o,
 static ssize_t fetch(const char *path, const char *name, char **out)
 {
     for (int tries = 0; tries < 8; tries++) {
-        ssize_t n = name ? tf__sys.getxattr(path, name, NULL, 0) : tf__sys.listxattr(path, NULL, 0);
+        ssize_t n = name ? tf__sys.lgetxattr(path, name, NULL, 0) : tf__sys.llistxattr(path, NULL, 0);
         if (n <= 0)
             return n;
         char *buf = tf__sys.malloc((size_t)n);
         if (!buf)
             return -1;
-        ssize_t m = name ? tf__sys.getxattr(path, name, buf, (size_t)n)
-                         : tf__sys.listxattr(path, buf, (size_t)n);
+        ssize_t m = name ? tf__sys.lgetxattr(path, name, buf, (size_t)n)
+                         : tf__sys.llistxattr(path, buf, (size_t)n);
         if (m >= 0) {
             *out = buf;
             return m;

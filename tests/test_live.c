@@ -2,7 +2,7 @@
  * The live mark of a named temporary file survives the program's own locks:
  * the seed's flock(LOCK_EX | LOCK_NB) then flock(LOCK_UN) on the descriptor
  * it was given drops the library's shared flock (same open file
- * description), yet tf_usage() and tf_sweep() still see the file as live,
+ * description), yet tf_disk_usage() and tf_sweep() still see the file as live,
  * since the handle keeps it open for writing (registry.c, tf__probe_live).
  */
 #include "tftest.h"
@@ -28,7 +28,7 @@ static void test_own_flock_keeps_it_live(void **state)
     /* ...and the file is still live for the sweep, even when old. */
     tf__sweep_clock_hook = two_days_ahead;
     tf_usage_report u;
-    assert_int_equal(tf_usage(dir, NULL, &u), 0);
+    assert_int_equal(tf_disk_usage(dir, NULL, &u), 0);
     assert_int_equal(u.count, 1);
     assert_int_equal(u.live, 1);
     assert_int_equal(u.orphans, 0);
