@@ -378,11 +378,17 @@ static int copy_to(int fd, const struct tf__target *t, const tf_persist_opts *o,
 
 /* ---- placing ------------------------------------------------------------ */
 
-/* The file now has its final name: no temporary any more. */
-static void adopt(tf_file *f, char *path, int newfd)
+/*
+ * The file now has its final name: no temporary any more. stale: after a
+ * copy, the temporary's old name could not be removed; its registry entry
+ * and the path it points to are left to the exit or signal cleanup.
+ */
+static void adopt(tf_file *f, char *path, int newfd, bool stale)
 {
-    tf__reg_remove(&f->reg);
-    free(f->path);
+    if (stale)
+        f->reg = NULL;   /* the old path string stays, for the entry */
+    else
+        tf__reg_remove(&f->reg), free(f->path);
     f->path = path;
     f->linked = false;
     f->linkable = false;
@@ -395,7 +401,7 @@ static void adopt(tf_file *f, char *path, int newfd)
 
 /* Puts the file in place: 0, or -1 with nothing changed. */
 static int put(tf_file *f, int sdir, const char *sname, const struct tf__target *t,
-               const tf_persist_opts *o, int *newfd)
+               const tf_persist_opts *o, int *newfd, bool *stale)
 {
     bool noclobber = o->flags & TF_PERSIST_NOCLOBBER;
     int rc;
@@ -407,9 +413,9 @@ static int put(tf_file *f, int sdir, const char *sname, const struct tf__target 
         rc = (errno = EXDEV, -1);   /* no name to move: only a copy will do */
     if (rc < 0 && errno == EXDEV && (o->flags & TF_PERSIST_COPY)) {
         rc = copy_to(f->fd, t, o, newfd);
-        /* The old name goes with the copy done (best effort: it is ours). */
-        if (rc == 0 && sname)
-            tf__sys.unlinkat(sdir, sname, 0);
+        /* The old name goes with the copy in place (tried twice: it is ours). */
+        *stale = rc == 0 && sname && tf__sys.unlinkat(sdir, sname, 0) < 0 &&
+                 errno != ENOENT && tf__sys.unlinkat(sdir, sname, 0) < 0 && errno != ENOENT;
     }
     return rc;
 }
@@ -438,13 +444,14 @@ int tf__place(tf_file *f, int sdir, const char *sname, struct tf__target *t,
     if (!path)
         return -1;
     int newfd = -1;
-    if (put(f, sdir, sname, t, o, &newfd) < 0) {
+    bool stale = false;
+    if (put(f, sdir, sname, t, o, &newfd, &stale) < 0) {
         int err = errno;
         free(path);
         errno = err;
         return -1;
     }
-    adopt(f, path, newfd);
+    adopt(f, path, newfd, stale);
     rep->level = o->level < TF_LEVEL_DURABLE ? o->level : TF_LEVEL_CONSISTENT;
     if (o->level < TF_LEVEL_DURABLE)
         return rep->level;

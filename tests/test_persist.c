@@ -147,6 +147,19 @@ static void test_linkable(void **state)
     assert_int_equal(tf_file_write(f, "z", 1), 1);
     assert_int_equal(tf_file_release(f), 0);
     assert_int_equal(dir_entries(dir), 1);
+    /* Without O_TMPFILE: a named temporary, persisted the same way. */
+    fault_arm("openat", 1, EOPNOTSUPP);
+    f = tf_linkable_temporary_file(&(tf_opts){ .dir = dir });
+    assert_int_equal(fault_hits(), 1);
+    fault_reset();
+    assert_non_null(f);
+    assert_non_null(tf_file_name(f));
+    assert_int_equal(dir_entries(dir), 2);
+    assert_int_equal(tf_file_write(f, "three", 5), 5);
+    assert_int_equal(tf_file_persist(f, dest, NULL, NULL), TF_LEVEL_DURABLE);
+    assert_int_equal(tf_file_release(f), 0);
+    assert_content(dest, "three");
+    assert_int_equal(dir_entries(dir), 1);
     free(dest);
 }
 
@@ -327,6 +340,7 @@ static void test_directory_sync_refused(void **state)
 
 struct fail_ctx {
     char *dir, *dest;
+    char *tmpdir;   /* where the temporaries are made: dir, or another filesystem */
     tf_file *f;
     bool linkable;
     unsigned flags;
@@ -339,9 +353,9 @@ static void fresh(struct fail_ctx *c)
     fputs("old", o);
     fclose(o);
     if (c->linkable)
-        c->f = tf_linkable_temporary_file(&(tf_opts){ .dir = c->dir });
+        c->f = tf_linkable_temporary_file(&(tf_opts){ .dir = c->tmpdir });
     else
-        c->f = tf_named_temporary_file(&(tf_opts){ .dir = c->dir });
+        c->f = tf_named_temporary_file(&(tf_opts){ .dir = c->tmpdir });
     assert_non_null(c->f);
     assert_int_equal(tf_file_write(c->f, "new", 3), 3);
     c->fds = fd_count();
@@ -356,9 +370,12 @@ static int run_persist(void *arg)
 static void check_persist(bool ok, void *arg)
 {
     struct fail_ctx *c = arg;
+    bool apart = strcmp(c->dir, c->tmpdir) != 0;
     if (ok) {
         assert_content(c->dest, "new");
         assert_int_equal(dir_entries(c->dir), 1);
+        if (apart)
+            assert_int_equal(dir_entries(c->tmpdir), 0);
         assert_int_equal(fd_count(), c->fds);
         tf_file_release(c->f);
         fresh(c);
@@ -369,11 +386,15 @@ static void check_persist(bool ok, void *arg)
         assert_content(c->dest, "new");
         tf_file_release(c->f);
         assert_int_equal(dir_entries(c->dir), 1);
+        if (apart)
+            assert_int_equal(dir_entries(c->tmpdir), 0);
         fresh(c);
         return;
     }
     assert_content(c->dest, "old");
-    assert_int_equal(dir_entries(c->dir), c->linkable ? 1 : 2);
+    assert_int_equal(dir_entries(c->dir), c->linkable || apart ? 1 : 2);
+    if (apart)
+        assert_int_equal(dir_entries(c->tmpdir), c->linkable ? 0 : 1);
     assert_int_equal(fd_count(), c->fds);
     assert_int_equal(tf_file_seek(c->f, 0, SEEK_SET), 0);
     char buf[8] = { 0 };
@@ -381,10 +402,11 @@ static void check_persist(bool ok, void *arg)
     assert_string_equal(buf, "new");
 }
 
-static void fail_each(bool linkable, unsigned flags)
+static void fail_each(bool linkable, unsigned flags, const char *tmpdir)
 {
     struct fail_ctx c = { .dir = shm_scratch(), .linkable = linkable, .flags = flags };
     assert_non_null(c.dir);
+    c.tmpdir = tmpdir ? (char *)tmpdir : c.dir;
     c.dest = path_join(c.dir, "dest");
     fresh(&c);
     struct durable_case dc = { run_persist, check_persist, &c };
@@ -400,14 +422,24 @@ static void fail_each(bool linkable, unsigned flags)
 static void test_fail_each_named(void **state)
 {
     (void)state;
-    fail_each(false, 0);
-    fail_each(false, TF_PERSIST_NOCLOBBER);   /* dest exists: fails anyway, leaves all */
+    fail_each(false, 0, NULL);
+    fail_each(false, TF_PERSIST_NOCLOBBER, NULL);   /* dest exists: fails anyway, leaves all */
 }
 
 static void test_fail_each_linkable(void **state)
 {
     (void)state;
-    fail_each(true, 0);
+    fail_each(true, 0, NULL);
+}
+
+/* Made on /tmp, persisted by copy to /dev/shm. */
+static void test_fail_each_copy(void **state)
+{
+    struct stat a, b;
+    if (stat("/dev/shm", &a) < 0 || stat(TFT_DIR(state), &b) < 0 || a.st_dev == b.st_dev)
+        skip();
+    fail_each(false, TF_PERSIST_COPY, TFT_DIR(state));
+    fail_each(true, TF_PERSIST_COPY, TFT_DIR(state));
 }
 
 int main(void)
@@ -424,6 +456,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_directory_sync_refused, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_fail_each_named, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_fail_each_linkable, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_fail_each_copy, tft_setup, tft_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
