@@ -270,8 +270,11 @@ static void test_symlink_policy(void **state)
     const char *dir = TFT_DIR(state);
     char *real = dest_in(state, "real", "old");
     char *l1 = path_join(dir, "l1"), *l2 = path_join(dir, "l2"), *l3 = path_join(dir, "l3");
-    assert_int_equal(mkdir(path_join(dir, "sub"), 0700), 0);
-    assert_int_equal(symlink("../real", path_join(dir, "sub/l3")), 0);   /* relative to its dir */
+    char *sub = path_join(dir, "sub"), *sub_l3 = path_join(dir, "sub/l3");
+    assert_int_equal(mkdir(sub, 0700), 0);
+    assert_int_equal(symlink("../real", sub_l3), 0);   /* relative to its dir */
+    free(sub);
+    free(sub_l3);
     assert_int_equal(symlink("sub/l3", l2), 0);
     assert_int_equal(symlink(l2, l1), 0);
     (void)l3;
@@ -376,12 +379,13 @@ static void test_bad_input(void **state)
         assert_null(tf_replace_begin(cases[i].dest, NULL));
         assert_errno(cases[i].err);
     }
-    assert_int_equal(tf_replace_contents(path_join(dir, "y"), NULL, 1, NULL, NULL), -1);
+    char *y = path_join(dir, "y");
+    assert_int_equal(tf_replace_contents(y, NULL, 1, NULL, NULL), -1);
     assert_errno(EINVAL);
     tf_persist_opts bad[] = { { .flags = TF_PERSIST_COPY }, { .flags = 1u << 20 }, { .timeout_ms = 1 },
                               { .reserved = { 1 } }, { .level = 9 } };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        assert_null(tf_replace_begin(path_join(dir, "y"), &bad[i]));
+        assert_null(tf_replace_begin(y, &bad[i]));
         assert_errno(EINVAL);
     }
     assert_int_equal(tf_file_commit(NULL, NULL), -1);
@@ -392,7 +396,7 @@ static void test_bad_input(void **state)
     tf_file_release(plain);
     assert_listing_equal(before, dir_listing(dir));
     unlink(fifo);
-    free(toolong); free(missing); free(fifo); free(notdir);
+    free(toolong); free(missing); free(fifo); free(notdir); free(y);
 }
 
 static int replace_in_readonly(void *arg)
