@@ -303,8 +303,8 @@ tf_file *tf__durable_new(int fd, char *tmpname, struct tf__target *t, const tf_p
 
 /*
  * Carries the metadata of the regular file `name` in dirfd over to fd (see
- * tf_file_commit()); a missing file gives fd new_mode. o->mode, if set,
- * replaces the mode. Fills rep->not_copied under TF_PERSIST_BEST_EFFORT.
+ * tf_file_commit()); a missing file gives fd 0666 & ~umask. o->mode, if
+ * set, replaces the mode. Fills rep->not_copied under TF_PERSIST_BEST_EFFORT.
  */
 int tf__meta_carry(int fd, int dirfd, const char *name, const tf_persist_opts *o,
                    tf_persist_report *rep);
