@@ -334,4 +334,9 @@ void tf__signals_unblock(const sigset_t *old);
  */
 extern time_t (*tf__sweep_clock_hook)(void);
 
+/* The sweep's matcher: does name read prefix (plen bytes), TF_RANDOM_CHARS
+ * characters of TF__ALPHABET, then suffix (slen bytes), exactly? */
+bool tf__name_matches(const char *prefix, size_t plen, const char *suffix, size_t slen,
+                      const char *name);
+
 #endif

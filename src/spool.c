@@ -268,13 +268,8 @@ static ssize_t mem_read(tf_file *f, void *buf, size_t n)
 static off_t mem_seek(tf_file *f, off_t off, int whence)
 {
     struct tf__spool *s = f->spool;
-    uint64_t base;
-    switch (whence) {
-    case SEEK_SET: base = 0; break;
-    case SEEK_CUR: base = s->pos; break;
-    case SEEK_END: base = s->len; break;
-    default: errno = EINVAL; return -1;
-    }
+    /* whence was checked by tf_file_seek(). */
+    uint64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? s->pos : s->len;
     if (off >= 0 && (uint64_t)off > SPOOL_OFF_MAX - base) {
         errno = EOVERFLOW;
         return -1;

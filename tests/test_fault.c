@@ -7,7 +7,7 @@
  * Each loop runs as root and again with privileges dropped, where the
  * permission paths (chmod and retry) are taken.
  */
-#include "tftest.h"
+#include "scenario.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -296,40 +296,6 @@ static void test_create_faults_unprivileged(void **state)
 
 /* ---- cleanup ---------------------------------------------------------------------- */
 
-/* A tree with files, a read-only file, subdirectories 0500/0000/0300 and a link. */
-static int populate(const char *root)
-{
-    char *p;
-    if (write_file(root, "f1", "1") || write_file(root, "f2", "2"))
-        return -1;
-    const char *subs[] = { "a", "a/b", "r0500", "r0000", "r0300" };
-    for (size_t i = 0; i < 5; i++) {
-        p = path_join(root, subs[i]);
-        if (mkdir(p, 0700) || write_file(p, "x", "x")) {
-            free(p);
-            return -1;
-        }
-        free(p);
-    }
-    p = path_join(root, "f1");
-    chmod(p, 0400);
-    free(p);
-    p = path_join(root, "link");
-    if (symlink("/", p) != 0) {
-        free(p);
-        return -1;
-    }
-    free(p);
-    const struct { const char *n; mode_t m; } modes[] = {
-        { "r0500", 0500 }, { "r0000", 0000 }, { "r0300", 0300 } };
-    for (size_t i = 0; i < 3; i++) {
-        p = path_join(root, modes[i].n);
-        chmod(p, modes[i].m);
-        free(p);
-    }
-    return 0;
-}
-
 enum cleanup_kind { CL_RMTREE, CL_RMTREE_IGNORE, CL_DIR_CLEANUP, CL_DIR_RELEASE,
                     CL_FILE_CLOSE, CL_FILE_RELEASE, CL_COUNT };
 static const char *const CL_NAMES[] = { "tf_rmtree", "tf_rmtree(ignore)", "tf_dir_cleanup",
@@ -351,12 +317,12 @@ static int cleanup_loop(void *arg)
                     tf_file *f = NULL;
                     char *target = NULL;
                     if (kind == CL_RMTREE || kind == CL_RMTREE_IGNORE) {
-                        if (mkdir(root, 0700) || populate(root))
+                        if (mkdir(root, 0700) || scenario_populate(root))
                             return 2;
                         target = strdup(root);
                     } else if (kind == CL_DIR_CLEANUP || kind == CL_DIR_RELEASE) {
                         d = tf_temporary_directory(&(tf_opts){ .dir = dir });
-                        if (!d || populate(tf_dir_name(d)))
+                        if (!d || scenario_populate(tf_dir_name(d)))
                             return 2;
                         target = strdup(tf_dir_name(d));
                     } else {
