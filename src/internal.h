@@ -325,6 +325,14 @@ void tf__lock_live(int fd);
 bool tf__signals_block(sigset_t *old);
 void tf__signals_unblock(const sigset_t *old);
 
+/*
+ * Test hook: when set, called by the fatal-signal handler just before it
+ * delivers the signal again, which may end the process (a coverage build's
+ * tests flush their counters there: a process killed by a signal writes
+ * none). NULL in production.
+ */
+extern void (*tf__signal_death_hook)(void);
+
 /* ---- sweep.c ------------------------------------------------------------ */
 
 /*

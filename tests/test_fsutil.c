@@ -139,7 +139,7 @@ static void test_open_dir_owner(void **state)
 static int child_open_owner_other_mount(void *arg)
 {
     const char *dir = arg;
-    if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+    if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0)
         return 77;
     char *mnt = path_join(dir, "mnt");
     CHECK(mkdir(mnt, 0700) == 0);

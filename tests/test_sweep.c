@@ -586,7 +586,7 @@ static void test_written_inside_before_removal_stays(void **state)
 static int child_bind_mounts(void *arg)
 {
     const char *dir = arg;
-    if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+    if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0)
         return 77;
     char *sweep = path_join(dir, "sweep"), *data = path_join(dir, "data");
     char *sub = path_join(data, "sub"), *young = path_join(dir, "young");

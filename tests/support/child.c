@@ -61,3 +61,22 @@ int run_child(int (*fn)(void *arg), void *arg, bool drop)
         return 128 + WTERMSIG(status);
     return -1;
 }
+
+bool under_valgrind(void)
+{
+    const char *p = getenv("LD_PRELOAD");
+    return p && strstr(p, "vgpreload");
+}
+
+/*
+ * A coverage build (gcc --coverage) links libgcov: a child the library's
+ * fatal-signal handler ends must write its counters first, as one that exits
+ * does. Elsewhere __gcov_dump is absent and nothing is installed.
+ */
+extern void __gcov_dump(void) __attribute__((weak));
+
+__attribute__((constructor)) static void coverage_flush_on_signal(void)
+{
+    if (__gcov_dump)
+        tf__signal_death_hook = __gcov_dump;
+}
