@@ -11,6 +11,9 @@
  * built with ASan. Runs as root and again with privileges dropped, where the
  * permission paths (chmod and retry) are taken.
  *
+ * TF_FAULT_SWEEP_QUICK=1 (valgrind's run) tries only the first errno of each
+ * entry: the same calls fail, at a tenth of the cost.
+ *
  * EINTR from then on is not tried where the library retries it (read, write,
  * ftruncate, getrandom, flock): the kernel never fails a call with EINTR
  * forever, and the retry has no bound on purpose.
@@ -39,9 +42,10 @@ static int sweep_one(const struct scenario *sc, const char *dir, unsigned long *
     for (size_t e = 0; fault_names[e]; e++)
         calls[e] = fault_calls(fault_names[e]);
     int failures = 0;
+    bool quick = getenv("TF_FAULT_SWEEP_QUICK") != NULL;
     for (size_t e = 0; fault_names[e] && failures < 10; e++) {
         const int *errs = scenario_errnos(fault_names[e]);
-        for (size_t k = 0; errs[k] && failures < 10; k++) {
+        for (size_t k = 0; errs[k] && failures < 10 && !(quick && k > 0); k++) {
             for (unsigned long n = 1; n <= calls[e] && failures < 10; n++) {
                 for (int persistent = 0; persistent < 2; persistent++) {
                     if (persistent && errs[k] == EINTR && retries_eintr(fault_names[e]))
@@ -89,6 +93,13 @@ static void test_fault_sweep_unprivileged(void **state)
 {
     if (!running_as_root())
         skip();   /* the test above ran unprivileged already */
+    if (under_valgrind()) {
+        /* There the cleanup of what a tolerated leftover left, by chmod and
+         * rm run as nobody, fails and every later case sees its file; the
+         * unprivileged loops of test_fault run under valgrind instead. */
+        fprintf(stderr, "  skipped under valgrind: see the comment\n");
+        skip();
+    }
     char *dir = path_join(TFT_DIR(state), "w");
     assert_int_equal(mkdir(dir, 0700), 0);
     give_to_nobody(TFT_DIR(state));

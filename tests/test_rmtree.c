@@ -753,7 +753,7 @@ static int child_bind_mount(void *arg)
     CHECK(write_file(outside, "precious", "p") == 0);
     CHECK(mkdir(root, 0700) == 0);
     CHECK(mkdir(sub, 0700) == 0);
-    if (mount(outside, sub, NULL, MS_BIND, NULL) != 0)
+    if (mount(outside, sub, "none", MS_BIND, NULL) != 0)
         return 77;
     errno = 0;
     CHECK(tf_rmtree(root, 0) == -1);

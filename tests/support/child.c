@@ -49,6 +49,7 @@ int run_child(int (*fn)(void *arg), void *arg, bool drop)
         int rc = fn(arg);
         fflush(stdout);
         fflush(stderr);
+        coverage_flush();
         _exit(rc == 0 ? 0 : (rc & 0xff) ? (rc & 0xff) : 1);
     }
     int status;
@@ -74,6 +75,12 @@ bool under_valgrind(void)
  * does. Elsewhere __gcov_dump is absent and nothing is installed.
  */
 extern void __gcov_dump(void) __attribute__((weak));
+
+void coverage_flush(void)
+{
+    if (__gcov_dump)
+        __gcov_dump();
+}
 
 __attribute__((constructor)) static void coverage_flush_on_signal(void)
 {
