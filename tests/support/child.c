@@ -70,20 +70,25 @@ bool under_valgrind(void)
 }
 
 /*
- * A coverage build (gcc --coverage) links libgcov: a child the library's
- * fatal-signal handler ends must write its counters first, as one that exits
- * does. Elsewhere __gcov_dump is absent and nothing is installed.
+ * A coverage build (scripts/coverage: gcc --coverage -DTF_COVERAGE) links
+ * libgcov: a child that _exits, or that the library's fatal-signal handler
+ * ends, must write its counters first, as one that exits does. (A weak
+ * reference would not pull __gcov_dump out of the static libgcov.)
  */
-extern void __gcov_dump(void) __attribute__((weak));
+#ifdef TF_COVERAGE
+void __gcov_dump(void);
+#endif
 
 void coverage_flush(void)
 {
-    if (__gcov_dump)
-        __gcov_dump();
+#ifdef TF_COVERAGE
+    __gcov_dump();
+#endif
 }
 
+#ifdef TF_COVERAGE
 __attribute__((constructor)) static void coverage_flush_on_signal(void)
 {
-    if (__gcov_dump)
-        tf__signal_death_hook = __gcov_dump;
+    tf__signal_death_hook = __gcov_dump;
 }
+#endif
