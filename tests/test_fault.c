@@ -487,6 +487,79 @@ static void test_io_faults(void **state)
     tf_file_release(f);
 }
 
+/* ---- the registry growing ------------------------------------------------------ */
+
+static void *make_named(const char *dir)
+{
+    return tf_named_temporary_file(&(tf_opts){ .dir = dir });
+}
+
+static void *make_dir(const char *dir)
+{
+    return tf_temporary_directory(&(tf_opts){ .dir = dir });
+}
+
+/*
+ * The creation at which the cleanup registry needs a new chunk gets no memory
+ * for it: that creation fails with ENOMEM and leaves nothing (no name, no
+ * descriptor), the ones before stay registered. Each creation is run with
+ * the malloc after its usual ones failing: only a growing one makes it.
+ */
+static void registry_growth_fails(const char *dir, void *(*make)(const char *),
+                                  int (*release)(void *))
+{
+    enum { MAX = 2000 };
+    void **held = calloc(MAX, sizeof *held);
+    assert_non_null(held);
+    fault_count_start();
+    held[0] = make(dir);
+    unsigned long usual = fault_calls("malloc");
+    fault_reset();
+    assert_non_null(held[0]);
+    size_t n = 1;
+    bool failed = false;
+    for (; n < MAX && !failed; n++) {
+        int entries = dir_entries(dir), fds = fd_count();
+        fault_arm("malloc", usual + 1, ENOMEM);
+        errno = 0;
+        held[n] = make(dir);
+        int err = errno;
+        unsigned long hits = fault_hits();
+        fault_reset();
+        if (held[n])
+            continue;
+        errno = err;
+        assert_errno(ENOMEM);
+        assert_int_equal(hits, 1);
+        assert_int_equal(dir_entries(dir), entries);
+        assert_no_fd_leak(fds);
+        assert_int_equal(tf_cleanup_registered(), n);   /* the ones before, still registered */
+        failed = true;
+    }
+    assert_true(failed);
+    for (size_t i = 0; i < n; i++)
+        if (held[i])
+            assert_int_equal(release(held[i]), 0);
+    assert_int_equal(dir_entries(dir), 0);
+    free(held);
+}
+
+static int release_file(void *f)
+{
+    return tf_file_release(f);
+}
+
+static int release_dir(void *d)
+{
+    return tf_dir_release(d);
+}
+
+static void test_registry_growth_fails(void **state)
+{
+    registry_growth_fails(TFT_DIR(state), make_named, release_file);
+    registry_growth_fails(TFT_DIR(state), make_dir, release_dir);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, tft_setup, tft_teardown)
 
 int main(void)
@@ -497,6 +570,7 @@ int main(void)
         T(test_cleanup_faults),
         T(test_cleanup_faults_unprivileged),
         T(test_io_faults),
+        T(test_registry_growth_fails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,19 +18,30 @@ void give_to_nobody(const char *path)
     }
 }
 
+/*
+ * A coverage build keeps root as the saved ids (real and effective are
+ * nobody's, so every permission check is nobody's): coverage_flush() takes
+ * root back to write the counters into the build tree, which nobody may not.
+ */
+#ifdef TF_COVERAGE
+#define SAVED_ID 0
+#else
+#define SAVED_ID NOBODY_ID
+#endif
+
 static void drop_privileges(void)
 {
     if (!running_as_root())
         return;
     if (setgroups(0, NULL) != 0 ||
-        setresgid(NOBODY_ID, NOBODY_ID, NOBODY_ID) != 0 ||
-        setresuid(NOBODY_ID, NOBODY_ID, NOBODY_ID) != 0) {
+        setresgid(NOBODY_ID, NOBODY_ID, SAVED_ID) != 0 ||
+        setresuid(NOBODY_ID, NOBODY_ID, SAVED_ID) != 0) {
         perror("run_child: dropping privileges");
         _exit(99);
     }
     uid_t r, e, s;
-    if (getresuid(&r, &e, &s) != 0 || r != NOBODY_ID || e != NOBODY_ID || s != NOBODY_ID ||
-        setuid(0) == 0) {
+    if (getresuid(&r, &e, &s) != 0 || r != NOBODY_ID || e != NOBODY_ID || s != SAVED_ID ||
+        (SAVED_ID != 0 && setuid(0) == 0)) {
         fprintf(stderr, "run_child: privileges not dropped\n");
         _exit(99);
     }
@@ -82,6 +93,12 @@ void __gcov_dump(void);
 void coverage_flush(void)
 {
 #ifdef TF_COVERAGE
+    uid_t r, e, saved;
+    if (getresuid(&r, &e, &saved) == 0 && e != 0 && saved == 0) {
+        /* A child run as nobody (drop_privileges above). */
+        if (seteuid(0) != 0 || setegid(0) != 0)
+            perror("coverage_flush: taking root back");
+    }
     __gcov_dump();
 #endif
 }
