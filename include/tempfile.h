@@ -184,9 +184,14 @@ TF_API tf_file *tf_named_temporary_file(const tf_opts *opts);
  * A file held in memory until it rolls over to a tf_temporary_file() made with
  * the same dir, prefix and suffix: after a write that leaves the position past
  * opts->max_size (if not 0), on tf_file_fileno(), on tf_file_truncate() to a
- * size above max_size, or on tf_file_rollover(). Memory is wiped before it is
- * freed. A rollover that fails loses nothing: the data stays in memory and the
- * call that triggered it fails with the rollover's errno.
+ * size above max_size, or on tf_file_rollover(). Also, whatever max_size, a
+ * write far past the data goes to disk first, where the gap is a hole: one
+ * that would zero more than 1 MiB of memory before its bytes, or that would
+ * take the memory past twice the bytes written plus 1 MiB (a gap up to there
+ * costs no memory: it reads as zeros). Memory is wiped before it is freed. A
+ * call that rolls over is all or nothing: if the rollover or the call's own
+ * work on the new file fails, that file is dropped, the data and position
+ * stay in memory as they were, and the call fails with that errno.
  * Errors: EINVAL prefix or suffix contains '/'; ENOMEM.
  */
 TF_API tf_file *tf_spooled_temporary_file(const tf_opts *opts);
@@ -200,8 +205,16 @@ TF_API ssize_t tf_file_read(tf_file *f, void *buf, size_t n);
 /*
  * Writes all n bytes at the current position (a spooled file may roll over);
  * returns n. Writing past the end leaves a zero-filled gap.
- * Errors: EINVAL f or buf is NULL; EBADF f is closed; ENOMEM; write(2)'s and,
- * for a rollover, tf_temporary_file()'s.
+ * A failed write of a spooled file in memory changes nothing, even when it
+ * rolled over first (the file is back in memory: see
+ * tf_spooled_temporary_file()); on disk, as write(2), a failed write may have
+ * written a part of the bytes and moved the position past them.
+ * Speed: a write of a spooled file in memory that fits in the current chunk
+ * (and stays within max_size) is one memcpy without a further call, so small
+ * writes (1 byte, a field of a record) need no buffering of their own; the
+ * tf_file_stream() view adds stdio's buffer on top for any file.
+ * Errors: EINVAL f or buf is NULL; EBADF f is closed; ENOMEM; EFBIG past the
+ * largest off_t; write(2)'s and, for a rollover, tf_temporary_file()'s.
  */
 TF_API ssize_t tf_file_write(tf_file *f, const void *buf, size_t n);
 
@@ -218,7 +231,9 @@ TF_API off_t tf_file_tell(tf_file *f);
 
 /*
  * Sets the size to `size` (shrinks, or grows with zeros); the position does not
- * move, as in Python.
+ * move, as in Python. A truncate that rolls a spooled file over is all or
+ * nothing: if the rollover or the ftruncate(2) after it fails, the file is
+ * still in memory, unchanged.
  * Errors: EINVAL f is NULL or size < 0; EBADF f is closed; ENOMEM;
  * ftruncate(2)'s and, for a rollover, tf_temporary_file()'s.
  */

@@ -121,7 +121,30 @@ struct tf__file_ops {
 
 struct tf__spool;
 
+/*
+ * The window of a spooled file in memory: tf_file_write() and tf_file_read()
+ * (file.c) serve a small access inside it with one memcpy, without a call
+ * into spool.c. `at` is the position, inside the chunk it falls in; [at, mark)
+ * is data that chunk holds (mark: the end of what was written there), [at,
+ * end) the room a write may fill with no allocation, no gap to zero and no
+ * rollover (end never passes max_size). While the window is open the spool's
+ * pos, len and filled lag behind it: every call of the memory backend folds
+ * it back first (spool.c settle()). Closed, all three point at one static
+ * byte: no room, nothing to read.
+ */
+struct tf__window {
+    unsigned char *at, *mark, *end;
+};
+
+extern unsigned char tf__no_window[1];
+
+static inline void tf__window_close(struct tf__window *w)
+{
+    w->at = w->mark = w->end = tf__no_window;
+}
+
 struct tf_file {
+    struct tf__window win;    /* first: the fast paths reach it at offset 0 */
     const struct tf__file_ops *ops;
     int fd;                   /* -1 while in memory or once closed */
     unsigned flags;           /* TF_KEEP, TF_NO_DELETE_ON_CLOSE */
