@@ -173,14 +173,16 @@ static int valid(int ok)
 unsigned char tf__no_window[1];
 
 /*
- * Small reads and writes of a spooled file in memory are served from its
- * window (internal.h) with one memcpy; `n - 1 < room` is 1 <= n <= room, so
- * an empty access and every other case take the backend's full path. A closed
- * or disk-backed handle has no window.
+ * Reads and writes of a spooled file in memory are served from its window
+ * (internal.h) when it holds them: `n - 1 < room` is 1 <= n <= room, so an
+ * empty access and every other case take the backend's full path. A closed
+ * or disk-backed handle has no window. The accesses of up to 16 bytes are
+ * served inline by tf_file_read and tf_file_write, which then need no stack
+ * frame; larger ones here, out of line.
  */
-ssize_t tf_file_read(tf_file *f, void *buf, size_t n)
+__attribute__((noinline)) static ssize_t read_any(tf_file *f, void *buf, size_t n)
 {
-    if (f && buf && n - 1 < (size_t)(f->win.mark - f->win.at)) {
+    if (f && buf && n && f->win.mark - f->win.at >= (ptrdiff_t)n) {
         memcpy(buf, f->win.at, n);
         f->win.at += n;
         return (ssize_t)n;
@@ -188,16 +190,34 @@ ssize_t tf_file_read(tf_file *f, void *buf, size_t n)
     return usable(f) && valid(buf != NULL) ? f->ops->read(f, buf, n) : -1;
 }
 
-ssize_t tf_file_write(tf_file *f, const void *buf, size_t n)
+__attribute__((noinline)) static ssize_t write_any(tf_file *f, const void *buf, size_t n)
 {
     if (f && buf && n - 1 < (size_t)(f->win.end - f->win.at)) {
         memcpy(f->win.at, buf, n);
         f->win.at += n;
-        if (f->win.at > f->win.mark)
-            f->win.mark = f->win.at;
         return (ssize_t)n;
     }
     return usable(f) && valid(buf != NULL) ? f->ops->write(f, buf, n) : -1;
+}
+
+ssize_t tf_file_read(tf_file *f, void *buf, size_t n)
+{
+    if (n - 1 < 16 && f && buf && (ptrdiff_t)n <= f->win.mark - f->win.at) {
+        tf__copy_small(buf, f->win.at, n);
+        f->win.at += n;
+        return (ssize_t)n;
+    }
+    return read_any(f, buf, n);
+}
+
+ssize_t tf_file_write(tf_file *f, const void *buf, size_t n)
+{
+    if (n - 1 < 16 && f && buf && n <= (size_t)(f->win.end - f->win.at)) {
+        tf__copy_small(f->win.at, buf, n);
+        f->win.at += n;
+        return (ssize_t)n;
+    }
+    return write_any(f, buf, n);
 }
 
 off_t tf_file_seek(tf_file *f, off_t offset, int whence)

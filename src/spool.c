@@ -224,7 +224,7 @@ static struct tf__spool *settle(tf_file *f)
         unsigned k = s->win_chunk;
         uint64_t start = chunk_start(k);
         s->pos = start + (size_t)(w->at - s->chunk[k]);
-        s->filled[k] = (size_t)(w->mark - s->chunk[k]);
+        s->filled[k] = (size_t)((w->at > w->mark ? w->at : w->mark) - s->chunk[k]);
         if (start + s->filled[k] > s->len)
             s->len = start + s->filled[k];
         tf__window_close(w);
