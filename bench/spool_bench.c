@@ -26,13 +26,15 @@
  *                    doubling + memcpy, out of line as a library call is),
  *                    floor_inline (the same inlined with a constant size: the
  *                    compiler turns memcpy into one store), tf (tf_file_write),
+ *                    tf_putc (the inline tf_file_putc),
  *                    putc / putc_unlocked / memstream_putc (the FILE * view;
  *                    open_memstream, glibc's own growing buffer stream);
  *   w4_*             4-byte writes: floor, tf, fwrite on the view, memstream;
  *   wfmt_*           fprintf(fp, "%d,", i) on the view and on open_memstream,
  *                    and the floor: snprintf into the growing buffer;
  *   r1_*             1-byte reads of an N-byte file: floor (memcpy out of a
- *                    buffer, out of line), tf (tf_file_read), getc on the view.
+ *                    buffer, out of line), tf (tf_file_read), tf_getc (the
+ *                    inline tf_file_getc), getc on the view.
  *
  *   spool_bench --ir WORKLOAD N   runs only N operations of one small-access
  *                                 workload (bench/spool_bench.py counts
@@ -193,10 +195,10 @@ static inline void buf_put1(struct buf *b, unsigned char c)
 }
 
 enum small_op {
-    W1_FLOOR, W1_FLOOR_INLINE, W1_TF, W1_PUTC, W1_PUTC_UNLOCKED, W1_MEMSTREAM,
+    W1_FLOOR, W1_FLOOR_INLINE, W1_TF, W1_TF_PUTC, W1_PUTC, W1_PUTC_UNLOCKED, W1_MEMSTREAM,
     W4_FLOOR, W4_TF, W4_FWRITE, W4_MEMSTREAM,
     WFMT_FLOOR, WFMT_FPRINTF, WFMT_MEMSTREAM,
-    R1_FLOOR, R1_TF, R1_GETC,
+    R1_FLOOR, R1_TF, R1_TF_GETC, R1_GETC,
 };
 
 /* What one small-access workload works on. */
@@ -220,7 +222,7 @@ static void target_open(struct target *t, enum small_op op)
         if (!(t->fp = open_memstream(&t->ms, &t->ms_len)))
             die("open_memstream");
         break;
-    case W1_TF: case W4_TF: case R1_TF:
+    case W1_TF: case W1_TF_PUTC: case W4_TF: case R1_TF: case R1_TF_GETC:
         t->f = new_spooled(small_max);
         break;
     case W1_PUTC: case W1_PUTC_UNLOCKED: case W4_FWRITE: case WFMT_FPRINTF: case R1_GETC:
@@ -266,6 +268,10 @@ static void small_run(struct target *t, enum small_op op, size_t n)
             if (tf_file_write(t->f, "x", 1) != 1)
                 die("tf_file_write");
             break;
+        case W1_TF_PUTC:
+            if (tf_file_putc(t->f, 'x') != 'x')
+                die("tf_file_putc");
+            break;
         case W1_PUTC: case W1_MEMSTREAM: putc('x', t->fp); break;
         case W1_PUTC_UNLOCKED: putc_unlocked('x', t->fp); break;
         case W4_FLOOR: buf_write(&t->b, four, 4); break;
@@ -283,6 +289,10 @@ static void small_run(struct target *t, enum small_op op, size_t n)
             if (tf_file_read(t->f, &c, 1) != 1)
                 die("tf_file_read");
             break;
+        case R1_TF_GETC:
+            if (tf_file_getc(t->f) < 0)
+                die("tf_file_getc");
+            break;
         case R1_GETC:
             if (getc(t->fp) == EOF)
                 die("getc");
@@ -298,7 +308,7 @@ static enum small_op filler(enum small_op op)
 {
     switch (op) {
     case R1_FLOOR: return W1_FLOOR;
-    case R1_TF: return W1_TF;
+    case R1_TF: case R1_TF_GETC: return W1_TF;
     case R1_GETC: return W1_PUTC;
     default: return op;
     }
@@ -461,6 +471,7 @@ static double r_big(void) { return rollover(big); }
 SMALL(W1_FLOOR, w1_floor)
 SMALL(W1_FLOOR_INLINE, w1_floor_inline)
 SMALL(W1_TF, w1_tf)
+SMALL(W1_TF_PUTC, w1_tf_putc)
 SMALL(W1_PUTC, w1_putc)
 SMALL(W1_PUTC_UNLOCKED, w1_putc_unlocked)
 SMALL(W1_MEMSTREAM, w1_memstream)
@@ -475,6 +486,7 @@ SMALL(WFMT_MEMSTREAM, wfmt_memstream)
 #define READ(op, lower) static double lower##_reuse(void) { return small_reuse(op); }
 READ(R1_FLOOR, r1_floor)
 READ(R1_TF, r1_tf)
+READ(R1_TF_GETC, r1_tf_getc)
 READ(R1_GETC, r1_getc)
 #undef READ
 
@@ -487,6 +499,7 @@ static const struct workload {
     S(w1_floor, W1_FLOOR),
     S(w1_floor_inline, W1_FLOOR_INLINE),
     S(w1_tf, W1_TF),
+    S(w1_tf_putc, W1_TF_PUTC),
     S(w1_putc, W1_PUTC),
     S(w1_putc_unlocked, W1_PUTC_UNLOCKED),
     S(w1_memstream, W1_MEMSTREAM),
@@ -500,6 +513,7 @@ static const struct workload {
 #define R(lower, op) { #lower "_reuse", lower##_reuse, op }   /* reads: of a written file */
     R(r1_floor, R1_FLOOR),
     R(r1_tf, R1_TF),
+    R(r1_tf_getc, R1_TF_GETC),
     R(r1_getc, R1_GETC),
 #undef R
 #undef S

@@ -278,6 +278,7 @@ SMALL_ROWS = [
         ("plain growing buffer (realloc doubling + memcpy): the floor", "w1_floor_reuse", "c", "w1_floor"),
         ("the same, inlined with a constant size (memcpy becomes one store)", "w1_floor_inline_reuse", "c", "w1_floor_inline"),
         ("tf_file_write", "w1_tf_reuse", "c", "w1_tf"),
+        ("tf_file_putc (inline)", "w1_tf_putc_reuse", "c", "w1_tf_putc"),
         ("FILE * view: putc", "w1_putc_reuse", "c", "w1_putc"),
         ("FILE * view: putc_unlocked", "w1_putc_unlocked_reuse", "c", "w1_putc_unlocked"),
         ("open_memstream: putc (glibc's own growing buffer stream)", "w1_memstream_reuse", "c", "w1_memstream"),
@@ -298,6 +299,7 @@ SMALL_ROWS = [
     ("1-byte reads", [
         ("plain buffer (memcpy out, out of line): the floor", "r1_floor_reuse", "c", "r1_floor"),
         ("tf_file_read", "r1_tf_reuse", "c", "r1_tf"),
+        ("tf_file_getc (inline)", "r1_tf_getc_reuse", "c", "r1_tf_getc"),
         ("FILE * view: getc", "r1_getc_reuse", "c", "r1_getc"),
         ("Rust tempfile 3.3 SpooledTempFile::read", "r1_reuse_rust", "rust", "r1_reuse_rust"),
         ("CPython 3.13 SpooledTemporaryFile.read(1)", "r1_reuse_py", "py", None),
@@ -305,6 +307,7 @@ SMALL_ROWS = [
     ("1-byte writes into a new file (fresh memory, creation and release included)", [
         ("plain growing buffer: the floor", "w1_floor_fresh", "c", None),
         ("tf_file_write", "w1_tf_fresh", "c", None),
+        ("tf_file_putc (inline)", "w1_tf_putc_fresh", "c", None),
         ("FILE * view: putc", "w1_putc_fresh", "c", None),
         ("Rust tempfile 3.3 SpooledTempFile::write_all", "w1_fresh_rust", "rust", None),
         ("CPython 3.13 SpooledTemporaryFile.write", "one_byte_spooled", "py", None),

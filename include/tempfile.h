@@ -232,9 +232,10 @@ TF_API ssize_t tf_file_read(tf_file *f, void *buf, size_t n);
  * tf_spooled_temporary_file()); on disk, as write(2), a failed write may have
  * written a part of the bytes and moved the position past them.
  * Speed: a write of a spooled file in memory that fits in the current chunk
- * (and stays within max_size) is one memcpy without a further call, so small
- * writes (1 byte, a field of a record) need no buffering of their own; the
- * tf_file_stream() view adds stdio's buffer on top for any file.
+ * (and stays within max_size) is one copy without a further call, so small
+ * writes (a field of a record) need no buffering of their own; for byte loops
+ * there is the inline tf_file_putc() (and tf_file_getc() for tf_file_read()),
+ * and the tf_file_stream() view adds stdio's buffer on top for any file.
  * Errors: EINVAL f or buf is NULL; EBADF f is closed; ENOMEM; EFBIG past the
  * largest off_t; write(2)'s and, for a rollover, tf_temporary_file()'s.
  */
@@ -321,6 +322,14 @@ TF_API int tf_file_keep(tf_file *f);
  * its buffer. fclose(stream) flushes and detaches the view, leaving the handle
  * open; tf_file_close() and tf_file_release() fclose a view still open. Between
  * using the stream and calling tf_file_* directly, fflush(stream).
+ * Speed: stdio's buffer (BUFSIZ) reaches the file in one tf_file_write()
+ * per flush, so a small putc or fprintf costs what it costs on any glibc
+ * stream (open_memstream's included): mostly the stream lock that glibc takes
+ * in every call. A program that uses the stream from one thread only can drop
+ * it with putc_unlocked() and the other *_unlocked calls, or with
+ * __fsetlocking(stream, FSETLOCKING_BYCALLER) (<stdio_ext.h>); a 1-byte putc
+ * then costs about as much as a store into a plain buffer. A larger buffer
+ * (setvbuf) gains nothing measurable.
  * Errors: EINVAL f is NULL; EBADF f is closed; ENOMEM.
  */
 TF_API FILE *tf_file_stream(tf_file *f);
@@ -636,6 +645,58 @@ typedef struct tf_usage_report {
  * Errors: EINVAL report is NULL; otherwise as tf_sweep().
  */
 TF_API int tf_disk_usage(const char *dir, const tf_sweep_opts *opts, tf_usage_report *report);
+
+/* ---------------------------------------------------------------------------
+ * One byte at a time without a call (issue 16)
+ * ------------------------------------------------------------------------- */
+
+/*
+ * tf_file_putc() and tf_file_getc() are tf_file_write() and tf_file_read() of
+ * one byte, inline, as putc_unlocked() and getc_unlocked() are to fwrite()
+ * and fread(): where the byte lies inside a spooled file's memory (the chunk
+ * at the position has room, or data, and max_size is not reached) it is
+ * copied in place; everything else (a rollover, a new chunk, a file on disk,
+ * an error) goes through the ordinary call, with its rules and errno. Meant
+ * for byte loops (parsers, encoders, escapers); tf_file_write() and
+ * tf_file_read() stay the calls for everything else and are nearly as fast
+ * for a few bytes. Like the ordinary calls, not for use on one handle from
+ * two threads at once. Between using the stream view and these, fflush().
+ *
+ * tf_file_putc: writes (unsigned char)c; returns it, or -1 with errno as
+ * tf_file_write().
+ * tf_file_getc: returns the next byte (0-255), or -1 at the end of the file
+ * and on an error (errno as tf_file_read()); at the end errno is left as it
+ * was, so set errno to 0 first to tell the two apart (as for strtol(3)).
+ */
+
+/* The head of every handle, for the inline calls only: the position inside
+ * the memory at hand and its limits (they meet when there is none). Its
+ * layout is part of the library's ABI; never touch it yourself. */
+struct tf__window {
+    unsigned char *at, *mark, *end;
+};
+
+/* The same as the inline calls, never inline (their way out). */
+TF_API int tf_file_putc_full(tf_file *f, int c);
+TF_API int tf_file_getc_full(tf_file *f);
+
+static inline int tf_file_putc(tf_file *f, int c)
+{
+    struct tf__window *w = (struct tf__window *)(void *)f;
+    if (f && w->at < w->end) {
+        *w->at++ = (unsigned char)c;
+        return (unsigned char)c;
+    }
+    return tf_file_putc_full(f, c);
+}
+
+static inline int tf_file_getc(tf_file *f)
+{
+    struct tf__window *w = (struct tf__window *)(void *)f;
+    if (f && w->at < w->mark)
+        return *w->at++;
+    return tf_file_getc_full(f);
+}
 
 #ifdef __cplusplus
 }

@@ -220,6 +220,18 @@ ssize_t tf_file_write(tf_file *f, const void *buf, size_t n)
     return write_any(f, buf, n);
 }
 
+int tf_file_putc_full(tf_file *f, int c)
+{
+    unsigned char b = (unsigned char)c;
+    return tf_file_write(f, &b, 1) < 0 ? -1 : b;
+}
+
+int tf_file_getc_full(tf_file *f)
+{
+    unsigned char b;
+    return tf_file_read(f, &b, 1) == 1 ? b : -1;
+}
+
 off_t tf_file_seek(tf_file *f, off_t offset, int whence)
 {
     return open_handle(f) ? f->ops->seek(f, offset, whence) : -1;

@@ -234,9 +234,8 @@ struct tf__spool;
  * backend folds it back first (spool.c settle()). Closed, all three point at
  * one static byte: no room, nothing to read.
  */
-struct tf__window {
-    unsigned char *at, *mark, *end;
-};
+/* struct tf__window is in tempfile.h: tf_file_putc() and tf_file_getc()
+ * read it inline. */
 
 extern unsigned char tf__no_window[1];
 
@@ -274,7 +273,7 @@ static inline void tf__copy_small(unsigned char *d, const unsigned char *s, size
 }
 
 struct tf_file {
-    struct tf__window win;    /* first: the fast paths reach it at offset 0 */
+    struct tf__window win;    /* first: tf_file_putc()/tf_file_getc() read it there */
     const struct tf__file_ops *ops;
     int fd;                   /* -1 while in memory or once closed */
     unsigned flags;           /* TF_KEEP, TF_NO_DELETE_ON_CLOSE */

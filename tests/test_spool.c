@@ -951,6 +951,105 @@ static void test_memory_at_most_twice_the_data(void **state)
     tf__spool_wipe_hook = NULL;
 }
 
+/* ---- small accesses: the window, tf_file_putc and tf_file_getc ------------------------ */
+
+/* Bytes through tf_file_putc (across chunks and the rollover at max_size),
+ * back through tf_file_getc, and the end of the file told from an error. */
+static void check_putc_getc(tf_file *f, size_t n, int rolls)
+{
+    unsigned char *want = malloc(n);
+    assert_non_null(want);
+    for (size_t i = 0; i < n; i++) {
+        want[i] = (unsigned char)(i * 37 + (i >> 9));
+        assert_int_equal(tf_file_putc(f, want[i] | 0x100), want[i]);   /* as unsigned char */
+    }
+    assert_int_equal(tf_file_rolled(f), rolls);
+    assert_int_equal(tf_file_tell(f), (off_t)n);
+    assert_contents(f, want, n);
+    assert_int_equal(tf_file_seek(f, 0, SEEK_SET), 0);
+    for (size_t i = 0; i < n; i++)
+        if (tf_file_getc(f) != want[i])
+            fail_msg("byte %zu differs", i);
+    errno = 0;
+    assert_int_equal(tf_file_getc(f), -1);
+    assert_errno(0);                                      /* the end, not an error */
+    assert_int_equal(tf_file_tell(f), (off_t)n);
+    free(want);
+}
+
+static void putc_getc_fail(tf_file *f, int err)
+{
+    errno = 0;
+    assert_int_equal(tf_file_putc(f, 'x'), -1);
+    assert_errno(err);
+    errno = 0;
+    assert_int_equal(tf_file_getc(f), -1);
+    assert_errno(err);
+}
+
+static void test_putc_getc(void **state)
+{
+    tf_file *f = spooled(state, 0);
+    check_putc_getc(f, 70000, 0);
+    assert_int_equal(tf_file_release(f), 0);
+    f = spooled(state, 1000);
+    check_putc_getc(f, 3000, 1);
+    assert_int_equal(tf_file_release(f), 0);
+    f = tf_temporary_file(&(tf_opts){ .dir = TFT_DIR(state) });
+    assert_non_null(f);
+    check_putc_getc(f, 600, 1);                           /* the full path all along */
+    assert_int_equal(tf_file_release(f), 0);
+
+    putc_getc_fail(NULL, EINVAL);
+    f = spooled(state, 0);
+    assert_int_equal(tf_file_putc(f, 'x'), 'x');
+    assert_int_equal(tf_file_close(f), 0);
+    putc_getc_fail(f, EBADF);
+    assert_int_equal(tf_file_release(f), 0);
+}
+
+/* Writes and reads through the window, mixed with every other call: each
+ * of them must see what the window wrote. */
+static void test_window_mixed_with_other_calls(void **state)
+{
+    tf_file *f = spooled(state, 20);
+    write_all(f, "hello", 5);
+    assert_int_equal(tf_file_seek(f, 0, SEEK_SET), 0);
+    assert_int_equal(tf_file_putc(f, 'H'), 'H');
+    assert_int_equal(tf_file_getc(f), 'e');               /* old data after the write */
+    char two[2];
+    assert_int_equal(tf_file_read(f, two, 2), 2);
+    assert_memory_equal(two, "ll", 2);
+    write_all(f, "O, world", 8);                          /* past what the chunk held */
+    errno = 0;
+    assert_int_equal(tf_file_getc(f), -1);                /* at the end */
+    assert_errno(0);
+    assert_int_equal(tf_file_tell(f), 12);
+    assert_int_equal(tf_file_seek(f, 0, SEEK_END), 12);   /* seek sees the window's size */
+    assert_contents(f, "HellO, world", 12);
+    assert_int_equal(tf_file_seek(f, 5, SEEK_SET), 5);
+    write_all(f, "!", 1);
+    assert_int_equal(tf_file_truncate(f, 6), 0);          /* truncate too */
+    assert_contents(f, "HellO!", 6);
+    assert_int_equal(tf_file_seek(f, 0, SEEK_END), 6);
+    for (int i = 0; i < 14; i++)                          /* up to max_size exactly */
+        assert_int_equal(tf_file_putc(f, '.'), '.');
+    assert_int_equal(tf_file_rolled(f), 0);
+    assert_int_equal(tf_file_putc(f, '+'), '+');          /* 21 > max_size: rolls over */
+    assert_int_equal(tf_file_rolled(f), 1);
+    assert_contents(f, "HellO!..............+", 21);
+
+    /* The window's bytes are wiped when it closes with the file. */
+    f = tf_file_release(f) == 0 ? spooled(state, 0) : NULL;
+    wipe_spy_start();
+    for (int i = 0; i < 700; i++)
+        assert_int_equal(tf_file_putc(f, 0x5A), 0x5A);
+    assert_int_equal(tf_file_release(f), 0);
+    assert_int_equal(wiped_freed, 700);
+    assert_false(wipe_saw_nonzero);
+    tf__spool_wipe_hook = NULL;
+}
+
 /* ---- the FILE * view ---------------------------------------------------------------- */
 
 static void test_stream_across_rollover(void **state)
@@ -1015,6 +1114,8 @@ int main(void)
         T(test_rolling_calls_all_or_nothing),
         T(test_wipe_on_close_truncate_and_rollover),
         T(test_memory_at_most_twice_the_data),
+        T(test_putc_getc),
+        T(test_window_mixed_with_other_calls),
         T(test_stream_across_rollover),
 #undef T
     };

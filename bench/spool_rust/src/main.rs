@@ -3,7 +3,8 @@
 //! interleaved with the C contenders and CPython.
 //!
 //!   spool_rust --json [--n N]     one round: a JSON object of seconds per workload
-//!   spool_rust --ir WORKLOAD N    only N operations of one workload (for callgrind)
+//!   spool_rust --ir WORKLOAD N    N operations of one workload after a fixed first
+//!                                 pass (bench/spool_bench.py's callgrind counts)
 //!
 //! Workloads (N = 100,000 by default), as spool_bench.c's:
 //!   w1_fresh_rust   N one-byte writes into a new SpooledTempFile (max 1 MiB),
@@ -18,7 +19,7 @@ use tempfile::SpooledTempFile;
 const MIB: usize = 1 << 20;
 
 fn filled(n: usize) -> SpooledTempFile {
-    let mut f = SpooledTempFile::new(MIB);
+    let mut f = SpooledTempFile::new(if n > MIB { 64 * MIB } else { MIB });
     for _ in 0..n {
         f.write_all(b"x").unwrap();
     }
@@ -26,7 +27,7 @@ fn filled(n: usize) -> SpooledTempFile {
     f
 }
 
-fn w1_fresh(n: usize) -> f64 {
+fn w1_fresh(n: usize, _fill: usize) -> f64 {
     let t = Instant::now();
     let mut f = SpooledTempFile::new(MIB);
     for _ in 0..n {
@@ -36,8 +37,8 @@ fn w1_fresh(n: usize) -> f64 {
     t.elapsed().as_secs_f64()
 }
 
-fn w1_reuse(n: usize) -> f64 {
-    let mut f = filled(n);
+fn w1_reuse(n: usize, fill: usize) -> f64 {
+    let mut f = filled(fill);
     let t = Instant::now();
     for _ in 0..n {
         f.write_all(black_box(b"x")).unwrap();
@@ -47,8 +48,8 @@ fn w1_reuse(n: usize) -> f64 {
     s
 }
 
-fn r1_reuse(n: usize) -> f64 {
-    let mut f = filled(n);
+fn r1_reuse(n: usize, fill: usize) -> f64 {
+    let mut f = filled(fill);
     let mut c = [0u8; 1];
     let t = Instant::now();
     for _ in 0..n {
@@ -60,7 +61,10 @@ fn r1_reuse(n: usize) -> f64 {
     t.elapsed().as_secs_f64()
 }
 
-const WORKLOADS: &[(&str, fn(usize) -> f64)] = &[
+/// --ir's first pass (as spool_bench.c's IR_FILL), and the most operations it counts.
+const IR_FILL: usize = 1_000_000;
+
+const WORKLOADS: &[(&str, fn(usize, usize) -> f64)] = &[
     ("w1_fresh_rust", w1_fresh),
     ("w1_reuse_rust", w1_reuse),
     ("r1_reuse_rust", r1_reuse),
@@ -91,12 +95,13 @@ fn main() {
     }
     if let Some((w, count)) = ir {
         let (_, run) = WORKLOADS.iter().find(|(name, _)| *name == w).expect("no such workload");
-        run(count);
+        assert!(count <= IR_FILL);
+        run(count, IR_FILL);
         return;
     }
     let parts: Vec<String> = WORKLOADS
         .iter()
-        .map(|(name, run)| format!("\"{}\": {:.9}", name, run(n)))
+        .map(|(name, run)| format!("\"{}\": {:.9}", name, run(n, n)))
         .collect();
     println!("{{\"n\": {}, {}}}", n, parts.join(", "));
 }
