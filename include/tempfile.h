@@ -25,6 +25,7 @@
  *   Cleanup ...................... tf_cleanup_install_signals, tf_cleanup_now
  *                                  (the reasoning: docs/cleanup.md)
  *   Orphans ...................... tf_sweep, tf_disk_usage
+ *   One byte at a time ........... tf_file_putc, tf_file_getc (inline)
  */
 #ifndef TEMPFILE_H
 #define TEMPFILE_H
