@@ -335,14 +335,17 @@ def small_report(fs, runs, n1, irs):
     L.append("")
     L.append("No regression elsewhere (same rounds): 64 MiB in 64 KiB writes, memory reused, "
              "%.2f GB/s (memcpy %.2f GB/s, ratio %.2f); fresh memory %.2f GB/s (memcpy %.2f GB/s); "
-             "64 MiB in 64 KiB writes into a spooled file of max_size 1 MiB (rolls over) / the same "
-             "into open(O_TMPFILE): %.3fx (median of per-round ratios)." % (
+             "64 MiB in 64 KiB writes into a spooled file of max_size 1 MiB (rolls over at the "
+             "17th write) / the same writes into open(O_TMPFILE): %.3fx; tf_file_rollover() of a "
+             "file holding 64 MiB / 64 MiB of memory written into open(O_TMPFILE) in the same "
+             "pieces: %.3fx (medians of per-round ratios)." % (
                  c[0]["big_bytes"] / med([r["w64k_spooled_reuse"] for r in c]) / 1e9,
                  c[0]["big_bytes"] / med([r["w64k_memcpy_reuse"] for r in c]) / 1e9,
                  med([r["w64k_spooled_reuse"] / r["w64k_memcpy_reuse"] for r in c]),
                  c[0]["big_bytes"] / med([r["w64k_spooled_fresh"] for r in c]) / 1e9,
                  c[0]["big_bytes"] / med([r["w64k_memcpy_fresh"] for r in c]) / 1e9,
-                 med([r["spill_spooled"] / r["spill_otmpfile"] for r in c])))
+                 med([r["spill_spooled"] / r["spill_otmpfile"] for r in c]),
+                 med([r["rollover_big"] / r["rollover_big_floor"] for r in c])))
     L.append("")
     return L
 
