@@ -232,11 +232,9 @@ struct tf__spool;
  * the chunk's data ends at max(mark, at). While the window is open the
  * spool's pos, len and filled lag behind it: every call of the memory
  * backend folds it back first (spool.c settle()). Closed, all three point at
- * one static byte: no room, nothing to read.
+ * one static byte: no room, nothing to read. struct tf__window itself is in
+ * tempfile.h, where tf_file_putc() and tf_file_getc() read it inline.
  */
-/* struct tf__window is in tempfile.h: tf_file_putc() and tf_file_getc()
- * read it inline. */
-
 extern unsigned char tf__no_window[1];
 
 static inline void tf__window_close(struct tf__window *w)
