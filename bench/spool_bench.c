@@ -157,8 +157,15 @@ struct buf {
 };
 
 /* Out of line, and kept from being specialized for its constant size, as a
- * library call is (noipa): the size is a run-time value, so memcpy is a call. */
-__attribute__((noipa)) static int buf_write(struct buf *b, const void *from, size_t n)
+ * library call is: the size is a run-time value, so memcpy is a call. (clang
+ * has no noipa; with noinline it keeps the functions and their memcpy calls.) */
+#ifdef __clang__
+#define LIBRARY_CALL __attribute__((noinline))
+#else
+#define LIBRARY_CALL __attribute__((noipa))
+#endif
+
+LIBRARY_CALL static int buf_write(struct buf *b, const void *from, size_t n)
 {
     if (n > b->cap - b->pos) {
         size_t cap = b->cap ? b->cap : 64;
@@ -177,7 +184,7 @@ __attribute__((noipa)) static int buf_write(struct buf *b, const void *from, siz
     return (int)n;
 }
 
-__attribute__((noipa)) static int buf_read(struct buf *b, void *dst, size_t n)
+LIBRARY_CALL static int buf_read(struct buf *b, void *dst, size_t n)
 {
     if (n > b->len - b->pos)
         n = b->len - b->pos;
