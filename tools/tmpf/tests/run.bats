@@ -125,3 +125,27 @@ assert text.rstrip().endswith("still-there")
 PY
     [ -z "$(ls -A base)" ]
 }
+
+# Types into the terminal of `script` once the file $1 exists.
+type_when() {
+    local i
+    for i in $(seq 400); do [ -e "$1" ] && break; sleep 0.05; done
+    printf "$2"
+    sleep 0.5
+}
+
+@test "run: in the foreground of a terminal, CMD reads it and the terminal's ^C ends it" {
+    mkdir base
+    type_when ready 'hello\n' |
+        script -qec "'$TMPF' run -d '$W/base' sh -c 'touch ready; read x; echo got \$x'; echo rc=\$?" /dev/null > tty.out
+    grep -q "^got hello" tty.out
+    grep -q "^rc=0" tty.out
+    rm ready
+    type_when ready '\003' |
+        script -qec "'$TMPF' run -d '$W/base' sh -c 'echo \"\$TMPDIR\"; touch ready; sleep 10; echo survived'; echo rc=\$?" /dev/null > tty.out
+    grep -q "rc=130" tty.out
+    ! grep -q survived tty.out
+    d=$(head -n1 tty.out | tr -d '\r')
+    [[ $d == "$W/base/tmp"* ]]
+    [ -z "$(ls -A base)" ]
+}
