@@ -76,6 +76,11 @@ load helpers
     cmp_mktemp -u -p / fooXXX
     cmp_mktemp -u -p // fooXXX
     cmp_mktemp -p "$W/missing" fooXXX
+    cmp_mktemp -p . fooXXX
+    cmp_mktemp -p p -p . --tmpdir=p fooXXX
+    TMPDIR=p cmp_mktemp
+    TMPDIR=p/ cmp_mktemp -d --tmpdir
+    TMPDIR=p cmp_mktemp -u -t barXXXX
     TMPDIR=$W/missing cmp_mktemp
     TMPDIR=$W/missing cmp_mktemp -q
 }

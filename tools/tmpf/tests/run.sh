@@ -5,7 +5,10 @@
 set -euo pipefail
 build=${1:?build dir}
 here=$(cd "$(dirname "$0")" && pwd)
-command -v bats >/dev/null || { echo "bats is missing (scripts/test installs it)"; exit 1; }
+# bats runs the suite; python3 parses the JSON back; script(1) and setpriv(1)
+# come with Debian's essential util-linux and bsdutils.
+. "$here/../../../scripts/deps.sh"
+tf_need_packages bats python3
 scratch=$(/usr/bin/mktemp -d /tmp/tmpf-bats-XXXXXX)
 trap 'rm -rf "$scratch"' EXIT
 cmake --install "$build" --prefix "$scratch/prefix" >/dev/null
