@@ -105,7 +105,7 @@ static const struct option create_longopts[] = {
 void tmpf_parse_create(int argc, char **argv, tf_opts *o, const char *help)
 {
     int c;
-    while ((c = tmpf_getopt(argc, argv, "+p:s:d:m:h", create_longopts, help)) != -1)
+    while ((c = tmpf_getopt(argc, argv, "p:s:d:m:h", create_longopts, help)) != -1)
         tmpf_create_option(c, optarg, o);
     if (optind < argc)
         tmpf_usage_error("unexpected argument '%s'", argv[optind]);
@@ -136,7 +136,7 @@ void tmpf_parse_sweep(int argc, char **argv, struct tmpf_sweep_args *a, int with
     if (!with_dry_run)
         memset(&opts[5], 0, sizeof opts[5]);
     int c;
-    while ((c = tmpf_getopt(argc, argv, with_dry_run ? "+o:p:s:jnh" : "+o:p:s:jh", opts,
+    while ((c = tmpf_getopt(argc, argv, with_dry_run ? "o:p:s:jnh" : "o:p:s:jh", opts,
                             help)) != -1) {
         switch (c) {
         case 'o': a->opts.min_age = tmpf_parse_age(optarg); break;

@@ -55,6 +55,8 @@ Try 'tmpf $c --help' for more information." ]
     [ "$(stat -c %a "$(cat "$W.out")")" = 400 ]
     (umask 077; "$TMPF" file -d t -m 0644 >"$W.out")
     [ "$(stat -c %a "$(cat "$W.out")")" = 644 ]
+    "$TMPF" file -d t --prefix=x. >"$W.out"
+    "$TMPF" file --dir t -s .x >"$W.out"
     TMPDIR=$W/t "$TMPF" file >"$W.out"
     [[ $(cat "$W.out") == "$W/t/tmp"* ]]
 }

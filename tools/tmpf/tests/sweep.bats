@@ -66,7 +66,7 @@ assert names[d1]["type"] == "dir" and names[d1]["bytes"] > 0
 assert all(e["age"] >= 1 for e in r["entries"])
 assert r["bytes"] == sum(e["bytes"] for e in r["entries"])
 PY
-    capture "$TMPF" sweep --json base
+    capture "$TMPF" sweep base --json    # options after DIR too
     python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["entries"]==[] and r["removed"]==0' "$W.out"
 }
 
