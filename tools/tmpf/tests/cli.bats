@@ -134,4 +134,8 @@ complete_words() {   # complete_words WORD... : COMPREPLY for the last word
     complete_words tmpf run -- bas | grep -qx bash
     complete_words tmpf run --keep bas | grep -qx bash
     [ -z "$(complete_words tmpf run --prefix bas)" ]
+    [ -z "$(complete_words tmpf file -p su)" ]
+    [ "$(complete_words tmpf file -d su)" = sub ]
+    [ "$(complete_words tmpf mktemp -p su)" = sub ]
+    [ -z "$(complete_words tmpf sweep -o 1)" ]
 }
