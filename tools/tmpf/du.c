@@ -50,7 +50,7 @@ int tmpf_cmd_du(int argc, char **argv)
     struct tmpf_sweep_args a = { 0 };
     tmpf_parse_sweep(argc, argv, &a, 0, help);
     tf_usage_report u;
-    if (tf_usage(a.dir, &a.opts, &u) != 0) {
+    if (tf_disk_usage(a.dir, &a.opts, &u) != 0) {
         tmpf_error(errno, "cannot read %s", tmpf_where(a.dir));
         return TMPF_FAILURE;
     }
