@@ -103,6 +103,24 @@ Try 'tmpf $c --help' for more information." ]
     [ -z "$(ls -A t)" ]
 }
 
+@test "file, dir and run: a directory the user cannot write" {
+    mkdir ro
+    chmod 555 ro
+    as=()
+    if [ "$(id -u)" -eq 0 ]; then
+        d=$BATS_TEST_TMPDIR
+        while [ "$d" != / ]; do chmod o+x "$d"; d=$(dirname "$d"); done
+        as=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+    fi
+    for c in file dir run; do
+        extra=(); [ $c = run ] && extra=(true)
+        capture "${as[@]}" "$TMPF" $c --dir "$W/ro" "${extra[@]}"
+        [ "$rc" -eq 1 ]
+        [ "$(cat "$W.err")" = "tmpf: $c: cannot create a $( [ $c = file ] && echo file || echo directory) in $W/ro: Permission denied" ]
+    done
+    [ -z "$(ls -A ro)" ]
+}
+
 @test "gettempdir: TMPDIR, then the fallbacks" {
     TMPDIR=$W/t capture "$TMPF" gettempdir
     [ "$rc" -eq 0 ]
