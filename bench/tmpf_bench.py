@@ -2,13 +2,16 @@
 """tmpf against the shell tools it replaces, per invocation, process start
 included, interleaved in one run (not a test: nothing here asserts a time).
 
-  bench/tmpf_bench.py [--tmpf PATH] [--rounds N] [--calls N] [--orphans N]
+  bench/tmpf_bench.py [--tmpf PATH] [--rounds N] [--calls N] [--orphans N] [--write-mib N]
                       [--fs shm,tmp] [--smoke] [--readme bench/README.md]
 
 Workloads, each on tmpfs (/dev/shm) and ext4 (/tmp):
   file    `tmpf file -d D`  vs `mktemp -p D`       (N invocations a batch)
   mktemp  `mktemp` as tmpf (multi-call link) vs coreutils `mktemp -p D`
   dir     `tmpf dir -d D`   vs `mktemp -d -p D`
+  write   `tmpf write -l visible D/f` vs `sponge D/f` (neither syncs), and
+          `tmpf write D/f` (durable: data and directory fsync'ed) for its cost,
+          WRITE_MIB of input over a 1 MiB file
   sweep   `tmpf sweep -o 1s D` vs `find D -maxdepth 1 -name 'tmp*' -mmin +0
           -exec rm -rf {} +` on ORPHANS old files (one invocation a batch)
 
@@ -32,6 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
 MKTEMP = shutil.which("mktemp") or "/usr/bin/mktemp"
 FIND = shutil.which("find") or "/usr/bin/find"
+SPONGE = "/usr/bin/sponge"
 
 
 def children_cpu():
@@ -39,9 +43,11 @@ def children_cpu():
     return r.ru_utime + r.ru_stime
 
 
-def spawn_wait(argv, devnull):
-    pid = os.posix_spawn(argv[0], argv, os.environ,
-                         file_actions=[(os.POSIX_SPAWN_DUP2, devnull, 1)])
+def spawn_wait(argv, devnull, stdin=None):
+    actions = [(os.POSIX_SPAWN_DUP2, devnull, 1)]
+    if stdin:
+        actions.append((os.POSIX_SPAWN_OPEN, 0, stdin, os.O_RDONLY, 0))
+    pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=actions)
     _, status = os.waitpid(pid, 0)
     if status != 0:
         sys.exit(f"failed ({status}): {' '.join(argv)}")
@@ -93,6 +99,21 @@ def sweep_round(contenders, n, base, devnull):
     return out
 
 
+def write_round(contenders, base, source, devnull):
+    """One replace of D/f (an old 1 MiB file) with the source file each."""
+    out = []
+    for name, argv_of in contenders:
+        d = fresh_dir(base)
+        dest = os.path.join(d, "f")
+        with open(dest, "wb") as f:
+            f.write(b"o" * (1 << 20))
+        out.append(timed(lambda: spawn_wait(argv_of(dest), devnull, source)))
+        if os.path.getsize(dest) != os.path.getsize(source):
+            sys.exit(f"{name} wrote {os.path.getsize(dest)} bytes")
+        shutil.rmtree(d)
+    return out
+
+
 def workloads(tmpf, link, orphans):
     return {
         "file": [("tmpf file", lambda d: [tmpf, "file", "-d", d]),
@@ -104,6 +125,9 @@ def workloads(tmpf, link, orphans):
         "sweep": [("tmpf sweep", lambda d: [tmpf, "sweep", "-o", "1s", d]),
                   ("find + rm", lambda d: [FIND, d, "-maxdepth", "1", "-name", "tmp*",
                                            "-mmin", "+0", "-exec", "rm", "-rf", "{}", "+"])],
+        "write": [("tmpf write -l visible", lambda p: [tmpf, "write", "-l", "visible", p]),
+                  ("sponge", lambda p: [SPONGE, p]),
+                  ("tmpf write (durable)", lambda p: [tmpf, "write", p])],
     }
 
 
@@ -113,6 +137,9 @@ def run(args):
     link = os.path.join(scratch, "mktemp")
     os.symlink(tmpf, link)
     devnull = os.open(os.devnull, os.O_WRONLY)
+    source = os.path.join(scratch, "input")
+    with open(source, "wb") as f:
+        f.write(os.urandom(1 << 20) * args.write_mib)
     results = {}
     try:
         for fs in args.fs:
@@ -124,7 +151,9 @@ def run(args):
                     order = list(range(len(contenders)))
                     if r % 2:
                         order.reverse()
-                    if wname == "sweep":
+                    if wname == "write":
+                        got = write_round([contenders[i] for i in order], base, source, devnull)
+                    elif wname == "sweep":
                         got = sweep_round([contenders[i] for i in order], args.orphans, base, devnull)
                     else:
                         got = [calls_batch(contenders[i][1], args.calls, base, devnull) for i in order]
@@ -145,7 +174,8 @@ def us(x):
 def report(args, results):
     lines = []
     for (fs, wname), (contenders, rows) in results.items():
-        per = "per invocation" if wname != "sweep" else f"one sweep of {args.orphans:,} orphans"
+        per = {"sweep": f"one sweep of {args.orphans:,} orphans",
+               "write": f"{args.write_mib} MiB over a 1 MiB file"}.get(wname, "per invocation")
         lines.append(f"| {fs} | {wname} ({per}) | | | |")
         for i, (name, _) in enumerate(contenders):
             wall = statistics.median(w for w, _ in rows[i])
@@ -183,13 +213,17 @@ def main():
     p.add_argument("--rounds", type=int, default=9)
     p.add_argument("--calls", type=int, default=300)
     p.add_argument("--orphans", type=int, default=100_000)
+    p.add_argument("--write-mib", type=int, default=100)
     p.add_argument("--fs", default="/dev/shm,/tmp")
     p.add_argument("--smoke", action="store_true", help="tiny sizes: does it still run?")
     p.add_argument("--readme", help="write the table into this file's tmpf section")
     args = p.parse_args()
+    if not shutil.which("sponge"):   # moreutils, from Debian
+        subprocess.run(["bash", "-c", f". '{TOP}/scripts/deps.sh' && tf_need_packages moreutils"],
+                       check=True)
     args.fs = [f for f in args.fs.split(",") if os.path.isdir(f)]
     if args.smoke:
-        args.rounds, args.calls, args.orphans = 1, 5, 100
+        args.rounds, args.calls, args.orphans, args.write_mib = 1, 5, 100, 1
     table = report(args, run(args))
     print(table)
     if args.readme:

@@ -1,7 +1,7 @@
 /*
  * tmpf: the command line of libtempfile. Shared declarations: the command
  * table, option parsing, messages and output formats. Each command lives in
- * its own file (file.c, dir.c, mktemp.c, run.c, sweep.c, du.c, gettempdir.c)
+ * its own file (file.c, dir.c, mktemp.c, run.c, write.c, sweep.c, du.c, gettempdir.c)
  * and uses the library through include/tempfile.h only.
  */
 #ifndef TMPF_H
@@ -28,6 +28,7 @@ enum { TMPF_OK = 0, TMPF_FAILURE = 1, TMPF_USAGE = 2 };
     X(dir, 0, "create a temporary directory and print its absolute path")        \
     X(mktemp, 1, "coreutils mktemp, option for option (also as 'mktemp')")      \
     X(run, 0, "run a command with a private TMPDIR, removed when it ends")       \
+    X(write, 0, "replace a file atomically with standard input (sponge done right)") \
     X(sweep, 0, "remove orphaned temporaries (unlocked, old enough)")            \
     X(du, 0, "report the disk use of the temporaries in a directory")            \
     X(gettempdir, 0, "print the directory temporaries go to by default")

@@ -6,7 +6,7 @@ load helpers
 @test "tmpf: --help, --version, usage errors" {
     capture "$TMPF" --help
     [ "$rc" -eq 0 ]
-    for c in file dir mktemp run sweep du gettempdir; do grep -q "^  $c " "$W.out"; done
+    for c in file dir mktemp run write sweep du gettempdir; do grep -q "^  $c " "$W.out"; done
     capture "$TMPF" --version
     [ "$rc" -eq 0 ]
     grep -qx 'tmpf (libtempfile) [0-9]*\.[0-9]*\.[0-9]*' "$W.out"
@@ -25,7 +25,7 @@ Try 'tmpf --help' for more information." ]
 }
 
 @test "tmpf: every command has --help and -h, and refuses unknown options with status 2" {
-    for c in file dir run sweep du gettempdir; do
+    for c in file dir run write sweep du gettempdir; do
         for h in --help -h; do
             capture "$TMPF" $c $h
             [ "$rc" -eq 0 ]
