@@ -3,7 +3,7 @@
 included, interleaved in one run (not a test: nothing here asserts a time).
 
   bench/tmpf_bench.py [--tmpf PATH] [--rounds N] [--calls N] [--orphans N] [--write-mib N]
-                      [--fs shm,tmp] [--smoke] [--readme bench/README.md]
+                      [--fs shm,tmp] [--only W,...] [--smoke] [--readme bench/README.md]
 
 Workloads, each on tmpfs (/dev/shm) and ext4 (/tmp):
   file    `tmpf file -d D`  vs `mktemp -p D`       (N invocations a batch)
@@ -146,6 +146,8 @@ def run(args):
             base = tempfile.mkdtemp(prefix="tmpf-bench-", dir=fs)
             subprocess.run(["chattr", "+T", base], stderr=subprocess.DEVNULL, check=False)
             for wname, contenders in workloads(tmpf, link, args.orphans).items():
+                if args.only and wname not in args.only:
+                    continue
                 rows = [[] for _ in contenders]
                 for r in range(args.rounds + 1):   # round 0: warm-up, dropped
                     order = list(range(len(contenders)))
@@ -215,6 +217,7 @@ def main():
     p.add_argument("--orphans", type=int, default=100_000)
     p.add_argument("--write-mib", type=int, default=100)
     p.add_argument("--fs", default="/dev/shm,/tmp")
+    p.add_argument("--only", help="comma-separated workloads (file,mktemp,dir,write,sweep)")
     p.add_argument("--smoke", action="store_true", help="tiny sizes: does it still run?")
     p.add_argument("--readme", help="write the table into this file's tmpf section")
     args = p.parse_args()
@@ -222,6 +225,7 @@ def main():
         subprocess.run(["bash", "-c", f". '{TOP}/scripts/deps.sh' && tf_need_packages moreutils"],
                        check=True)
     args.fs = [f for f in args.fs.split(",") if os.path.isdir(f)]
+    args.only = args.only.split(",") if args.only else None
     if args.smoke:
         args.rounds, args.calls, args.orphans, args.write_mib = 1, 5, 100, 1
     table = report(args, run(args))
