@@ -17,4 +17,6 @@ export TMPF=$TMPF_PREFIX/bin/tmpf
 [ -x "$TMPF" ] || { echo "tmpf was not installed"; exit 1; }
 export LC_ALL=C
 # Each test gets its own directory under this one (BATS_TEST_TMPDIR).
-TMPDIR=$scratch exec bats "$here"
+rc=0
+TMPDIR=$scratch bats "$here" || rc=$?
+exit "$rc"
