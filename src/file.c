@@ -230,6 +230,8 @@ static int unlink_name(tf_file *f)
 {
     if (!f->linked || (f->flags & TF_KEEP))
         return 0;
+    if (f->shared)
+        return tf__share_unlink(f);
     f->linked = 0;
     int rc = tf__sys.unlinkat(AT_FDCWD, f->path, 0) < 0 && errno != ENOENT ? -1 : 0;
     /* Only now: a fatal signal arriving before the unlink still removes it. */

@@ -11,7 +11,9 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 /* Python's alphabet for random names. */
 #define TF__ALPHABET "abcdefghijklmnopqrstuvwxyz0123456789_"
@@ -131,6 +133,9 @@ struct tf_file {
     FILE *stream;             /* the tf_file_stream() view, if open */
     struct tf__spool *spool;  /* spooled files only */
     struct tf__reg_entry *reg;  /* registry entry while the name is ours to remove */
+    bool shared;              /* handed over in share mode: the last owner removes */
+    dev_t dev;                /* shared files: the file, to tell its name still names it */
+    ino_t ino;
 };
 
 extern const struct tf__file_ops tf__fd_ops;
@@ -224,6 +229,25 @@ void tf__lock_live(int fd);
 /* If handlers are installed, blocks fatal signals, saving the mask in *old. */
 bool tf__signals_block(sigset_t *old);
 void tf__signals_unblock(const sigset_t *old);
+
+/* ---- spool.c: shred --------------------------------------------------- */
+
+/* Wipes a spooled file still in memory (explicit_bzero): keeps the size
+ * (every byte reads as zero) or, with empty, cuts it to 0. Returns the size
+ * it had. */
+uint64_t tf__spool_shred(tf_file *f, bool empty);
+
+/* ---- fsinfo.c ---------------------------------------------------------- */
+
+/* ORs what is known about fd's file (st: its fstat) and filesystem into
+ * r->why, sets r->fs_type and r->effective. Errors: fstatfs(2)'s. */
+int tf__fs_report(int fd, const struct stat *st, tf_shred_report *r);
+
+/* ---- handoff.c ---------------------------------------------------------- */
+
+/* Removes a shared file's name if no other owner holds it (release of a
+ * shared handle, its descriptor already closed); 0 or -1. */
+int tf__share_unlink(tf_file *f);
 
 /* ---- sweep.c ------------------------------------------------------------ */
 

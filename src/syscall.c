@@ -4,7 +4,9 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -29,6 +31,11 @@ static ssize_t sys_getdents64(int fd, void *buf, size_t n)
     return getdents64(fd, buf, n);
 }
 
+static int sys_ioctl(int fd, unsigned long req, void *arg)
+{
+    return ioctl(fd, req, arg);
+}
+
 /* One initializer for both tables, so they cannot drift apart. */
 #define TF__SYS_DEFAULTS \
     .openat = sys_openat, \
@@ -51,7 +58,15 @@ static ssize_t sys_getdents64(int fd, void *buf, size_t n)
     .flock = flock, \
     .getcwd = getcwd, \
     .malloc = malloc, \
-    .realloc = realloc,
+    .realloc = realloc, \
+    .pwrite = pwrite, \
+    .fdatasync = fdatasync, \
+    .fsync = fsync, \
+    .renameat2 = renameat2, \
+    .ioctl = sys_ioctl, \
+    .fstatfs = fstatfs, \
+    .sendmsg = sendmsg, \
+    .recvmsg = recvmsg,
 
 const struct tf__syscalls tf__sys_default = { TF__SYS_DEFAULTS };
 

@@ -7,7 +7,9 @@
 #define TF_SYSCALL_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/types.h>
 
 struct tf__syscalls {
@@ -33,6 +35,16 @@ struct tf__syscalls {
     char *(*getcwd)(char *buf, size_t n);
     void *(*malloc)(size_t n);
     void *(*realloc)(void *p, size_t n);
+    /* shred.c, fsinfo.c, handoff.c */
+    ssize_t (*pwrite)(int fd, const void *buf, size_t n, off_t off);
+    int (*fdatasync)(int fd);
+    int (*fsync)(int fd);
+    int (*renameat2)(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
+                     unsigned flags);
+    int (*ioctl)(int fd, unsigned long req, void *arg);
+    int (*fstatfs)(int fd, struct statfs *st);
+    ssize_t (*sendmsg)(int fd, const struct msghdr *msg, int flags);
+    ssize_t (*recvmsg)(int fd, struct msghdr *msg, int flags);
 };
 
 extern struct tf__syscalls tf__sys;

@@ -7,13 +7,16 @@
 enum {
     F_OPENAT, F_CLOSE, F_READ, F_WRITE, F_PREAD, F_LSEEK, F_FTRUNCATE, F_FSTAT,
     F_FSTATAT, F_STATX, F_MKDIRAT, F_UNLINKAT, F_FCHMOD, F_FCHMODAT, F_FCHMODAT2, F_GETDENTS64,
-    F_GETRANDOM, F_FLOCK, F_GETCWD, F_MALLOC, F_REALLOC, F_COUNT
+    F_GETRANDOM, F_FLOCK, F_GETCWD, F_MALLOC, F_REALLOC,
+    F_PWRITE, F_FDATASYNC, F_FSYNC, F_RENAMEAT2, F_IOCTL, F_FSTATFS, F_SENDMSG, F_RECVMSG,
+    F_COUNT
 };
 
 const char *const fault_names[] = {
     "openat", "close", "read", "write", "pread", "lseek", "ftruncate", "fstat",
     "fstatat", "statx", "mkdirat", "unlinkat", "fchmod", "fchmodat", "fchmodat2", "getdents64",
-    "getrandom", "flock", "getcwd", "malloc", "realloc", NULL
+    "getrandom", "flock", "getcwd", "malloc", "realloc",
+    "pwrite", "fdatasync", "fsync", "renameat2", "ioctl", "fstatfs", "sendmsg", "recvmsg", NULL
 };
 
 struct entry {
@@ -206,6 +209,54 @@ static void *w_realloc(void *p, size_t n)
     return fault_next.realloc(p, n);
 }
 
+static ssize_t w_pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+    FAIL_INT(F_PWRITE);
+    return fault_next.pwrite(fd, buf, n, off);
+}
+
+static int w_fdatasync(int fd)
+{
+    FAIL_INT(F_FDATASYNC);
+    return fault_next.fdatasync(fd);
+}
+
+static int w_fsync(int fd)
+{
+    FAIL_INT(F_FSYNC);
+    return fault_next.fsync(fd);
+}
+
+static int w_renameat2(int od, const char *op, int nd, const char *np, unsigned flags)
+{
+    FAIL_INT(F_RENAMEAT2);
+    return fault_next.renameat2(od, op, nd, np, flags);
+}
+
+static int w_ioctl(int fd, unsigned long req, void *arg)
+{
+    FAIL_INT(F_IOCTL);
+    return fault_next.ioctl(fd, req, arg);
+}
+
+static int w_fstatfs(int fd, struct statfs *st)
+{
+    FAIL_INT(F_FSTATFS);
+    return fault_next.fstatfs(fd, st);
+}
+
+static ssize_t w_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+    FAIL_INT(F_SENDMSG);
+    return fault_next.sendmsg(fd, msg, flags);
+}
+
+static ssize_t w_recvmsg(int fd, struct msghdr *msg, int flags)
+{
+    FAIL_INT(F_RECVMSG);
+    return fault_next.recvmsg(fd, msg, flags);
+}
+
 static const struct tf__syscalls wrappers = {
     .openat = w_openat,
     .close = w_close,
@@ -228,6 +279,14 @@ static const struct tf__syscalls wrappers = {
     .getcwd = w_getcwd,
     .malloc = w_malloc,
     .realloc = w_realloc,
+    .pwrite = w_pwrite,
+    .fdatasync = w_fdatasync,
+    .fsync = w_fsync,
+    .renameat2 = w_renameat2,
+    .ioctl = w_ioctl,
+    .fstatfs = w_fstatfs,
+    .sendmsg = w_sendmsg,
+    .recvmsg = w_recvmsg,
 };
 
 static int index_of(const char *name)
