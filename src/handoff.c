@@ -325,9 +325,10 @@ static int the_fd(const struct got *g, struct stat *st)
     if (g->nfds != 1)
         return bad(EBADMSG);
     int fd = g->fds[0];
+    if (tf__sys.fstat(fd, st) < 0)
+        return -1;
     int fl = fcntl(fd, F_GETFL);
-    if (tf__sys.fstat(fd, st) < 0 || !S_ISREG(st->st_mode) || fl < 0 ||
-        (fl & O_ACCMODE) != O_RDWR)
+    if (!S_ISREG(st->st_mode) || fl < 0 || (fl & O_ACCMODE) != O_RDWR)
         return bad(EBADMSG);
     return fd;
 }
@@ -349,8 +350,14 @@ static char *checked_name(int sock, const tf_handoff_meta *m, const struct stat 
     memcpy(name, m->name, m->name_len);
     name[m->name_len] = '\0';
     struct stat ns;
-    if (tf__sys.fstatat(AT_FDCWD, name, &ns, AT_SYMLINK_NOFOLLOW) < 0 ||
-        ns.st_dev != st->st_dev || ns.st_ino != st->st_ino) {
+    int rc = tf__sys.fstatat(AT_FDCWD, name, &ns, AT_SYMLINK_NOFOLLOW);
+    if (rc < 0 && errno != ENOENT && errno != ENOTDIR) {
+        int err = errno;
+        free(name);
+        errno = err;
+        return NULL;
+    }
+    if (rc < 0 || ns.st_dev != st->st_dev || ns.st_ino != st->st_ino) {
         free(name);
         errno = EBADMSG;
         return NULL;
