@@ -90,7 +90,8 @@ static ssize_t encode(unsigned char *buf, const tf_file *f, unsigned flags)
     put32(buf + 4, flags);
     put32(buf + 8, f->flags & FILE_FLAGS);
     put32(buf + 12, (uint32_t)nlen);
-    memcpy(buf + META_HDR, f->path, nlen);
+    if (nlen)
+        memcpy(buf + META_HDR, f->path, nlen);
     return (ssize_t)(META_HDR + nlen);
 }
 

@@ -127,6 +127,7 @@ static char *read_whole(int fd)
 
 struct recv_arg {
     int sock;
+    int other;        /* the parent's end, closed in the child */
     int pipe_in;      /* the child waits for a byte here before releasing */
     const char *expect;
 };
@@ -136,6 +137,8 @@ struct recv_arg {
 static int receiver(void *arg)
 {
     struct recv_arg *a = arg;
+    alarm(30);   /* a parent that died must not leave us waiting */
+    close(a->other);
     tf_file *f = tf_file_recv(a->sock, 0);
     CHECK(f != NULL);
     CHECK(strcmp(read_whole(tf_file_fileno(f)), a->expect) == 0);
@@ -160,7 +163,7 @@ static void test_move_to_child(void **state)
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
-        struct recv_arg a = { sv[1], -1, "moved" };
+        struct recv_arg a = { sv[1], sv[0], -1, "moved" };
         _exit(receiver(&a));
     }
     assert_int_equal(tf_file_send(sv[0], f, 0), 0);
@@ -186,7 +189,7 @@ static void share_round(const char *dir, bool child_first)
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
-        struct recv_arg a = { sv[1], go[0], "shared" };
+        struct recv_arg a = { sv[1], sv[0], go[0], "shared" };
         _exit(receiver(&a));
     }
     tf_file *f = tf_named_temporary_file(&(tf_opts){ .dir = dir });
@@ -245,7 +248,7 @@ static void test_unnamed_and_spooled_move(void **state)
         fflush(NULL);
         pid_t pid = fork();
         if (pid == 0) {
-            struct recv_arg a = { sv[1], -1, "viewed" };
+            struct recv_arg a = { sv[1], sv[0], -1, "viewed" };
             _exit(receiver(&a));
         }
         assert_int_equal(tf_file_send(sv[0], files[i], 0), 0);
