@@ -314,21 +314,22 @@ static int remove_wipesync(int dirfd, const char *name, int fd, tf_shred_report 
 /* ---- a path ---------------------------------------------------------- */
 
 /*
- * Splits path into the directory it is in (opened, *own set to close it; or
- * dirfd itself) and its last component.
+ * Splits path into the directory it is in (*pdir: opened, or dirfd itself
+ * for a bare name relative to a real descriptor) and its last component.
  */
 static int open_parent(int dirfd, const char *path, int *pdir, const char **base)
 {
     const char *slash = strrchr(path, '/');
     *pdir = dirfd;
     *base = slash ? slash + 1 : path;
-    if (!slash)
+    if (!slash && dirfd != AT_FDCWD)
         return 0;
-    size_t n = slash == path ? 1 : (size_t)(slash - path);
+    /* The working directory is opened too: it is fsync'ed after renames. */
+    size_t n = !slash ? 1 : slash == path ? 1 : (size_t)(slash - path);
     char *dir = tf__sys.malloc(n + 1);
     if (!dir)
         return -1;
-    memcpy(dir, path, n);
+    memcpy(dir, slash ? path : ".", n);
     dir[n] = '\0';
     *pdir = tf__sys.openat(dirfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
     free(dir);

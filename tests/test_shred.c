@@ -303,6 +303,25 @@ static void test_hard_link_refused_then_forced(void **state)
 
 /* ---- removal ------------------------------------------------------------- */
 
+/* A bare name, relative to the working directory or to a descriptor. */
+static void test_remove_relative(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    free(make_file(dir, "rel", 100, 'r'));
+    free(make_file(dir, "at", 100, 'r'));
+    char *cwd = getcwd(NULL, 0);
+    assert_int_equal(chdir(dir), 0);
+    tf_shred_opts o = { .flags = TF_SHRED_REMOVE };
+    int rc = tf_shred("rel", &o, NULL);
+    assert_int_equal(chdir(cwd), 0);
+    assert_int_equal(rc, 0);
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_int_equal(tf_shredat(dfd, "at", &o, NULL), 0);
+    close(dfd);
+    assert_int_equal(dir_entries(dir), 0);
+    free(cwd);
+}
+
 static void test_remove_wipesync(void **state)
 {
     const char *dir = TFT_DIR(state);
@@ -827,6 +846,7 @@ int main(void)
         T(test_no_write_permission),
         T(test_hard_link_refused_then_forced),
         T(test_remove_wipesync),
+        T(test_remove_relative),
         T(test_named_handle),
         T(test_unnamed_handle),
         T(test_spooled_in_memory_never_touches_disk),
