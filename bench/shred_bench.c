@@ -86,8 +86,9 @@ static int run_floor(const char *path)
     return unlink(path) < 0 ? 1 : 0;
 }
 
-/* Runs argv as a child; its wall seconds, and peak RSS (KiB) in *rss. */
-static double timed(char *const argv[], long *rss)
+/* Runs argv as a child; its wall seconds, peak RSS (KiB) in *rss and CPU
+ * seconds (user + system) in *cpu. */
+static double timed(char *const argv[], long *rss, double *cpu)
 {
     double t0 = now();
     pid_t pid = fork();
@@ -100,6 +101,8 @@ static double timed(char *const argv[], long *rss)
     if (pid < 0 || wait4(pid, &st, 0, &ru) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
         die(argv[0]);
     *rss = ru.ru_maxrss;
+    *cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
+           ru.ru_stime.tv_usec / 1e6;
     return now() - t0;
 }
 
@@ -127,7 +130,7 @@ static int bench(const char *dir, long mib, int rounds)
         die("readlink");
     self[n] = '\0';
     snprintf(path, sizeof path, "%s/shred_bench.data", dir);
-    double t[N][64], rss[N][64], ratio_core[64], ratio_floor[64];
+    double t[N][64], rss[N][64], cpu[N][64], ratio_core[64], ratio_floor[64], cpu_core[64];
     if (rounds > 64)
         rounds = 64;
     for (int r = 0; r < rounds; r++) {
@@ -136,21 +139,23 @@ static int bench(const char *dir, long mib, int rounds)
             char *lib[] = { self, "lib", path, NULL }, *floor_[] = { self, "floor", path, NULL },
                  *core[] = { "/usr/bin/shred", "-n3", "-z", "-u", path, NULL };
             long k;
-            t[c][r] = timed(c == LIB ? lib : c == FLOOR ? floor_ : core, &k);
+            t[c][r] = timed(c == LIB ? lib : c == FLOOR ? floor_ : core, &k, &cpu[c][r]);
             rss[c][r] = (double)k;
         }
         ratio_core[r] = t[LIB][r] / t[COREUTILS][r];
         ratio_floor[r] = t[LIB][r] / t[FLOOR][r];
+        cpu_core[r] = cpu[LIB][r] / cpu[COREUTILS][r];
         fprintf(stderr, "round %d: lib %.3f s, coreutils %.3f s, floor %.3f s\n", r + 1,
                 t[LIB][r], t[COREUTILS][r], t[FLOOR][r]);
     }
-    printf("| %s, %ld MiB, %d rounds | median time | median peak RSS |\n|---|---|---|\n",
-           dir, mib, rounds);
+    printf("| %s, %ld MiB, %d rounds | median wall | median CPU (user+sys) | median peak RSS |\n"
+           "|---|---|---|---|\n", dir, mib, rounds);
     for (int c = 0; c < N; c++)
-        printf("| %s | %.3f s | %.0f KiB |\n", names[c], median(t[c], rounds),
-               median(rss[c], rounds));
-    printf("\nper-round ratio tf_shred / coreutils: median %.2f; tf_shred / floor: median %.2f\n",
-           median(ratio_core, rounds), median(ratio_floor, rounds));
+        printf("| %s | %.3f s | %.3f s | %.0f KiB |\n", names[c], median(t[c], rounds),
+               median(cpu[c], rounds), median(rss[c], rounds));
+    printf("\nper-round ratios, median: wall tf_shred / coreutils %.2f, CPU tf_shred / coreutils "
+           "%.2f, wall tf_shred / floor %.2f\n", median(ratio_core, rounds),
+           median(cpu_core, rounds), median(ratio_floor, rounds));
     return 0;
 }
 
