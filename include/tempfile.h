@@ -12,12 +12,30 @@
  *  - Names are prefix + 8 characters of [a-z0-9_] from getrandom(2) + suffix.
  *  - Distinct handles may be used from distinct threads at once; one handle must
  *    not be used by two threads at once without the caller's own lock.
+ *
+ * Contents, in this order:
+ *   Flags and options ............ enum tf_flags, tf_opts, how options grow
+ *   The default directory ........ tf_gettempdir, tf_settempdir, tf_gettempprefix,
+ *                                  tf_candidate_tempdir_list, tf_random_chars
+ *   Low-level creation ........... tf_mkstemp, tf_mkdtemp, tf_mktemp
+ *   Temporary files .............. tf_temporary_file, tf_named_temporary_file,
+ *                                  tf_spooled_temporary_file, tf_file_* (read,
+ *                                  write, seek, truncate, stream, close, release...)
+ *   Temporary directories ........ tf_temporary_directory, tf_dir_*, tf_rmtree
+ *   Cleanup ...................... tf_cleanup_install_signals, tf_cleanup_now
+ *                                  (the reasoning: docs/cleanup.md)
+ *   Orphans ...................... tf_sweep, tf_disk_usage
+ *   Secure deletion .............. tf_file_shred, tf_shred, tf_shredat, tf_shred_tree,
+ *                                  tf_shred_treeat, tf_shred_probe, tf_shred_reason
+ *   Hand-over .................... tf_file_send, tf_file_recv, tf_file_spawn,
+ *                                  tf_handoff_decode
  */
 #ifndef TEMPFILE_H
 #define TEMPFILE_H
 
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/types.h>
 
 #ifdef __cplusplus
@@ -30,8 +48,30 @@ extern "C" {
 #define TF_API
 #endif
 
+/*
+ * TF_MALLOC(release): the function returns a new object that release frees,
+ * so that GCC's -Wmismatched-dealloc and -fanalyzer catch a handle freed with
+ * the wrong call, or leaked. TF_DEALLOC(release): the pairing alone, for an
+ * object that holds pointers to others (GCC's plain malloc attribute would
+ * promise it does not).
+ */
+#if defined(TF_BUILDING_LIBRARY)
+/* The library implements these pairs; the analyzer checks their callers. */
+#define TF_MALLOC(release)
+#define TF_DEALLOC(release)
+#elif defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11
+#define TF_MALLOC(release) __attribute__((__malloc__, __malloc__(release, 1)))
+#define TF_DEALLOC(release) __attribute__((__malloc__(release, 1)))
+#elif defined(__GNUC__)
+#define TF_MALLOC(release) __attribute__((__malloc__))
+#define TF_DEALLOC(release)
+#else
+#define TF_MALLOC(release)
+#define TF_DEALLOC(release)
+#endif
+
 #define TF_VERSION_MAJOR 0
-#define TF_VERSION_MINOR 1
+#define TF_VERSION_MINOR 2
 #define TF_VERSION_PATCH 0
 
 /* Names tried before creation gives up with EEXIST (glibc's and Python's TMP_MAX). */
@@ -40,8 +80,26 @@ extern "C" {
 /* Length of the random part of every name, as in Python. */
 #define TF_RANDOM_CHARS 8
 
-/* tf_opts.flags */
-enum {
+/*
+ * Flags. Each call takes its own enum, and refuses with EINVAL every bit it
+ * does not know (as renameat2(2) does). The enums use separate bits, so that
+ * a flag passed to the wrong call is refused, not taken for another:
+ * tf_opts.flags bits 0-7, tf_sweep_opts.flags 8-11 (later capabilities take
+ * 12 and up). tf_rmtree()'s one flag shares TF_IGNORE_CLEANUP_ERRORS's bit,
+ * as it means the same.
+ *
+ * Options structs grow without breaking programs built against an older
+ * header. tf_opts never changes size: what creation may still need comes as
+ * flag bits (the unused ones are refused today), and a new capability gets an
+ * options struct of its own. Those, and tf_sweep_opts, end with `reserved`
+ * members that must be zero (EINVAL otherwise; a compound literal or `= {0}`
+ * zeroes them), which a later version may give a meaning whose zero is the
+ * old behaviour. (tf_opts has none: checking them would cost every creation
+ * about 8 of its ~340 instructions.)
+ */
+
+/* tf_opts.flags, for the creating calls. */
+enum tf_flags {
     /* Python's delete=False: never remove the file or directory. */
     TF_KEEP = 1u << 0,
     /* Python's delete_on_close=False: a named file outlives tf_file_close()
@@ -62,7 +120,9 @@ enum {
  *            which the umask may remove bits, as with mkstemp(3) and Python
  *            (never more permissive). Non-zero: applied exactly, whatever the
  *            umask (one more fchmod). Bits outside 07777: EINVAL.
- *  flags     TF_KEEP, TF_NO_DELETE_ON_CLOSE, TF_IGNORE_CLEANUP_ERRORS.
+ *  flags     enum tf_flags: TF_KEEP, TF_NO_DELETE_ON_CLOSE,
+ *            TF_IGNORE_CLEANUP_ERRORS (a call ignores those that do not
+ *            apply to it); any other bit: EINVAL.
  *  max_size  tf_spooled_temporary_file() only: roll over to disk once the
  *            position passes this many bytes; 0 never rolls over by size.
  */
@@ -101,6 +161,9 @@ TF_API int tf_settempdir(const char *dir);
 /* The default prefix, "tmp". Never fails. */
 TF_API const char *tf_gettempprefix(void);
 
+/* Frees an array from tf_candidate_tempdir_list(). Accepts NULL. */
+TF_API void tf_strv_free(char **strv);
+
 /*
  * The candidate directories tf_gettempdir() tries, in order, as a
  * NULL-terminated array: the environment's values as they are (as Python's
@@ -109,10 +172,7 @@ TF_API const char *tf_gettempprefix(void);
  * tf_strv_free().
  * Errors: ENOMEM.
  */
-TF_API char **tf_candidate_tempdir_list(void);
-
-/* Frees an array from tf_candidate_tempdir_list(). Accepts NULL. */
-TF_API void tf_strv_free(char **strv);
+TF_API char **tf_candidate_tempdir_list(void) TF_DEALLOC(tf_strv_free);
 
 /*
  * Fills buf with n random characters of [a-z0-9_] (no terminator), from the
@@ -131,7 +191,8 @@ TF_API int tf_random_chars(char *buf, size_t n);
  * receives the absolute path (free it with free()); it is written only on
  * success. The caller owns both and removes the file.
  * Retries a new name on EEXIST only, up to TF_TMP_MAX times.
- * Errors: EINVAL prefix or suffix contains '/', or a bad mode; ENOENT dir missing or no usable
+ * Errors: EINVAL prefix or suffix contains '/', a bad mode or an unknown
+ * flag bit; ENOENT dir missing or no usable
  * default directory; ENOTDIR dir is not a directory; EACCES dir not writable;
  * ENAMETOOLONG the name or path would be too long; EEXIST TF_TMP_MAX names
  * taken; EMFILE, ENFILE, ENOSPC, EDQUOT, EROFS, ENOMEM and other open(2) errors.
@@ -143,7 +204,7 @@ TF_API int tf_mkstemp(const tf_opts *opts, char **path);
  * path (free it with free()). The caller removes it (tf_rmtree()).
  * Errors: as tf_mkstemp(), with mkdir(2)'s.
  */
-TF_API char *tf_mkdtemp(const tf_opts *opts);
+TF_API char *tf_mkdtemp(const tf_opts *opts) TF_MALLOC(free);
 
 /*
  * Returns an absolute path that did not exist when it was checked (free it with
@@ -151,7 +212,7 @@ TF_API char *tf_mkdtemp(const tf_opts *opts);
  * caller does. Present only because Python has it; use tf_mkstemp().
  * Errors: as tf_mkstemp().
  */
-TF_API char *tf_mktemp(const tf_opts *opts)
+TF_API char *tf_mktemp(const tf_opts *opts) TF_MALLOC(free)
     __attribute__((deprecated("racy: use tf_mkstemp() or tf_mkdtemp()")));
 
 /* ---------------------------------------------------------------------------
@@ -161,13 +222,16 @@ TF_API char *tf_mktemp(const tf_opts *opts)
 
 typedef struct tf_file tf_file;
 
+/* Declared first so that the constructors can name it (see below). */
+TF_API int tf_file_release(tf_file *f);
+
 /*
  * A file with no name: O_TMPFILE where the filesystem supports it (no name ever
  * appears in dir), else created with a random name and unlinked at once.
  * Removed by the kernel when its last descriptor closes.
  * Errors: as tf_mkstemp().
  */
-TF_API tf_file *tf_temporary_file(const tf_opts *opts);
+TF_API tf_file *tf_temporary_file(const tf_opts *opts) TF_MALLOC(tf_file_release);
 
 /*
  * A file with a visible name (tf_file_name()). When it is removed follows
@@ -178,7 +242,7 @@ TF_API tf_file *tf_temporary_file(const tf_opts *opts);
  *                            closes only the descriptor.
  * Errors: as tf_mkstemp().
  */
-TF_API tf_file *tf_named_temporary_file(const tf_opts *opts);
+TF_API tf_file *tf_named_temporary_file(const tf_opts *opts) TF_MALLOC(tf_file_release);
 
 /*
  * A file held in memory until it rolls over to a tf_temporary_file() made with
@@ -186,10 +250,12 @@ TF_API tf_file *tf_named_temporary_file(const tf_opts *opts);
  * opts->max_size (if not 0), on tf_file_fileno(), on tf_file_truncate() to a
  * size above max_size, or on tf_file_rollover(). Memory is wiped before it is
  * freed. A rollover that fails loses nothing: the data stays in memory and the
- * call that triggered it fails with the rollover's errno.
- * Errors: EINVAL prefix or suffix contains '/'; ENOMEM.
+ * call that triggered it fails with the rollover's errno. Every option a
+ * rollover would refuse is refused here, at creation.
+ * Errors: EINVAL as tf_mkstemp(); ENAMETOOLONG prefix and suffix make a name
+ * longer than NAME_MAX; ENOMEM.
  */
-TF_API tf_file *tf_spooled_temporary_file(const tf_opts *opts);
+TF_API tf_file *tf_spooled_temporary_file(const tf_opts *opts) TF_MALLOC(tf_file_release);
 
 /*
  * Reads up to n bytes at the current position; returns the count, 0 at the end.
@@ -306,11 +372,14 @@ TF_API int tf_file_rolled(const tf_file *f);
 
 typedef struct tf_dir tf_dir;
 
+/* Declared first so that the constructor can name it (see below). */
+TF_API int tf_dir_release(tf_dir *d);
+
 /*
  * Creates a directory as tf_mkdtemp() and holds a descriptor of it.
  * Errors: as tf_mkdtemp().
  */
-TF_API tf_dir *tf_temporary_directory(const tf_opts *opts);
+TF_API tf_dir *tf_temporary_directory(const tf_opts *opts) TF_MALLOC(tf_dir_release);
 
 /* The absolute path, owned by the handle; NULL (EINVAL) for NULL d. */
 TF_API const char *tf_dir_name(const tf_dir *d);
@@ -344,14 +413,27 @@ TF_API int tf_dir_release(tf_dir *d);
  * fd-relative with no recursion and at most TF_RMTREE_FDS descriptors whatever
  * the depth, and makes unreadable or unwritable directories owner-accessible
  * (0700) to empty them. Each step back up is checked against the device and
- * inode recorded on the way down.
- * flags: TF_IGNORE_CLEANUP_ERRORS removes what it can and returns 0.
- * Errors: EINVAL path is NULL or empty; ENOTDIR path is not a directory (it is
+ * inode recorded on the way down. A path whose last component is "." or
+ * "..", or that is "/", is refused before anything is touched (as rm(1)
+ * refuses them); a trailing slash is ignored, so a final symbolic link is
+ * never followed. Earlier components are resolved as by open(2). A
+ * directory found filled again when it is removed (another thread or process
+ * writing into it) is emptied again, up to 8 passes while each removes
+ * something; then ENOTEMPTY.
+ * flags: TF_RMTREE_IGNORE_ERRORS removes what it can and returns 0.
+ * Errors: EINVAL path is NULL or empty, ends in "." or "..", is "/", or an
+ * unknown flag bit; ENOTDIR path is not a directory (it is
  * left alone); EXDEV a directory inside is another filesystem's; ESTALE a
  * directory was moved while cleanup ran (it stops there); ENOMEM; the errors of
  * openat(2), unlinkat(2), getdents64(2) and fchmod(2).
  */
 TF_API int tf_rmtree(const char *path, unsigned flags);
+
+/* tf_rmtree() and tf_rmtreeat() flags. */
+enum tf_rmtree_flags {
+    /* Remove what can be removed and return 0. */
+    TF_RMTREE_IGNORE_ERRORS = TF_IGNORE_CLEANUP_ERRORS,
+};
 
 /* tf_rmtree() of `name` relative to the directory descriptor dirfd. */
 TF_API int tf_rmtreeat(int dirfd, const char *name, unsigned flags);
@@ -360,49 +442,22 @@ TF_API int tf_rmtreeat(int dirfd, const char *name, unsigned flags);
 #define TF_RMTREE_FDS 3
 
 /* ---------------------------------------------------------------------------
- * Cleanup: exit, signals, fork, orphans
+ * Cleanup: exit, signals, fork, orphans (the reasoning and every edge case:
+ * docs/cleanup.md)
  *
- * Every named temporary file (tf_named_temporary_file()) and temporary
- * directory (tf_temporary_directory()) is registered, process-wide, when it is
- * created, and unregistered when its handle removes it, is kept (TF_KEEP,
- * tf_file_keep(), tf_dir_keep()) or is released. A named file made with
- * TF_NO_DELETE_ON_CLOSE stays registered until tf_file_release(). The
- * low-level calls (tf_mkstemp(), tf_mkdtemp()) hand their result to the
- * caller and register nothing; unnamed and spooled files need nothing.
- *
- * Normal exit (exit(), return from main): every registered temporary still
- * alive is removed by an atexit handler that the library registers when it is
- * loaded, before main() runs. atexit handlers run in reverse order of
- * registration, so the program's own atexit handlers registered from main()
- * on run first and can still use their temporaries; handlers registered
- * earlier (constructors of libraries loaded before libtempfile) run after.
- * _exit(), quick_exit() and a signal without tf_cleanup_install_signals()
- * remove nothing.
- *
- * fork: each entry records the pid of its creator. A child never removes its
- * parent's temporaries, at exit or on a signal; what the child creates, it
- * owns. (Releasing an inherited handle in the child is an explicit request and
- * does remove the file.) A fork from a threaded program while another thread
- * is cleaning (tf_cleanup_now(), the exit or a signal handler) leaves the
- * child nothing to wait for: that thread does not exist there, so the entries
- * it was removing count as registered again in the child, and the child's own
- * cleanup and fatal signals work as in any process.
- *
- * Crashes (SIGKILL, power loss): each named temporary file holds a shared
- * flock(2) through its handle's descriptor (until tf_file_close()), and each
- * temporary directory through the descriptor its handle holds (none when its
- * mode denies the owner reading). "Live" below means exactly that: locked by
- * a libtempfile handle of a running process. tf_sweep() never removes a live
- * entry (systemd-tmpfiles also skips locked entries). Everything else that
- * matches is judged by age only, whoever uses it: the results of tf_mkstemp()
- * and tf_mkdtemp(), a TF_NO_DELETE_ON_CLOSE file after tf_file_close(), a
- * kept temporary, another program's file named the same way (CPython's
- * tempfile uses the same default naming). Its age counts from the newest of
- * its atime, mtime and ctime, and for a directory from the newest of these
- * over its whole tree, as systemd-tmpfiles does; so such an entry must be used
- * more often than the sweep's min_age to be safe from it. The lock is best
- * effort: a filesystem without flock(2) still gets its temporaries, unlocked,
- * and then judged by age.
+ * Named temporary files and temporary directories are registered when they
+ * are created and unregistered when their handle removes, keeps or releases
+ * them (TF_NO_DELETE_ON_CLOSE files: at tf_file_release()). What is still
+ * registered is removed by an atexit handler the library installs when it is
+ * loaded (so the program's own atexit handlers run first), and on fatal
+ * signals once tf_cleanup_install_signals() was called; _exit(), quick_exit()
+ * and other signals remove nothing. The low-level calls register nothing.
+ * Each entry records its creator's pid: a forked child never removes its
+ * parent's temporaries (releasing an inherited handle still does).
+ * Crashes: every named file and directory handle holds a shared flock(2)
+ * ("live"); tf_sweep() never removes a live entry and judges every other
+ * matching entry by age (the newest atime, mtime or ctime, over the whole
+ * tree for a directory), whoever made it.
  * ------------------------------------------------------------------------- */
 
 /*
@@ -410,40 +465,14 @@ TF_API int tf_rmtreeat(int dirfd, const char *name, unsigned flags);
  * SIGXCPU and SIGXFSZ that remove every registered temporary of this process
  * with async-signal-safe calls only (no malloc, stdio or lock), then restore
  * the previous disposition and raise the signal again, so that the exit
- * status and any core dump are those the signal would have given.
- *  - A signal the program ignores (SIG_IGN) stays ignored: no handler.
- *  - A handler the program installed before this call is chained: ours calls
- *    it first (with its siginfo if it asked for SA_SIGINFO), with the signal
- *    mask it asked for plus these eight signals blocked, and its SA_RESTART
- *    and SA_ONSTACK. SA_RESETHAND is reproduced: it is called for the first
- *    signal only, later ones do the default action (with removal).
- *    SA_NODEFER is not: the signal stays blocked while it runs. If it returns,
- *    the program has handled the signal and nothing is removed, unless it
- *    re-raised the signal with the default disposition (removal happens
- *    then). SIGABRT is no exception: sent by kill(), raise() or
- *    pthread_kill() it need not end the process. But abort() with such a
- *    handler that returns then restores the default disposition itself and
- *    raises SIGABRT again, which no handler sees: nothing is removed. A
- *    handler that lets the process end that way, or with _exit(), should
- *    call tf_cleanup_now() first.
- *  - A signal whose cleanup the process nevertheless survives (another
- *    thread changed the disposition meanwhile) leaves creation working, and
- *    a later fatal signal cleans again.
- *  - A handler the program installs after this call replaces ours. If it
- *    saved our action and calls it, ours works as installed.
- *  - Ours called again for the same signal on the same thread while it runs
- *    (a handler it chained to calls it back) ends the process by the
- *    signal's default action, after removal.
- * Once installed, creating a named file or a directory blocks these signals on
- * the creating thread from just before the name exists until it is
- * registered (two pthread_sigmask calls); without handlers, creation makes no
- * extra syscall. Call it early, before creating threads that make
- * temporaries. Calling it again changes nothing for a signal whose handler
- * is ours, or is a handler the program installed over ours since the first
- * call (it may call ours: recorded as the handler to chain to, each would
- * call the other forever); ours, behind it, then works as installed, after
- * tf_cleanup_uninstall_signals() too. Otherwise it installs ours as the first
- * call does.
+ * status and any core dump are those the signal would have given. A signal
+ * the program ignores stays ignored; a handler the program installed before
+ * is called first (chained), and if it returns, nothing is removed; one
+ * installed after replaces ours (docs/cleanup.md, "Chaining", has every
+ * case: SA_RESETHAND, SA_NODEFER, abort(), calling this twice). While
+ * installed, creating a named file or directory blocks these signals on the
+ * creating thread from just before the name exists until it is registered.
+ * Call it early, before creating threads that make temporaries.
  * Errors: what sigaction(2) fails with (then nothing stays installed).
  */
 TF_API int tf_cleanup_install_signals(void);
@@ -466,7 +495,11 @@ TF_API int tf_cleanup_uninstall_signals(void);
  * its owner reading is made owner-accessible (mode 0700, never through a
  * link) to be emptied. Directory trees deeper than 256 levels may be left
  * partly in place by it. A temporary that could not be removed stays
- * registered: the exit handler (or a later call) tries it again.
+ * registered: the exit handler (or a later call) tries it again. A directory
+ * that another thread keeps filling is emptied again, up to 8 passes, until
+ * its rmdir succeeds; an entry added after the last pass leaves it in place
+ * (ENOTEMPTY; with a fatal signal, the process then ends with it there, and
+ * tf_sweep() finds it once it is old).
  * Returns how many temporaries were removed.
  * Errors: the first error met (the others are still removed): unlinkat(2)'s,
  * openat(2)'s, fchmodat(2)'s or getdents64(2)'s; ENOTEMPTY part of a
@@ -480,9 +513,9 @@ TF_API int tf_cleanup_now(void);
 TF_API size_t tf_cleanup_registered(void);
 
 /* tf_sweep_opts.flags */
-enum {
+enum tf_sweep_flags {
     /* Report what would be removed, remove nothing. */
-    TF_SWEEP_DRY_RUN = 1u << 0,
+    TF_SWEEP_DRY_RUN = 1u << 8,
 };
 
 /* Age used when tf_sweep_opts.min_age is 0: one day. */
@@ -499,7 +532,7 @@ typedef struct tf_sweep_entry {
 } tf_sweep_entry;
 
 /*
- * What tf_sweep() and tf_usage() look at; the zero value matches the
+ * What tf_sweep() and tf_disk_usage() look at; the zero value matches the
  * library's defaults: names "tmp" + TF_RANDOM_CHARS characters of [a-z0-9_],
  * no suffix, older than a day.
  *  prefix, suffix  the naming to match (NULL: "tmp" and ""); no '/'.
@@ -509,9 +542,10 @@ typedef struct tf_sweep_entry {
  *                  over its whole tree). A small value can race with a
  *                  process that has just created a name and not yet locked it
  *                  (a few microseconds).
- *  flags           TF_SWEEP_DRY_RUN.
+ *  flags           enum tf_sweep_flags: TF_SWEEP_DRY_RUN; any other bit: EINVAL.
  *  report, arg     called for each entry removed (dry run: removable), with
  *                  arg; the entry is valid during the call only. May be NULL.
+ *  reserved        must be zero.
  */
 typedef struct tf_sweep_opts {
     const char *prefix;
@@ -520,6 +554,7 @@ typedef struct tf_sweep_opts {
     unsigned flags;
     void (*report)(const tf_sweep_entry *entry, void *arg);
     void *arg;
+    size_t reserved[4];
 } tf_sweep_opts;
 
 /* What a sweep did. */
@@ -556,12 +591,14 @@ typedef struct tf_sweep_result {
  * must not be a symbolic link. A failure on one entry is counted in
  * result->failed and the sweep goes on. result (may be NULL) receives the
  * counts.
- * Errors: EINVAL prefix or suffix contains '/'; ENOTDIR dir is not a
+ * Errors: EINVAL prefix or suffix contains '/', an unknown flag bit or a
+ * non-zero reserved member; ENAMETOOLONG prefix and suffix make a name longer
+ * than NAME_MAX; ENOTDIR dir is not a
  * directory, or is a symbolic link; ENOENT; EACCES; ENOMEM; getdents64(2)'s.
  */
 TF_API int tf_sweep(const char *dir, const tf_sweep_opts *opts, tf_sweep_result *result);
 
-/* Disk use of the temporaries in a directory (tf_usage()). */
+/* Disk use of the temporaries in a directory (tf_disk_usage()). */
 typedef struct tf_usage_report {
     size_t count;                    /* matching files and directories */
     size_t live;                     /* of which locked by a live process */
@@ -582,10 +619,9 @@ typedef struct tf_usage_report {
  * flags and report are not used). Counts as tf_sweep() does and changes
  * nothing, except that probing a lock takes it for an instant (a temporary
  * being created meanwhile waits for it).
- * Errors: EINVAL report is NULL, or prefix or suffix contains '/'; otherwise
- * as tf_sweep().
+ * Errors: EINVAL report is NULL; otherwise as tf_sweep().
  */
-TF_API int tf_usage(const char *dir, const tf_sweep_opts *opts, tf_usage_report *report);
+TF_API int tf_disk_usage(const char *dir, const tf_sweep_opts *opts, tf_usage_report *report);
 
 /* ---------------------------------------------------------------------------
  * Secure deletion that knows the filesystem (src/shred.c, src/fsinfo.c)
@@ -844,7 +880,7 @@ TF_API int tf_file_send(int sock, tf_file *f, unsigned flags);
  * the kernel could not install it); ECONNRESET the peer closed before a
  * whole message; ENOMEM; recvmsg(2)'s.
  */
-TF_API tf_file *tf_file_recv(int sock, unsigned flags);
+TF_API tf_file *tf_file_recv(int sock, unsigned flags) TF_MALLOC(tf_file_release);
 
 /*
  * The seed's pattern in one call: a socket pair, fork, in the child its end

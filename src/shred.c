@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #define SHRED_BUF (1u << 20)
@@ -28,7 +27,6 @@
 #define SHRED_MAX_PASSES 100
 #define SHRED_FLAGS (TF_SHRED_ZERO | TF_SHRED_REMOVE | TF_SHRED_EXACT | TF_SHRED_FORCE)
 #define SHRED_DEPTH 256
-#define DIR_OPEN (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 #define FILE_OPEN (O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
 
 struct shred {
@@ -478,21 +476,10 @@ int tf_file_shred(tf_file *f, const tf_shred_opts *opts, tf_shred_report *report
 struct tree {
     struct shred *sh;
     bool writing;            /* false: the probing walk */
-    dev_t dev;
-    uint64_t mnt;            /* the root's mount id; 0: not known */
+    struct tf__node root;    /* its filesystem and mount bound the walk */
     unsigned depth;
     unsigned long long bytes;
 };
-
-static int mount_of(int fd, dev_t *dev, uint64_t *mnt)
-{
-    struct statx sx;
-    if (tf__sys.statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) < 0)
-        return -1;
-    *dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
-    *mnt = (sx.stx_mask & STATX_MNT_ID) ? sx.stx_mnt_id : 0;
-    return 0;
-}
 
 /* Probes (first walk) or shreds (second walk) one regular file. */
 static int tree_file(struct tree *t, int dirfd, const char *name)
@@ -521,13 +508,12 @@ static int tree_dir(struct tree *t, int fd);
 /* Enters a subdirectory of the same filesystem and mount; others are left. */
 static int tree_subdir(struct tree *t, int dirfd, const char *name)
 {
-    int fd = tf__sys.openat(dirfd, name, DIR_OPEN, 0);
+    int fd = tf__open_dir(dirfd, name);
     if (fd < 0)
         return errno == ENOENT ? 0 : -1;
-    dev_t dev;
-    uint64_t mnt;
-    int rc = mount_of(fd, &dev, &mnt);
-    if (rc == 0 && dev == t->dev && (!mnt || !t->mnt || mnt == t->mnt)) {
+    struct tf__node id;
+    int rc = tf__identify(fd, NULL, &id);
+    if (rc == 0 && tf__same_mount(&id, &t->root)) {
         if (t->depth >= SHRED_DEPTH) {
             errno = ELOOP;
             rc = -1;
@@ -544,8 +530,6 @@ static int tree_subdir(struct tree *t, int dirfd, const char *name)
 static int tree_entry(struct tree *t, int fd, const struct dirent64 *d)
 {
     const char *n = d->d_name;
-    if (n[0] == '.' && (!n[1] || (n[1] == '.' && !n[2])))
-        return 0;
     unsigned char type = d->d_type;
     if (type == DT_UNKNOWN) {
         struct stat st;
@@ -567,21 +551,15 @@ static int tree_dir(struct tree *t, int fd)
     char *buf = tf__sys.malloc(BUF);
     if (!buf)
         return -1;
+    struct tf__dir_reader rd;
+    tf__dir_reader_init(&rd, fd, buf, BUF);
+    const struct dirent64 *d;
     int rc = 0;
-    for (;;) {
-        ssize_t n = tf__sys.getdents64(fd, buf, BUF);
-        if (n <= 0) {
-            rc = n < 0 ? -1 : 0;
-            break;
-        }
-        for (ssize_t off = 0; off < n && rc == 0; ) {
-            const struct dirent64 *d = (const struct dirent64 *)(void *)(buf + off);
-            rc = tree_entry(t, fd, d);
-            off += d->d_reclen;
-        }
-        if (rc < 0)
-            break;
-    }
+    errno = 0;
+    while (rc == 0 && (d = tf__dir_next(&rd)))
+        rc = tree_entry(t, fd, d);
+    if (rc == 0 && errno)
+        rc = -1;
     int err = errno;
     free(buf);
     errno = err;
@@ -594,7 +572,7 @@ static int shred_tree_fd(struct shred *sh, int fd)
 {
     struct tree t = { .sh = sh };
     struct statfs sf;
-    if (mount_of(fd, &t.dev, &t.mnt) < 0 || tree_dir(&t, fd) < 0)
+    if (tf__identify(fd, NULL, &t.root) < 0 || tree_dir(&t, fd) < 0)
         return -1;
     if (!sh->r->effective && !(sh->flags & TF_SHRED_FORCE)) {
         errno = EMEDIUMTYPE;
@@ -626,7 +604,7 @@ int tf_shred_treeat(int dirfd, const char *path, const tf_shred_opts *opts,
         return finish(-1, &r, report);
     }
     r.effective = 1;
-    int fd = tf__sys.openat(dirfd, path, DIR_OPEN, 0);
+    int fd = tf__open_dir(dirfd, path);
     if (fd < 0)
         return finish(-1, &r, report);
     int rc = shred_tree_fd(&sh, fd);

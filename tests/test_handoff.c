@@ -201,7 +201,7 @@ static void share_round(const char *dir, bool child_first)
     assert_int_equal(tf_cleanup_registered(), reg - 1);
     /* Both hold it: the sweep sees it live. */
     tf_usage_report u;
-    assert_int_equal(tf_usage(dir, NULL, &u), 0);
+    assert_int_equal(tf_disk_usage(dir, NULL, &u), 0);
     assert_int_equal(u.live, 1);
     int st;
     if (child_first) {
@@ -340,7 +340,7 @@ static void test_exec_child_outlives_parent(void **state)
     /* The producer is gone; the file stays, live (the child holds it). */
     assert_int_equal(dir_entries(s.tmp), 1);
     tf_usage_report u;
-    assert_int_equal(tf_usage(s.tmp, NULL, &u), 0);
+    assert_int_equal(tf_disk_usage(s.tmp, NULL, &u), 0);
     assert_int_equal(u.count, 1);
     assert_int_equal(u.live, 1);
     assert_int_equal(write_file(TFT_DIR(state), "go", ""), 0);
@@ -374,7 +374,7 @@ static void test_exec_child_killed_leaves_orphan(void **state)
     assert_true(WIFSIGNALED(st));
     assert_int_equal(dir_entries(s.tmp), 1);
     tf_usage_report u;
-    assert_int_equal(tf_usage(s.tmp, NULL, &u), 0);
+    assert_int_equal(tf_disk_usage(s.tmp, NULL, &u), 0);
     assert_int_equal(u.orphans, 1);
     assert_int_equal(tf_sweep(s.tmp, NULL, &res), 0);
     assert_int_equal(res.removed, 1);
