@@ -809,7 +809,8 @@ TF_API int tf_shred_treeat(int dirfd, const char *path, const tf_shred_opts *opt
  * owner still holds its shared lock. A shared file leaves the cleanup
  * registry (exit and fatal signals of one owner must not take it from the
  * others): if every owner ends without releasing it, it is an unlocked
- * orphan for tf_sweep(). A descriptor of the file that a forked child
+ * orphan for tf_sweep(). A shared handle always moves as a share (its
+ * receiver becomes one more owner). A descriptor of the file that a forked child
  * inherited counts as an owner until that child closes it or execs.
  *
  * Both calls block until the peer has answered; use SOCK_SEQPACKET or

@@ -298,8 +298,10 @@ int tf_file_send(int sock, tf_file *f, unsigned flags)
     int fd = tf_file_fileno(f);
     if (fd < 0)
         return -1;
+    /* A shared handle moves as a share: the other owners still count. */
+    unsigned wire = flags | (f->shared ? TF_HANDOFF_SHARE : 0);
     unsigned char meta[TF_HANDOFF_META_MAX];
-    ssize_t n = encode(meta, f, flags);
+    ssize_t n = encode(meta, f, wire);
     if (n < 0 || send_all(sock, meta, (size_t)n, fd) < 0 || wait_answer(sock) < 0)
         return -1;
     if (flags & TF_HANDOFF_SHARE) {
@@ -307,9 +309,11 @@ int tf_file_send(int sock, tf_file *f, unsigned flags)
             f->flags |= TF_KEEP;   /* the receiver owns it now: never remove */
         return 0;
     }
-    /* Moved: the descriptor goes, the name stays (the receiver's now). */
+    /* Moved: the descriptor goes; the name stays, the receiver's now (a
+     * shared handle's release removes it only if it was the last owner). */
     tf__reg_remove(&f->reg);
-    f->linked = 0;
+    if (!f->shared)
+        f->linked = 0;
     tf_file_release(f);
     return 0;
 }

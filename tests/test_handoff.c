@@ -232,6 +232,46 @@ static void test_share_parent_releases_first(void **state)
     share_round(TFT_DIR(state), false);
 }
 
+/* A shared handle moved on stays a share: the third owner's release does
+ * not take the file from the second. */
+static void test_shared_handle_moves_as_share(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    int a[2], b[2], go[2];
+    assert_int_equal(seqpair(a), 0);
+    assert_int_equal(seqpair(b), 0);
+    assert_int_equal(pipe2(go, O_CLOEXEC), 0);
+    fflush(NULL);
+    pid_t holder = fork();
+    if (holder == 0) {
+        close(b[0]), close(b[1]);
+        struct recv_arg arg = { a[1], a[0], go[0], "three" };
+        _exit(receiver(&arg));
+    }
+    pid_t mover = fork();
+    if (mover == 0) {
+        close(a[0]), close(a[1]);
+        struct recv_arg arg = { b[1], b[0], -1, "three" };
+        _exit(receiver(&arg));
+    }
+    tf_file *f = tf_named_temporary_file(&(tf_opts){ .dir = dir });
+    assert_non_null(f);
+    assert_int_equal(tf_file_write(f, "three", 5), 5);
+    char *name = strdup(tf_file_name(f));
+    assert_int_equal(tf_file_send(a[0], f, TF_HANDOFF_SHARE), 0);
+    assert_int_equal(tf_file_send(b[0], f, 0), 0);   /* f is freed */
+    int st;
+    assert_int_equal(waitpid(mover, &st, 0), mover);
+    assert_int_equal(st, 0);
+    assert_true(path_exists(name));   /* the holder still has it */
+    assert_int_equal(write(go[1], "g", 1), 1);
+    assert_int_equal(waitpid(holder, &st, 0), holder);
+    assert_int_equal(st, 0);
+    assert_false(path_exists(name));
+    close(a[0]), close(a[1]), close(b[0]), close(b[1]), close(go[0]), close(go[1]);
+    free(name);
+}
+
 static void test_unnamed_and_spooled_move(void **state)
 {
     const char *dir = TFT_DIR(state);
@@ -699,6 +739,7 @@ int main(void)
         T(test_move_to_child),
         T(test_share_child_releases_first),
         T(test_share_parent_releases_first),
+        T(test_shared_handle_moves_as_share),
         T(test_unnamed_and_spooled_move),
         T(test_exec_child_outlives_parent),
         T(test_exec_child_killed_leaves_orphan),
