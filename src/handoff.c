@@ -506,6 +506,10 @@ pid_t tf_file_spawn(tf_file *f, const char *path, char *const argv[], unsigned f
     int rc = tf_file_send(sv[0], f, flags);
     tf__close_keep_errno(sv[0]);
     if (rc < 0) {
+        /* A child whose exec failed may be gone before the send (EPIPE) or
+         * after it (ECONNRESET): one answer for both. */
+        if (errno == EPIPE)
+            errno = ECONNRESET;
         reap(pid);
         return -1;
     }
