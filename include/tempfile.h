@@ -662,7 +662,7 @@ enum {
 
 /*
  * Options of the shred calls; the zero value means the defaults (NULL too):
- *  passes    passes of random data (a xoshiro256** stream seeded from
+ *  passes    passes of random data (xoshiro256+ streams seeded from
  *            getrandom(2) for each call); 0: 3. At most 100 (EINVAL).
  *  flags     TF_SHRED_ZERO, TF_SHRED_REMOVE, TF_SHRED_EXACT, TF_SHRED_FORCE.
  *  reserved  must be zero (EINVAL).

@@ -6,7 +6,7 @@
  * file it cannot reach is refused before anything is written.
  *
  * Memory is one buffer of SHRED_BUF bytes whatever the file's size; random
- * passes come from xoshiro256** seeded from getrandom(2) for each call (the
+ * passes come from xoshiro256+ streams seeded from getrandom(2) for each call (the
  * data only has to be unpredictable enough not to be mistaken for the old
  * contents; the kernel's CSPRNG would cost more than the disk).
  */
@@ -22,7 +22,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SHRED_BUF (1u << 20)
+#define SHRED_BUF (1u << 20)   /* a multiple of 8 * LANES */
+#define LANES 8
 #define SHRED_PASSES 3
 #define SHRED_MAX_PASSES 100
 #define SHRED_FLAGS (TF_SHRED_ZERO | TF_SHRED_REMOVE | TF_SHRED_EXACT | TF_SHRED_FORCE)
@@ -33,7 +34,7 @@ struct shred {
     unsigned passes;        /* random passes */
     unsigned flags;
     unsigned char *buf;     /* SHRED_BUF bytes */
-    uint64_t s[4];          /* xoshiro256** state */
+    uint64_t s[4][LANES];   /* xoshiro256+ states, word by word */
     tf_shred_report *r;
 };
 
@@ -59,28 +60,27 @@ static int check_opts(const tf_shred_opts *o, struct shred *sh, tf_shred_report 
     return 0;
 }
 
-static uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t next64(uint64_t s[4])
-{
-    uint64_t out = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return out;
-}
-
+/*
+ * xoshiro256+ in LANES independent streams laid out word by word, so that
+ * the compiler runs the lanes side by side (SIMD): about twice one stream's
+ * speed, which matters on tmpfs, where the passes cost little more than
+ * making their data.
+ */
 static void fill_random(struct shred *sh, size_t n)
 {
-    uint64_t *p = (uint64_t *)(void *)sh->buf;
-    for (size_t i = 0; i < (n + 7) / 8; i++)
-        p[i] = next64(sh->s);
+    uint64_t *p = (uint64_t *)(void *)sh->buf, (*s)[LANES] = sh->s;
+    for (size_t i = 0; i < (n + 7) / 8; i += LANES) {
+        for (unsigned l = 0; l < LANES; l++) {
+            uint64_t out = s[0][l] + s[3][l], t = s[1][l] << 17;
+            s[2][l] ^= s[0][l];
+            s[3][l] ^= s[1][l];
+            s[1][l] ^= s[2][l];
+            s[0][l] ^= s[3][l];
+            s[2][l] ^= t;
+            s[3][l] = (s[3][l] << 45) | (s[3][l] >> 19);
+            p[i + l] = out;
+        }
+    }
 }
 
 /* The buffer and the seed; -1 (ENOMEM, getrandom's errno). */
