@@ -565,6 +565,49 @@ static void test_every_call_fails(void **state)
     free(dir);
 }
 
+static void test_every_call_fails_tree(void **state)
+{
+    static const char *const calls[] = {
+        "openat", "close", "fstat", "fstatat", "statx", "fstatfs", "lseek", "pwrite",
+        "fdatasync", "fsync", "ftruncate", "renameat2", "unlinkat", "getdents64", "malloc",
+        "getrandom", NULL
+    };
+    static const int errs[] = { ENOSPC, EIO, EINTR, EACCES };
+    const char *dir = TFT_DIR(state);
+    char *outside = make_file(dir, "outside", 100, 'O');
+    char *root = path_join(dir, "tree");
+    unsigned long failures = 0;
+    for (int c = 0; calls[c]; c++) {
+        for (size_t e = 0; e < sizeof errs / sizeof errs[0]; e++) {
+            for (unsigned long nth = 1;; nth++) {
+                make_tree(root, outside);
+                int fds = fd_count();
+                fault_arm(calls[c], nth, errs[e]);
+                tf_shred_report r;
+                errno = 0;
+                int rc = tf_shred_tree(root, &(tf_shred_opts){ .flags = TF_SHRED_REMOVE }, &r);
+                int err = errno;
+                unsigned long hit = fault_hits();
+                fault_reset();
+                assert_no_fd_leak(fds);
+                if (rc == 0)
+                    assert_false(path_exists(root));
+                else if (err != errs[e] && err != ESTALE && err != EINVAL)
+                    fail_msg("%s #%lu %s: errno %s", calls[c], nth, errname(errs[e]),
+                             errname(err));
+                failures += rc < 0;
+                /* Never outside the tree. */
+                assert_int_equal(count_byte(outside, 'O', NULL), 100);
+                remove_tree(root);
+                if (!hit)
+                    break;
+            }
+        }
+    }
+    assert_true(failures > 50);
+    free(outside), free(root);
+}
+
 /* ---- the filesystem, for real ------------------------------------------ */
 
 static void test_tmpfs_reports_memory(void **state)
@@ -853,6 +896,7 @@ int main(void)
         T(test_tree),
         T(test_tree_refused_before_any_write),
         T(test_every_call_fails),
+        T(test_every_call_fails_tree),
         T(test_tmpfs_reports_memory),
         T(test_ext4_raw_image),
         T(test_ext4_data_journal_refused),
