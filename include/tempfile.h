@@ -25,6 +25,9 @@
  *   Cleanup ...................... tf_cleanup_install_signals, tf_cleanup_now
  *                                  (the reasoning: docs/cleanup.md)
  *   Orphans ...................... tf_sweep, tf_disk_usage
+ *   Durable data ................. tf_file_persist, tf_linkable_temporary_file,
+ *                                  tf_replace_begin, tf_file_commit,
+ *                                  tf_replace_contents, tf_lock_file
  *   Secure deletion .............. tf_file_shred, tf_shred, tf_shredat, tf_shred_tree,
  *                                  tf_shred_treeat, tf_shred_probe, tf_shred_reason
  *   Hand-over .................... tf_file_send, tf_file_recv, tf_file_spawn,
@@ -457,7 +460,12 @@ TF_API int tf_rmtreeat(int dirfd, const char *name, unsigned flags);
  * Crashes: every named file and directory handle holds a shared flock(2)
  * ("live"); tf_sweep() never removes a live entry and judges every other
  * matching entry by age (the newest atime, mtime or ctime, over the whole
- * tree for a directory), whoever made it.
+ * tree for a directory), whoever made it. A regular file some process holds
+ * open for writing counts as live too (a read-lease probe, where the prober
+ * owns the file or has CAP_LEASE), so a program's own flock(LOCK_EX) then
+ * flock(LOCK_UN) on the handle's descriptor, which drops the handle's flock
+ * with it, does not make a live temporary an orphan: no tf_file_lock() is
+ * needed, flock(2) the descriptor tf_file_fileno() gives.
  * ------------------------------------------------------------------------- */
 
 /*
@@ -622,6 +630,252 @@ typedef struct tf_usage_report {
  * Errors: EINVAL report is NULL; otherwise as tf_sweep().
  */
 TF_API int tf_disk_usage(const char *dir, const tf_sweep_opts *opts, tf_usage_report *report);
+
+/* ---------------------------------------------------------------------------
+ * Durable data: persist, atomic replace, lock files (persist.c, replace.c,
+ * metadata.c, lockfile.c)
+ *
+ * Readers and crashes see the old content or the new one, never a mixture:
+ * the new content is written into a temporary in the destination's directory
+ * and renamed over the destination. Nothing ever writes into the destination
+ * in place. A rename-based replace makes a new inode: hard links to the old
+ * file keep the old content (they are not updated), as with every editor
+ * and tool that saves this way.
+ *
+ * Levels (tf_persist_opts.level; what the call returns on success):
+ *   TF_LEVEL_VISIBLE     the rename only. After a crash the destination may
+ *                        be old, new, or (on ext4/XFS with delayed
+ *                        allocation) empty or torn: readers of a running
+ *                        system only ever see old or new.
+ *   TF_LEVEL_CONSISTENT  fsync(2) of the data before the rename: after a
+ *                        crash, old or new, never torn; the rename itself may
+ *                        be lost (old content back).
+ *   TF_LEVEL_DURABLE     also fsync(2) of the directory after the rename,
+ *                        through a descriptor held from the start (never
+ *                        reopened by path): once the call returns, the new
+ *                        content survives a crash. The default (level 0).
+ * A call reports the level it reached. A filesystem that refuses a directory
+ * fsync (EINVAL, ENOTSUP, EROFS) lowers the level reached to
+ * TF_LEVEL_CONSISTENT, or, with TF_PERSIST_STRICT, makes the call fail with
+ * that errno (the file is then in place already: a rename cannot be taken
+ * back; tf_file_name() names the destination). Any other error of that fsync
+ * (EIO, ENOSPC...) fails the call the same way, whatever the flags: the new
+ * content is visible but its durability is unknown.
+ *
+ * Symbolic links at the destination (tf_persist_opts.symlinks):
+ *   TF_SYMLINK_FOLLOW (0)  follow the chain (at most 40 links, else ELOOP;
+ *                          relative targets from the link's directory) and
+ *                          replace its final target, so a symlinked dotfile
+ *                          stays a symlink. A dangling link creates its
+ *                          target (ENOENT if the target's directory is
+ *                          missing); a target in a directory the process
+ *                          cannot write fails with EACCES.
+ *   TF_SYMLINK_REPLACE     replace the link itself with the regular file.
+ *   TF_SYMLINK_REFUSE      fail with ELOOP if the destination is a link.
+ * Symbolic links in the directory part of the path are followed.
+ *
+ * Bad destinations, refused before anything is written: NULL (EINVAL); ""
+ * (ENOENT); a name ending in '/', ".", ".." or naming a directory (EISDIR);
+ * a FIFO, socket or device (EINVAL: only regular files are replaced); a last
+ * component longer than NAME_MAX (ENAMETOOLONG); a missing directory
+ * (ENOENT) or not a directory (ENOTDIR); a read-only filesystem (EROFS) or
+ * a directory the process cannot write (EACCES), found when the temporary is
+ * created (or, for tf_file_persist(), at the rename).
+ * ------------------------------------------------------------------------- */
+
+/* tf_persist_opts.level */
+enum {
+    TF_LEVEL_VISIBLE = 1,
+    TF_LEVEL_CONSISTENT = 2,
+    TF_LEVEL_DURABLE = 3,
+};
+
+/* tf_persist_opts.symlinks */
+enum {
+    TF_SYMLINK_FOLLOW = 0,
+    TF_SYMLINK_REPLACE = 1,
+    TF_SYMLINK_REFUSE = 2,
+};
+
+/* tf_persist_opts.flags (bits 12-19; each call refuses bits it does not take) */
+enum {
+    /* Never replace: fail with EEXIST if the destination exists
+     * (renameat2 RENAME_NOREPLACE; where the filesystem refuses it, link(2)
+     * then unlink(2) of the temporary name). tf_file_persist(),
+     * tf_replace_begin(), tf_replace_contents(). */
+    TF_PERSIST_NOCLOBBER = 1u << 12,
+    /* Fail rather than reach a lower level than asked (see Levels). */
+    TF_PERSIST_STRICT = 1u << 13,
+    /* Metadata of the replaced file: carry over what can be, report the rest
+     * in tf_persist_report.not_copied, instead of failing. */
+    TF_PERSIST_BEST_EFFORT = 1u << 14,
+    /* tf_file_persist() across filesystems (EXDEV): copy the data into a new
+     * temporary in the destination's directory (copy_file_range(2), which
+     * reflinks where the filesystem can) and rename that. */
+    TF_PERSIST_COPY = 1u << 15,
+};
+
+/* Bits of tf_persist_report.not_copied: metadata of the replaced file that
+ * TF_PERSIST_BEST_EFFORT let go. */
+enum {
+    TF_META_OWNER = 1u << 0,   /* owner or group (fchown refused) */
+    TF_META_XATTR = 1u << 1,   /* an extended attribute (user.*, security.*, trusted.*) */
+    TF_META_ACL = 1u << 2,     /* a POSIX ACL (system.posix_acl_access) */
+};
+
+/*
+ * Options of persist, atomic replace and lock files; the zero value (or NULL)
+ * is: durable, follow symlinks, replace, metadata carried over or fail.
+ *  level       TF_LEVEL_*; 0: TF_LEVEL_DURABLE.
+ *  flags       TF_PERSIST_* (each call lists those it takes).
+ *  symlinks    TF_SYMLINK_*.
+ *  mode        non-zero: the permission bits of the result, exactly (07777
+ *              at most). 0: those of the replaced file; a new destination
+ *              of tf_replace_*() or tf_lock_file() gets 0666 & ~umask, a
+ *              persisted file keeps its own.
+ *  timeout_ms  tf_lock_file() only: 0 fails at once with EEXIST while another
+ *              holds the lock, > 0 waits up to that long, < 0 waits for ever.
+ *  reserved    must be zero (EINVAL otherwise).
+ */
+typedef struct tf_persist_opts {
+    int level;
+    unsigned flags;
+    int symlinks;
+    mode_t mode;
+    long timeout_ms;
+    size_t reserved[4];
+} tf_persist_opts;
+
+/* What a commit or persist did (written on success, and on a failure after
+ * the rename). */
+typedef struct tf_persist_report {
+    int level;             /* TF_LEVEL_* reached; 0 if the rename did not happen */
+    unsigned not_copied;   /* TF_META_* let go under TF_PERSIST_BEST_EFFORT */
+    int not_copied_errno;  /* why the first of them was refused */
+} tf_persist_report;
+
+/*
+ * Gives a temporary file its final name `dest` (Rust tempfile's persist):
+ *  - a named file (tf_named_temporary_file(), with or without TF_KEEP) is
+ *    renamed;
+ *  - a file from tf_linkable_temporary_file() is linked into place
+ *    (linkat(2) AT_EMPTY_PATH, or its /proc/self/fd path where that is
+ *    refused), through a random sibling name and a rename unless
+ *    TF_PERSIST_NOCLOBBER, so a half-written file never has the final name;
+ *  - with TF_PERSIST_COPY, any file on another filesystem than dest (and a
+ *    tf_temporary_file() or a rolled-over spooled one, which cannot be
+ *    linked) is copied into a new temporary beside dest, which is renamed.
+ * The file keeps its mode unless opts->mode is set. With TF_LEVEL_CONSISTENT
+ * or more its data is fsync'ed first; TF_LEVEL_DURABLE (the default) also
+ * syncs dest's directory.
+ * Flags: TF_PERSIST_NOCLOBBER, TF_PERSIST_STRICT, TF_PERSIST_COPY.
+ * On success the file is no temporary any more: it leaves the cleanup
+ * registry, loses its live mark, and no close, release, exit, signal or
+ * sweep removes it; the handle stays open (read, write, stream) and
+ * tf_file_name() returns the new absolute path. Returns the level reached.
+ * On failure before the rename the handle is handed back untouched: still
+ * open, still temporary, still registered. report may be NULL.
+ * Errors: EINVAL f, dest or opts bad, or f cannot be given a name (a
+ * tf_temporary_file() or spooled file without TF_PERSIST_COPY); EBADF f is
+ * closed; EEXIST (TF_PERSIST_NOCLOBBER) dest exists; EXDEV dest is on another
+ * filesystem and no TF_PERSIST_COPY; EOPNOTSUPP no-clobber on a filesystem
+ * without RENAME_NOREPLACE nor hard links; the bad destinations above; those
+ * of fsync(2), renameat2(2), linkat(2), copy_file_range(2); ENOMEM.
+ */
+TF_API int tf_file_persist(tf_file *f, const char *dest, const tf_persist_opts *opts,
+                           tf_persist_report *report);
+
+/* tf_file_persist() of `name` relative to the directory descriptor dirfd
+ * (or AT_FDCWD). dirfd is not closed and need only stay open during the call. */
+TF_API int tf_file_persist_at(tf_file *f, int dirfd, const char *name,
+                              const tf_persist_opts *opts, tf_persist_report *report);
+
+/*
+ * A file with no name, as tf_temporary_file(), that tf_file_persist() can
+ * link into place: O_TMPFILE without O_EXCL (tf_temporary_file() keeps O_EXCL
+ * and can never be linked). Where O_TMPFILE is unsupported it is a named
+ * temporary file instead (tf_named_temporary_file(), removed on close), so
+ * tf_file_persist() works the same on it.
+ * Errors: as tf_temporary_file().
+ */
+TF_API tf_file *tf_linkable_temporary_file(const tf_opts *opts) TF_MALLOC(tf_file_release);
+
+/*
+ * Begins an atomic replace of dest (created if missing): returns a new empty
+ * named temporary file `.tmpXXXXXXXX` (mode 0600) in dest's directory (after
+ * the symlink policy), which tf_file_commit() renames over dest. It is an
+ * ordinary handle: every tf_file_* call and tf_file_stream() work on it. It
+ * is registered for cleanup and live-marked as a named temporary file, so an
+ * abort (tf_file_close() or tf_file_release() before commit), exit or fatal
+ * signal leaves dest untouched and nothing behind; after a SIGKILL, tf_sweep()
+ * with .prefix = ".tmp" removes it. The directory is held open until commit.
+ * Flags: TF_PERSIST_NOCLOBBER, TF_PERSIST_STRICT, TF_PERSIST_BEST_EFFORT.
+ * Errors: EINVAL bad opts; the bad destinations above; as tf_mkstemp().
+ */
+TF_API tf_file *tf_replace_begin(const char *dest, const tf_persist_opts *opts)
+    TF_MALLOC(tf_file_release);
+
+/* tf_replace_begin() of `name` relative to dirfd (or AT_FDCWD). */
+TF_API tf_file *tf_replace_begin_at(int dirfd, const char *name, const tf_persist_opts *opts)
+    TF_MALLOC(tf_file_release);
+
+/*
+ * Commits a tf_replace_begin() or tf_lock_file() handle: flushes its stream
+ * view if any, carries the replaced file's metadata over to the temporary
+ * (owner and group where the process may set them, then the mode, then
+ * every extended attribute it can read, in every namespace: user.*,
+ * security.* (the SELinux label), trusted.* (root), and the POSIX ACL,
+ * system.posix_acl_access) unless opts->mode replaces the mode, syncs as the
+ * level asks and renames it over dest. If any metadata cannot be carried
+ * over, it fails with dest unchanged (TF_PERSIST_BEST_EFFORT: goes on and
+ * reports it). Returns the level reached; the handle then names dest (see
+ * tf_file_persist()) and is released as usual. On failure before the rename
+ * the handle is unchanged: write more and commit again, or abort.
+ * Errors: EINVAL f is not an uncommitted replace or lock handle; EBADF f is
+ * closed; EEXIST (TF_PERSIST_NOCLOBBER) dest appeared; EISDIR, EINVAL dest
+ * became a directory or a special file; EPERM, EACCES, ENOTSUP, E2BIG,
+ * ENOSPC, EDQUOT metadata that cannot be carried over (fchown(2),
+ * fsetxattr(2)); those of fsync(2), renameat2(2); ENOMEM.
+ */
+TF_API int tf_file_commit(tf_file *f, tf_persist_report *report);
+
+/*
+ * One-shot atomic replace of dest with the n bytes at buf:
+ * tf_replace_begin(), write, tf_file_commit(), release. Returns the level
+ * reached; on failure dest is unchanged and nothing is left behind (a
+ * failure after the rename: see Levels).
+ * Errors: EINVAL buf is NULL with n > 0; those of the three calls.
+ */
+TF_API int tf_replace_contents(const char *dest, const void *buf, size_t n,
+                               const tf_persist_opts *opts, tf_persist_report *report);
+
+/* tf_replace_contents() of `name` relative to dirfd (or AT_FDCWD). */
+TF_API int tf_replace_contents_at(int dirfd, const char *name, const void *buf, size_t n,
+                                  const tf_persist_opts *opts, tf_persist_report *report);
+
+/*
+ * A lock file (git's lockfile model): `dest.lock`, in dest's directory (after
+ * the symlink policy), is both the lock and the atomic replace's temporary.
+ * It appears already live-marked (made with O_TMPFILE, marked, then linked
+ * into place), so another writer's tf_lock_file() of the same dest fails
+ * with EEXIST (opts->timeout_ms 0) or waits and retries (timeout_ms > 0: up
+ * to that long, then EEXIST; < 0: for ever). A lock left by a process that
+ * died (SIGKILL, power cut) is told apart by its live mark (nobody holds
+ * its flock or has it open for writing) and removed by the next
+ * tf_lock_file(), as tf_sweep() would. Write the new content through the
+ * handle; tf_file_commit() renames it over dest, which releases the lock;
+ * abort (close or release), exit and fatal signals remove it.
+ * Flags: TF_PERSIST_STRICT, TF_PERSIST_BEST_EFFORT.
+ * Errors: EEXIST held by a live process; ENAMETOOLONG dest's name plus
+ * ".lock" exceeds NAME_MAX; the bad destinations above; as
+ * tf_replace_begin().
+ */
+TF_API tf_file *tf_lock_file(const char *dest, const tf_persist_opts *opts)
+    TF_MALLOC(tf_file_release);
+
+/* tf_lock_file() of `name` relative to dirfd (or AT_FDCWD). */
+TF_API tf_file *tf_lock_file_at(int dirfd, const char *name, const tf_persist_opts *opts)
+    TF_MALLOC(tf_file_release);
 
 /* ---------------------------------------------------------------------------
  * Secure deletion that knows the filesystem (src/shred.c, src/fsinfo.c)

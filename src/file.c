@@ -94,6 +94,7 @@ tf_file *tf__file_new(int fd, char *path, unsigned flags)
 static void file_free(tf_file *f)
 {
     tf__reg_remove(&f->reg);   /* before the path it points to goes */
+    tf__durable_free(f->dur);
     free(f->path);
     free(f);
 }

@@ -235,6 +235,8 @@ struct tf_file {
     FILE *stream;             /* the tf_file_stream() view, if open */
     struct tf__spool *spool;  /* spooled files only */
     struct tf__reg_entry *reg;  /* registry entry while the name is ours to remove */
+    bool linkable;            /* O_TMPFILE without O_EXCL: tf_file_persist() links it */
+    struct tf__durable *dur;  /* tf_replace_begin() and tf_lock_file() handles only */
     bool shared;              /* handed over in share mode: the last owner removes */
     dev_t dev;                /* shared files: the file, to tell its name still names it */
     ino_t ino;
@@ -245,6 +247,71 @@ extern const struct tf__file_ops tf__fd_ops;
 /* A handle around fd (taken over) and path (taken over, may be NULL). */
 tf_file *tf__file_new(int fd, char *path, unsigned flags);
 
+
+/* ---- persist.c, replace.c, metadata.c, lockfile.c: durable data ------- */
+
+/* The destination, resolved by the symlink policy: name in the directory
+ * open as dirfd (O_RDONLY, held for the directory fsync). */
+struct tf__target {
+    int dirfd;
+    char *name;
+    char *dirpath;   /* the directory's absolute path, once known (malloc'd) */
+    bool exists;   /* a regular file is there now (a link, with TF_SYMLINK_REPLACE) */
+};
+
+/* Resolves path (relative to atfd) under the symlink policy; -1 with errno. */
+int tf__target_open(int atfd, const char *path, int policy, struct tf__target *t);
+void tf__target_close(struct tf__target *t);
+
+/* Checks opts against the flags a call takes; *out receives them with
+ * defaults applied. EINVAL for anything unknown. */
+int tf__persist_opts(const tf_persist_opts *opts, unsigned allowed, bool timeout_ok,
+                     tf_persist_opts *out);
+
+/* The absolute path of leaf in t's directory; malloc'd. */
+char *tf__dir_path(struct tf__target *t, const char *leaf);
+
+/* Prefix of the temporaries of replace and persist in the destination's
+ * directory (then TF_RANDOM_CHARS random characters). */
+#define TF__SIBLING_PREFIX ".tmp"
+#define TF__SIBLING_LEN (sizeof TF__SIBLING_PREFIX - 1 + TF_RANDOM_CHARS)
+
+/* Links the open file fd as name in dirfd (EEXIST if the name is taken). */
+int tf__link_fd(int fd, int dirfd, const char *name);
+
+/* Creates a new file .tmpXXXXXXXX (name: TF__SIBLING_LEN + 1 bytes) in dirfd. */
+int tf__sibling_create(int dirfd, char *name, mode_t mode);
+
+/*
+ * Puts f's file at t (f named as sname in sdir, or linkable), as o asks;
+ * on success f is the persisted file (see tf_file_persist()). Returns the
+ * level reached, or -1 (f untouched unless rep->level was set).
+ */
+int tf__place(tf_file *f, int sdir, const char *sname, struct tf__target *t,
+              const tf_persist_opts *o, tf_persist_report *rep);
+
+/* A replace or lock handle's state until commit. */
+struct tf__durable {
+    struct tf__target t;
+    tf_persist_opts o;
+    char *tmpname;   /* the temporary's name in t.dirfd */
+};
+
+/* Frees f->dur (closing its directory); NULL is fine. */
+void tf__durable_free(struct tf__durable *d);
+
+/* Makes tf_replace_begin()'s or tf_lock_file()'s handle around fd, named
+ * tmpname in t (both taken over), registered; NULL with errno (fd and the
+ * name are then removed). */
+tf_file *tf__durable_new(int fd, char *tmpname, struct tf__target *t, const tf_persist_opts *o);
+
+/*
+ * Carries the metadata of the regular file `name` in dirfd over to fd (see
+ * tf_file_commit()); a missing file gives fd 0666 & ~umask. o->mode, if
+ * set, replaces the mode. Fills rep->not_copied under TF_PERSIST_BEST_EFFORT.
+ */
+int tf__meta_carry(int fd, int dirfd, const char *name, const tf_persist_opts *o,
+                   tf_persist_report *rep);
 
 /* ---- stream.c --------------------------------------------------------- */
 
@@ -337,6 +404,10 @@ TF__ASYNC_SAFE int tf__registry_clean(bool signal_safe);
 /* Takes a shared flock on fd (best effort, waiting out a sweep's momentary
  * exclusive probe): the mark of a live temporary. */
 void tf__lock_live(int fd);
+
+/* Whether a process marks the regular file or directory open as fd (opened
+ * O_RDONLY) live: 1 live, 0 not, -1 with errno if it cannot tell. */
+int tf__probe_live(int fd, bool is_dir);
 
 /* ---- signals.c ---------------------------------------------------------- */
 
