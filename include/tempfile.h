@@ -1128,12 +1128,15 @@ TF_API int tf_file_send(int sock, tf_file *f, unsigned flags);
  * is not the one it hands over. Every descriptor received is closed on
  * failure.
  * Errors: EINVAL unknown flags (none is defined: pass 0); EBADMSG no
- * descriptor, more than one, not a regular read-write file, the name not
- * naming it, or malformed metadata (tf_handoff_decode()); EMSGSIZE metadata
- * too long, or a truncated control message; EPERM a named file owned by
- * someone else; EMFILE the receiver is out of descriptors (RLIMIT_NOFILE:
- * the kernel could not install it); ECONNRESET the peer closed before a
- * whole message; ENOMEM; recvmsg(2)'s.
+ * descriptor, more than one (also more than the 8 the control buffer holds:
+ * MSG_CTRUNC), not a regular read-write file, the name not naming it, or
+ * malformed metadata (tf_handoff_decode()); EMSGSIZE metadata too long (a
+ * packet cut short: MSG_TRUNC, or a name length past PATH_MAX); EPERM a
+ * named file owned by someone else; EMFILE the receiver is out of
+ * descriptors (MSG_CTRUNC with fewer than 8 installed: RLIMIT_NOFILE);
+ * ECONNRESET the peer closed before a whole message; ENOMEM; recvmsg(2)'s,
+ * and fstat(2)'s, fstatat(2)'s, getsockopt(2)'s, openat(2)'s (share mode:
+ * the reopen through /proc/self/fd).
  */
 TF_API tf_file *tf_file_recv(int sock, unsigned flags) TF_MALLOC(tf_file_release);
 

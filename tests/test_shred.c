@@ -211,6 +211,24 @@ static void test_file_growing(void **state)
     free(p);
 }
 
+/* A reader elsewhere keeps its descriptor; it reads the new bytes. */
+static void test_open_read_only_elsewhere(void **state)
+{
+    char *p = make_file(TFT_DIR(state), "f", 5000, 'e');
+    int ro = open(p, O_RDONLY | O_CLOEXEC);
+    assert_true(ro >= 0);
+    assert_int_equal(tf_shred(p, &(tf_shred_opts){ .flags = TF_SHRED_ZERO | TF_SHRED_REMOVE },
+                              NULL), 0);
+    assert_false(path_exists(p));
+    struct stat st;
+    assert_int_equal(fstat(ro, &st), 0);
+    assert_int_equal(st.st_size, 0);   /* truncated before the unlink */
+    char c;
+    assert_int_equal(pread(ro, &c, 1, 0), 0);
+    close(ro);
+    free(p);
+}
+
 /* ---- refusals ------------------------------------------------------------ */
 
 static void test_not_regular_refused(void **state)
@@ -885,6 +903,7 @@ int main(void)
         T(test_holes_not_filled),
         T(test_large_file_bounded_memory),
         T(test_file_growing),
+        T(test_open_read_only_elsewhere),
         T(test_not_regular_refused),
         T(test_no_write_permission),
         T(test_hard_link_refused_then_forced),
