@@ -28,6 +28,7 @@
  *   Durable data ................. tf_file_persist, tf_linkable_temporary_file,
  *                                  tf_replace_begin, tf_file_commit,
  *                                  tf_replace_contents, tf_lock_file
+ *   One byte at a time ........... tf_file_putc, tf_file_getc (inline)
  *   Secure deletion .............. tf_file_shred, tf_shred, tf_shredat, tf_shred_tree,
  *                                  tf_shred_treeat, tf_shred_probe, tf_shred_reason
  *   Hand-over .................... tf_file_send, tf_file_recv, tf_file_spawn,
@@ -232,7 +233,8 @@ TF_API int tf_file_release(tf_file *f);
  * A file with no name: O_TMPFILE where the filesystem supports it (no name ever
  * appears in dir), else created with a random name and unlinked at once.
  * Removed by the kernel when its last descriptor closes.
- * Errors: as tf_mkstemp().
+ * Errors: as tf_mkstemp(); unlink(2)'s in the fallback (a name whose unlink
+ * fails stays in dir).
  */
 TF_API tf_file *tf_temporary_file(const tf_opts *opts) TF_MALLOC(tf_file_release);
 
@@ -251,10 +253,15 @@ TF_API tf_file *tf_named_temporary_file(const tf_opts *opts) TF_MALLOC(tf_file_r
  * A file held in memory until it rolls over to a tf_temporary_file() made with
  * the same dir, prefix and suffix: after a write that leaves the position past
  * opts->max_size (if not 0), on tf_file_fileno(), on tf_file_truncate() to a
- * size above max_size, or on tf_file_rollover(). Memory is wiped before it is
- * freed. A rollover that fails loses nothing: the data stays in memory and the
- * call that triggered it fails with the rollover's errno. Every option a
- * rollover would refuse is refused here, at creation.
+ * size above max_size, or on tf_file_rollover(). Also, whatever max_size, a
+ * write far past the data goes to disk first, where the gap is a hole: one
+ * that would zero more than 1 MiB of memory before its bytes, or that would
+ * take the memory past twice the bytes written plus 1 MiB (a gap up to there
+ * costs no memory: it reads as zeros). Memory is wiped before it is freed. A
+ * call that rolls over is all or nothing: if the rollover or the call's own
+ * work on the new file fails, that file is dropped, the data and position
+ * stay in memory as they were, and the call fails with that errno. Every
+ * option a rollover would refuse is refused here, at creation.
  * Errors: EINVAL as tf_mkstemp(); ENAMETOOLONG prefix and suffix make a name
  * longer than NAME_MAX; ENOMEM.
  */
@@ -269,14 +276,23 @@ TF_API ssize_t tf_file_read(tf_file *f, void *buf, size_t n);
 /*
  * Writes all n bytes at the current position (a spooled file may roll over);
  * returns n. Writing past the end leaves a zero-filled gap.
- * Errors: EINVAL f or buf is NULL; EBADF f is closed; ENOMEM; write(2)'s and,
- * for a rollover, tf_temporary_file()'s.
+ * A failed write of a spooled file in memory changes nothing, even when it
+ * rolled over first (the file is back in memory: see
+ * tf_spooled_temporary_file()); on disk, as write(2), a failed write may have
+ * written a part of the bytes and moved the position past them.
+ * Speed: a write of a spooled file in memory that fits in the current chunk
+ * (and stays within max_size) is one copy without a further call, so small
+ * writes (a field of a record) need no buffering of their own; for byte loops
+ * there is the inline tf_file_putc() (and tf_file_getc() for tf_file_read()),
+ * and the tf_file_stream() view adds stdio's buffer on top for any file.
+ * Errors: EINVAL f or buf is NULL; EBADF f is closed; ENOMEM; EFBIG past the
+ * largest off_t; write(2)'s and, for a rollover, tf_temporary_file()'s.
  */
 TF_API ssize_t tf_file_write(tf_file *f, const void *buf, size_t n);
 
 /*
- * Moves the position as lseek(2) (SEEK_SET, SEEK_CUR, SEEK_END; past the end is
- * allowed) and returns the new one.
+ * Moves the position as lseek(2) (SEEK_SET, SEEK_CUR, SEEK_END only, on every
+ * backend; past the end is allowed) and returns the new one.
  * Errors: EINVAL f is NULL, bad whence or negative result; EBADF f is closed;
  * EOVERFLOW.
  */
@@ -287,7 +303,9 @@ TF_API off_t tf_file_tell(tf_file *f);
 
 /*
  * Sets the size to `size` (shrinks, or grows with zeros); the position does not
- * move, as in Python.
+ * move, as in Python. A truncate that rolls a spooled file over is all or
+ * nothing: if the rollover or the ftruncate(2) after it fails, the file is
+ * still in memory, unchanged.
  * Errors: EINVAL f is NULL or size < 0; EBADF f is closed; ENOMEM;
  * ftruncate(2)'s and, for a rollover, tf_temporary_file()'s.
  */
@@ -313,7 +331,8 @@ TF_API const char *tf_file_name(const tf_file *f);
  * TF_NO_DELETE_ON_CLOSE. The handle stays valid for tf_file_name(),
  * tf_file_closed() and tf_file_release(). Closing twice is a no-op.
  * Errors: EINVAL f is NULL; close(2)'s or unlink(2)'s (the file is closed
- * all the same).
+ * all the same; a name that could not be removed stays registered, and
+ * tf_file_release(), tf_cleanup_now() or the exit handler tries again).
  */
 TF_API int tf_file_close(tf_file *f);
 
@@ -336,7 +355,8 @@ TF_API int tf_file_detach(tf_file *f);
 /*
  * Closes f if still open, removes its name unless TF_KEEP or tf_file_keep(),
  * and frees the handle. Accepts NULL (returns 0). The handle is gone even when
- * it returns -1.
+ * it returns -1: a name whose unlink fails twice in a row stays, no longer
+ * registered.
  * Errors: close(2)'s or unlink(2)'s.
  */
 TF_API int tf_file_release(tf_file *f);
@@ -353,6 +373,14 @@ TF_API int tf_file_keep(tf_file *f);
  * its buffer. fclose(stream) flushes and detaches the view, leaving the handle
  * open; tf_file_close() and tf_file_release() fclose a view still open. Between
  * using the stream and calling tf_file_* directly, fflush(stream).
+ * Speed: stdio's buffer (BUFSIZ) reaches the file in one tf_file_write()
+ * per flush, so a small putc or fprintf costs what it costs on any glibc
+ * stream (open_memstream's included): mostly the stream lock that glibc takes
+ * in every call. A program that uses the stream from one thread only can drop
+ * it with putc_unlocked() and the other *_unlocked calls, or with
+ * __fsetlocking(stream, FSETLOCKING_BYCALLER) (<stdio_ext.h>); a 1-byte putc
+ * then costs about as much as a store into a plain buffer. A larger buffer
+ * (setvbuf) gains nothing measurable.
  * Errors: EINVAL f is NULL; EBADF f is closed; ENOMEM.
  */
 TF_API FILE *tf_file_stream(tf_file *f);
@@ -405,7 +433,9 @@ TF_API int tf_dir_keep(tf_dir *d);
 
 /*
  * Cleans up unless TF_KEEP or tf_dir_keep(), then frees the handle. Accepts
- * NULL (returns 0). The handle is gone even when it returns -1.
+ * NULL (returns 0). A cleanup that fails is tried once more; the handle is
+ * gone even when it returns -1, and what could not be removed stays, no
+ * longer registered.
  * Errors: as tf_dir_cleanup().
  */
 TF_API int tf_dir_release(tf_dir *d);
@@ -876,6 +906,58 @@ TF_API tf_file *tf_lock_file(const char *dest, const tf_persist_opts *opts)
 /* tf_lock_file() of `name` relative to dirfd (or AT_FDCWD). */
 TF_API tf_file *tf_lock_file_at(int dirfd, const char *name, const tf_persist_opts *opts)
     TF_MALLOC(tf_file_release);
+
+/* ---------------------------------------------------------------------------
+ * One byte at a time without a call
+ * ------------------------------------------------------------------------- */
+
+/*
+ * tf_file_putc() and tf_file_getc() are tf_file_write() and tf_file_read() of
+ * one byte, inline, as putc_unlocked() and getc_unlocked() are to fwrite()
+ * and fread(): where the byte lies inside a spooled file's memory (the chunk
+ * at the position has room, or data, and max_size is not reached) it is
+ * copied in place; everything else (a rollover, a new chunk, a file on disk,
+ * an error) goes through the ordinary call, with its rules and errno. Meant
+ * for byte loops (parsers, encoders, escapers); tf_file_write() and
+ * tf_file_read() stay the calls for everything else and are nearly as fast
+ * for a few bytes. Like the ordinary calls, not for use on one handle from
+ * two threads at once. Between using the stream view and these, fflush().
+ *
+ * tf_file_putc: writes (unsigned char)c; returns it, or -1 with errno as
+ * tf_file_write().
+ * tf_file_getc: returns the next byte (0-255), or -1 at the end of the file
+ * and on an error (errno as tf_file_read()); at the end errno is left as it
+ * was, so set errno to 0 first to tell the two apart (as for strtol(3)).
+ */
+
+/* The head of every handle, for the inline calls only: the position inside
+ * the memory at hand and its limits (they meet when there is none). Its
+ * layout is part of the library's ABI; never touch it yourself. */
+struct tf__window {
+    unsigned char *at, *mark, *end;
+};
+
+/* The same as the inline calls, never inline (their way out). */
+TF_API int tf_file_putc_full(tf_file *f, int c);
+TF_API int tf_file_getc_full(tf_file *f);
+
+static inline int tf_file_putc(tf_file *f, int c)
+{
+    struct tf__window *w = (struct tf__window *)(void *)f;
+    if (f && w->at < w->end) {
+        *w->at++ = (unsigned char)c;
+        return (unsigned char)c;
+    }
+    return tf_file_putc_full(f, c);
+}
+
+static inline int tf_file_getc(tf_file *f)
+{
+    struct tf__window *w = (struct tf__window *)(void *)f;
+    if (f && w->at < w->mark)
+        return *w->at++;
+    return tf_file_getc_full(f);
+}
 
 /* ---------------------------------------------------------------------------
  * Secure deletion that knows the filesystem (src/shred.c, src/fsinfo.c)

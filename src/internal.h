@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 
 /* Python's alphabet for random names. */
@@ -225,7 +226,57 @@ struct tf__file_ops {
 
 struct tf__spool;
 
+/*
+ * The window of a spooled file in memory: tf_file_write() and tf_file_read()
+ * (file.c) serve an access inside it with one copy, without a call into
+ * spool.c. `at` is the position, inside the chunk it falls in; mark is where
+ * the chunk's data ended when the window opened, end the last byte a write
+ * may reach with no allocation, no gap to zero and no rollover (end never
+ * passes max_size). Accesses only move `at` forward: a read takes what lies
+ * in [at, mark) (after writes past mark, nothing: the full path reads), and
+ * the chunk's data ends at max(mark, at). While the window is open the
+ * spool's pos, len and filled lag behind it: every call of the memory
+ * backend folds it back first (spool.c settle()). Closed, all three point at
+ * one static byte: no room, nothing to read. struct tf__window itself is in
+ * tempfile.h, where tf_file_putc() and tf_file_getc() read it inline.
+ */
+extern unsigned char tf__no_window[1];
+
+static inline void tf__window_close(struct tf__window *w)
+{
+    w->at = w->mark = w->end = tf__no_window;
+}
+
+/*
+ * Copies 1 to 16 bytes by overlapping fixed-size moves that the compiler
+ * inlines: a call to memcpy for one byte costs more than the rest of a
+ * window access.
+ */
+static inline void tf__copy_small(unsigned char *d, const unsigned char *s, size_t n)
+{
+    if (n < 4) {
+        d[0] = s[0];
+        if (n > 1) {   /* 2 or 3: bytes 1 and n - 1 (the same when n is 2) */
+            d[1] = s[1];
+            d[n - 1] = s[n - 1];
+        }
+    } else if (n >= 8) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &b, 4);
+    }
+}
+
 struct tf_file {
+    struct tf__window win;    /* first: tf_file_putc()/tf_file_getc() read it there */
     const struct tf__file_ops *ops;
     int fd;                   /* -1 while in memory or once closed */
     unsigned flags;           /* TF_KEEP, TF_NO_DELETE_ON_CLOSE */
@@ -415,6 +466,14 @@ int tf__probe_live(int fd, bool is_dir);
 bool tf__signals_block(sigset_t *old);
 void tf__signals_unblock(const sigset_t *old);
 
+/*
+ * Test hook: when set, called by the fatal-signal handler just before it
+ * delivers the signal again, which may end the process (a coverage build's
+ * tests flush their counters there: a process killed by a signal writes
+ * none). NULL in production.
+ */
+extern void (*tf__signal_death_hook)(void);
+
 /* ---- spool.c: shred --------------------------------------------------- */
 
 /* Wipes a spooled file still in memory (explicit_bzero): keeps the size
@@ -442,5 +501,10 @@ int tf__share_unlink(tf_file *f);
  * ctime (which cannot be set). NULL in production.
  */
 extern time_t (*tf__sweep_clock_hook)(void);
+
+/* The sweep's matcher: does name read prefix (plen bytes), TF_RANDOM_CHARS
+ * characters of TF__ALPHABET, then suffix (slen bytes), exactly? */
+bool tf__name_matches(const char *prefix, size_t plen, const char *suffix, size_t slen,
+                      const char *name);
 
 #endif
