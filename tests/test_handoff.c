@@ -305,7 +305,15 @@ static void test_unnamed_and_spooled_move(void **state)
 static char *helper_path(void)
 {
     const char *bin = getenv("TF_TEST_BINARY_DIR");
-    char *p = path_join(bin ? bin : ".", "tests/handoff_child");
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    self[n > 0 ? n : 0] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash)
+        *slash = '\0';
+    /* The build tree's, or the one next to this test binary (run by hand,
+     * or under valgrind without CTest's environment). */
+    char *p = bin ? path_join(bin, "tests/handoff_child") : path_join(self, "handoff_child");
     if (access(p, X_OK) != 0)
         fail_msg("test helper %s missing", p);
     return p;
@@ -622,6 +630,12 @@ static int recv_at_fd_limit(void *arg)
 
 static void test_bad_receiver_out_of_descriptors(void **state)
 {
+    const char *pre = getenv("LD_PRELOAD");
+    if (getenv("VALGRIND_LAUNCHER") || (pre && strstr(pre, "vgpreload"))) {
+        /* valgrind keeps descriptors of its own above the limit it shows. */
+        print_message("skipped: RLIMIT_NOFILE is virtualized under valgrind\n");
+        skip();
+    }
     struct bad b;
     bad_open(&b, TFT_DIR(state), SOCK_SEQPACKET);
     unsigned char m[TF_HANDOFF_META_MAX];
