@@ -29,6 +29,10 @@
  *                                  tf_replace_begin, tf_file_commit,
  *                                  tf_replace_contents, tf_lock_file
  *   One byte at a time ........... tf_file_putc, tf_file_getc (inline)
+ *   Secure deletion .............. tf_file_shred, tf_shred, tf_shredat, tf_shred_tree,
+ *                                  tf_shred_treeat, tf_shred_probe, tf_shred_reason
+ *   Hand-over .................... tf_file_send, tf_file_recv, tf_file_spawn,
+ *                                  tf_handoff_decode
  */
 #ifndef TEMPFILE_H
 #define TEMPFILE_H
@@ -961,6 +965,280 @@ static inline int tf_file_getc(tf_file *f)
         return *w->at++;
     return tf_file_getc_full(f);
 }
+
+/* ---------------------------------------------------------------------------
+ * Secure deletion that knows the filesystem (src/shred.c, src/fsinfo.c)
+ *
+ * Overwriting a file in place reaches its old blocks only where the
+ * filesystem writes in place. Before writing anything, every shred call
+ * looks at the file and its filesystem and fills a tf_shred_report; if
+ * anything in TF_FS_INEFFECTIVE applies it refuses with EMEDIUMTYPE (nothing
+ * written) unless TF_SHRED_FORCE is given.
+ *
+ * What no call can know, and so never reports: the device's own remapping
+ * (SSD and flash wear levelling and over-provisioning, sectors a disk
+ * remapped after errors, thin provisioning, a RAID controller's or drive's
+ * cache), copies below the filesystem (LVM or storage snapshots, the host
+ * of a virtual machine, a loop device's backing file), copies elsewhere
+ * (backups, earlier copies the program wrote, rename-into-place leftovers,
+ * core dumps, pages of the data in swap or hibernation images, another
+ * process's memory), and a filesystem snapshot taken before the shred (btrfs
+ * and zfs snapshots are reported only as copy-on-write). A filesystem
+ * reported as writing in place may still keep old data in its journal when
+ * mounted with options not visible in /proc/self/mountinfo.
+ * ------------------------------------------------------------------------- */
+
+/* tf_shred_opts.flags */
+enum {
+    /* A last pass of zeros, to hide the shredding (coreutils shred -z). */
+    TF_SHRED_ZERO = 1u << 20,
+    /* Then remove the file as coreutils shred --remove=wipesync: truncate to
+     * 0 and fsync, rename to ever shorter names (renameat2 RENAME_NOREPLACE)
+     * with an fsync of the directory after each, unlink, fsync the directory. */
+    TF_SHRED_REMOVE = 1u << 21,
+    /* Overwrite exactly st_size bytes; by default the last block is
+     * overwritten up to its end (its slack) and the size put back after. */
+    TF_SHRED_EXACT = 1u << 22,
+    /* Overwrite even where the report says it cannot reach the data. */
+    TF_SHRED_FORCE = 1u << 23,
+};
+
+/*
+ * Options of the shred calls; the zero value means the defaults (NULL too):
+ *  passes    passes of random data (xoshiro256+ streams seeded from
+ *            getrandom(2) for each call); 0: 3. At most 100 (EINVAL).
+ *  flags     TF_SHRED_ZERO, TF_SHRED_REMOVE, TF_SHRED_EXACT, TF_SHRED_FORCE.
+ *  reserved  must be zero (EINVAL).
+ * Every pass is made durable (fdatasync) before the next one starts.
+ */
+typedef struct tf_shred_opts {
+    unsigned passes;
+    unsigned flags;
+    size_t reserved[4];
+} tf_shred_opts;
+
+/* tf_shred_report.why: what was found about the file and its filesystem. */
+enum {
+    /* Refusing (in TF_FS_INEFFECTIVE): overwriting cannot reach the data. */
+    TF_FS_COPY_ON_WRITE = 1u << 0,   /* btrfs, bcachefs, zfs; overlayfs copies up */
+    TF_FS_LOG_STRUCTURED = 1u << 1,  /* f2fs, nilfs2: writes go to new blocks */
+    TF_FS_SHARED_EXTENTS = 1u << 2,  /* FIEMAP_EXTENT_SHARED: reflinked blocks */
+    TF_FS_DATA_JOURNAL = 1u << 3,    /* ext3/ext4 data=journal, or chattr +j */
+    TF_FS_HARD_LINKS = 1u << 4,      /* st_nlink > 1: other names keep the file */
+    TF_FS_NETWORK = 1u << 5,         /* nfs, cifs/smb, ceph, 9p, afs, fuse:
+                                        the server decides where data goes */
+    TF_FS_UNKNOWN = 1u << 6,         /* a filesystem type not known to
+                                        overwrite in place */
+    /* Informational: the overwrite goes ahead. */
+    TF_FS_MEMORY = 1u << 8,          /* tmpfs, ramfs: the pages are overwritten */
+    TF_FS_SWAP = 1u << 9,            /* tmpfs while swap is active: pages may
+                                        have copies in swap */
+    TF_FS_METADATA_JOURNAL = 1u << 10, /* ext3/ext4 with a journal, xfs: old
+                                        copies of metadata (the name, the size)
+                                        may stay in the journal */
+    TF_FS_EXTENTS_UNKNOWN = 1u << 11, /* FIEMAP unsupported: shared extents
+                                        could not be looked for */
+    TF_FS_PROCESS_MEMORY = 1u << 12, /* a spooled file still in this process's
+                                        memory (wiped with explicit_bzero; pages
+                                        may have been swapped out before) */
+};
+
+/* The findings that make a shred refuse unless TF_SHRED_FORCE. */
+#define TF_FS_INEFFECTIVE 0x7fu
+
+/* What a shred call found and did. Filled whenever the call got as far as
+ * looking at the file, on failure too. */
+typedef struct tf_shred_report {
+    unsigned long fs_type;      /* statfs(2) f_type; 0 for process memory */
+    unsigned why;               /* TF_FS_* bits (a tree: of every file) */
+    int effective;              /* 1: nothing in TF_FS_INEFFECTIVE was found */
+    unsigned passes;            /* passes completed, the zero pass included */
+    unsigned long long bytes;   /* bytes written by one pass (a tree: all files) */
+    size_t files;               /* regular files shredded */
+    int grew;                   /* 1: the file grew past what the passes covered */
+    char left[256];             /* removal stopped with the file under this name
+                                   (in the file's directory); "" otherwise */
+} tf_shred_report;
+
+/*
+ * The report for the file open as fd, without writing anything: what
+ * tf_shred() would find. Errors: EINVAL report is NULL; EBADF; fstat(2)'s or
+ * fstatfs(2)'s.
+ */
+TF_API int tf_shred_probe(int fd, tf_shred_report *report);
+
+/* A short English phrase for one TF_FS_* bit ("copy-on-write filesystem"),
+ * or NULL for a bit that is not one. */
+TF_API const char *tf_shred_reason(unsigned bit);
+
+/*
+ * Overwrites a temporary file's data: a file on disk (named or not) with the
+ * passes, a spooled file still in memory with explicit_bzero (it never
+ * touches disk; report->why is TF_FS_PROCESS_MEMORY). The size is kept.
+ * With TF_SHRED_REMOVE the file is also truncated and a named file's name
+ * removed the wipesync way (it leaves the cleanup registry first); the handle
+ * stays open on the empty file and tf_file_release() is still due. report
+ * may be NULL.
+ * Only data regions are overwritten (SEEK_DATA/SEEK_HOLE): a hole holds no
+ * blocks of the file. Memory stays bounded (one 1 MiB buffer) whatever the
+ * size. Every pass covers the size found when it starts; a file that grew
+ * past what the last pass covered fails with EBUSY (report->grew, nothing
+ * removed). Other descriptors of the file (read-only ones too) see the new
+ * bytes.
+ * Errors: EINVAL f is NULL, bad options or flags; EBADF f is closed;
+ * EMEDIUMTYPE refused by the report (nothing written); EBUSY the file grew;
+ * ESTALE the name no longer names the file (nothing removed); ENOMEM;
+ * pwrite(2)'s (ENOSPC, EIO, EDQUOT...), fdatasync(2)'s, fsync(2)'s,
+ * renameat2(2)'s, unlinkat(2)'s. A failure during removal leaves the file
+ * under report->left.
+ */
+TF_API int tf_file_shred(tf_file *f, const tf_shred_opts *opts, tf_shred_report *report);
+
+/*
+ * Shreds the regular file at path (not following a final symbolic link),
+ * opened O_WRONLY|O_NONBLOCK|O_NOFOLLOW: the file needs write permission, and
+ * a FIFO never blocks the call. As tf_file_shred() otherwise.
+ * Errors: as tf_file_shred(), and EACCES no write permission (nothing
+ * changed); EINVAL a FIFO, socket or device (refused without being
+ * opened); EISDIR a directory; ELOOP a symbolic
+ * link; ENOENT; openat(2)'s.
+ */
+TF_API int tf_shred(const char *path, const tf_shred_opts *opts, tf_shred_report *report);
+
+/* tf_shred() of path relative to the directory descriptor dirfd. */
+TF_API int tf_shredat(int dirfd, const char *path, const tf_shred_opts *opts,
+                      tf_shred_report *report);
+
+/*
+ * Shreds every regular file in the tree at path, then, with TF_SHRED_REMOVE,
+ * removes each such file the wipesync way and the tree with tf_rmtree()'s
+ * rules. The walk never follows a symbolic link, never leaves the tree and
+ * never enters another filesystem or mount (told by statx mount id; such a
+ * directory is left and then makes the removal fail with EXDEV). All files
+ * are probed first: if any one is refused, nothing is written. Links, FIFOs,
+ * sockets and devices are not opened (removal unlinks them). Directory names
+ * are not overwritten. report (may be NULL) sums the files.
+ * Errors: as tf_shred(); ENOTDIR path is not a directory; ELOOP deeper than
+ * 256 levels; EMFILE; tf_rmtree()'s.
+ */
+TF_API int tf_shred_tree(const char *path, const tf_shred_opts *opts, tf_shred_report *report);
+
+/* tf_shred_tree() of path relative to the directory descriptor dirfd. */
+TF_API int tf_shred_treeat(int dirfd, const char *path, const tf_shred_opts *opts,
+                           tf_shred_report *report);
+
+/* ---------------------------------------------------------------------------
+ * Handing a temporary file to another process (src/handoff.c)
+ *
+ * tf_file_send() passes a handle's descriptor over a UNIX socket (SCM_RIGHTS)
+ * with what the receiver needs to own it: its name if it has one, its flags
+ * and the mode of the hand-over. tf_file_recv() makes a full handle of it and
+ * answers with one byte; only that answer completes the hand-over, so a
+ * hand-over that fails anywhere leaves the file owned by the sender, whole.
+ *
+ * Move (the default): cleanup ownership moves. The receiver registers the
+ * named file (its release, exit and fatal-signal handlers remove it), the
+ * sender's registry entry goes and its handle is freed. The descriptor the
+ * receiver gets is the sender's open file description, which carries the
+ * live flock: the lock is held from creation to the receiver's close, so a
+ * tf_sweep() never sees the file as an orphan while either process holds it.
+ *
+ * Share (TF_HANDOFF_SHARE): both keep a handle. The receiver reopens the
+ * file (/proc/self/fd) for an open file description, offset and live lock of
+ * its own. The last owner removes the name, decided by the locks: a shared
+ * owner's release drops its lock and removes the name only if an exclusive
+ * flock(LOCK_NB) on the file then succeeds (retried briefly, so that a
+ * sweep's momentary probe is not taken for an owner), that is when no other
+ * owner still holds its shared lock. A shared file leaves the cleanup
+ * registry (exit and fatal signals of one owner must not take it from the
+ * others): if every owner ends without releasing it, it is an unlocked
+ * orphan for tf_sweep(). A shared handle always moves as a share (its
+ * receiver becomes one more owner). A descriptor of the file that a forked child
+ * inherited counts as an owner until that child closes it or execs.
+ *
+ * Both calls block until the peer has answered; use SOCK_SEQPACKET or
+ * SOCK_STREAM sockets of AF_UNIX. Unnamed files move and share the same way
+ * (the kernel removes them at the last close). A spooled file rolls over
+ * first.
+ * ------------------------------------------------------------------------- */
+
+/* tf_file_send() flags */
+enum {
+    TF_HANDOFF_SHARE = 1u << 26,
+};
+
+/* The largest metadata message: a 16-byte header and a name below PATH_MAX. */
+#define TF_HANDOFF_META_MAX (16 + 4095)
+
+/* The descriptor a child started by tf_file_spawn() receives on. */
+#define TF_HANDOFF_CHILD_FD 3
+
+/* Decoded metadata of a hand-over. */
+typedef struct tf_handoff_meta {
+    unsigned flags;        /* hand-over flags: TF_HANDOFF_SHARE or 0 */
+    unsigned file_flags;   /* the handle's TF_KEEP, TF_NO_DELETE_ON_CLOSE */
+    const char *name;      /* absolute name inside the buffer decoded, not
+                              NUL-terminated; NULL for an unnamed file */
+    size_t name_len;
+} tf_handoff_meta;
+
+/*
+ * Decodes a metadata message (pure: no syscall, no allocation; out is
+ * written only on success). Format: "TFH" 0x01, then three little-endian
+ * uint32: flags, file flags, name length, then the name (absolute, no NUL,
+ * below PATH_MAX) and nothing after it.
+ * Errors: EINVAL buf or out is NULL; EMSGSIZE len > TF_HANDOFF_META_MAX or a
+ * name length past PATH_MAX - 1; EBADMSG anything else malformed (short,
+ * magic, version, unknown flag bits, a length that disagrees with len, a
+ * relative name, a NUL in it).
+ */
+TF_API int tf_handoff_decode(const void *buf, size_t len, tf_handoff_meta *out);
+
+/*
+ * Hands f to the peer of the UNIX socket sock (MSG_NOSIGNAL: a closed peer
+ * is an error, not a SIGPIPE) and waits for its answer. Move (flags 0): on
+ * success f is freed and the peer owns the file. Share: f stays the
+ * caller's, as a shared owner. On failure f is as it was (a spooled file may
+ * have rolled over).
+ * Errors: EINVAL f is NULL or unknown flags; EBADF f is closed; ECONNRESET the
+ * peer closed before answering; ECONNREFUSED the peer refused the file (its
+ * tf_file_recv() failed); EPIPE; sendmsg(2)'s and recvmsg(2)'s; a
+ * rollover's errors.
+ */
+TF_API int tf_file_send(int sock, tf_file *f, unsigned flags);
+
+/*
+ * Receives a file sent by tf_file_send() on sock (MSG_CMSG_CLOEXEC) and
+ * returns a handle that owns it as the sender's did (name, TF_KEEP,
+ * TF_NO_DELETE_ON_CLOSE); the peer learns of the failure otherwise. A named
+ * file must be a regular file opened for reading and writing, owned by the
+ * peer (SO_PEERCRED) or by the caller, and still named by its name (same
+ * device and inode), so a peer cannot make the receiver remove a file that
+ * is not the one it hands over. Every descriptor received is closed on
+ * failure.
+ * Errors: EINVAL unknown flags (none is defined: pass 0); EBADMSG no
+ * descriptor, more than one (also more than the 8 the control buffer holds:
+ * MSG_CTRUNC), not a regular read-write file, the name not naming it, or
+ * malformed metadata (tf_handoff_decode()); EMSGSIZE metadata too long (a
+ * packet cut short: MSG_TRUNC, or a name length past PATH_MAX); EPERM a
+ * named file owned by someone else; EMFILE the receiver is out of
+ * descriptors (MSG_CTRUNC with fewer than 8 installed: RLIMIT_NOFILE);
+ * ECONNRESET the peer closed before a whole message; ENOMEM; recvmsg(2)'s,
+ * and fstat(2)'s, fstatat(2)'s, getsockopt(2)'s, openat(2)'s (share mode:
+ * the reopen through /proc/self/fd).
+ */
+TF_API tf_file *tf_file_recv(int sock, unsigned flags) TF_MALLOC(tf_file_release);
+
+/*
+ * The seed's pattern in one call: a socket pair, fork, in the child its end
+ * as TF_HANDOFF_CHILD_FD (without FD_CLOEXEC) and execv(path, argv), then
+ * tf_file_send(..., f, flags) to it. Returns the child's pid. On failure
+ * the file stays with the caller and a child that was started is waited for
+ * (it sees its socket closed).
+ * Errors: as tf_file_send(); socketpair(2)'s and fork(2)'s; ECONNRESET also
+ * when the exec failed.
+ */
+TF_API pid_t tf_file_spawn(tf_file *f, const char *path, char *const argv[], unsigned flags);
 
 #ifdef __cplusplus
 }

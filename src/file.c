@@ -291,6 +291,8 @@ static int unlink_name(tf_file *f)
 {
     if (!f->linked || (f->flags & TF_KEEP))
         return 0;
+    if (f->shared)
+        return tf__share_unlink(f);
     /* A name that could not be removed stays ours and registered: release,
      * tf_cleanup_now() or the exit handler tries again. */
     if (tf__sys.unlinkat(AT_FDCWD, f->path, 0) < 0 && errno != ENOENT)

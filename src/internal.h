@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Python's alphabet for random names. */
 #define TF__ALPHABET "abcdefghijklmnopqrstuvwxyz0123456789_"
@@ -287,6 +288,9 @@ struct tf_file {
     struct tf__reg_entry *reg;  /* registry entry while the name is ours to remove */
     bool linkable;            /* O_TMPFILE without O_EXCL: tf_file_persist() links it */
     struct tf__durable *dur;  /* tf_replace_begin() and tf_lock_file() handles only */
+    bool shared;              /* handed over in share mode: the last owner removes */
+    dev_t dev;                /* shared files: the file, to tell its name still names it */
+    ino_t ino;
 };
 
 extern const struct tf__file_ops tf__fd_ops;
@@ -472,6 +476,25 @@ void tf__signals_unblock(const sigset_t *old);
  * none). NULL in production.
  */
 extern void (*tf__signal_death_hook)(void);
+
+/* ---- spool.c: shred --------------------------------------------------- */
+
+/* Wipes a spooled file still in memory (explicit_bzero): keeps the size
+ * (every byte reads as zero) or, with empty, cuts it to 0. Returns the size
+ * it had. */
+uint64_t tf__spool_shred(tf_file *f, bool empty);
+
+/* ---- fsinfo.c ---------------------------------------------------------- */
+
+/* ORs what is known about fd's file (st: its fstat) and filesystem into
+ * r->why, sets r->fs_type and r->effective. Errors: fstatfs(2)'s. */
+int tf__fs_report(int fd, const struct stat *st, tf_shred_report *r);
+
+/* ---- handoff.c ---------------------------------------------------------- */
+
+/* Removes a shared file's name if no other owner holds it (release of a
+ * shared handle, its descriptor already closed); 0 or -1. */
+int tf__share_unlink(tf_file *f);
 
 /* ---- sweep.c ------------------------------------------------------------ */
 

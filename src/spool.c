@@ -544,3 +544,26 @@ tf_file *tf_spooled_temporary_file(const tf_opts *opts)
     f->spool = s;
     return f;
 }
+
+/* ---- shredding in memory ------------------------------------------------ */
+
+uint64_t tf__spool_shred(tf_file *f, bool empty)
+{
+    struct tf__spool *s = settle(f);   /* the window's bytes are counted in */
+    uint64_t len = s->len;
+    if (empty) {
+        cut(s, 0);
+        s->len = 0;
+    } else {
+        /* The size stays: every byte ever written now reads as zero. */
+        for (unsigned k = 0; k < SPOOL_NCHUNKS; k++) {
+            if (!s->chunk[k] || !s->filled[k])
+                continue;
+            explicit_bzero(s->chunk[k], s->filled[k]);
+            if (tf__spool_wipe_hook)
+                tf__spool_wipe_hook(s->chunk[k], s->filled[k], false);
+        }
+    }
+    reopen(f);
+    return len;
+}

@@ -1,0 +1,620 @@
+/*
+ * Secure deletion: overwrite a file's data in place, pass after pass, each
+ * made durable before the next, then optionally remove it the way coreutils
+ * shred --remove=wipesync does. Whether the overwrite can reach the old
+ * blocks at all is decided first, by the report of fsinfo.c: by default a
+ * file it cannot reach is refused before anything is written.
+ *
+ * Memory is one buffer of SHRED_BUF bytes whatever the file's size; random
+ * passes come from xoshiro256+ streams seeded from getrandom(2) for each call (the
+ * data only has to be unpredictable enough not to be mistaken for the old
+ * contents; the kernel's CSPRNG would cost more than the disk).
+ */
+#include "internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SHRED_BUF (1u << 20)   /* a multiple of 8 * LANES */
+#define LANES 8
+#define SHRED_PASSES 3
+#define SHRED_MAX_PASSES 100
+#define SHRED_FLAGS (TF_SHRED_ZERO | TF_SHRED_REMOVE | TF_SHRED_EXACT | TF_SHRED_FORCE)
+#define SHRED_DEPTH 256
+#define FILE_OPEN (O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+
+struct shred {
+    unsigned passes;        /* random passes */
+    unsigned flags;
+    unsigned char *buf;     /* SHRED_BUF bytes */
+    uint64_t s[4][LANES];   /* xoshiro256+ states, word by word */
+    tf_shred_report *r;
+};
+
+/* ---- options and the generator ----------------------------------------- */
+
+static int check_opts(const tf_shred_opts *o, struct shred *sh, tf_shred_report *r)
+{
+    static const tf_shred_opts defaults;
+    if (!o)
+        o = &defaults;
+    for (size_t i = 0; i < sizeof o->reserved / sizeof o->reserved[0]; i++)
+        if (o->reserved[i]) {
+            errno = EINVAL;
+            return -1;
+        }
+    if ((o->flags & ~SHRED_FLAGS) || o->passes > SHRED_MAX_PASSES) {
+        errno = EINVAL;
+        return -1;
+    }
+    *sh = (struct shred){ .passes = o->passes ? o->passes : SHRED_PASSES,
+                          .flags = o->flags, .r = r };
+    *r = (tf_shred_report){0};
+    return 0;
+}
+
+/*
+ * xoshiro256+ in LANES independent streams laid out word by word, so that
+ * the compiler runs the lanes side by side (SIMD): about twice one stream's
+ * speed, which matters on tmpfs, where the passes cost little more than
+ * making their data.
+ */
+static void fill_random(struct shred *sh, size_t n)
+{
+    uint64_t *p = (uint64_t *)(void *)sh->buf, (*s)[LANES] = sh->s;
+    for (size_t i = 0; i < (n + 7) / 8; i += LANES) {
+        for (unsigned l = 0; l < LANES; l++) {
+            uint64_t out = s[0][l] + s[3][l], t = s[1][l] << 17;
+            s[2][l] ^= s[0][l];
+            s[3][l] ^= s[1][l];
+            s[1][l] ^= s[2][l];
+            s[0][l] ^= s[3][l];
+            s[2][l] ^= t;
+            s[3][l] = (s[3][l] << 45) | (s[3][l] >> 19);
+            p[i + l] = out;
+        }
+    }
+}
+
+/* The buffer and the seed; -1 (ENOMEM, getrandom's errno). */
+static int shred_begin(struct shred *sh)
+{
+    sh->buf = tf__sys.malloc(SHRED_BUF);
+    if (!sh->buf)
+        return -1;
+    size_t got = 0;
+    while (got < sizeof sh->s) {
+        ssize_t r = tf__sys.getrandom((char *)sh->s + got, sizeof sh->s - got, 0);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int err = errno;
+            free(sh->buf);
+            sh->buf = NULL;
+            errno = err;
+            return -1;
+        }
+        got += (size_t)r;
+    }
+    return 0;
+}
+
+static void shred_end(struct shred *sh)
+{
+    free(sh->buf);
+    sh->buf = NULL;
+}
+
+/* ---- the passes ------------------------------------------------------- */
+
+static int retry_sync(int (*sync)(int), int fd)
+{
+    int rc;
+    do
+        rc = sync(fd);
+    while (rc < 0 && errno == EINTR);
+    return rc;
+}
+
+/* Writes [from, to) with one pass's data. */
+static int write_range(struct shred *sh, int fd, off_t from, off_t to, bool zero)
+{
+    while (from < to) {
+        size_t n = (uint64_t)(to - from) < SHRED_BUF ? (size_t)(to - from) : SHRED_BUF;
+        if (!zero)
+            fill_random(sh, n);
+        for (size_t done = 0; done < n; ) {
+            ssize_t w = tf__sys.pwrite(fd, sh->buf + done, n - done, from + (off_t)done);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0) {
+                if (w == 0)
+                    errno = ENOSPC;
+                return -1;
+            }
+            done += (size_t)w;
+        }
+        from += (off_t)n;
+    }
+    return 0;
+}
+
+/*
+ * One pass over the data regions of [0, size), the last one extended to end
+ * (the block's slack). A hole holds no block of the file: nothing to reach.
+ * Returns the bytes written, or -1.
+ */
+static off_t one_pass(struct shred *sh, int fd, off_t size, off_t end, bool zero)
+{
+    if (zero)
+        memset(sh->buf, 0, SHRED_BUF);
+    off_t off = 0, written = 0;
+    while (off < size) {
+        off_t data = tf__sys.lseek(fd, off, SEEK_DATA), hole;
+        if (data < 0 && errno == ENXIO)
+            break;
+        if (data < 0) {   /* no SEEK_DATA here: everything is data */
+            if (errno != EINVAL && errno != EOPNOTSUPP)
+                return -1;
+            data = off;
+            hole = size;
+        } else if ((hole = tf__sys.lseek(fd, data, SEEK_HOLE)) < 0) {
+            return -1;
+        }
+        if (hole >= size)
+            hole = end;
+        if (write_range(sh, fd, data, hole, zero) < 0)
+            return -1;
+        written += hole - data;
+        off = hole;
+    }
+    return written;
+}
+
+static off_t round_up(off_t size, blksize_t blk)
+{
+    if (blk <= 0)
+        blk = 4096;
+    off_t r = size % blk;
+    return r && size <= (off_t)(((uint64_t)1 << 62) - blk) ? size + (blk - r) : size;
+}
+
+/*
+ * Every pass (the zero pass last) over the size found when it starts, then
+ * the size put back where the slack made it grow. EBUSY if the file grew
+ * past what the last pass covered.
+ */
+static int overwrite(struct shred *sh, int fd)
+{
+    unsigned total = sh->passes + ((sh->flags & TF_SHRED_ZERO) ? 1 : 0);
+    struct stat st;
+    off_t size = 0, end = 0;
+    for (unsigned p = 0; p < total; p++) {
+        if (tf__sys.fstat(fd, &st) < 0)
+            return -1;
+        if (p == 0 || st.st_size > end)   /* the slack we wrote is not growth */
+            size = st.st_size;
+        end = (sh->flags & TF_SHRED_EXACT) ? size : round_up(size, st.st_blksize);
+        off_t n = one_pass(sh, fd, size, end, p == sh->passes);
+        if (n < 0 || retry_sync(tf__sys.fdatasync, fd) < 0)
+            return -1;
+        sh->r->passes = p + 1;
+        sh->r->bytes = (unsigned long long)n;
+    }
+    if (tf__sys.fstat(fd, &st) < 0)
+        return -1;
+    if (st.st_size > end) {
+        sh->r->grew = 1;
+        errno = EBUSY;
+        return -1;
+    }
+    if (st.st_size > size && tf__sys.ftruncate(fd, size) < 0)
+        return -1;
+    return 0;
+}
+
+/* The report, the refusal, then the passes over fd (st: its fstat). */
+static int shred_fd(struct shred *sh, int fd, const struct stat *st)
+{
+    if (tf__fs_report(fd, st, sh->r) < 0)
+        return -1;
+    if (!sh->r->effective && !(sh->flags & TF_SHRED_FORCE)) {
+        errno = EMEDIUMTYPE;
+        return -1;
+    }
+    if (shred_begin(sh) < 0)
+        return -1;
+    int rc = overwrite(sh, fd);
+    int err = errno;
+    shred_end(sh);
+    errno = err;
+    return rc;
+}
+
+/* ---- removal (wipesync) --------------------------------------------------- */
+
+/* 0 if name in dirfd still names fd's file; -1 with ESTALE if not. */
+static int same_file(int dirfd, const char *name, int fd)
+{
+    struct stat a, b;
+    if (tf__sys.fstatat(dirfd, name, &a, AT_SYMLINK_NOFOLLOW) < 0) {
+        if (errno == ENOENT)
+            errno = ESTALE;
+        return -1;
+    }
+    if (tf__sys.fstat(fd, &b) < 0)
+        return -1;
+    if (a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+        errno = ESTALE;
+        return -1;
+    }
+    return 0;
+}
+
+/* Renames r->left to a name of len characters that is free; 1 renamed, 0 all
+ * taken, -1 error. */
+static int rename_shorter(int dirfd, char *cur, size_t len)
+{
+    static const char chars[] = "0123456789abcdefghijklmnopqrstuvwxyz_";
+    char name[NAME_MAX + 1];
+    for (const char *c = chars; *c; c++) {
+        memset(name, *c, len);
+        name[len] = '\0';
+        if (strcmp(name, cur) == 0)
+            continue;
+        if (tf__sys.renameat2(dirfd, cur, dirfd, name, RENAME_NOREPLACE) == 0) {
+            memcpy(cur, name, len + 1);
+            return retry_sync(tf__sys.fsync, dirfd) < 0 ? -1 : 1;
+        }
+        if (errno != EEXIST)
+            return -1;
+    }
+    return 0;
+}
+
+/*
+ * Empties fd's file, then renames its name (in dirfd) to ever shorter names
+ * and unlinks it, each step synced. r->left follows the name, and is cleared
+ * once it is gone.
+ */
+static int remove_wipesync(int dirfd, const char *name, int fd, tf_shred_report *r)
+{
+    if (strlen(name) >= sizeof r->left) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    if (same_file(dirfd, name, fd) < 0)
+        return -1;
+    if (tf__sys.ftruncate(fd, 0) < 0 || retry_sync(tf__sys.fsync, fd) < 0)
+        return -1;
+    strcpy(r->left, name);
+    for (size_t len = strlen(name); len > 0; len--) {
+        int rc = rename_shorter(dirfd, r->left, len);
+        if (rc < 0) {
+            if (errno != EINVAL)   /* no RENAME_NOREPLACE here: unlink only */
+                return -1;
+            break;
+        }
+    }
+    if (tf__sys.unlinkat(dirfd, r->left, 0) < 0)
+        return -1;
+    r->left[0] = '\0';
+    return retry_sync(tf__sys.fsync, dirfd);
+}
+
+/* ---- a path ---------------------------------------------------------- */
+
+/*
+ * Splits path into the directory it is in (*pdir: opened, or dirfd itself
+ * for a bare name relative to a real descriptor) and its last component.
+ */
+static int open_parent(int dirfd, const char *path, int *pdir, const char **base)
+{
+    const char *slash = strrchr(path, '/');
+    *pdir = dirfd;
+    *base = slash ? slash + 1 : path;
+    if (!slash && dirfd != AT_FDCWD)
+        return 0;
+    /* The working directory is opened too: it is fsync'ed after renames. */
+    size_t n = !slash ? 1 : slash == path ? 1 : (size_t)(slash - path);
+    char *dir = tf__sys.malloc(n + 1);
+    if (!dir)
+        return -1;
+    memcpy(dir, slash ? path : ".", n);
+    dir[n] = '\0';
+    *pdir = tf__sys.openat(dirfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    free(dir);
+    return *pdir < 0 ? -1 : 0;
+}
+
+/* The kind of file refused, by its mode. */
+static int refuse_kind(mode_t m)
+{
+    errno = S_ISLNK(m) ? ELOOP : S_ISDIR(m) ? EISDIR : EINVAL;
+    return -1;
+}
+
+/* Opens name in dirfd for shredding: a regular file, for writing, without
+ * blocking or following a link. */
+static int open_regular(int dirfd, const char *name, struct stat *st)
+{
+    if (tf__sys.fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW) < 0)
+        return -1;
+    if (!S_ISREG(st->st_mode))
+        return refuse_kind(st->st_mode);
+    int fd = tf__sys.openat(dirfd, name, FILE_OPEN, 0);
+    if (fd < 0)
+        return -1;
+    if (tf__sys.fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+        /* Swapped for something else since the look. */
+        int err = S_ISREG(st->st_mode) ? errno : EINVAL;
+        tf__close_keep_errno(fd);
+        errno = err;
+        return -1;
+    }
+    return fd;
+}
+
+/* Shreds name in dirfd (and removes it if asked); the caller checked sh. */
+static int shred_name(struct shred *sh, int dirfd, const char *name)
+{
+    struct stat st;
+    int fd = open_regular(dirfd, name, &st);
+    if (fd < 0)
+        return -1;
+    int rc = shred_fd(sh, fd, &st);
+    if (rc == 0 && (sh->flags & TF_SHRED_REMOVE))
+        rc = remove_wipesync(dirfd, name, fd, sh->r);
+    tf__close_keep_errno(fd);
+    return rc;
+}
+
+/* Copies the report out whatever happened, keeping errno. */
+static int finish(int rc, const tf_shred_report *r, tf_shred_report *out)
+{
+    if (out)
+        *out = *r;
+    return rc;
+}
+
+int tf_shredat(int dirfd, const char *path, const tf_shred_opts *opts,
+               tf_shred_report *report)
+{
+    struct shred sh;
+    tf_shred_report r;
+    if (check_opts(opts, &sh, &r) < 0)
+        return -1;
+    if (!path || !*path) {
+        errno = path ? ENOENT : EINVAL;
+        return finish(-1, &r, report);
+    }
+    int pdir;
+    const char *base;
+    if (open_parent(dirfd, path, &pdir, &base) < 0)
+        return finish(-1, &r, report);
+    int rc;
+    if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
+        errno = EISDIR;
+        rc = -1;
+    } else {
+        rc = shred_name(&sh, pdir, base);
+    }
+    if (pdir != dirfd)
+        tf__close_keep_errno(pdir);
+    return finish(rc, &r, report);
+}
+
+int tf_shred(const char *path, const tf_shred_opts *opts, tf_shred_report *report)
+{
+    return tf_shredat(AT_FDCWD, path, opts, report);
+}
+
+/* ---- a handle ---------------------------------------------------------- */
+
+static int shred_in_memory(struct shred *sh, tf_file *f)
+{
+    sh->r->why = TF_FS_PROCESS_MEMORY;
+    sh->r->effective = 1;
+    sh->r->bytes = tf__spool_shred(f, sh->flags & TF_SHRED_REMOVE);
+    sh->r->passes = 1;
+    return 0;
+}
+
+/* A named file's name goes the wipesync way; it leaves the registry first,
+ * so that no cleanup removes a name that no longer is ours. */
+static int remove_named(struct shred *sh, tf_file *f)
+{
+    int pdir;
+    const char *base;
+    if (open_parent(AT_FDCWD, f->path, &pdir, &base) < 0)
+        return -1;
+    tf__reg_remove(&f->reg);
+    int rc = remove_wipesync(pdir, base, f->fd, sh->r);
+    if (rc == 0 || sh->r->left[0] || errno != ESTALE)
+        f->linked = 0;
+    tf__close_keep_errno(pdir);
+    return rc;
+}
+
+int tf_file_shred(tf_file *f, const tf_shred_opts *opts, tf_shred_report *report)
+{
+    struct shred sh;
+    tf_shred_report r;
+    if (check_opts(opts, &sh, &r) < 0)
+        return -1;
+    if (!f || f->closed) {
+        errno = f ? EBADF : EINVAL;
+        return finish(-1, &r, report);
+    }
+    if (tf_file_rolled(f) == 0)
+        return finish(shred_in_memory(&sh, f), &r, report);
+    /* Buffered bytes not yet written would land after the passes. */
+    if (tf__stream_close(f) < 0)
+        return finish(-1, &r, report);
+    struct stat st;
+    if (tf__sys.fstat(f->fd, &st) < 0 || shred_fd(&sh, f->fd, &st) < 0)
+        return finish(-1, &r, report);
+    int rc = 0;
+    if (sh.flags & TF_SHRED_REMOVE) {
+        if (f->path && f->linked)
+            rc = remove_named(&sh, f);
+        else if (tf__sys.ftruncate(f->fd, 0) < 0 || retry_sync(tf__sys.fsync, f->fd) < 0)
+            rc = -1;
+    }
+    return finish(rc, &r, report);
+}
+
+/* ---- a tree --------------------------------------------------------- */
+
+struct tree {
+    struct shred *sh;
+    bool writing;            /* false: the probing walk */
+    struct tf__node root;    /* its filesystem and mount bound the walk */
+    unsigned depth;
+    unsigned long long bytes;
+};
+
+/* Probes (first walk) or shreds (second walk) one regular file. */
+static int tree_file(struct tree *t, int dirfd, const char *name)
+{
+    struct stat st;
+    int fd = open_regular(dirfd, name, &st);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : -1;   /* gone meanwhile: nothing to shred */
+    tf_shred_report *r = t->sh->r;
+    int rc;
+    if (!t->writing) {
+        rc = tf__fs_report(fd, &st, r);
+    } else {
+        rc = overwrite(t->sh, fd);
+        t->bytes += r->bytes;
+        r->files += rc == 0;
+        if (rc == 0 && (t->sh->flags & TF_SHRED_REMOVE))
+            rc = remove_wipesync(dirfd, name, fd, r);
+    }
+    tf__close_keep_errno(fd);
+    return rc;
+}
+
+static int tree_dir(struct tree *t, int fd);
+
+/* Enters a subdirectory of the same filesystem and mount; others are left. */
+static int tree_subdir(struct tree *t, int dirfd, const char *name)
+{
+    int fd = tf__open_dir(dirfd, name);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : -1;
+    struct tf__node id;
+    int rc = tf__identify(fd, NULL, &id);
+    if (rc == 0 && tf__same_mount(&id, &t->root)) {
+        if (t->depth >= SHRED_DEPTH) {
+            errno = ELOOP;
+            rc = -1;
+        } else {
+            t->depth++;
+            rc = tree_dir(t, fd);
+            t->depth--;
+        }
+    }
+    tf__close_keep_errno(fd);
+    return rc;
+}
+
+static int tree_entry(struct tree *t, int fd, const struct dirent64 *d)
+{
+    const char *n = d->d_name;
+    unsigned char type = d->d_type;
+    if (type == DT_UNKNOWN) {
+        struct stat st;
+        if (tf__sys.fstatat(fd, n, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            return errno == ENOENT ? 0 : -1;
+        type = S_ISREG(st.st_mode) ? DT_REG : S_ISDIR(st.st_mode) ? DT_DIR : DT_UNKNOWN;
+    }
+    if (type == DT_REG)
+        return tree_file(t, fd, n);
+    if (type == DT_DIR)
+        return tree_subdir(t, fd, n);
+    return 0;
+}
+
+/* Reads the directory open as fd to its end, handling each entry. */
+static int tree_dir(struct tree *t, int fd)
+{
+    enum { BUF = 32 * 1024 };
+    char *buf = tf__sys.malloc(BUF);
+    if (!buf)
+        return -1;
+    struct tf__dir_reader rd;
+    tf__dir_reader_init(&rd, fd, buf, BUF);
+    const struct dirent64 *d;
+    int rc = 0;
+    errno = 0;
+    while (rc == 0 && (d = tf__dir_next(&rd)))
+        rc = tree_entry(t, fd, d);
+    if (rc == 0 && errno)
+        rc = -1;
+    int err = errno;
+    free(buf);
+    errno = err;
+    return rc;
+}
+
+/* Both walks over the tree open as fd: nothing is written if any file is
+ * refused. */
+static int shred_tree_fd(struct shred *sh, int fd)
+{
+    struct tree t = { .sh = sh };
+    struct statfs sf;
+    if (tf__identify(fd, NULL, &t.root) < 0 || tree_dir(&t, fd) < 0)
+        return -1;
+    if (!sh->r->effective && !(sh->flags & TF_SHRED_FORCE)) {
+        errno = EMEDIUMTYPE;
+        return -1;
+    }
+    if (tf__sys.fstatfs(fd, &sf) < 0 || tf__sys.lseek(fd, 0, SEEK_SET) < 0)
+        return -1;
+    sh->r->fs_type = (unsigned long)sf.f_type;
+    if (shred_begin(sh) < 0)
+        return -1;
+    t.writing = true;
+    int rc = tree_dir(&t, fd);
+    int err = errno;
+    shred_end(sh);
+    sh->r->bytes = t.bytes;
+    errno = err;
+    return rc;
+}
+
+int tf_shred_treeat(int dirfd, const char *path, const tf_shred_opts *opts,
+                    tf_shred_report *report)
+{
+    struct shred sh;
+    tf_shred_report r;
+    if (check_opts(opts, &sh, &r) < 0)
+        return -1;
+    if (!path || !*path) {
+        errno = path ? ENOENT : EINVAL;
+        return finish(-1, &r, report);
+    }
+    r.effective = 1;
+    int fd = tf__open_dir(dirfd, path);
+    if (fd < 0)
+        return finish(-1, &r, report);
+    int rc = shred_tree_fd(&sh, fd);
+    tf__close_keep_errno(fd);
+    if (rc == 0 && (sh.flags & TF_SHRED_REMOVE))
+        rc = tf_rmtreeat(dirfd, path, 0);
+    return finish(rc, &r, report);
+}
+
+int tf_shred_tree(const char *path, const tf_shred_opts *opts, tf_shred_report *report)
+{
+    return tf_shred_treeat(AT_FDCWD, path, opts, report);
+}
