@@ -7,7 +7,7 @@
  * In C the first safety net is the library's own: temporaries are removed at
  * exit and, with tf_cleanup_install_signals(), on SIGINT, SIGTERM and the like.
  * Nothing can run on SIGKILL or a power loss, so this program shows the
- * second: a worker is killed and leaves a file behind; tf_usage() reports the
+ * second: a worker is killed and leaves a file behind; tf_disk_usage() reports the
  * temp space, tf_sweep() in a dry run lists what it would remove, then
  * removes it, and the live temporary of this process, locked, is left alone.
  *
@@ -82,8 +82,8 @@ int main(void)
 
     /* Watch the space: only names made with this prefix are counted. */
     tf_sweep_opts opts = { .prefix = "job_", .min_age = 1, .report = print_entry };
-    if (tf_usage(dir, &opts, &before) != 0)
-        return ex_fail("tf_usage");
+    if (tf_disk_usage(dir, &opts, &before) != 0)
+        return ex_fail("tf_disk_usage");
     print_usage("before", &before);
     CHECK(before.count == 2 && before.live == 1 && before.orphans == 1);
 
@@ -103,8 +103,8 @@ int main(void)
     CHECK(res.removed == 1 && res.bytes == before.orphan_bytes);
     CHECK(!ex_gone(tf_file_name(mine)));
 
-    if (tf_usage(dir, &opts, &after) != 0)
-        return ex_fail("tf_usage");
+    if (tf_disk_usage(dir, &opts, &after) != 0)
+        return ex_fail("tf_disk_usage");
     print_usage("after", &after);
     CHECK(after.count == 1 && after.live == 1 && after.orphans == 0);
 

@@ -40,8 +40,23 @@ extern "C" {
 /* Length of the random part of every name, as in Python. */
 #define TF_RANDOM_CHARS 8
 
-/* tf_opts.flags */
-enum {
+/*
+ * Flags. Each call takes its own enum, and refuses with EINVAL every bit it
+ * does not know (as renameat2(2) does). The enums use separate bits, so that
+ * a flag passed to the wrong call is refused, not taken for another:
+ * tf_opts.flags bits 0-7, tf_sweep_opts.flags 8-11 (later capabilities take
+ * 12 and up). tf_rmtree()'s one flag shares TF_IGNORE_CLEANUP_ERRORS's bit,
+ * as it means the same.
+ *
+ * Options structs grow without breaking programs built against an older
+ * header: each ends with `reserved` members that must be zero (EINVAL
+ * otherwise; a compound literal or `= {0}` zeroes them), which a later
+ * version may give a meaning whose zero is the old behaviour. A capability
+ * that needs more gets an options struct of its own.
+ */
+
+/* tf_opts.flags, for the creating calls. */
+enum tf_flags {
     /* Python's delete=False: never remove the file or directory. */
     TF_KEEP = 1u << 0,
     /* Python's delete_on_close=False: a named file outlives tf_file_close()
@@ -62,9 +77,12 @@ enum {
  *            which the umask may remove bits, as with mkstemp(3) and Python
  *            (never more permissive). Non-zero: applied exactly, whatever the
  *            umask (one more fchmod). Bits outside 07777: EINVAL.
- *  flags     TF_KEEP, TF_NO_DELETE_ON_CLOSE, TF_IGNORE_CLEANUP_ERRORS.
+ *  flags     enum tf_flags: TF_KEEP, TF_NO_DELETE_ON_CLOSE,
+ *            TF_IGNORE_CLEANUP_ERRORS (a call ignores those that do not
+ *            apply to it); any other bit: EINVAL.
  *  max_size  tf_spooled_temporary_file() only: roll over to disk once the
  *            position passes this many bytes; 0 never rolls over by size.
+ *  reserved  must be zero.
  */
 typedef struct tf_opts {
     const char *dir;
@@ -73,6 +91,7 @@ typedef struct tf_opts {
     mode_t mode;
     unsigned flags;
     size_t max_size;
+    size_t reserved[4];
 } tf_opts;
 
 /* ---------------------------------------------------------------------------
@@ -131,7 +150,8 @@ TF_API int tf_random_chars(char *buf, size_t n);
  * receives the absolute path (free it with free()); it is written only on
  * success. The caller owns both and removes the file.
  * Retries a new name on EEXIST only, up to TF_TMP_MAX times.
- * Errors: EINVAL prefix or suffix contains '/', or a bad mode; ENOENT dir missing or no usable
+ * Errors: EINVAL prefix or suffix contains '/', a bad mode, an unknown flag
+ * bit or a non-zero reserved member; ENOENT dir missing or no usable
  * default directory; ENOTDIR dir is not a directory; EACCES dir not writable;
  * ENAMETOOLONG the name or path would be too long; EEXIST TF_TMP_MAX names
  * taken; EMFILE, ENFILE, ENOSPC, EDQUOT, EROFS, ENOMEM and other open(2) errors.
@@ -186,8 +206,10 @@ TF_API tf_file *tf_named_temporary_file(const tf_opts *opts);
  * opts->max_size (if not 0), on tf_file_fileno(), on tf_file_truncate() to a
  * size above max_size, or on tf_file_rollover(). Memory is wiped before it is
  * freed. A rollover that fails loses nothing: the data stays in memory and the
- * call that triggered it fails with the rollover's errno.
- * Errors: EINVAL prefix or suffix contains '/'; ENOMEM.
+ * call that triggered it fails with the rollover's errno. Every option a
+ * rollover would refuse is refused here, at creation.
+ * Errors: EINVAL as tf_mkstemp(); ENAMETOOLONG prefix and suffix make a name
+ * longer than NAME_MAX; ENOMEM.
  */
 TF_API tf_file *tf_spooled_temporary_file(const tf_opts *opts);
 
@@ -344,14 +366,24 @@ TF_API int tf_dir_release(tf_dir *d);
  * fd-relative with no recursion and at most TF_RMTREE_FDS descriptors whatever
  * the depth, and makes unreadable or unwritable directories owner-accessible
  * (0700) to empty them. Each step back up is checked against the device and
- * inode recorded on the way down.
- * flags: TF_IGNORE_CLEANUP_ERRORS removes what it can and returns 0.
- * Errors: EINVAL path is NULL or empty; ENOTDIR path is not a directory (it is
+ * inode recorded on the way down. A path whose last component is "." or
+ * "..", or that is "/", is refused before anything is touched (as rm(1)
+ * refuses them); a trailing slash is ignored, so a final symbolic link is
+ * never followed. Earlier components are resolved as by open(2).
+ * flags: TF_RMTREE_IGNORE_ERRORS removes what it can and returns 0.
+ * Errors: EINVAL path is NULL or empty, ends in "." or "..", is "/", or an
+ * unknown flag bit; ENOTDIR path is not a directory (it is
  * left alone); EXDEV a directory inside is another filesystem's; ESTALE a
  * directory was moved while cleanup ran (it stops there); ENOMEM; the errors of
  * openat(2), unlinkat(2), getdents64(2) and fchmod(2).
  */
 TF_API int tf_rmtree(const char *path, unsigned flags);
+
+/* tf_rmtree() and tf_rmtreeat() flags. */
+enum tf_rmtree_flags {
+    /* Remove what can be removed and return 0. */
+    TF_RMTREE_IGNORE_ERRORS = TF_IGNORE_CLEANUP_ERRORS,
+};
 
 /* tf_rmtree() of `name` relative to the directory descriptor dirfd. */
 TF_API int tf_rmtreeat(int dirfd, const char *name, unsigned flags);
@@ -480,9 +512,9 @@ TF_API int tf_cleanup_now(void);
 TF_API size_t tf_cleanup_registered(void);
 
 /* tf_sweep_opts.flags */
-enum {
+enum tf_sweep_flags {
     /* Report what would be removed, remove nothing. */
-    TF_SWEEP_DRY_RUN = 1u << 0,
+    TF_SWEEP_DRY_RUN = 1u << 8,
 };
 
 /* Age used when tf_sweep_opts.min_age is 0: one day. */
@@ -499,7 +531,7 @@ typedef struct tf_sweep_entry {
 } tf_sweep_entry;
 
 /*
- * What tf_sweep() and tf_usage() look at; the zero value matches the
+ * What tf_sweep() and tf_disk_usage() look at; the zero value matches the
  * library's defaults: names "tmp" + TF_RANDOM_CHARS characters of [a-z0-9_],
  * no suffix, older than a day.
  *  prefix, suffix  the naming to match (NULL: "tmp" and ""); no '/'.
@@ -509,9 +541,10 @@ typedef struct tf_sweep_entry {
  *                  over its whole tree). A small value can race with a
  *                  process that has just created a name and not yet locked it
  *                  (a few microseconds).
- *  flags           TF_SWEEP_DRY_RUN.
+ *  flags           enum tf_sweep_flags: TF_SWEEP_DRY_RUN; any other bit: EINVAL.
  *  report, arg     called for each entry removed (dry run: removable), with
  *                  arg; the entry is valid during the call only. May be NULL.
+ *  reserved        must be zero.
  */
 typedef struct tf_sweep_opts {
     const char *prefix;
@@ -520,6 +553,7 @@ typedef struct tf_sweep_opts {
     unsigned flags;
     void (*report)(const tf_sweep_entry *entry, void *arg);
     void *arg;
+    size_t reserved[4];
 } tf_sweep_opts;
 
 /* What a sweep did. */
@@ -556,12 +590,14 @@ typedef struct tf_sweep_result {
  * must not be a symbolic link. A failure on one entry is counted in
  * result->failed and the sweep goes on. result (may be NULL) receives the
  * counts.
- * Errors: EINVAL prefix or suffix contains '/'; ENOTDIR dir is not a
+ * Errors: EINVAL prefix or suffix contains '/', an unknown flag bit or a
+ * non-zero reserved member; ENAMETOOLONG prefix and suffix make a name longer
+ * than NAME_MAX; ENOTDIR dir is not a
  * directory, or is a symbolic link; ENOENT; EACCES; ENOMEM; getdents64(2)'s.
  */
 TF_API int tf_sweep(const char *dir, const tf_sweep_opts *opts, tf_sweep_result *result);
 
-/* Disk use of the temporaries in a directory (tf_usage()). */
+/* Disk use of the temporaries in a directory (tf_disk_usage()). */
 typedef struct tf_usage_report {
     size_t count;                    /* matching files and directories */
     size_t live;                     /* of which locked by a live process */
@@ -582,10 +618,9 @@ typedef struct tf_usage_report {
  * flags and report are not used). Counts as tf_sweep() does and changes
  * nothing, except that probing a lock takes it for an instant (a temporary
  * being created meanwhile waits for it).
- * Errors: EINVAL report is NULL, or prefix or suffix contains '/'; otherwise
- * as tf_sweep().
+ * Errors: EINVAL report is NULL; otherwise as tf_sweep().
  */
-TF_API int tf_usage(const char *dir, const tf_sweep_opts *opts, tf_usage_report *report);
+TF_API int tf_disk_usage(const char *dir, const tf_sweep_opts *opts, tf_usage_report *report);
 
 #ifdef __cplusplus
 }

@@ -15,7 +15,7 @@
 /* Flags of every file we create by name: exclusive, never through a link. */
 #define TF__CREATE_FLAGS (O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC)
 
-void tf__close_keep_errno(int fd)
+TF__ASYNC_SAFE void tf__close_keep_errno(int fd)
 {
     int err = errno;
     tf__sys.close(fd);
@@ -114,29 +114,28 @@ static int make_dir(const char *path, void *ctx)
     return rc;
 }
 
-int tf__create_dir(const tf_opts *opts, char **path, bool want_fd)
+int tf__create_dir(const tf_opts *opts, char **path, int *fd)
 {
     struct tf__template t;
     if (tf__template_init(&t, opts) < 0)
-        return -2;
-    struct new_dir nd = { .mode = tf__mode(opts, TF__DIR_MODE), .want_fd = want_fd, .fd = -1 };
+        return -1;
+    struct new_dir nd = { .mode = tf__mode(opts, TF__DIR_MODE), .want_fd = fd != NULL, .fd = -1 };
     if (tf__try_names(&t, TF_TMP_MAX, make_dir, &nd) < 0) {
         free(t.path);
-        return -2;
+        return -1;
     }
     *path = t.path;
-    return nd.fd;
+    if (fd)
+        *fd = nd.fd;
+    else if (nd.fd >= 0)   /* opened for an exact mode only */
+        tf__sys.close(nd.fd);
+    return 0;
 }
 
 char *tf_mkdtemp(const tf_opts *opts)
 {
     char *path;
-    int fd = tf__create_dir(opts, &path, false);
-    if (fd == -2)
-        return NULL;
-    if (fd >= 0)
-        tf__sys.close(fd);
-    return path;
+    return tf__create_dir(opts, &path, NULL) < 0 ? NULL : path;
 }
 
 static int absent(const char *path, void *ctx)

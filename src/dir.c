@@ -23,8 +23,8 @@ struct tf_dir {
 static tf_dir *new_dir(const tf_opts *opts)
 {
     char *path;
-    int fd = tf__create_dir(opts, &path, true);
-    if (fd == -2)
+    int fd;
+    if (tf__create_dir(opts, &path, &fd) < 0)
         return NULL;
     if (fd >= 0)
         tf__lock_live(fd);

@@ -147,7 +147,7 @@ tf_file *tf_named_temporary_file(const tf_opts *opts)
 /* ---- the calls -------------------------------------------------------- */
 
 /* EINVAL for no handle, EBADF for a closed one. */
-static int usable(const tf_file *f)
+static int open_handle(const tf_file *f)
 {
     if (!f) {
         errno = EINVAL;
@@ -160,7 +160,7 @@ static int usable(const tf_file *f)
     return 1;
 }
 
-/* EINVAL for a bad argument, once the handle itself passed usable(). */
+/* EINVAL for a bad argument, once the handle itself passed open_handle(). */
 static int valid(int ok)
 {
     if (!ok)
@@ -170,17 +170,17 @@ static int valid(int ok)
 
 ssize_t tf_file_read(tf_file *f, void *buf, size_t n)
 {
-    return usable(f) && valid(buf != NULL) ? f->ops->read(f, buf, n) : -1;
+    return open_handle(f) && valid(buf != NULL) ? f->ops->read(f, buf, n) : -1;
 }
 
 ssize_t tf_file_write(tf_file *f, const void *buf, size_t n)
 {
-    return usable(f) && valid(buf != NULL) ? f->ops->write(f, buf, n) : -1;
+    return open_handle(f) && valid(buf != NULL) ? f->ops->write(f, buf, n) : -1;
 }
 
 off_t tf_file_seek(tf_file *f, off_t offset, int whence)
 {
-    return usable(f) ? f->ops->seek(f, offset, whence) : -1;
+    return open_handle(f) ? f->ops->seek(f, offset, whence) : -1;
 }
 
 off_t tf_file_tell(tf_file *f)
@@ -190,12 +190,12 @@ off_t tf_file_tell(tf_file *f)
 
 int tf_file_truncate(tf_file *f, off_t size)
 {
-    return usable(f) && valid(size >= 0) ? f->ops->truncate(f, size) : -1;
+    return open_handle(f) && valid(size >= 0) ? f->ops->truncate(f, size) : -1;
 }
 
 int tf_file_fileno(tf_file *f)
 {
-    return usable(f) ? f->ops->fileno(f) : -1;
+    return open_handle(f) ? f->ops->fileno(f) : -1;
 }
 
 const char *tf_file_name(const tf_file *f)

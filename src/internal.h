@@ -8,9 +8,13 @@
 #include "tempfile.h"
 #include "syscall.h"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Python's alphabet for random names. */
@@ -23,6 +27,80 @@
 /* Default permission bits when tf_opts.mode is 0. */
 #define TF__FILE_MODE 0600
 #define TF__DIR_MODE 0700
+
+/*
+ * Marks a function that may run in a fatal-signal handler: it makes only
+ * async-signal-safe calls, allocates nothing and takes no lock, and so may
+ * only call functions marked the same. `grep -n TF__ASYNC_SAFE src/` lists
+ * them. (An empty marker, as gnulib's _GL_ASYNC_SAFE.)
+ */
+#define TF__ASYNC_SAFE
+
+/* ---- fsutil.c: descriptor-relative helpers every walker shares --------- */
+
+/* How every directory is opened: for reading, never through a link. */
+#define TF__DIR_OPEN (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+
+/* Room for the largest entry getdents64 can return. */
+#define TF__DIRENT_MAX (offsetof(struct dirent64, d_name) + NAME_MAX + 1 + 8)
+
+/* What tells files, directories and filesystems apart. */
+struct tf__node {
+    dev_t dev;
+    ino_t ino;
+    uint64_t mnt;   /* mount id; 0: the kernel did not say (no statx, before 5.8) */
+};
+
+/* Identifies dirfd itself (name NULL) or the entry name in it, without
+ * following a final link (statx with the mount id; fstatat without statx). */
+TF__ASYNC_SAFE int tf__identify(int dirfd, const char *name, struct tf__node *id);
+
+/* The same file or directory: device and inode. */
+TF__ASYNC_SAFE bool tf__same_node(const struct tf__node *a, const struct tf__node *b);
+
+/* On the same filesystem and the same mount (a bind mount of the same
+ * filesystem is another mount); an unknown mount id matches any. */
+TF__ASYNC_SAFE bool tf__same_mount(const struct tf__node *a, const struct tf__node *b);
+
+/* openat(dirfd, name) with TF__DIR_OPEN. */
+TF__ASYNC_SAFE int tf__open_dir(int dirfd, const char *name);
+
+/*
+ * tf__open_dir(), and if the directory denies its owner reading, makes it
+ * owner-accessible (0700) through an O_PATH descriptor first, never through
+ * a link; with `within`, only if it is on that node's filesystem and mount
+ * (EXDEV otherwise).
+ */
+TF__ASYNC_SAFE int tf__open_dir_owner(int dirfd, const char *name, const struct tf__node *within);
+
+/* fchmod through an O_PATH descriptor: fchmodat2(2), or its /proc path. */
+TF__ASYNC_SAFE int tf__chmod_pinned(int pfd, mode_t mode);
+
+/* Reads a directory in batches into a caller's buffer (no allocation). */
+struct tf__dir_reader {
+    int fd;
+    char *buf;
+    size_t cap;    /* bytes of buf: at least TF__DIRENT_MAX */
+    size_t len;    /* bytes the last getdents64 returned */
+    size_t off;    /* the next entry in buf */
+};
+
+TF__ASYNC_SAFE void tf__dir_reader_init(struct tf__dir_reader *r, int fd, void *buf, size_t cap);
+
+/* The next entry other than "." and "..", reading a batch when buf is used
+ * up; NULL at the end (errno 0) or on an error (errno set). */
+TF__ASYNC_SAFE const struct dirent64 *tf__dir_next(struct tf__dir_reader *r);
+
+/* Did the last batch leave room for one more entry? Then it was the
+ * directory's last on a filesystem that fills the buffer while entries
+ * remain (FUSE may not: a caller that relies on this must catch it later). */
+TF__ASYNC_SAFE bool tf__dir_batch_last(const struct tf__dir_reader *r);
+
+/* Is the batch in buf used up? */
+static inline bool tf__dir_batch_done(const struct tf__dir_reader *r)
+{
+    return r->off >= r->len;
+}
 
 /* ---- names.c ---------------------------------------------------------- */
 
@@ -49,7 +127,22 @@ struct tf__parts {
     char *owned;          /* to free() when done with dir (may be NULL) */
 };
 
-/* Validates opts (EINVAL, ENAMETOOLONG) and resolves them into *p. */
+/* Every bit tf_opts.flags may hold. */
+#define TF__OPTS_FLAGS (TF_KEEP | TF_NO_DELETE_ON_CLOSE | TF_IGNORE_CLEANUP_ERRORS)
+
+/*
+ * The one check of options, for every creating call: EINVAL for a '/' in
+ * prefix or suffix, mode bits outside 07777, unknown flag bits or a non-zero
+ * reserved member; ENAMETOOLONG for a name longer than NAME_MAX. Nothing
+ * is resolved (the directory is not looked at).
+ */
+int tf__check_opts(const tf_opts *opts);
+
+/* The name parts alone, as the sweep's matcher takes them: measured into
+ * *plen and *slen, with tf__check_opts()'s errors. */
+int tf__check_name_parts(const char *prefix, const char *suffix, size_t *plen, size_t *slen);
+
+/* tf__check_opts(), then resolves opts into *p. */
 int tf__resolve(const tf_opts *opts, struct tf__parts *p);
 
 /* Builds the template for opts (resolving the default dir, validating). */
@@ -60,6 +153,12 @@ char *tf__abspath(const char *path);
 
 /* strdup through the seam's allocator, so that ENOMEM can be injected. */
 char *tf__strdup(const char *s);
+
+/*
+ * tf__strdup() without trailing slashes ("/" stays): a trailing slash would
+ * make the kernel follow a final symbolic link that O_NOFOLLOW must refuse.
+ */
+char *tf__strdup_trimmed(const char *path);
 
 /* Permission bits to create with, and whether they must survive the umask. */
 struct tf__mode {
@@ -78,24 +177,24 @@ static inline struct tf__mode tf__mode(const tf_opts *opts, mode_t fallback)
 /* ---- create.c --------------------------------------------------------- */
 
 /*
- * Calls try(t->path, ctx) with fresh random names until it returns something
+ * Calls try_one(t->path, ctx) with fresh random names until it returns something
  * other than -1 with errno EEXIST, at most `tries` times.
  */
 int tf__try_names(struct tf__template *t, unsigned long tries,
                   int (*try_one)(const char *path, void *ctx), void *ctx);
 
 /*
- * mkdtemp's core: *path receives the new directory's path. Returns -2 on
- * failure; else, with want_fd, a read descriptor of it (-1 if its mode denies
- * reading), without, -1.
+ * mkdtemp's core: *path receives the new directory's path and, if fd is not
+ * NULL, *fd a read descriptor of it (-1 if its mode denies reading). Both
+ * are written only on success. Returns 0, or -1 with errno.
  */
-int tf__create_dir(const tf_opts *opts, char **path, bool want_fd);
+int tf__create_dir(const tf_opts *opts, char **path, int *fd);
 
 /* A descriptor of a file with no name in opts' directory. */
 int tf__create_unnamed(const tf_opts *opts);
 
 /* Closes fd keeping errno (for error paths). */
-void tf__close_keep_errno(int fd);
+TF__ASYNC_SAFE void tf__close_keep_errno(int fd);
 
 /*
  * Undoes a creation that cannot be completed: removes path (unlink_flags 0 for
@@ -160,7 +259,7 @@ int tf__rmtree_contents(int fd, unsigned flags);
  * (16-byte aligned, at least TF__RMTREE_MEM_MIN) and never allocates. A tree
  * deeper than 256 levels or with too many names in one path fails with ENOMEM.
  */
-int tf__rmtree_contents_fixed(int fd, unsigned flags, void *mem, size_t len);
+TF__ASYNC_SAFE int tf__rmtree_contents_fixed(int fd, unsigned flags, void *mem, size_t len);
 
 /* ---- spool.c ---------------------------------------------------------- */
 
@@ -202,18 +301,19 @@ void tf__reg_end(struct tf__reg_guard *g);
 
 /* A fatal-signal handler is about to end the process: stop new creations and
  * wait (briefly) for those under way to register. Async-signal-safe. */
-void tf__reg_dying(void);
+TF__ASYNC_SAFE void tf__reg_dying(void);
 
 /* The signal after tf__reg_dying() did not end the process after all: let
  * creations go on. Async-signal-safe. */
-void tf__reg_survived(void);
+TF__ASYNC_SAFE void tf__reg_survived(void);
 
 /*
  * Removes every registered temporary this process owns; the handles stay
- * valid. signal_safe: no allocation (trees go through static memory).
+ * valid. signal_safe: async-signal-safe, no allocation (trees go through
+ * static memory); otherwise it allocates.
  * Returns how many were removed, or -1 with the first failure's errno.
  */
-int tf__registry_clean(bool signal_safe);
+TF__ASYNC_SAFE int tf__registry_clean(bool signal_safe);
 
 /* Takes a shared flock on fd (best effort, waiting out a sweep's momentary
  * exclusive probe): the mark of a live temporary. */

@@ -19,6 +19,19 @@ char *tf__strdup(const char *s)
     return d;
 }
 
+char *tf__strdup_trimmed(const char *path)
+{
+    size_t len = strlen(path);
+    while (len > 1 && path[len - 1] == '/')
+        len--;
+    char *d = tf__sys.malloc(len + 1);
+    if (d) {
+        memcpy(d, path, len);
+        d[len] = '\0';
+    }
+    return d;
+}
+
 /*
  * Lexical normalization of an absolute path, in place, as posixpath.normpath:
  * no "." or empty components, ".." removes the one before it (none above the
@@ -133,12 +146,27 @@ static int measure(const char *part, size_t *len)
 
 static const char default_prefix[] = TF__PREFIX;
 
-/* tf__resolve(), inlined into the template's construction (the hot path).
- * The default prefix and suffix need no measuring. */
-static inline __attribute__((always_inline)) int resolve(const tf_opts *opts, struct tf__parts *p)
+/* The name prefix + random + suffix must fit in a directory entry. */
+static inline int fits(size_t plen, size_t slen)
 {
-    static const tf_opts defaults;
-    const tf_opts *o = opts ? opts : &defaults;
+    if (plen + TF_RANDOM_CHARS + slen <= NAME_MAX)
+        return 0;
+    errno = ENAMETOOLONG;
+    return -1;
+}
+
+int tf__check_name_parts(const char *prefix, const char *suffix, size_t *plen, size_t *slen)
+{
+    if (measure(prefix, plen) < 0 || measure(suffix, slen) < 0)
+        return -1;
+    return fits(*plen, *slen);
+}
+
+/* Everything in opts that can be checked without touching the filesystem;
+ * p receives the name parts. The default prefix and suffix need no
+ * measuring: this runs on every creation. */
+static inline __attribute__((always_inline)) int check_opts(const tf_opts *o, struct tf__parts *p)
+{
     p->prefix = default_prefix;
     p->plen = sizeof default_prefix - 1;
     p->suffix = "";
@@ -148,14 +176,28 @@ static inline __attribute__((always_inline)) int resolve(const tf_opts *opts, st
         return -1;
     if (o->suffix && measure(p->suffix = o->suffix, &p->slen) < 0)
         return -1;
-    if (o->mode & ~(mode_t)07777) {
+    if ((o->mode & ~(mode_t)07777) || (o->flags & ~(unsigned)TF__OPTS_FLAGS) ||
+        (o->reserved[0] | o->reserved[1] | o->reserved[2] | o->reserved[3])) {
         errno = EINVAL;
         return -1;
     }
-    if (p->plen + TF_RANDOM_CHARS + p->slen > NAME_MAX) {
-        errno = ENAMETOOLONG;
+    return fits(p->plen, p->slen);
+}
+
+static const tf_opts defaults;
+
+int tf__check_opts(const tf_opts *opts)
+{
+    struct tf__parts p;
+    return check_opts(opts ? opts : &defaults, &p);
+}
+
+/* tf__resolve(), inlined into the template's construction (the hot path). */
+static inline __attribute__((always_inline)) int resolve(const tf_opts *opts, struct tf__parts *p)
+{
+    const tf_opts *o = opts ? opts : &defaults;
+    if (check_opts(o, p) < 0)
         return -1;
-    }
     /* An absolute, normal dir is used as it is: no copy on the hot path.
      * Anything else, the tf_settempdir() override included, is made absolute
      * as Python's abspath does ("" is the working directory). */

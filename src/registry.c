@@ -67,7 +67,7 @@ static atomic_int in_flight;
 /* Set by a fatal-signal handler that is about to end the process. */
 static atomic_bool dying;
 
-static size_t chunk_size(size_t k)
+TF__ASYNC_SAFE static size_t entries_in_chunk(size_t k)
 {
     return (size_t)TF__REG_FIRST << k;
 }
@@ -102,7 +102,7 @@ static void child_after_fork(void)
     size_t n = atomic_load(&nchunks);
     for (size_t k = 0; k < n; k++) {
         struct tf__reg_entry *c = atomic_load_explicit(&chunks[k], memory_order_acquire);
-        for (size_t i = 0; i < chunk_size(k); i++) {
+        for (size_t i = 0; i < entries_in_chunk(k); i++) {
             int expect = CLEANING;
             atomic_compare_exchange_strong(&c[i].state, &expect, LIVE);
         }
@@ -130,7 +130,7 @@ __attribute__((constructor)) static void registry_init(void)
 static struct tf__reg_entry *claim_in(size_t k, size_t from)
 {
     struct tf__reg_entry *c = atomic_load_explicit(&chunks[k], memory_order_acquire);
-    size_t n = chunk_size(k);
+    size_t n = entries_in_chunk(k);
     for (size_t i = 0; i < n; i++) {
         struct tf__reg_entry *e = &c[(from + i) & (n - 1)];
         int expect = FREE;
@@ -150,12 +150,12 @@ static int grow(size_t seen_chunks)
     size_t k = atomic_load(&nchunks);
     int rc = 0;
     if (k == seen_chunks) {
-        struct tf__reg_entry *c = k < TF__REG_CHUNKS ? tf__sys.malloc(chunk_size(k) * sizeof *c) : NULL;
+        struct tf__reg_entry *c = k < TF__REG_CHUNKS ? tf__sys.malloc(entries_in_chunk(k) * sizeof *c) : NULL;
         if (!c) {
             errno = ENOMEM;
             rc = -1;
         } else {
-            for (size_t i = 0; i < chunk_size(k); i++)
+            for (size_t i = 0; i < entries_in_chunk(k); i++)
                 atomic_init(&c[i].state, FREE);
             atomic_store_explicit(&chunks[k], c, memory_order_release);
             atomic_store(&nchunks, k + 1);
@@ -233,7 +233,7 @@ void tf__reg_remove(struct tf__reg_entry **slot)
 /* ---- creation windows --------------------------------------------------- */
 
 /* Async-signal-safe sleep of about one millisecond. */
-static void nap(void)
+TF__ASYNC_SAFE static void nap(void)
 {
     struct timespec ts = { 0, 1000 * 1000 };
     nanosleep(&ts, NULL);
@@ -269,7 +269,7 @@ void tf__reg_end(struct tf__reg_guard *g)
     tf__signals_unblock(&g->old);
 }
 
-void tf__reg_dying(void)
+TF__ASYNC_SAFE void tf__reg_dying(void)
 {
     atomic_store(&dying, true);
     /* Creations under way publish their entry before they leave; wait for them
@@ -278,7 +278,7 @@ void tf__reg_dying(void)
         nap();
 }
 
-void tf__reg_survived(void)
+TF__ASYNC_SAFE void tf__reg_survived(void)
 {
     atomic_store(&dying, false);
 }
@@ -293,25 +293,9 @@ void tf__reg_survived(void)
  */
 static char rmtree_mem[TF__RMTREE_BLOCKS][TF__RMTREE_MEM_MIN] __attribute__((aligned(16)));
 
-#define TF__DIR_OPEN (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-
-/*
- * A descriptor of a directory whose handle holds none (its mode denied the
- * owner reading): made owner-accessible first, as tf_rmtree() would, never
- * through a link. Async-signal-safe.
- */
-static int open_unreadable(const char *path)
-{
-    int fd = tf__sys.openat(AT_FDCWD, path, TF__DIR_OPEN, 0);
-    if (fd < 0 && errno == EACCES &&
-        tf__sys.fchmodat(AT_FDCWD, path, 0700, AT_SYMLINK_NOFOLLOW) == 0)
-        fd = tf__sys.openat(AT_FDCWD, path, TF__DIR_OPEN, 0);
-    return fd;
-}
-
 /* Empties the directory open as fd in static memory; EBUSY if every block is
  * in use. */
-static int empty_fixed(int fd)
+TF__ASYNC_SAFE static int empty_fixed(int fd)
 {
     for (int i = 0; i < TF__RMTREE_BLOCKS; i++) {
         if (atomic_flag_test_and_set(&rmtree_mem_busy[i]))
@@ -327,11 +311,13 @@ static int empty_fixed(int fd)
 
 /* Empties and removes a directory: 0, or -1 with errno (ENOTEMPTY: some of
  * it could not be removed; EBUSY: the static memory was in use). */
-static int remove_dir(const struct tf__reg_entry *e, bool signal_safe)
+TF__ASYNC_SAFE static int remove_dir(const struct tf__reg_entry *e, bool signal_safe)
 {
     int fd = e->fd, own = -1, rc;
+    /* A directory whose handle holds no descriptor (its mode denied the owner
+     * reading) is made owner-accessible first, as tf_rmtree() would. */
     if (fd < 0) {
-        if ((own = fd = open_unreadable(e->path)) < 0)
+        if ((own = fd = tf__open_dir_owner(AT_FDCWD, e->path, NULL)) < 0)
             return errno == ENOENT ? 0 : -1;
     }
     if (signal_safe)
@@ -347,7 +333,7 @@ static int remove_dir(const struct tf__reg_entry *e, bool signal_safe)
 }
 
 /* Removes one claimed entry's file or tree; 0 or -1. */
-static int remove_entry(const struct tf__reg_entry *e, bool signal_safe)
+TF__ASYNC_SAFE static int remove_registered(const struct tf__reg_entry *e, bool signal_safe)
 {
     if (e->kind == TF__REG_DIR)
         return remove_dir(e, signal_safe);
@@ -357,7 +343,7 @@ static int remove_entry(const struct tf__reg_entry *e, bool signal_safe)
 }
 
 /* Claims e if it is live and this process's; true if claimed. */
-static bool claim_live(struct tf__reg_entry *e, pid_t self)
+TF__ASYNC_SAFE static bool claim_live(struct tf__reg_entry *e, pid_t self)
 {
     int expect = LIVE;
     if (atomic_load_explicit(&e->state, memory_order_relaxed) != LIVE ||
@@ -371,18 +357,18 @@ static bool claim_live(struct tf__reg_entry *e, pid_t self)
     return false;
 }
 
-int tf__registry_clean(bool signal_safe)
+TF__ASYNC_SAFE int tf__registry_clean(bool signal_safe)
 {
     int saved = errno, removed = 0, err = 0;
     pid_t self = getpid();
     size_t n = atomic_load(&nchunks);
     for (size_t k = 0; k < n; k++) {
         struct tf__reg_entry *c = atomic_load_explicit(&chunks[k], memory_order_acquire);
-        for (size_t i = 0; i < chunk_size(k); i++) {
+        for (size_t i = 0; i < entries_in_chunk(k); i++) {
             if (!claim_live(&c[i], self))
                 continue;
             errno = 0;
-            if (remove_entry(&c[i], signal_safe) == 0) {
+            if (remove_registered(&c[i], signal_safe) == 0) {
                 removed++;
                 atomic_store_explicit(&c[i].state, DONE, memory_order_release);
                 continue;
@@ -399,7 +385,7 @@ int tf__registry_clean(bool signal_safe)
 
 /* ---- public ------------------------------------------------------------- */
 
-int tf_cleanup_now(void)
+TF__ASYNC_SAFE int tf_cleanup_now(void)
 {
     return tf__registry_clean(true);
 }
@@ -410,7 +396,7 @@ size_t tf_cleanup_registered(void)
     pid_t self = atomic_load(&cached_pid);
     for (size_t k = 0; k < n; k++) {
         struct tf__reg_entry *c = atomic_load_explicit(&chunks[k], memory_order_acquire);
-        for (size_t i = 0; i < chunk_size(k); i++) {
+        for (size_t i = 0; i < entries_in_chunk(k); i++) {
             if (atomic_load_explicit(&c[i].state, memory_order_acquire) == LIVE &&
                 atomic_load_explicit(&c[i].owner, memory_order_relaxed) == self)
                 count++;

@@ -31,14 +31,9 @@
 #include <unistd.h>
 
 #define TF__DENTS_BUF (32 * 1024)
-#define TF__DIR_OPEN (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-
-/* Room for the largest entry getdents64 can return. */
-#define TF__DIRENT_MAX (offsetof(struct dirent64, d_name) + NAME_MAX + 1 + 8)
 
 struct level {
-    dev_t dev;
-    ino_t ino;
+    struct tf__node id;
     size_t name;        /* offset of this directory's name in walk.names */
     off_t resume;       /* where its reading goes on (a getdents d_off) */
     bool positioned;    /* a fresh descriptor, already at 0: no lseek */
@@ -55,7 +50,7 @@ struct skip {
 
 struct walk {
     int root, cur;          /* cur == root at depth 0 */
-    uint64_t root_mnt;      /* the root's mount id; 0: not known */
+    struct tf__node root_id;
     unsigned flags;
     bool cur_opened_up;     /* cur already made 0700 */
     struct level *levels;   /* levels[0] is the root, levels[depth] is cur */
@@ -70,7 +65,7 @@ struct walk {
 };
 
 /* Grows *buf to hold `need` elements of `size` bytes, geometrically. */
-static int reserve(const struct walk *w, void **buf, size_t *cap, size_t need, size_t size)
+static int grow_array(const struct walk *w, void **buf, size_t *cap, size_t need, size_t size)
 {
     if (need <= *cap)
         return 0;
@@ -89,34 +84,30 @@ static int reserve(const struct walk *w, void **buf, size_t *cap, size_t need, s
     return 0;
 }
 
-static bool ignoring(const struct walk *w)
+static bool ignoring_errors(unsigned flags)
 {
-    return w->flags & TF_IGNORE_CLEANUP_ERRORS;
+    return flags & TF_RMTREE_IGNORE_ERRORS;
 }
 
 /* An entry failed: in ignore mode remember to pass it by, else stop. */
 static int entry_failed(struct walk *w, ino_t ino)
 {
-    if (!ignoring(w))
+    if (!ignoring_errors(w->flags))
         return -1;
-    if (reserve(w, (void **)&w->skips, &w->skips_cap, w->nskips + 1, sizeof *w->skips) < 0)
+    if (grow_array(w, (void **)&w->skips, &w->skips_cap, w->nskips + 1, sizeof *w->skips) < 0)
         return -1;
-    w->skips[w->nskips++] = (struct skip){ w->levels[w->depth].ino, ino };
+    w->skips[w->nskips++] = (struct skip){ w->levels[w->depth].id.ino, ino };
     return 0;
 }
 
 static bool skipped(const struct walk *w, ino_t ino)
 {
     for (size_t i = 0; i < w->nskips; i++)
-        if (w->skips[i].ino == ino && w->skips[i].dir == w->levels[w->depth].ino)
+        if (w->skips[i].ino == ino && w->skips[i].dir == w->levels[w->depth].id.ino)
             return true;
     return false;
 }
 
-/*
- * unlinkat in cur; a name already gone counts as removed. Permission denied is
- * answered once per directory by making cur owner-accessible, as Python does.
- */
 /*
  * After an operation in cur failed: if permission was denied and cur has not
  * been opened up yet, make it owner-accessible (0700), as Python's cleanup
@@ -131,6 +122,7 @@ static bool opened_up(struct walk *w)
     return tf__sys.fchmod(w->cur, 0700) == 0;
 }
 
+/* unlinkat in cur; a name already gone counts as removed. */
 static int unlink_in(struct walk *w, const char *name, int flags)
 {
     while (tf__sys.unlinkat(w->cur, name, flags) < 0 && errno != ENOENT)
@@ -139,105 +131,40 @@ static int unlink_in(struct walk *w, const char *name, int flags)
     return 0;
 }
 
-/* What tells directories and filesystems apart. */
-struct dir_id {
-    dev_t dev;
-    ino_t ino;
-    uint64_t mnt;   /* mount id; 0: the kernel did not say */
-};
-
-/*
- * Identifies fd's directory (name NULL) or the entry name in it, without
- * following a link. The mount id is what catches a bind mount of the same
- * filesystem, which the device number alone would let the walk enter.
- */
-static int identify(int fd, const char *name, struct dir_id *id)
-{
-    struct statx sx;
-    int flags = AT_SYMLINK_NOFOLLOW | (name ? 0 : AT_EMPTY_PATH);
-    if (tf__sys.statx(fd, name ? name : "", flags, STATX_INO | STATX_MNT_ID, &sx) == 0) {
-        *id = (struct dir_id){ makedev(sx.stx_dev_major, sx.stx_dev_minor), sx.stx_ino,
-                               (sx.stx_mask & STATX_MNT_ID) ? sx.stx_mnt_id : 0 };
-        return 0;
-    }
-    struct stat st;   /* a kernel without statx(2) */
-    if (errno != ENOSYS || tf__sys.fstatat(fd, name ? name : "", &st, flags) < 0)
-        return -1;
-    *id = (struct dir_id){ st.st_dev, st.st_ino, 0 };
-    return 0;
-}
-
 /* EXDEV unless id is on the root's filesystem and mount. */
-static int same_fs(const struct walk *w, const struct dir_id *id)
+static int same_fs(const struct walk *w, const struct tf__node *id)
 {
-    if (id->dev == w->levels[0].dev && (!id->mnt || !w->root_mnt || id->mnt == w->root_mnt))
+    if (tf__same_mount(id, &w->root_id))
         return 0;
     errno = EXDEV;
     return -1;
 }
 
-/* chmod through an O_PATH descriptor: fchmodat2(2), or its /proc path. */
-static int chmod_pinned(int pfd, mode_t mode)
-{
-    if (tf__sys.fchmodat2(pfd, "", mode, AT_EMPTY_PATH) == 0)
-        return 0;
-    if (errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP)
-        return -1;
-    /* "/proc/self/fd/N", built without stdio: this may run in a signal handler. */
-    char path[32] = "/proc/self/fd/", digits[12];
-    int n = 0;
-    for (unsigned v = (unsigned)pfd; n == 0 || v; v /= 10)
-        digits[n++] = (char)('0' + v % 10);
-    size_t len = strlen(path);
-    while (n)
-        path[len++] = digits[--n];
-    path[len] = '\0';
-    return tf__sys.fchmodat(AT_FDCWD, path, mode, 0);
-}
-
-/*
- * A child directory we may not read. It is pinned with O_PATH (which needs no
- * permission, never opens a link and refuses a non-directory), checked to be
- * on our filesystem and mount, and made 0700 through that descriptor, so that
- * nothing swapped in under its name meanwhile (a hard link to an outside file)
- * can receive the chmod.
- */
-static int open_unreadable(struct walk *w, const char *name)
-{
-    int pfd = tf__sys.openat(w->cur, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
-    if (pfd < 0)
-        return -1;
-    struct dir_id id;
-    int rc = identify(pfd, NULL, &id) < 0 || same_fs(w, &id) < 0 || chmod_pinned(pfd, 0700) < 0;
-    tf__close_keep_errno(pfd);
-    return rc ? -1 : tf__sys.openat(w->cur, name, TF__DIR_OPEN, 0);
-}
-
 /*
  * Opens a child directory. Permission denied means cur is not searchable
- * (opened up, then retried) or the child is not readable (open_unreadable).
+ * (opened up, then retried) or the child is not readable (made 0700 through
+ * a pinned descriptor, if it is on the root's filesystem and mount).
  */
 static int open_child(struct walk *w, const char *name)
 {
-    int fd = tf__sys.openat(w->cur, name, TF__DIR_OPEN, 0);
+    int fd = tf__open_dir(w->cur, name);
     if (fd < 0 && opened_up(w))
-        fd = tf__sys.openat(w->cur, name, TF__DIR_OPEN, 0);
+        fd = tf__open_dir(w->cur, name);
     if (fd < 0 && errno == EACCES)
-        fd = open_unreadable(w, name);
+        fd = tf__open_dir_owner(w->cur, name, &w->root_id);
     return fd;
 }
 
-static int push_level(struct walk *w, const struct dir_id *id, const char *name, bool rereading)
+static int push_level(struct walk *w, const struct tf__node *id, const char *name, bool rereading)
 {
     size_t len = strlen(name) + 1;
-    if (reserve(w, (void **)&w->levels, &w->levels_cap, w->depth + 2, sizeof *w->levels) < 0 ||
-        reserve(w, (void **)&w->names, &w->names_cap, w->names_len + len, 1) < 0)
+    if (grow_array(w, (void **)&w->levels, &w->levels_cap, w->depth + 2, sizeof *w->levels) < 0 ||
+        grow_array(w, (void **)&w->names, &w->names_cap, w->names_len + len, 1) < 0)
         return -1;
     memmove(w->names + w->names_len, name, len);   /* a reread passes its own stored name */
     w->levels[w->depth].left = true;
-    w->levels[++w->depth] = (struct level){ .dev = id->dev, .ino = id->ino,
-                                            .name = w->names_len, .positioned = true,
-                                            .rereading = rereading };
+    w->levels[++w->depth] = (struct level){ .id = *id, .name = w->names_len,
+                                            .positioned = true, .rereading = rereading };
     w->names_len += len;
     return 0;
 }
@@ -252,8 +179,8 @@ static int descend(struct walk *w, const char *name, ino_t ino, bool rereading)
             return unlink_in(w, name, 0) == 0 ? 0 : entry_failed(w, ino);
         return entry_failed(w, ino);
     }
-    struct dir_id id;
-    if (identify(fd, NULL, &id) < 0 || same_fs(w, &id) < 0) {
+    struct tf__node id;
+    if (tf__identify(fd, NULL, &id) < 0 || same_fs(w, &id) < 0) {
         tf__close_keep_errno(fd);
         return entry_failed(w, ino);
     }
@@ -268,7 +195,7 @@ static int descend(struct walk *w, const char *name, ino_t ino, bool rereading)
     return 1;
 }
 
-static int remove_entry(struct walk *w, const struct dirent64 *d)
+static int remove_dirent(struct walk *w, const struct dirent64 *d)
 {
     unsigned char type = d->d_type;
     if (type == DT_UNKNOWN) {
@@ -290,11 +217,6 @@ static int remove_entry(struct walk *w, const struct dirent64 *d)
     return descend(w, d->d_name, d->d_ino, false);
 }
 
-static bool is_dot(const char *n)
-{
-    return n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0'));
-}
-
 /*
  * The end of cur's reading: 1 if it must be read once more from its start.
  * Only the root is checked so; a child is, by its rmdir (see ascend).
@@ -308,6 +230,14 @@ static int read_again(struct walk *w)
     l->exhausted = false;
     l->resume = 0;
     return tf__sys.lseek(w->cur, 0, SEEK_SET) < 0 ? -1 : 1;
+}
+
+/* Where cur's reading starts: its recorded position, unless already there. */
+static int position(struct walk *w, struct level *l)
+{
+    bool at = l->positioned;
+    l->positioned = false;
+    return at || tf__sys.lseek(w->cur, l->resume, SEEK_SET) >= 0 ? 0 : -1;
 }
 
 /*
@@ -324,35 +254,33 @@ static int read_again(struct walk *w)
 static int scan(struct walk *w)
 {
     struct level *l = &w->levels[w->depth];
-    int again = 0;
+    int again;
     if (l->exhausted) {
         l->exhausted = false;
         if ((again = read_again(w)) <= 0)
             return again;
-    } else if (!l->positioned && tf__sys.lseek(w->cur, l->resume, SEEK_SET) < 0) {
+    } else if (position(w, l) < 0) {
         return -1;
     }
-    l->positioned = false;
+    struct tf__dir_reader r;
+    tf__dir_reader_init(&r, w->cur, w->dents, w->dents_len);
     for (;;) {
-        ssize_t n = tf__sys.getdents64(w->cur, w->dents, w->dents_len);
-        if (n < 0 && errno != ENOENT)   /* ENOENT: removed meanwhile, so empty */
+        const struct dirent64 *d = tf__dir_next(&r);
+        /* ENOENT: removed meanwhile, so empty. */
+        if (!d && errno && errno != ENOENT)
             return -1;
         /* Not at the root: nothing above it would catch a short read. */
-        bool last = n <= 0 || (w->depth > 0 && !w->levels[w->depth].rereading &&
-                               (size_t)n + TF__DIRENT_MAX <= w->dents_len);
-        for (ssize_t off = 0; off < n;) {
-            const struct dirent64 *d = (const struct dirent64 *)(w->dents + off);
-            off += d->d_reclen;
+        bool last = !d || (w->depth > 0 && !w->levels[w->depth].rereading &&
+                           tf__dir_batch_last(&r));
+        if (d) {
             /* Through the array: descending may move it. */
             w->levels[w->depth].resume = d->d_off;
-            w->levels[w->depth].exhausted = last && off == n;
-            if (is_dot(d->d_name) || skipped(w, d->d_ino))
-                continue;
-            int rc = remove_entry(w, d);
+            w->levels[w->depth].exhausted = last && tf__dir_batch_done(&r);
+            int rc = skipped(w, d->d_ino) ? 0 : remove_dirent(w, d);
             if (rc != 0)
                 return rc;
         }
-        if (last && (again = read_again(w)) <= 0)
+        if (last && tf__dir_batch_done(&r) && (again = read_again(w)) <= 0)
             return again;
     }
 }
@@ -360,14 +288,25 @@ static int scan(struct walk *w)
 /* Is fd's directory (or, with name, the entry there) the one recorded at lvl? */
 static int same_dir(int fd, const char *name, const struct level *lvl)
 {
-    struct dir_id id;
-    if (identify(fd, name, &id) < 0)
+    struct tf__node id;
+    if (tf__identify(fd, name, &id) < 0)
         return -1;
-    if (id.dev != lvl->dev || id.ino != lvl->ino) {
+    if (!tf__same_node(&id, &lvl->id)) {
         errno = ESTALE;
         return -1;
     }
     return 0;
+}
+
+/* A descriptor of cur's parent (the root at depth 1), checked against its record. */
+static int open_parent(struct walk *w, const struct level *parent)
+{
+    if (w->depth == 1)
+        return same_dir(w->cur, "..", parent) < 0 ? -1 : w->root;
+    int up = tf__open_dir(w->cur, "..");
+    if (up >= 0 && same_dir(up, NULL, parent) < 0)
+        up = (tf__close_keep_errno(up), -1);
+    return up;
 }
 
 /* Goes back to the parent, checked against the record, and removes the emptied child. */
@@ -375,19 +314,11 @@ static int ascend(struct walk *w)
 {
     const struct level *child = &w->levels[w->depth], *parent = child - 1;
     int up;
-    if (w->depth == 1) {
-        up = w->root;
-        if (same_dir(w->cur, "..", parent) < 0)
+    /* ".." is reached through cur: a readable directory that is not
+     * searchable (0600, 0400) is opened up for it. */
+    while ((up = open_parent(w, parent)) < 0)
+        if (!opened_up(w))
             return -1;
-    } else {
-        up = tf__sys.openat(w->cur, "..", TF__DIR_OPEN, 0);
-        if (up < 0)
-            return -1;
-        if (same_dir(up, NULL, parent) < 0) {
-            tf__close_keep_errno(up);
-            return -1;
-        }
-    }
     tf__sys.close(w->cur);
     w->cur = up;
     w->cur_opened_up = false;
@@ -399,8 +330,8 @@ static int ascend(struct walk *w)
     /* Not empty after one reading: entries were missed or came back. Read it
      * once more, from its start; not empty after that is an error. */
     if ((errno == ENOTEMPTY || errno == EEXIST) && !child->rereading)
-        return descend(w, name, child->ino, true) < 0 ? -1 : 0;
-    return entry_failed(w, child->ino);
+        return descend(w, name, child->id.ino, true) < 0 ? -1 : 0;
+    return entry_failed(w, child->id.ino);
 }
 
 static int walk(struct walk *w)
@@ -421,16 +352,14 @@ static int walk(struct walk *w)
 /* Records the root and walks; w's memory is ready. */
 static int start(struct walk *w)
 {
-    struct dir_id id;
-    if (!w->dents || identify(w->root, NULL, &id) < 0 ||
-        reserve(w, (void **)&w->levels, &w->levels_cap, 1, sizeof *w->levels) < 0)
+    if (!w->dents || tf__identify(w->root, NULL, &w->root_id) < 0 ||
+        grow_array(w, (void **)&w->levels, &w->levels_cap, 1, sizeof *w->levels) < 0)
         return -1;
-    w->levels[0] = (struct level){ .dev = id.dev, .ino = id.ino };
-    w->root_mnt = id.mnt;
+    w->levels[0] = (struct level){ .id = w->root_id };
     return walk(w);
 }
 
-int tf__rmtree_contents_fixed(int fd, unsigned flags, void *mem, size_t len)
+TF__ASYNC_SAFE int tf__rmtree_contents_fixed(int fd, unsigned flags, void *mem, size_t len)
 {
     char *p = mem;
     struct walk w = { .root = fd, .cur = fd, .flags = flags, .fixed = true };
@@ -446,7 +375,7 @@ int tf__rmtree_contents_fixed(int fd, unsigned flags, void *mem, size_t len)
     int rc = start(&w);
     if (w.cur != w.root)
         tf__close_keep_errno(w.cur);
-    return rc < 0 && !(flags & TF_IGNORE_CLEANUP_ERRORS) ? -1 : 0;
+    return rc < 0 && !ignoring_errors(flags) ? -1 : 0;
 }
 
 int tf__rmtree_contents(int fd, unsigned flags)
@@ -462,18 +391,29 @@ int tf__rmtree_contents(int fd, unsigned flags)
     free(w.names);
     free(w.skips);
     errno = err;
-    return rc < 0 && !(flags & TF_IGNORE_CLEANUP_ERRORS) ? -1 : 0;
+    return rc < 0 && !ignoring_errors(flags) ? -1 : 0;
 }
 
-int tf_rmtreeat(int dirfd, const char *name, unsigned flags)
+/* Is the last component "." or ".."? Removing it would empty a directory
+ * that the path does not name (the working directory, a parent, a link's
+ * target) before rmdir refused it. */
+static bool ends_in_dots(const char *name)
 {
-    if (!name || !*name) {
-        errno = EINVAL;
-        return -1;
-    }
-    int fd = tf__sys.openat(dirfd, name, TF__DIR_OPEN, 0);
-    if (fd < 0 && errno == EACCES && tf__sys.fchmodat(dirfd, name, 0700, AT_SYMLINK_NOFOLLOW) == 0)
-        fd = tf__sys.openat(dirfd, name, TF__DIR_OPEN, 0);
+    const char *last = strrchr(name, '/');
+    last = last ? last + 1 : name;
+    return last[0] == '.' && (last[1] == '\0' || (last[1] == '.' && last[2] == '\0'));
+}
+
+/* A path of slashes only: the root directory, which rm(1) refuses too. */
+static bool is_root(const char *name)
+{
+    return name[strspn(name, "/")] == '\0';
+}
+
+/* name has no trailing slash and has been checked. */
+static int rmtree_checked(int dirfd, const char *name, unsigned flags)
+{
+    int fd = tf__open_dir_owner(dirfd, name, NULL);
     int rc = -1;
     if (fd >= 0) {
         rc = tf__rmtree_contents(fd, flags);
@@ -483,27 +423,31 @@ int tf_rmtreeat(int dirfd, const char *name, unsigned flags)
     } else if (errno == ELOOP) {
         errno = ENOTDIR;   /* a symbolic link: left alone */
     }
-    return rc < 0 && !(flags & TF_IGNORE_CLEANUP_ERRORS) ? -1 : 0;
+    return rc < 0 && !ignoring_errors(flags) ? -1 : 0;
 }
 
-int tf_rmtree(const char *path, unsigned flags)
+int tf_rmtreeat(int dirfd, const char *name, unsigned flags)
 {
-    if (!path || !*path) {
+    if (!name || !*name || (flags & ~(unsigned)TF_RMTREE_IGNORE_ERRORS) || is_root(name)) {
         errno = EINVAL;
         return -1;
     }
     /* A trailing slash would make the kernel follow a final symbolic link. */
-    size_t len = strlen(path);
-    while (len > 1 && path[len - 1] == '/')
-        len--;
-    char *p = tf__sys.malloc(len + 1);
-    if (!p)
-        return (flags & TF_IGNORE_CLEANUP_ERRORS) ? 0 : -1;
-    memcpy(p, path, len);
-    p[len] = '\0';
-    int rc = tf_rmtreeat(AT_FDCWD, p, flags);
+    char *trimmed = NULL;
+    if (name[strlen(name) - 1] == '/' && !(name = trimmed = tf__strdup_trimmed(name)))
+        return ignoring_errors(flags) ? 0 : -1;
+    int rc;
+    if (ends_in_dots(name))
+        rc = -1, errno = EINVAL;
+    else
+        rc = rmtree_checked(dirfd, name, flags);
     int err = errno;
-    free(p);
+    free(trimmed);
     errno = err;
     return rc;
+}
+
+int tf_rmtree(const char *path, unsigned flags)
+{
+    return tf_rmtreeat(AT_FDCWD, path, flags);
 }

@@ -415,11 +415,8 @@ tf_file *tf_spooled_temporary_file(const tf_opts *opts)
     if (!opts)
         opts = &defaults;
     /* Checked now, as creation would at rollover: fail early, not on a write. */
-    if ((opts->prefix && strchr(opts->prefix, '/')) ||
-        (opts->suffix && strchr(opts->suffix, '/'))) {
-        errno = EINVAL;
+    if (tf__check_opts(opts) < 0)
         return NULL;
-    }
     struct tf__spool *s = spool_new(opts);
     if (!s)
         return NULL;

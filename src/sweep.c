@@ -42,17 +42,17 @@ struct match {
     size_t plen, slen;
 };
 
+/* The options, checked as the creating calls check theirs. */
 static int match_init(struct match *m, const tf_sweep_opts *o)
 {
-    m->prefix = o && o->prefix ? o->prefix : tf_gettempprefix();
-    m->suffix = o && o->suffix ? o->suffix : "";
-    if (strchr(m->prefix, '/') || strchr(m->suffix, '/')) {
+    if (o && ((o->flags & ~(unsigned)TF_SWEEP_DRY_RUN) ||
+              (o->reserved[0] | o->reserved[1] | o->reserved[2] | o->reserved[3]))) {
         errno = EINVAL;
         return -1;
     }
-    m->plen = strlen(m->prefix);
-    m->slen = strlen(m->suffix);
-    return 0;
+    m->prefix = o && o->prefix ? o->prefix : tf_gettempprefix();
+    m->suffix = o && o->suffix ? o->suffix : "";
+    return tf__check_name_parts(m->prefix, m->suffix, &m->plen, &m->slen);
 }
 
 /* prefix + TF_RANDOM_CHARS characters of the alphabet + suffix, exactly. */
@@ -71,44 +71,17 @@ static bool matches(const struct match *m, const char *name)
 
 /* ---- looking at one entry ---------------------------------------------- */
 
-/* Where an entry lives: its filesystem and its mount. A bind mount of a
- * directory of the same filesystem has the same device number; only the mount
- * id tells it apart. */
-struct place {
-    dev_t dev;
-    uint64_t mnt;   /* 0: the kernel did not say (no statx(2), or before 5.8) */
-};
-
-/*
- * The mount id of the entry name in dirfd (name NULL: of dirfd itself), without
- * following a final link; 0 when the kernel cannot tell. -1 with errno if the
- * entry cannot be looked at.
- */
-static int mount_id(int dirfd, const char *name, uint64_t *mnt)
+/* Is the entry name in dirfd (of device dev, from its lstat) on the swept
+ * directory's filesystem and mount (pl)? 1 yes, 0 no (a mount point: another
+ * filesystem or a bind mount), -1 with errno if it could not be told. */
+static int in_place(int dirfd, const char *name, dev_t dev, const struct tf__node *pl)
 {
-    struct statx sx;
-    int flags = AT_SYMLINK_NOFOLLOW | (name ? 0 : AT_EMPTY_PATH);
-    if (tf__sys.statx(dirfd, name ? name : "", flags, STATX_MNT_ID, &sx) == 0) {
-        *mnt = (sx.stx_mask & STATX_MNT_ID) ? sx.stx_mnt_id : 0;
-        return 0;
-    }
-    if (errno != ENOSYS)
-        return -1;
-    *mnt = 0;
-    return 0;
-}
-
-/* Is the entry name in dirfd, of device dev, in place (same filesystem, same
- * mount)? 1 yes, 0 no (a mount point: another filesystem or a bind mount),
- * -1 with errno if it could not be told. */
-static int in_place(int dirfd, const char *name, dev_t dev, const struct place *pl)
-{
-    uint64_t mnt;
+    struct tf__node id;
     if (dev != pl->dev)
         return 0;
-    if (mount_id(dirfd, name, &mnt) < 0)
+    if (tf__identify(dirfd, name, &id) < 0)
         return -1;
-    return !mnt || !pl->mnt || mnt == pl->mnt;
+    return tf__same_mount(&id, pl);
 }
 
 enum verdict { GONE, OTHER, LIVE_ENTRY, ORPHAN, UNKNOWN };
@@ -119,7 +92,7 @@ struct probe {
     bool is_dir;
     dev_t dev;                  /* the entry probed, as opened */
     ino_t ino;
-    struct place place;         /* the swept directory's */
+    struct tf__node place;         /* the swept directory's */
     time_t changed;             /* max(mtime, ctime) over its tree when probed */
     unsigned long long bytes;
     unsigned long age;
@@ -161,7 +134,7 @@ static int open_noatime(int dirfd, const char *name, int flags)
 
 /* A read-only look at a directory tree: its disk space and newest time. */
 struct tree {
-    struct place place;         /* the swept directory's */
+    struct tf__node place;         /* the swept directory's */
     unsigned long budget;       /* entries it may still look at */
     bool partial;               /* some of it could not be seen: age unknown */
     unsigned long long bytes;
@@ -178,58 +151,56 @@ static void tree_add(struct tree *t, const struct stat *st)
         t->changed = changed_time(st);
 }
 
+static void tree_walk(struct tree *t, int fd, int depth);
+
+/* Adds the entry name of the directory open as fd, and below, to t. */
+static void tree_entry(struct tree *t, int fd, const char *name, int depth)
+{
+    struct stat st, cst;
+    /* Gone meanwhile: something is at work in there. */
+    if (tf__sys.fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+        t->partial = true;
+        return;
+    }
+    tree_add(t, &st);
+    if (!S_ISDIR(st.st_mode))
+        return;
+    /* A mount point is not entered (a removal would not either). */
+    int here = in_place(fd, name, st.st_dev, &t->place);
+    if (here == 0)
+        return;
+    int child = -1;
+    if (here > 0 && depth < TF__SWEEP_DEPTH)
+        child = open_noatime(fd, name, O_RDONLY | O_DIRECTORY);
+    if (child < 0 || tf__sys.fstat(child, &cst) < 0 ||
+        cst.st_dev != st.st_dev || cst.st_ino != st.st_ino)
+        t->partial = true;   /* too deep, unreadable, unknown mount, or swapped */
+    else
+        tree_walk(t, child, depth + 1);
+    if (child >= 0)
+        tf__sys.close(child);
+}
+
 /* Adds the entries of the directory open as fd, and below, to t. Never
  * follows a link nor enters a mount point (another filesystem or a bind
  * mount); bounded. */
 static void tree_walk(struct tree *t, int fd, int depth)
 {
     char *buf = tf__sys.malloc(TF__SWEEP_DENTS);
-    ssize_t n;
     if (!buf || tf__sys.lseek(fd, 0, SEEK_SET) < 0) {
         free(buf);
         t->partial = true;
         return;
     }
-    while ((n = tf__sys.getdents64(fd, buf, TF__SWEEP_DENTS)) > 0) {
-        for (ssize_t off = 0; off < n;) {
-            const struct dirent64 *d = (const struct dirent64 *)(buf + off);
-            off += d->d_reclen;
-            struct stat st, cst;
-            if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
-                continue;
-            if (t->budget == 0) {
-                t->partial = true;
-                goto out;
-            }
-            t->budget--;
-            /* Gone meanwhile: something is at work in there. */
-            if (tf__sys.fstatat(fd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-                t->partial = true;
-                continue;
-            }
-            tree_add(t, &st);
-            if (!S_ISDIR(st.st_mode))
-                continue;
-            /* A mount point is not entered (a removal would not either). */
-            int here = in_place(fd, d->d_name, st.st_dev, &t->place);
-            if (here == 0)
-                continue;
-            int child = -1;
-            if (here > 0 && depth < TF__SWEEP_DEPTH)
-                child = open_noatime(fd, d->d_name, O_RDONLY | O_DIRECTORY);
-            if (child < 0 || tf__sys.fstat(child, &cst) < 0 ||
-                cst.st_dev != st.st_dev || cst.st_ino != st.st_ino) {
-                t->partial = true;   /* too deep, unreadable, unknown mount, or swapped */
-            } else {
-                tree_walk(t, child, depth + 1);
-            }
-            if (child >= 0)
-                tf__sys.close(child);
-        }
+    struct tf__dir_reader r;
+    const struct dirent64 *d;
+    tf__dir_reader_init(&r, fd, buf, TF__SWEEP_DENTS);
+    while ((d = tf__dir_next(&r)) && t->budget > 0) {
+        t->budget--;
+        tree_entry(t, fd, d->d_name, depth);
     }
-    if (n < 0)
+    if (d || errno)   /* over budget, or unreadable */
         t->partial = true;
-out:
     free(buf);
 }
 
@@ -273,7 +244,7 @@ static void look_at(const struct probe *p, const struct stat *st, bool walk, str
  * tf__rmtree_contents() itself never leaves the mount of the descriptor it is
  * given, so nothing outside can be reached that way either.
  */
-static void probe(int dirfd, const struct place *pl, const char *name, time_t now, struct probe *p)
+static void probe(int dirfd, const struct tf__node *pl, const char *name, time_t now, struct probe *p)
 {
     struct stat st;
     *p = (struct probe){ .verdict = OTHER, .fd = -1 };
@@ -325,29 +296,27 @@ static char *collect(int dirfd, const struct match *m, size_t *len)
 {
     char *dents = tf__sys.malloc(TF__SWEEP_DENTS), *names = NULL;
     size_t cap = 0;
-    ssize_t n;
     *len = 0;
     if (!dents)
         return NULL;
-    while ((n = tf__sys.getdents64(dirfd, dents, TF__SWEEP_DENTS)) > 0) {
-        for (ssize_t off = 0; off < n;) {
-            const struct dirent64 *d = (const struct dirent64 *)(dents + off);
-            off += d->d_reclen;
-            size_t l = strlen(d->d_name) + 1;
-            if (!matches(m, d->d_name))
-                continue;
-            if (*len + l > cap) {
-                size_t ncap = cap ? cap * 2 : 4096;
-                char *p = tf__sys.realloc(names, ncap);
-                if (!p)
-                    goto fail;
-                names = p, cap = ncap;
-            }
-            memcpy(names + *len, d->d_name, l);
-            *len += l;
+    struct tf__dir_reader r;
+    const struct dirent64 *d;
+    tf__dir_reader_init(&r, dirfd, dents, TF__SWEEP_DENTS);
+    while ((d = tf__dir_next(&r))) {
+        size_t l = strlen(d->d_name) + 1;
+        if (!matches(m, d->d_name))
+            continue;
+        if (*len + l > cap) {
+            size_t ncap = cap ? cap * 2 : 4096;
+            char *p = tf__sys.realloc(names, ncap);
+            if (!p)
+                goto fail;
+            names = p, cap = ncap;
         }
+        memcpy(names + *len, d->d_name, l);
+        *len += l;
     }
-    if (n < 0)
+    if (errno)
         goto fail;
     free(dents);
     return names ? names : tf__strdup("");
@@ -364,13 +333,10 @@ static int open_dir(const char *dir)
 {
     if (!dir && !(dir = tf_gettempdir()))
         return -1;
-    char *p = tf__strdup(dir);
+    char *p = tf__strdup_trimmed(dir);
     if (!p)
         return -1;
-    /* A trailing slash would make the kernel follow a final symbolic link. */
-    for (size_t len = strlen(p); len > 1 && p[len - 1] == '/';)
-        p[--len] = '\0';
-    int fd = tf__sys.openat(AT_FDCWD, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+    int fd = tf__open_dir(AT_FDCWD, p);
     if (fd < 0 && errno == ELOOP)
         errno = ENOTDIR;
     free(p);
@@ -380,8 +346,7 @@ static int open_dir(const char *dir)
 static int each_match(const char *dir, const tf_sweep_opts *opts, visit_fn visit, void *ctx)
 {
     struct match m;
-    struct stat st;
-    struct place pl;
+    struct tf__node pl;
     struct timespec now;
     size_t len;
     if (match_init(&m, opts) < 0)
@@ -390,12 +355,10 @@ static int each_match(const char *dir, const tf_sweep_opts *opts, visit_fn visit
     if (dirfd < 0)
         return -1;
     char *names = NULL;
-    if (tf__sys.fstat(dirfd, &st) < 0 || mount_id(dirfd, NULL, &pl.mnt) < 0 ||
-        !(names = collect(dirfd, &m, &len))) {
+    if (tf__identify(dirfd, NULL, &pl) < 0 || !(names = collect(dirfd, &m, &len))) {
         tf__close_keep_errno(dirfd);
         return -1;
     }
-    pl.dev = st.st_dev;
     clock_gettime(CLOCK_REALTIME, &now);
     if (tf__sweep_clock_hook)
         now.tv_sec = tf__sweep_clock_hook();
@@ -511,7 +474,7 @@ int tf_sweep(const char *dir, const tf_sweep_opts *opts, tf_sweep_result *result
     return 0;
 }
 
-/* ---- tf_usage ----------------------------------------------------------- */
+/* ---- tf_disk_usage ----------------------------------------------------------- */
 
 struct usage {
     unsigned long min_age;
@@ -541,7 +504,7 @@ static void usage_one(int dirfd, const char *name, struct probe *p, void *ctx)
     }
 }
 
-int tf_usage(const char *dir, const tf_sweep_opts *opts, tf_usage_report *report)
+int tf_disk_usage(const char *dir, const tf_sweep_opts *opts, tf_usage_report *report)
 {
     struct usage u = { .min_age = min_age(opts) };
     if (!report) {

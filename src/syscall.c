@@ -1,58 +1,42 @@
-/* The syscall seam's default table: thin adapters onto libc. */
+/* The syscall seam's default table (see syscall.h), expanded from its list. */
 #include "syscall.h"
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
-
-/* openat(2) is variadic in libc; the table needs a fixed signature. */
-static int sys_openat(int dirfd, const char *path, int flags, mode_t mode)
-{
-    return openat(dirfd, path, flags, mode);
-}
 
 #ifndef SYS_fchmodat2
 #define SYS_fchmodat2 452   /* the same number on every architecture */
 #endif
 
-static int sys_fchmodat2(int dirfd, const char *path, mode_t mode, int flags)
+/* fchmodat2(2) (Linux 6.6): chmod through an O_PATH descriptor (AT_EMPTY_PATH);
+ * libc has no wrapper for it yet. */
+static int tf__raw_fchmodat2(int dirfd, const char *path, mode_t mode, int flags)
 {
     return (int)syscall(SYS_fchmodat2, dirfd, path, mode, flags);
 }
 
-static ssize_t sys_getdents64(int fd, void *buf, size_t n)
+/* ioctl(2) is variadic; the seam passes its one pointer argument. */
+static int tf__raw_ioctl(int fd, unsigned long req, void *arg)
 {
-    return getdents64(fd, buf, n);
+    return ioctl(fd, req, arg);
 }
 
-/* One initializer for both tables, so they cannot drift apart. */
-#define TF__SYS_DEFAULTS \
-    .openat = sys_openat, \
-    .close = close, \
-    .read = read, \
-    .write = write, \
-    .pread = pread, \
-    .lseek = lseek, \
-    .ftruncate = ftruncate, \
-    .fstat = fstat, \
-    .fstatat = fstatat, \
-    .statx = statx, \
-    .mkdirat = mkdirat, \
-    .unlinkat = unlinkat, \
-    .fchmod = fchmod, \
-    .fchmodat = fchmodat, \
-    .fchmodat2 = sys_fchmodat2, \
-    .getdents64 = sys_getdents64, \
-    .getrandom = getrandom, \
-    .flock = flock, \
-    .getcwd = getcwd, \
-    .malloc = malloc, \
-    .realloc = realloc,
+/* One adapter per entry gives each a fixed signature (openat is variadic). */
+#define TF__SYS_ADAPTER(ret, name, params, args, impl, fail) \
+    static ret sys_##name params { return impl args; }
+TF__SYSCALLS(TF__SYS_ADAPTER)
 
-const struct tf__syscalls tf__sys_default = { TF__SYS_DEFAULTS };
+#define TF__SYS_DEFAULT(ret, name, params, args, impl, fail) .name = sys_##name,
 
-struct tf__syscalls tf__sys = { TF__SYS_DEFAULTS };
+const struct tf__syscalls tf__sys_default = { TF__SYSCALLS(TF__SYS_DEFAULT) };
+
+struct tf__syscalls tf__sys = { TF__SYSCALLS(TF__SYS_DEFAULT) };

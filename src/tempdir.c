@@ -92,7 +92,7 @@ static int probe_one(const char *path, void *ctx)
 }
 
 /* Proves dir usable as Python does: create, write and remove a probe file. */
-static int usable(const char *dir)
+static int proven_usable(const char *dir)
 {
     struct tf__template t;
     if (tf__template_init(&t, &(tf_opts){ .dir = dir }) < 0)
@@ -110,7 +110,7 @@ static const char *search(void)
     const char *result = NULL;
     int err = ENOENT;
     for (char **c = list; *c; c++) {
-        if (!usable(*c))
+        if (!proven_usable(*c))
             continue;
         char *abs = tf__abspath(*c);
         result = abs ? intern(abs) : NULL;

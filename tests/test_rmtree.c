@@ -154,6 +154,72 @@ static void test_bad_roots(void **state)
     free(missing);
 }
 
+/*
+ * A path ending in "." or "..", or "/", would empty a directory it does not
+ * name (a link's target, the working directory, a parent) before its rmdir
+ * failed: refused before anything is touched, whatever the flags.
+ */
+static void test_dot_paths_refused(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    mkdir_ok(dir, "target", 0700);
+    mkdir_ok(dir, "target/sub", 0700);
+    assert_int_equal(write_file(dir, "target/inside", "i"), 0);
+    assert_int_equal(write_file(dir, "target/sub/deeper", "d"), 0);
+    char *link = path_join(dir, "link");
+    assert_int_equal(symlink("target", link), 0);
+    char *cwd = getcwd(NULL, 0);
+    assert_non_null(cwd);
+    char *sub = path_join(dir, "target/sub");
+    assert_int_equal(chdir(sub), 0);
+    const char *bad[] = { "link/.", "link/./", "link/..", "target/.", "target/sub/..",
+                          ".", "./", "..", "../", "sub/../.", "/", "//" };
+    char *before = dir_listing(dir);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char *abs = bad[i][0] == '/' ? strdup(bad[i]) : path_join(dir, bad[i]);
+        for (unsigned flags = 0; flags <= TF_RMTREE_IGNORE_ERRORS; flags += TF_RMTREE_IGNORE_ERRORS) {
+            errno = 0;
+            assert_int_equal(tf_rmtree(bad[i], flags), -1);
+            assert_errno(EINVAL);
+            errno = 0;
+            assert_int_equal(tf_rmtree(abs, flags), -1);
+            assert_errno(EINVAL);
+            errno = 0;
+            assert_int_equal(tf_rmtreeat(AT_FDCWD, bad[i], flags), -1);
+            assert_errno(EINVAL);
+        }
+        free(abs);
+    }
+    assert_int_equal(chdir(cwd), 0);
+    assert_listing_equal(before, dir_listing(dir));
+    free(sub);
+    free(cwd);
+    free(link);
+}
+
+/* Flags: only TF_RMTREE_IGNORE_ERRORS; TF_KEEP and any other bit are refused. */
+static void test_unknown_flags_refused(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    mkdir_ok(dir, "t", 0700);
+    char *t = path_join(dir, "t");
+    char *before = dir_listing(dir);
+    const unsigned bad[] = { TF_KEEP, TF_NO_DELETE_ON_CLOSE, TF_SWEEP_DRY_RUN, 1u << 31,
+                             TF_RMTREE_IGNORE_ERRORS | 1u << 3 };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        errno = 0;
+        assert_int_equal(tf_rmtree(t, bad[i]), -1);
+        assert_errno(EINVAL);
+        errno = 0;
+        assert_int_equal(tf_rmtreeat(AT_FDCWD, t, bad[i]), -1);
+        assert_errno(EINVAL);
+    }
+    assert_listing_equal(before, dir_listing(dir));
+    assert_int_equal(tf_rmtree(t, TF_IGNORE_CLEANUP_ERRORS), 0);   /* the same bit */
+    assert_false(path_exists(t));
+    free(t);
+}
+
 static void test_symlinks_not_followed(void **state)
 {
     const char *dir = TFT_DIR(state);
@@ -310,6 +376,58 @@ static void test_readable_but_not_searchable(void **state)
     const char *dir = TFT_DIR(state);
     give_to_nobody(dir);
     assert_int_equal(run_child(child_unsearchable, (void *)dir, true), 0);
+}
+
+/*
+ * An empty directory that can be read but not searched (0400, 0600), at depth
+ * 1 and deeper: nothing inside makes the walk open it up, and going back up
+ * through its ".." needs search permission (issue 11, item 1). Removed by
+ * tf_rmtree, by a temporary directory's cleanup and by the signal-safe
+ * tf_cleanup_now(), with and without TF_RMTREE_IGNORE_ERRORS.
+ */
+static int make_unsearchable_leaves(const char *root, mode_t mode)
+{
+    char *a = path_join(root, "a"), *b = path_join(root, "b"), *bc = path_join(b, "c");
+    int rc = mkdir(a, 0700) || mkdir(b, 0700) || mkdir(bc, 0700) ||
+             write_file(root, "f", "x") || chmod(a, mode) || chmod(bc, mode);
+    free(bc);
+    free(b);
+    free(a);
+    return rc;
+}
+
+static int child_unsearchable_leaves(void *arg)
+{
+    const mode_t modes[] = { 0400, 0600 };
+    for (size_t i = 0; i < 2; i++) {
+        for (unsigned flags = 0; flags <= TF_RMTREE_IGNORE_ERRORS; flags += TF_RMTREE_IGNORE_ERRORS) {
+            char *root = path_join(arg, "root");
+            CHECK(mkdir(root, 0700) == 0 && make_unsearchable_leaves(root, modes[i]) == 0);
+            CHECK(tf_rmtree(root, flags) == 0);
+            CHECK(!path_exists(root));
+            free(root);
+        }
+        tf_dir *d = tf_temporary_directory(&(tf_opts){ .dir = arg });
+        CHECK(d && make_unsearchable_leaves(tf_dir_name(d), modes[i]) == 0);
+        char *path = tf__strdup(tf_dir_name(d));
+        CHECK(tf_dir_cleanup(d) == 0 && !path_exists(path));
+        tf_dir_release(d);
+        d = tf_temporary_directory(&(tf_opts){ .dir = arg });
+        CHECK(d && make_unsearchable_leaves(tf_dir_name(d), modes[i]) == 0);
+        free(path);
+        path = tf__strdup(tf_dir_name(d));
+        CHECK(tf_cleanup_now() == 1 && !path_exists(path));
+        tf_dir_release(d);
+        free(path);
+    }
+    return 0;
+}
+
+static void test_unsearchable_empty_directories(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    give_to_nobody(dir);
+    assert_int_equal(run_child(child_unsearchable_leaves, (void *)dir, true), 0);
 }
 
 /*
@@ -679,6 +797,9 @@ int main(void)
         T(test_deep_chain_in_temporary_directory),
         T(test_other_filesystem),
         T(test_readable_but_not_searchable),
+        T(test_unsearchable_empty_directories),
+        T(test_dot_paths_refused),
+        T(test_unknown_flags_refused),
         T(test_chmod_not_redirected_by_hard_link),
         T(test_short_getdents_batches),
         T(test_bind_mount_not_entered),

@@ -161,7 +161,7 @@ static void test_usage_report(void **state)
 {
     struct fixture *fx = *state;
     tf_usage_report r;
-    assert_int_equal(tf_usage(fx->dir, &(tf_sweep_opts){ .prefix = "orph" }, &r), 0);
+    assert_int_equal(tf_disk_usage(fx->dir, &(tf_sweep_opts){ .prefix = "orph" }, &r), 0);
     assert_int_equal(r.count, 5);     /* 3 orphans + 2 live; not the link nor the misfits */
     assert_int_equal(r.live, 2);
     assert_int_equal(r.orphans, 3);
@@ -171,10 +171,10 @@ static void test_usage_report(void **state)
     assert_int_equal(r.bytes, r.live_bytes + r.orphan_bytes);
     assert_true(r.oldest_age >= 2 * DAY - 60 && r.oldest_age <= 2 * DAY + 60);
     /* Younger than a week: nothing is sweepable. */
-    assert_int_equal(tf_usage(fx->dir, &(tf_sweep_opts){ .prefix = "orph", .min_age = 7 * DAY }, &r), 0);
+    assert_int_equal(tf_disk_usage(fx->dir, &(tf_sweep_opts){ .prefix = "orph", .min_age = 7 * DAY }, &r), 0);
     assert_int_equal(r.sweepable, 0);
     /* The default naming ("tmp") matches none of these. */
-    assert_int_equal(tf_usage(fx->dir, NULL, &r), 0);
+    assert_int_equal(tf_disk_usage(fx->dir, NULL, &r), 0);
     assert_int_equal(r.count, 0);
     assert_int_equal(r.oldest_age, 0);
 }
@@ -200,7 +200,7 @@ static void test_sweep_removes_orphans_only(void **state)
     struct fixture *fx = *state;
     plant_inner_link(fx);
     tf_usage_report r;
-    assert_int_equal(tf_usage(fx->dir, &(tf_sweep_opts){ .prefix = "orph" }, &r), 0);
+    assert_int_equal(tf_disk_usage(fx->dir, &(tf_sweep_opts){ .prefix = "orph" }, &r), 0);
     struct seen seen = { 0 };
     tf_sweep_result res;
     tf_sweep_opts o = { .prefix = "orph", .report = on_removed, .arg = &seen };
@@ -261,9 +261,9 @@ static void test_errors(void **state)
     errno = 0;
     assert_int_equal(tf_sweep(fx->dir, &(tf_sweep_opts){ .prefix = "a/b" }, &res), -1);
     assert_errno(EINVAL);
-    assert_int_equal(tf_usage(fx->dir, &(tf_sweep_opts){ .suffix = "/" }, &r), -1);
+    assert_int_equal(tf_disk_usage(fx->dir, &(tf_sweep_opts){ .suffix = "/" }, &r), -1);
     assert_errno(EINVAL);
-    assert_int_equal(tf_usage(fx->dir, NULL, NULL), -1);
+    assert_int_equal(tf_disk_usage(fx->dir, NULL, NULL), -1);
     assert_errno(EINVAL);
     char *missing = path_join(fx->dir, "missing");
     assert_int_equal(tf_sweep(missing, NULL, NULL), -1);
@@ -385,7 +385,7 @@ static void test_probe_lock_is_momentary(void **state)
     exclusive_seen = 0;
     fault_count_start();
     fault_next.getdents64 = getdents_checking_lock;
-    assert_int_equal(tf_usage(fx->dir, &(tf_sweep_opts){ .prefix = "orph" }, &r), 0);
+    assert_int_equal(tf_disk_usage(fx->dir, &(tf_sweep_opts){ .prefix = "orph" }, &r), 0);
     assert_int_equal(r.orphans, 3);
     assert_int_equal(tf_sweep(fx->dir, &(tf_sweep_opts){ .prefix = "orph", .flags = TF_SWEEP_DRY_RUN },
                               &res), 0);
@@ -625,7 +625,7 @@ static int child_bind_mounts(void *arg)
     /* Only the real orphan counts (its removal stopped at the mount inside);
      * the mounted megabyte is not its. */
     tf_usage_report r;
-    CHECK(tf_usage(sweep, NULL, &r) == 0);
+    CHECK(tf_disk_usage(sweep, NULL, &r) == 0);
     CHECK(r.count == 1 && r.orphans == 1 && r.unknown == 0);
     CHECK(r.bytes < (1 << 20));
     CHECK(umount(inner) == 0 && umount(onto_file) == 0 && umount(onto_dir) == 0);

@@ -4,17 +4,12 @@
 #include <stdatomic.h>
 #include <unistd.h>
 
-enum {
-    F_OPENAT, F_CLOSE, F_READ, F_WRITE, F_PREAD, F_LSEEK, F_FTRUNCATE, F_FSTAT,
-    F_FSTATAT, F_STATX, F_MKDIRAT, F_UNLINKAT, F_FCHMOD, F_FCHMODAT, F_FCHMODAT2, F_GETDENTS64,
-    F_GETRANDOM, F_FLOCK, F_GETCWD, F_MALLOC, F_REALLOC, F_COUNT
-};
+/* One index, name and counting wrapper per seam entry, from its one list. */
+#define F_INDEX(ret, name, params, args, impl, fail) F_##name,
+enum { TF__SYSCALLS(F_INDEX) F_COUNT };
 
-const char *const fault_names[] = {
-    "openat", "close", "read", "write", "pread", "lseek", "ftruncate", "fstat",
-    "fstatat", "statx", "mkdirat", "unlinkat", "fchmod", "fchmodat", "fchmodat2", "getdents64",
-    "getrandom", "flock", "getcwd", "malloc", "realloc", NULL
-};
+#define F_NAME(ret, name, params, args, impl, fail) #name,
+const char *const fault_names[] = { TF__SYSCALLS(F_NAME) NULL };
 
 struct entry {
     atomic_ulong calls;
@@ -53,182 +48,25 @@ static bool fail_now(int idx, int *err)
     return true;
 }
 
-#define FAIL_INT(idx)                                                      \
-    do {                                                                   \
-        int err_;                                                          \
-        if (fail_now((idx), &err_)) {                                      \
-            errno = err_;                                                  \
-            return -1;                                                     \
-        }                                                                  \
-    } while (0)
-
-static int w_openat(int dirfd, const char *path, int flags, mode_t mode)
-{
-    FAIL_INT(F_OPENAT);
-    return fault_next.openat(dirfd, path, flags, mode);
-}
-
-static int w_close(int fd)
-{
-    int err;
-    if (fail_now(F_CLOSE, &err)) {
-        /* Linux releases the descriptor even when close() reports an error. */
-        fault_next.close(fd);
-        errno = err;
-        return -1;
+/*
+ * A failing entry returns its failure value without calling through, except
+ * close: Linux releases the descriptor even when close() reports an error.
+ */
+#define F_WRAPPER(ret, name, params, args, impl, fail) \
+    static ret w_##name params                                  \
+    {                                                           \
+        int err_;                                               \
+        if (!fail_now(F_##name, &err_))                         \
+            return fault_next.name args;                        \
+        if (F_##name == F_close)                                \
+            (void)fault_next.name args;                         \
+        errno = err_;                                           \
+        return fail;                                            \
     }
-    return fault_next.close(fd);
-}
+TF__SYSCALLS(F_WRAPPER)
 
-static ssize_t w_read(int fd, void *buf, size_t n)
-{
-    FAIL_INT(F_READ);
-    return fault_next.read(fd, buf, n);
-}
-
-static ssize_t w_write(int fd, const void *buf, size_t n)
-{
-    FAIL_INT(F_WRITE);
-    return fault_next.write(fd, buf, n);
-}
-
-static ssize_t w_pread(int fd, void *buf, size_t n, off_t off)
-{
-    FAIL_INT(F_PREAD);
-    return fault_next.pread(fd, buf, n, off);
-}
-
-static off_t w_lseek(int fd, off_t off, int whence)
-{
-    FAIL_INT(F_LSEEK);
-    return fault_next.lseek(fd, off, whence);
-}
-
-static int w_ftruncate(int fd, off_t size)
-{
-    FAIL_INT(F_FTRUNCATE);
-    return fault_next.ftruncate(fd, size);
-}
-
-static int w_fstat(int fd, struct stat *st)
-{
-    FAIL_INT(F_FSTAT);
-    return fault_next.fstat(fd, st);
-}
-
-static int w_fstatat(int dirfd, const char *path, struct stat *st, int flags)
-{
-    FAIL_INT(F_FSTATAT);
-    return fault_next.fstatat(dirfd, path, st, flags);
-}
-
-static int w_statx(int dirfd, const char *path, int flags, unsigned mask, struct statx *stx)
-{
-    FAIL_INT(F_STATX);
-    return fault_next.statx(dirfd, path, flags, mask, stx);
-}
-
-static int w_fchmodat2(int dirfd, const char *path, mode_t mode, int flags)
-{
-    FAIL_INT(F_FCHMODAT2);
-    return fault_next.fchmodat2(dirfd, path, mode, flags);
-}
-
-static int w_mkdirat(int dirfd, const char *path, mode_t mode)
-{
-    FAIL_INT(F_MKDIRAT);
-    return fault_next.mkdirat(dirfd, path, mode);
-}
-
-static int w_unlinkat(int dirfd, const char *path, int flags)
-{
-    FAIL_INT(F_UNLINKAT);
-    return fault_next.unlinkat(dirfd, path, flags);
-}
-
-static int w_fchmod(int fd, mode_t mode)
-{
-    FAIL_INT(F_FCHMOD);
-    return fault_next.fchmod(fd, mode);
-}
-
-static int w_fchmodat(int dirfd, const char *path, mode_t mode, int flags)
-{
-    FAIL_INT(F_FCHMODAT);
-    return fault_next.fchmodat(dirfd, path, mode, flags);
-}
-
-static ssize_t w_getdents64(int fd, void *buf, size_t n)
-{
-    FAIL_INT(F_GETDENTS64);
-    return fault_next.getdents64(fd, buf, n);
-}
-
-static ssize_t w_getrandom(void *buf, size_t n, unsigned flags)
-{
-    FAIL_INT(F_GETRANDOM);
-    return fault_next.getrandom(buf, n, flags);
-}
-
-static int w_flock(int fd, int op)
-{
-    FAIL_INT(F_FLOCK);
-    return fault_next.flock(fd, op);
-}
-
-static char *w_getcwd(char *buf, size_t n)
-{
-    int err;
-    if (fail_now(F_GETCWD, &err)) {
-        errno = err;
-        return NULL;
-    }
-    return fault_next.getcwd(buf, n);
-}
-
-static void *w_malloc(size_t n)
-{
-    int err;
-    if (fail_now(F_MALLOC, &err)) {
-        errno = err;
-        return NULL;
-    }
-    return fault_next.malloc(n);
-}
-
-static void *w_realloc(void *p, size_t n)
-{
-    int err;
-    if (fail_now(F_REALLOC, &err)) {
-        errno = err;
-        return NULL;
-    }
-    return fault_next.realloc(p, n);
-}
-
-static const struct tf__syscalls wrappers = {
-    .openat = w_openat,
-    .close = w_close,
-    .read = w_read,
-    .write = w_write,
-    .pread = w_pread,
-    .lseek = w_lseek,
-    .ftruncate = w_ftruncate,
-    .fstat = w_fstat,
-    .fstatat = w_fstatat,
-    .statx = w_statx,
-    .mkdirat = w_mkdirat,
-    .unlinkat = w_unlinkat,
-    .fchmod = w_fchmod,
-    .fchmodat = w_fchmodat,
-    .fchmodat2 = w_fchmodat2,
-    .getdents64 = w_getdents64,
-    .getrandom = w_getrandom,
-    .flock = w_flock,
-    .getcwd = w_getcwd,
-    .malloc = w_malloc,
-    .realloc = w_realloc,
-};
+#define F_WRAPPER_ENTRY(ret, name, params, args, impl, fail) .name = w_##name,
+static const struct tf__syscalls wrappers = { TF__SYSCALLS(F_WRAPPER_ENTRY) };
 
 static int index_of(const char *name)
 {
