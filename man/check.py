@@ -169,6 +169,7 @@ def header_names(path):
             if f:
                 fields.setdefault(tname, set()).add(f[0][0] or f[0][1])
     types = set(re.findall(r"typedef\s+struct\s+\w+\s+(tf_\w+)\s*;", src)) | set(fields)
+    types |= set(re.findall(r"\benum\s+(tf_\w+)", src))
     return consts, types, fields
 
 
@@ -231,6 +232,12 @@ def check_calls(inst, problems):
     calls = {c[0]: c for c in parse_header(inst.header, errno_names())}
     overview = os.path.join(inst.mandir, "man3", "tempfile.3")
     listed = words(sections(render(overview)).get("DESCRIPTION", "")) if os.path.exists(overview) else set()
+    overview_names = words(sections(render(overview)).get("NAME", "")) if listed else set()
+    for link in sorted(os.listdir(os.path.join(inst.mandir, "man3"))):
+        name = link[:-2]
+        if link.endswith(".3") and name not in exported and name not in overview_names:
+            problems.append("%s: a page or link name for a call the library does not export"
+                            % link)
     for name in sorted(set(exported) | set(calls)):
         if name not in exported:
             problems.append("%s: declared in the header but not exported" % name)
@@ -452,6 +459,9 @@ def check_selftest(inst):
     cases = [
         ("a link name removed", check_complete, link + ": no page",
          lambda: os.unlink(os.path.join(man3, link + ".3"))),
+        ("a link name for a call that is gone", check_complete,
+         "tf_selftest_gone.3: a page or link name for a call the library does not export",
+         lambda: os.symlink("tempfile.3", os.path.join(man3, "tf_selftest_gone.3"))),
         ("an errno dropped from ERRORS", check_complete, errno_gone + " is listed",
          lambda: edit(first_page, errno_gone, "E" + "X" * (len(errno_gone) - 1), count=-1)),
         ("an errno added in the header", check_complete, "ENOTRECOVERABLE is listed",
