@@ -312,6 +312,15 @@ def check_commands(inst, problems):
     if not os.path.isdir(inst.bindir):
         return
     for prog in sorted(os.listdir(inst.bindir)):
+        path = os.path.join(inst.bindir, prog)
+        target = os.path.realpath(path)
+        if os.path.islink(path) and os.path.dirname(target) == os.path.realpath(inst.bindir):
+            # A multi-call name (mktemp -> tmpf): the target's page tells of it.
+            page = os.path.join(inst.mandir, "man1", os.path.basename(target) + ".1")
+            if os.path.exists(page) and prog not in words(render(page)):
+                problems.append("%s: a link to %s that %s.1 does not mention"
+                                % (prog, os.path.basename(target), os.path.basename(target)))
+            continue
         page = os.path.join(inst.mandir, "man1", prog + ".1")
         if not os.path.exists(page):
             problems.append("%s: an installed command without a page %s" % (prog, page))
