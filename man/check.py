@@ -223,6 +223,13 @@ def foreign_reference(message, inst):
                                                        m.group(1) + "." + m.group(2)))
 
 
+def calls_table(inst, overview):
+    """{call: page file} from the rows "tf_x()   tf_y(3)" of tempfile(3)."""
+    rows = re.findall(r"^\s+(tf_\w+)\(\)\s+(\w+)\(3\)\s*$", render(overview), re.M)
+    return {call: os.path.basename(os.path.realpath(os.path.join(inst.mandir, "man3", page + ".3")))
+            for call, page in rows}
+
+
 def check_calls(inst, problems):
     exported = exported_functions(inst)
     if exported is None:
@@ -231,7 +238,7 @@ def check_calls(inst, problems):
         problems.append("nm -D finds no tf_ function in the installed library")
     calls = {c[0]: c for c in parse_header(inst.header, errno_names())}
     overview = os.path.join(inst.mandir, "man3", "tempfile.3")
-    listed = words(sections(render(overview)).get("DESCRIPTION", "")) if os.path.exists(overview) else set()
+    listed = calls_table(inst, overview) if os.path.exists(overview) else {}
     overview_names = words(sections(render(overview)).get("NAME", "")) if listed else set()
     for link in sorted(os.listdir(os.path.join(inst.mandir, "man3"))):
         name = link[:-2]
@@ -252,6 +259,9 @@ def check_calls(inst, problems):
         page = os.path.basename(os.path.realpath(link))
         if name not in listed:
             problems.append("%s: not in the table of calls of tempfile(3)" % name)
+        elif listed[name] != page:
+            problems.append("%s: tempfile(3) sends it to %s, its page is %s"
+                            % (name, listed[name], page))
         secs = sections(render(link))
         if name not in words(secs.get("NAME", "")):
             problems.append("%s: its page %s does not list it in NAME" % (name, page))
@@ -465,12 +475,17 @@ def check_selftest(inst):
     first_page = os.path.realpath(os.path.join(man3, first[0] + ".3"))
     errno_gone = sorted(first[2])[0]
     end = "#endif /* TEMPFILE_H */"
+    overview = os.path.join(man3, "tempfile.3")
+    row = re.search(r"^\.It Fn (tf_\w+) Ta .*\n", open(overview).read(), re.M).group(1, 0)
     cases = [
         ("a link name removed", check_complete, link + ": no page",
          lambda: os.unlink(os.path.join(man3, link + ".3"))),
         ("a link name for a call that is gone", check_complete,
          "tf_selftest_gone.3: a page or link name for a call the library does not export",
          lambda: os.symlink("tempfile.3", os.path.join(man3, "tf_selftest_gone.3"))),
+        ("a call left out of tempfile(3)", check_complete,
+         row[0] + ": not in the table of calls of tempfile(3)",
+         lambda: edit(overview, row[1], "")),
         ("an errno dropped from ERRORS", check_complete, errno_gone + " is listed",
          lambda: edit(first_page, errno_gone, "E" + "X" * (len(errno_gone) - 1), count=-1)),
         ("an errno added in the header", check_complete, "ENOTRECOVERABLE is listed",
@@ -506,6 +521,10 @@ def check_selftest(inst):
     return problems
 
 
+TOOLS = {"lint": ["cmake", "mandoc", "makewhatis", "groff", "man"],
+         "complete": ["cmake", "mandoc", "man", "nm", "cc"],
+         "examples": ["cmake", "pkg-config"],
+         "selftest": ["cmake", "mandoc", "makewhatis", "groff", "man", "nm", "cc", "pkg-config"]}
 CHECKS = {"lint": check_lint, "complete": check_complete, "examples": check_examples,
           "selftest": check_selftest}
 
@@ -513,6 +532,10 @@ CHECKS = {"lint": check_lint, "complete": check_complete, "examples": check_exam
 def main():
     if len(sys.argv) != 3 or sys.argv[1] not in CHECKS:
         sys.exit(__doc__)
+    missing = [t for t in TOOLS[sys.argv[1]] if not shutil.which(t)]
+    if missing:
+        sys.exit("man %s: %s not installed (scripts/test installs them: Debian packages "
+                 "mandoc groff-base man-db binutils pkg-config)" % (sys.argv[1], " ".join(missing)))
     inst = Install(sys.argv[2])
     try:
         problems = CHECKS[sys.argv[1]](inst)
