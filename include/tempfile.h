@@ -12,12 +12,26 @@
  *  - Names are prefix + 8 characters of [a-z0-9_] from getrandom(2) + suffix.
  *  - Distinct handles may be used from distinct threads at once; one handle must
  *    not be used by two threads at once without the caller's own lock.
+ *
+ * Contents, in this order:
+ *   Flags and options ............ enum tf_flags, tf_opts, how options grow
+ *   The default directory ........ tf_gettempdir, tf_settempdir, tf_gettempprefix,
+ *                                  tf_candidate_tempdir_list, tf_random_chars
+ *   Low-level creation ........... tf_mkstemp, tf_mkdtemp, tf_mktemp
+ *   Temporary files .............. tf_temporary_file, tf_named_temporary_file,
+ *                                  tf_spooled_temporary_file, tf_file_* (read,
+ *                                  write, seek, truncate, stream, close, release...)
+ *   Temporary directories ........ tf_temporary_directory, tf_dir_*, tf_rmtree
+ *   Cleanup ...................... tf_cleanup_install_signals, tf_cleanup_now
+ *                                  (the reasoning: docs/cleanup.md)
+ *   Orphans ...................... tf_sweep, tf_disk_usage
  */
 #ifndef TEMPFILE_H
 #define TEMPFILE_H
 
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/types.h>
 
 #ifdef __cplusplus
@@ -28,6 +42,22 @@ extern "C" {
 #define TF_API __attribute__((visibility("default")))
 #else
 #define TF_API
+#endif
+
+/*
+ * TF_MALLOC(release): the function returns a new object that release frees,
+ * so that GCC's -Wmismatched-dealloc and -fanalyzer catch a handle freed with
+ * the wrong call, or leaked.
+ */
+#if defined(TF_BUILDING_LIBRARY)
+/* The library implements these pairs; the analyzer checks their callers. */
+#define TF_MALLOC(release)
+#elif defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11
+#define TF_MALLOC(release) __attribute__((__malloc__, __malloc__(release, 1)))
+#elif defined(__GNUC__)
+#define TF_MALLOC(release) __attribute__((__malloc__))
+#else
+#define TF_MALLOC(release)
 #endif
 
 #define TF_VERSION_MAJOR 0
@@ -120,6 +150,9 @@ TF_API int tf_settempdir(const char *dir);
 /* The default prefix, "tmp". Never fails. */
 TF_API const char *tf_gettempprefix(void);
 
+/* Frees an array from tf_candidate_tempdir_list(). Accepts NULL. */
+TF_API void tf_strv_free(char **strv);
+
 /*
  * The candidate directories tf_gettempdir() tries, in order, as a
  * NULL-terminated array: the environment's values as they are (as Python's
@@ -128,10 +161,7 @@ TF_API const char *tf_gettempprefix(void);
  * tf_strv_free().
  * Errors: ENOMEM.
  */
-TF_API char **tf_candidate_tempdir_list(void);
-
-/* Frees an array from tf_candidate_tempdir_list(). Accepts NULL. */
-TF_API void tf_strv_free(char **strv);
+TF_API char **tf_candidate_tempdir_list(void) TF_MALLOC(tf_strv_free);
 
 /*
  * Fills buf with n random characters of [a-z0-9_] (no terminator), from the
@@ -163,7 +193,7 @@ TF_API int tf_mkstemp(const tf_opts *opts, char **path);
  * path (free it with free()). The caller removes it (tf_rmtree()).
  * Errors: as tf_mkstemp(), with mkdir(2)'s.
  */
-TF_API char *tf_mkdtemp(const tf_opts *opts);
+TF_API char *tf_mkdtemp(const tf_opts *opts) TF_MALLOC(free);
 
 /*
  * Returns an absolute path that did not exist when it was checked (free it with
@@ -171,7 +201,7 @@ TF_API char *tf_mkdtemp(const tf_opts *opts);
  * caller does. Present only because Python has it; use tf_mkstemp().
  * Errors: as tf_mkstemp().
  */
-TF_API char *tf_mktemp(const tf_opts *opts)
+TF_API char *tf_mktemp(const tf_opts *opts) TF_MALLOC(free)
     __attribute__((deprecated("racy: use tf_mkstemp() or tf_mkdtemp()")));
 
 /* ---------------------------------------------------------------------------
@@ -181,13 +211,16 @@ TF_API char *tf_mktemp(const tf_opts *opts)
 
 typedef struct tf_file tf_file;
 
+/* Declared first so that the constructors can name it (see below). */
+TF_API int tf_file_release(tf_file *f);
+
 /*
  * A file with no name: O_TMPFILE where the filesystem supports it (no name ever
  * appears in dir), else created with a random name and unlinked at once.
  * Removed by the kernel when its last descriptor closes.
  * Errors: as tf_mkstemp().
  */
-TF_API tf_file *tf_temporary_file(const tf_opts *opts);
+TF_API tf_file *tf_temporary_file(const tf_opts *opts) TF_MALLOC(tf_file_release);
 
 /*
  * A file with a visible name (tf_file_name()). When it is removed follows
@@ -198,7 +231,7 @@ TF_API tf_file *tf_temporary_file(const tf_opts *opts);
  *                            closes only the descriptor.
  * Errors: as tf_mkstemp().
  */
-TF_API tf_file *tf_named_temporary_file(const tf_opts *opts);
+TF_API tf_file *tf_named_temporary_file(const tf_opts *opts) TF_MALLOC(tf_file_release);
 
 /*
  * A file held in memory until it rolls over to a tf_temporary_file() made with
@@ -211,7 +244,7 @@ TF_API tf_file *tf_named_temporary_file(const tf_opts *opts);
  * Errors: EINVAL as tf_mkstemp(); ENAMETOOLONG prefix and suffix make a name
  * longer than NAME_MAX; ENOMEM.
  */
-TF_API tf_file *tf_spooled_temporary_file(const tf_opts *opts);
+TF_API tf_file *tf_spooled_temporary_file(const tf_opts *opts) TF_MALLOC(tf_file_release);
 
 /*
  * Reads up to n bytes at the current position; returns the count, 0 at the end.
@@ -328,11 +361,14 @@ TF_API int tf_file_rolled(const tf_file *f);
 
 typedef struct tf_dir tf_dir;
 
+/* Declared first so that the constructor can name it (see below). */
+TF_API int tf_dir_release(tf_dir *d);
+
 /*
  * Creates a directory as tf_mkdtemp() and holds a descriptor of it.
  * Errors: as tf_mkdtemp().
  */
-TF_API tf_dir *tf_temporary_directory(const tf_opts *opts);
+TF_API tf_dir *tf_temporary_directory(const tf_opts *opts) TF_MALLOC(tf_dir_release);
 
 /* The absolute path, owned by the handle; NULL (EINVAL) for NULL d. */
 TF_API const char *tf_dir_name(const tf_dir *d);
@@ -392,49 +428,22 @@ TF_API int tf_rmtreeat(int dirfd, const char *name, unsigned flags);
 #define TF_RMTREE_FDS 3
 
 /* ---------------------------------------------------------------------------
- * Cleanup: exit, signals, fork, orphans
+ * Cleanup: exit, signals, fork, orphans (the reasoning and every edge case:
+ * docs/cleanup.md)
  *
- * Every named temporary file (tf_named_temporary_file()) and temporary
- * directory (tf_temporary_directory()) is registered, process-wide, when it is
- * created, and unregistered when its handle removes it, is kept (TF_KEEP,
- * tf_file_keep(), tf_dir_keep()) or is released. A named file made with
- * TF_NO_DELETE_ON_CLOSE stays registered until tf_file_release(). The
- * low-level calls (tf_mkstemp(), tf_mkdtemp()) hand their result to the
- * caller and register nothing; unnamed and spooled files need nothing.
- *
- * Normal exit (exit(), return from main): every registered temporary still
- * alive is removed by an atexit handler that the library registers when it is
- * loaded, before main() runs. atexit handlers run in reverse order of
- * registration, so the program's own atexit handlers registered from main()
- * on run first and can still use their temporaries; handlers registered
- * earlier (constructors of libraries loaded before libtempfile) run after.
- * _exit(), quick_exit() and a signal without tf_cleanup_install_signals()
- * remove nothing.
- *
- * fork: each entry records the pid of its creator. A child never removes its
- * parent's temporaries, at exit or on a signal; what the child creates, it
- * owns. (Releasing an inherited handle in the child is an explicit request and
- * does remove the file.) A fork from a threaded program while another thread
- * is cleaning (tf_cleanup_now(), the exit or a signal handler) leaves the
- * child nothing to wait for: that thread does not exist there, so the entries
- * it was removing count as registered again in the child, and the child's own
- * cleanup and fatal signals work as in any process.
- *
- * Crashes (SIGKILL, power loss): each named temporary file holds a shared
- * flock(2) through its handle's descriptor (until tf_file_close()), and each
- * temporary directory through the descriptor its handle holds (none when its
- * mode denies the owner reading). "Live" below means exactly that: locked by
- * a libtempfile handle of a running process. tf_sweep() never removes a live
- * entry (systemd-tmpfiles also skips locked entries). Everything else that
- * matches is judged by age only, whoever uses it: the results of tf_mkstemp()
- * and tf_mkdtemp(), a TF_NO_DELETE_ON_CLOSE file after tf_file_close(), a
- * kept temporary, another program's file named the same way (CPython's
- * tempfile uses the same default naming). Its age counts from the newest of
- * its atime, mtime and ctime, and for a directory from the newest of these
- * over its whole tree, as systemd-tmpfiles does; so such an entry must be used
- * more often than the sweep's min_age to be safe from it. The lock is best
- * effort: a filesystem without flock(2) still gets its temporaries, unlocked,
- * and then judged by age.
+ * Named temporary files and temporary directories are registered when they
+ * are created and unregistered when their handle removes, keeps or releases
+ * them (TF_NO_DELETE_ON_CLOSE files: at tf_file_release()). What is still
+ * registered is removed by an atexit handler the library installs when it is
+ * loaded (so the program's own atexit handlers run first), and on fatal
+ * signals once tf_cleanup_install_signals() was called; _exit(), quick_exit()
+ * and other signals remove nothing. The low-level calls register nothing.
+ * Each entry records its creator's pid: a forked child never removes its
+ * parent's temporaries (releasing an inherited handle still does).
+ * Crashes: every named file and directory handle holds a shared flock(2)
+ * ("live"); tf_sweep() never removes a live entry and judges every other
+ * matching entry by age (the newest atime, mtime or ctime, over the whole
+ * tree for a directory), whoever made it.
  * ------------------------------------------------------------------------- */
 
 /*
@@ -442,40 +451,14 @@ TF_API int tf_rmtreeat(int dirfd, const char *name, unsigned flags);
  * SIGXCPU and SIGXFSZ that remove every registered temporary of this process
  * with async-signal-safe calls only (no malloc, stdio or lock), then restore
  * the previous disposition and raise the signal again, so that the exit
- * status and any core dump are those the signal would have given.
- *  - A signal the program ignores (SIG_IGN) stays ignored: no handler.
- *  - A handler the program installed before this call is chained: ours calls
- *    it first (with its siginfo if it asked for SA_SIGINFO), with the signal
- *    mask it asked for plus these eight signals blocked, and its SA_RESTART
- *    and SA_ONSTACK. SA_RESETHAND is reproduced: it is called for the first
- *    signal only, later ones do the default action (with removal).
- *    SA_NODEFER is not: the signal stays blocked while it runs. If it returns,
- *    the program has handled the signal and nothing is removed, unless it
- *    re-raised the signal with the default disposition (removal happens
- *    then). SIGABRT is no exception: sent by kill(), raise() or
- *    pthread_kill() it need not end the process. But abort() with such a
- *    handler that returns then restores the default disposition itself and
- *    raises SIGABRT again, which no handler sees: nothing is removed. A
- *    handler that lets the process end that way, or with _exit(), should
- *    call tf_cleanup_now() first.
- *  - A signal whose cleanup the process nevertheless survives (another
- *    thread changed the disposition meanwhile) leaves creation working, and
- *    a later fatal signal cleans again.
- *  - A handler the program installs after this call replaces ours. If it
- *    saved our action and calls it, ours works as installed.
- *  - Ours called again for the same signal on the same thread while it runs
- *    (a handler it chained to calls it back) ends the process by the
- *    signal's default action, after removal.
- * Once installed, creating a named file or a directory blocks these signals on
- * the creating thread from just before the name exists until it is
- * registered (two pthread_sigmask calls); without handlers, creation makes no
- * extra syscall. Call it early, before creating threads that make
- * temporaries. Calling it again changes nothing for a signal whose handler
- * is ours, or is a handler the program installed over ours since the first
- * call (it may call ours: recorded as the handler to chain to, each would
- * call the other forever); ours, behind it, then works as installed, after
- * tf_cleanup_uninstall_signals() too. Otherwise it installs ours as the first
- * call does.
+ * status and any core dump are those the signal would have given. A signal
+ * the program ignores stays ignored; a handler the program installed before
+ * is called first (chained), and if it returns, nothing is removed; one
+ * installed after replaces ours (docs/cleanup.md, "Chaining", has every
+ * case: SA_RESETHAND, SA_NODEFER, abort(), calling this twice). While
+ * installed, creating a named file or directory blocks these signals on the
+ * creating thread from just before the name exists until it is registered.
+ * Call it early, before creating threads that make temporaries.
  * Errors: what sigaction(2) fails with (then nothing stays installed).
  */
 TF_API int tf_cleanup_install_signals(void);
@@ -498,7 +481,11 @@ TF_API int tf_cleanup_uninstall_signals(void);
  * its owner reading is made owner-accessible (mode 0700, never through a
  * link) to be emptied. Directory trees deeper than 256 levels may be left
  * partly in place by it. A temporary that could not be removed stays
- * registered: the exit handler (or a later call) tries it again.
+ * registered: the exit handler (or a later call) tries it again. A directory
+ * that another thread keeps filling is emptied again, up to 8 passes, until
+ * its rmdir succeeds; an entry added after the last pass leaves it in place
+ * (ENOTEMPTY; with a fatal signal, the process then ends with it there, and
+ * tf_sweep() finds it once it is old).
  * Returns how many temporaries were removed.
  * Errors: the first error met (the others are still removed): unlinkat(2)'s,
  * openat(2)'s, fchmodat(2)'s or getdents64(2)'s; ENOTEMPTY part of a

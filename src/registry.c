@@ -311,24 +311,38 @@ TF__ASYNC_SAFE static int empty_fixed(int fd)
 
 /* Empties and removes a directory: 0, or -1 with errno (ENOTEMPTY: some of
  * it could not be removed; EBUSY: the static memory was in use). */
+/*
+ * Passes over a directory that is still not empty after being emptied: a
+ * thread of this process may be adding entries while a cleaner removes them.
+ * Each pass narrows the window; a writer that adds after the last pass
+ * still wins (documented at tf_cleanup_now).
+ */
+#define TF__EMPTY_PASSES 8
+
+/* Empties and removes a directory: 0, or -1 with errno (ENOTEMPTY: some of
+ * it could not be removed; EBUSY: the static memory was in use). */
 TF__ASYNC_SAFE static int remove_dir(const struct tf__reg_entry *e, bool signal_safe)
 {
-    int fd = e->fd, own = -1, rc;
+    int fd = e->fd, own = -1, rc = 0;
     /* A directory whose handle holds no descriptor (its mode denied the owner
      * reading) is made owner-accessible first, as tf_rmtree() would. */
     if (fd < 0) {
         if ((own = fd = tf__open_dir_owner(AT_FDCWD, e->path, NULL)) < 0)
             return errno == ENOENT ? 0 : -1;
     }
-    if (signal_safe)
-        rc = empty_fixed(fd);
-    else
-        rc = tf__rmtree_contents(fd, TF_IGNORE_CLEANUP_ERRORS);
+    for (int pass = 0; pass < TF__EMPTY_PASSES; pass++) {
+        if (signal_safe)
+            rc = empty_fixed(fd);
+        else
+            rc = tf__rmtree_contents(fd, TF_RMTREE_IGNORE_ERRORS);
+        /* What could not be removed inside makes this fail with ENOTEMPTY. */
+        if (rc == 0 && tf__sys.unlinkat(AT_FDCWD, e->path, AT_REMOVEDIR) < 0 && errno != ENOENT)
+            rc = -1;
+        if (rc == 0 || errno != ENOTEMPTY)
+            break;
+    }
     if (own >= 0)
         tf__close_keep_errno(own);
-    /* What could not be removed inside makes this fail with ENOTEMPTY. */
-    if (rc == 0 && tf__sys.unlinkat(AT_FDCWD, e->path, AT_REMOVEDIR) < 0 && errno != ENOENT)
-        rc = -1;
     return rc;
 }
 

@@ -92,6 +92,25 @@ for p in prog prog_static; do
   echo "find_package $p: $out"
   [ "$out" = "ok $version" ]
 done
+# 3. The installed header names each constructor's release call: GCC (11 and
+# later) warns when a handle goes to the wrong one.
+if "$cc" --version | grep -q "^gcc" && [ "$("$cc" -dumpversion | cut -d. -f1)" -ge 11 ]; then
+  cat > "$scratch/mismatch.c" <<'C'
+#include <tempfile.h>
+void wrong(void);
+void wrong(void)
+{
+    free(tf_named_temporary_file(NULL));
+    tf_file_release((tf_file *)tf_temporary_directory(NULL));
+    tf_dir_release((tf_dir *)tf_mkdtemp(NULL));
+}
+C
+  warnings=$("$cc" -std=c11 -Wall -c -o /dev/null "$scratch/mismatch.c" \
+             -I"$prefix/include" 2>&1 | grep -c "Wmismatched-dealloc" || true)
+  echo "mismatched releases warned: $warnings of 3"
+  [ "$warnings" -eq 3 ]
+fi
+
 # Nothing left in the scratch TMPDIR but our own files.
 left=$(find "$scratch" -maxdepth 1 -name 'tmp*' | wc -l)
 [ "$left" -eq 0 ] || { echo "temporary files left behind"; exit 1; }

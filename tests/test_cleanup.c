@@ -270,6 +270,65 @@ static int underscore_exit_child(void *arg)
     return make_set(arg) == 0 ? 7 : 1;   /* fork_status _exits: no atexit */
 }
 
+/*
+ * A writer that keeps adding to a registered directory while a cleaner
+ * removes it (issue 11, item 4): simulated through the seam, the writer adds
+ * an entry just before each of the first `refills` rmdirs of the directory.
+ * A few refills are outlasted by the cleaner's repeated passes (one pass
+ * left it behind); a writer that never stops wins, and the directory stays
+ * registered with ENOTEMPTY reported.
+ */
+static const char *refill_path;
+static int refills;
+
+static int refilling_unlinkat(int dirfd, const char *path, int flags)
+{
+    if ((flags & AT_REMOVEDIR) && refill_path && strcmp(path, refill_path) == 0 && refills > 0) {
+        char name[32];
+        snprintf(name, sizeof name, "late-%d", refills--);
+        assert_int_equal(write_file(refill_path, name, "x"), 0);
+    }
+    return tf__sys_default.unlinkat(dirfd, path, flags);
+}
+
+static void cleanup_against_writer(const char *dir, int writes, bool signal_safe)
+{
+    tf_dir *d = tf_temporary_directory(&(tf_opts){ .dir = dir });
+    assert_non_null(d);
+    assert_int_equal(write_file(tf_dir_name(d), "first", "x"), 0);
+    refill_path = tf_dir_name(d);
+    refills = writes;
+    tf__sys.unlinkat = refilling_unlinkat;
+    errno = 0;
+    int rc = signal_safe ? tf_cleanup_now() : tf__registry_clean(false);
+    int err = errno;
+    tf__sys = tf__sys_default;
+    if (writes < 8) {
+        assert_int_equal(rc, 1);
+        assert_false(path_exists(refill_path));
+        assert_int_equal(tf_cleanup_registered(), 0);
+    } else {
+        assert_int_equal(rc, -1);
+        assert_int_equal(err, ENOTEMPTY);
+        assert_true(path_exists(refill_path));
+        assert_int_equal(tf_cleanup_registered(), 1);
+    }
+    refill_path = NULL;
+    assert_int_equal(tf_dir_release(d), 0);
+}
+
+static void test_cleanup_outlasts_a_writer(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    for (int writes = 1; writes <= 7; writes += 3) {
+        cleanup_against_writer(dir, writes, true);
+        cleanup_against_writer(dir, writes, false);
+    }
+    cleanup_against_writer(dir, 1000, true);
+    cleanup_against_writer(dir, 1000, false);
+    assert_int_equal(dir_entries(dir), 0);
+}
+
 static void test_exit_removes(void **state)
 {
     assert_exited(fork_status(exit_child, TFT_DIR(state)), 7);
@@ -395,6 +454,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_cleanup_now, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_failed_cleanup_retried_at_exit, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_cleanup_now_unreadable_dir, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_cleanup_outlasts_a_writer, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_exit_removes, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_underscore_exit_leaves, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_return_from_main_removes, tft_setup, tft_teardown),
