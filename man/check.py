@@ -142,7 +142,7 @@ def parse_header(path, errno_names):
         if "#" in src[line_start:m.start()] or any(a <= m.start() < b for a, b in spans):
             continue
         # Markers (TF_ words) may stand before or after the export macro.
-        decl = re.sub(r"\bTF_[A-Z0-9_]+\b", "", strip_attributes(m.group(1)))
+        decl = re.sub(r"\bTF_[A-Z0-9_]+\b(\s*\([^()]*\))?", "", strip_attributes(m.group(1)))
         name = re.search(r"\b(tf_[a-z0-9_]+)\s*\(", decl)
         if not name:
             continue
@@ -236,7 +236,12 @@ def check_calls(inst, problems):
         return problems.append("libtempfile.so is not installed in " + inst.libdir)
     if not exported:
         problems.append("nm -D finds no tf_ function in the installed library")
-    calls = {c[0]: c for c in parse_header(inst.header, errno_names())}
+    calls = {}
+    for name, proto, errnos, inherited in parse_header(inst.header, errno_names()):
+        # A call declared twice (early, so that an attribute can name it) lists
+        # its errors at either declaration.
+        old = calls.get(name, (name, proto, set(), set()))
+        calls[name] = (name, proto, old[2] | errnos, old[3] | inherited)
     overview = os.path.join(inst.mandir, "man3", "tempfile.3")
     listed = calls_table(inst, overview) if os.path.exists(overview) else {}
     overview_names = words(sections(render(overview)).get("NAME", "")) if listed else set()
