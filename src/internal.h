@@ -132,8 +132,8 @@ struct tf__parts {
 
 /*
  * The one check of options, for every creating call: EINVAL for a '/' in
- * prefix or suffix, mode bits outside 07777, unknown flag bits or a non-zero
- * reserved member; ENAMETOOLONG for a name longer than NAME_MAX. Nothing
+ * prefix or suffix, mode bits outside 07777 or unknown flag bits;
+ * ENAMETOOLONG for a name longer than NAME_MAX. Nothing
  * is resolved (the directory is not looked at).
  */
 int tf__check_opts(const tf_opts *opts);

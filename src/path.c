@@ -176,8 +176,7 @@ static inline __attribute__((always_inline)) int check_opts(const tf_opts *o, st
         return -1;
     if (o->suffix && measure(p->suffix = o->suffix, &p->slen) < 0)
         return -1;
-    if ((o->mode & ~(mode_t)07777) || (o->flags & ~(unsigned)TF__OPTS_FLAGS) ||
-        (o->reserved[0] | o->reserved[1] | o->reserved[2] | o->reserved[3])) {
+    if ((o->mode & ~(mode_t)07777) || (o->flags & ~(unsigned)TF__OPTS_FLAGS)) {
         errno = EINVAL;
         return -1;
     }

@@ -1,4 +1,5 @@
-/* The syscall seam's default table (see syscall.h), expanded from its list. */
+/* The syscall seam's default table (see syscall.h), expanded from its list,
+ * and the adapters for the calls libc makes variadic or lacks. */
 #include "syscall.h"
 
 #include <dirent.h>
@@ -30,12 +31,13 @@ static int tf__raw_ioctl(int fd, unsigned long req, void *arg)
     return ioctl(fd, req, arg);
 }
 
-/* One adapter per entry gives each a fixed signature (openat is variadic). */
-#define TF__SYS_ADAPTER(ret, name, params, args, impl, fail) \
-    static ret sys_##name params { return impl args; }
-TF__SYSCALLS(TF__SYS_ADAPTER)
+/* openat(2) is variadic in libc; the table needs a fixed signature. */
+static int tf__raw_openat(int dirfd, const char *path, int flags, mode_t mode)
+{
+    return openat(dirfd, path, flags, mode);
+}
 
-#define TF__SYS_DEFAULT(ret, name, params, args, impl, fail) .name = sys_##name,
+#define TF__SYS_DEFAULT(ret, name, params, args, impl, fail) .name = impl,
 
 const struct tf__syscalls tf__sys_default = { TF__SYSCALLS(TF__SYS_DEFAULT) };
 

@@ -6,9 +6,10 @@
  *
  * TF__SYSCALLS is the one list of the seam's entries. Each X(ret, name,
  * params, args, impl, fail) says: the entry's return type and name, its
- * parameter list, those parameters passed on, the libc function (or adapter in
- * syscall.c) that the default table calls, and the value it returns on
- * failure. The struct, the default table and the tests' counting wrappers are
+ * parameter list, those parameters passed on, the function the default table
+ * points to (libc's own, of exactly that type, so that no adapter costs an
+ * extra jump on the hot path; an adapter in syscall.c where libc's is
+ * variadic or missing), and the value it returns on failure. The struct, the default table and the tests' counting wrappers are
  * all expanded from it: adding a call is one line here.
  */
 #ifndef TF_SYSCALL_H
@@ -21,7 +22,7 @@
 #include <sys/types.h>
 
 #define TF__SYSCALLS(X) \
-    X(int, openat, (int dirfd, const char *path, int flags, mode_t mode), (dirfd, path, flags, mode), openat, -1) \
+    X(int, openat, (int dirfd, const char *path, int flags, mode_t mode), (dirfd, path, flags, mode), tf__raw_openat, -1) \
     X(int, close, (int fd), (fd), close, -1) \
     X(ssize_t, read, (int fd, void *buf, size_t n), (fd, buf, n), read, -1) \
     X(ssize_t, write, (int fd, const void *buf, size_t n), (fd, buf, n), write, -1) \
