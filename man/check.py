@@ -155,6 +155,18 @@ def parse_header(path, errno_names):
     return calls
 
 
+def struct_fields(text):
+    """{struct type: [field, ...]} of the typedef'd structs in C text."""
+    fields = {}
+    for body, tname in re.findall(r"typedef\s+struct\s+\w*\s*\{(.*?)\}\s*(\w+)\s*;", text, re.S):
+        body = re.sub(r"/\*.*?\*/", "", body, flags=re.S)
+        for decl in body.split(";"):
+            f = re.findall(r"\(\s*\*\s*(\w+)\s*\)|(\w+)\s*(?:\[[^]]*\])?\s*$", decl.strip())
+            if f:
+                fields.setdefault(tname, []).append(f[0][0] or f[0][1])
+    return fields
+
+
 def header_names(path):
     """TF_ constants, public struct types and their fields."""
     src = re.sub(r"/\*.*?\*/", "", open(path).read(), flags=re.S)
@@ -162,12 +174,7 @@ def header_names(path):
     for body in re.findall(r"\benum\b[^{;]*\{(.*?)\}", src, re.S):
         consts |= set(re.findall(r"\b(TF_[A-Z0-9_]+)\s*[=,}]", body + "}"))
     consts.discard(EXPORT_MACRO)
-    fields = {}
-    for body, tname in re.findall(r"typedef\s+struct\s+\w*\s*\{(.*?)\}\s*(\w+)\s*;", src, re.S):
-        for decl in body.split(";"):
-            f = re.findall(r"\(\s*\*\s*(\w+)\s*\)|(\w+)\s*(?:\[[^]]*\])?\s*$", decl.strip())
-            if f:
-                fields.setdefault(tname, set()).add(f[0][0] or f[0][1])
+    fields = struct_fields(src)
     types = set(re.findall(r"typedef\s+struct\s+\w+\s+(tf_\w+)\s*;", src)) | set(fields)
     types |= set(re.findall(r"\benum\s+(tf_\w+)", src))
     return consts, types, fields
@@ -287,15 +294,21 @@ def check_calls(inst, problems):
 
 def check_names(inst, problems):
     everything = set()
-    for page in inst.pages():
-        everything |= words(render(page))
     consts, types, fields = header_names(inst.header)
+    for page in inst.pages():
+        text = render(page)
+        everything |= words(text)
+        # A structure a page shows must be the header's, field for field.
+        for t, shown in struct_fields(text).items():
+            if t in fields and shown != fields[t]:
+                problems.append("%s shows %s { %s } but the header has { %s }"
+                                % (os.path.basename(page), t, ", ".join(shown), ", ".join(fields[t])))
     for c in sorted(consts - everything):
         problems.append("%s: a constant of the header that no page mentions" % c)
     for t in sorted(types - everything):
         problems.append("%s: a type of the header that no page mentions" % t)
     for t in sorted(fields):
-        for f in sorted(fields[t] - everything):
+        for f in sorted(set(fields[t]) - everything):
             problems.append("%s.%s: a field of the header that no page mentions" % (t, f))
 
 
@@ -501,6 +514,9 @@ def check_selftest(inst):
          lambda: edit(inst.header, end, "#define TF_SELFTEST_CONSTANT 1\n" + end)),
         ("a struct field added", check_complete, "tf_opts.selftest_field",
          lambda: edit(inst.header, "} tf_opts;", "int selftest_field; } tf_opts;")),
+        ("a struct shown with a field the header lacks", check_complete,
+         "tempfile.3 shows tf_opts {",
+         lambda: edit(overview, "} tf_opts;", "    int gone;\n} tf_opts;")),
         ("an undocumented command", check_complete, "command selftestcmd is not in",
          lambda: fake_command(inst)),
         ("an undocumented option", check_complete, "option --selftest-option is not in",
