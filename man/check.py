@@ -336,6 +336,17 @@ def command_surface(binary):
     return commands, sorted(options)
 
 
+def list_items(page):
+    """The lines of a page's source that head a list item or a subsection."""
+    out, lines = [], open(page).read().splitlines()
+    for i, line in enumerate(lines):
+        if re.match(r"^\.(It|Ss|SS|IP)\b", line):
+            out.append(line)
+        elif line.startswith(".TP") and i + 1 < len(lines):
+            out.append(lines[i + 1])
+    return out
+
+
 def check_commands(inst, problems):
     if not os.path.isdir(inst.bindir):
         return
@@ -356,9 +367,11 @@ def check_commands(inst, problems):
         text = render(page)
         tokens = set(re.findall(r"(?<![\w-])(--?[a-z0-9][a-z0-9-]*|[a-z][a-z0-9-]*)", text))
         commands, options = command_surface(os.path.join(inst.bindir, prog))
+        headed = list_items(page)
         for c in commands:
-            if c not in tokens:
-                problems.append("%s: command %s is not in %s.1" % (prog, c, prog))
+            if not any(re.search(r"(?<![\w-])" + re.escape(c) + r"(?![\w-])", h) for h in headed):
+                problems.append("%s: command %s is not in %s.1 (as a list item or a subsection)"
+                                % (prog, c, prog))
         for o in options:
             if o not in tokens:
                 problems.append("%s: option %s is not in %s.1" % (prog, o, prog))
