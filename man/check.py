@@ -237,26 +237,36 @@ def calls_table(inst, overview):
             for call, page in rows}
 
 
+def header_calls(header):
+    """{name: (name, prototype, errnos, inherited)}; a call declared twice
+    (early, so that an attribute can name it) lists its errors at either."""
+    calls = {}
+    for name, proto, errnos, inherited in parse_header(header, errno_names()):
+        old = calls.get(name, (name, proto, set(), set()))
+        calls[name] = (name, proto, old[2] | errnos, old[3] | inherited)
+    return calls
+
+
+def check_stale_names(inst, exported, overview, problems):
+    """Every section 3 page or link names an exported call or the overview."""
+    overview_names = words(sections(render(overview)).get("NAME", "")) if overview else set()
+    for link in sorted(os.listdir(os.path.join(inst.mandir, "man3"))):
+        name = link[:-2]
+        if link.endswith(".3") and name not in exported and name not in overview_names:
+            problems.append("%s: a page or link name for a call the library does not export"
+                            % link)
+
+
 def check_calls(inst, problems):
     exported = exported_functions(inst)
     if exported is None:
         return problems.append("libtempfile.so is not installed in " + inst.libdir)
     if not exported:
         problems.append("nm -D finds no tf_ function in the installed library")
-    calls = {}
-    for name, proto, errnos, inherited in parse_header(inst.header, errno_names()):
-        # A call declared twice (early, so that an attribute can name it) lists
-        # its errors at either declaration.
-        old = calls.get(name, (name, proto, set(), set()))
-        calls[name] = (name, proto, old[2] | errnos, old[3] | inherited)
+    calls = header_calls(inst.header)
     overview = os.path.join(inst.mandir, "man3", "tempfile.3")
     listed = calls_table(inst, overview) if os.path.exists(overview) else {}
-    overview_names = words(sections(render(overview)).get("NAME", "")) if listed else set()
-    for link in sorted(os.listdir(os.path.join(inst.mandir, "man3"))):
-        name = link[:-2]
-        if link.endswith(".3") and name not in exported and name not in overview_names:
-            problems.append("%s: a page or link name for a call the library does not export"
-                            % link)
+    check_stale_names(inst, exported, overview if listed else None, problems)
     for name in sorted(set(exported) | set(calls)):
         if name not in exported:
             problems.append("%s: declared in the header but not exported" % name)
