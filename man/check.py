@@ -387,8 +387,28 @@ def check_commands(inst, problems):
                 problems.append("%s: option %s is not in %s.1" % (prog, o, prog))
 
 
+SECTIONS = {
+    "1": ["NAME", "SYNOPSIS", "DESCRIPTION", "ENVIRONMENT", "EXIT STATUS", "EXAMPLES",
+          "SEE ALSO"],
+    "3": ["NAME", "LIBRARY", "SYNOPSIS", "DESCRIPTION", "NOTES", "RETURN VALUES", "EXAMPLES",
+          "ERRORS", "SEE ALSO"],
+    "tempfile.3": ["NAME", "LIBRARY", "SYNOPSIS", "DESCRIPTION", "EXAMPLES", "SEE ALSO"],
+}
+
+
+def check_sections(inst, problems):
+    for page in inst.pages():
+        base = os.path.basename(page)
+        want = SECTIONS.get(base) or SECTIONS.get(base[-1], [])
+        have = sections(render(page))
+        for sec in want:
+            if sec not in have:
+                problems.append("%s: no %s section" % (base, sec))
+
+
 def check_complete(inst):
     problems = []
+    check_sections(inst, problems)
     check_calls(inst, problems)
     check_names(inst, problems)
     check_commands(inst, problems)
@@ -436,6 +456,8 @@ def check_examples(inst):
         except ValueError as e:
             problems.append(str(e))
             continue
+        if page.endswith(".3") and not progs:
+            problems.append("%s: no program in EXAMPLES" % os.path.basename(page))
         for label, src in progs:
             count += 1
             work = tempfile.mkdtemp(dir=inst.root)
@@ -457,8 +479,6 @@ def check_examples(inst):
             left = os.listdir(tmp)
             if left:
                 problems.append("%s: left %s in its TMPDIR" % (label, " ".join(sorted(left))))
-    if not count:
-        problems.append("no EXAMPLES program in any installed page")
     print("%d EXAMPLES programs compiled and run" % count)
     return problems
 
@@ -544,6 +564,8 @@ def check_selftest(inst):
          lambda: fake_command(inst)),
         ("an undocumented option", check_complete, "option --selftest-option is not in",
          lambda: fake_command(inst)),
+        ("a section missing", check_complete, os.path.basename(first_page) + ": no NOTES",
+         lambda: edit(first_page, "\n.Sh NOTES\n", "\n.Pp\n")),
         ("a bad macro in a page", check_lint, "mandoc on",
          lambda: edit(first_page, "\n.Sh DESCRIPTION\n", "\n.Sh DESCRIPTION\n.Xx bogus\n")),
         ("an example that fails", check_examples, "exit status 3",
