@@ -47,21 +47,27 @@ extern "C" {
 /*
  * TF_MALLOC(release): the function returns a new object that release frees,
  * so that GCC's -Wmismatched-dealloc and -fanalyzer catch a handle freed with
- * the wrong call, or leaked.
+ * the wrong call, or leaked. TF_DEALLOC(release): the pairing alone, for an
+ * object that holds pointers to others (GCC's plain malloc attribute would
+ * promise it does not).
  */
 #if defined(TF_BUILDING_LIBRARY)
 /* The library implements these pairs; the analyzer checks their callers. */
 #define TF_MALLOC(release)
+#define TF_DEALLOC(release)
 #elif defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11
 #define TF_MALLOC(release) __attribute__((__malloc__, __malloc__(release, 1)))
+#define TF_DEALLOC(release) __attribute__((__malloc__(release, 1)))
 #elif defined(__GNUC__)
 #define TF_MALLOC(release) __attribute__((__malloc__))
+#define TF_DEALLOC(release)
 #else
 #define TF_MALLOC(release)
+#define TF_DEALLOC(release)
 #endif
 
 #define TF_VERSION_MAJOR 0
-#define TF_VERSION_MINOR 1
+#define TF_VERSION_MINOR 2
 #define TF_VERSION_PATCH 0
 
 /* Names tried before creation gives up with EEXIST (glibc's and Python's TMP_MAX). */
@@ -162,7 +168,7 @@ TF_API void tf_strv_free(char **strv);
  * tf_strv_free().
  * Errors: ENOMEM.
  */
-TF_API char **tf_candidate_tempdir_list(void) TF_MALLOC(tf_strv_free);
+TF_API char **tf_candidate_tempdir_list(void) TF_DEALLOC(tf_strv_free);
 
 /*
  * Fills buf with n random characters of [a-z0-9_] (no terminator), from the
@@ -406,7 +412,10 @@ TF_API int tf_dir_release(tf_dir *d);
  * inode recorded on the way down. A path whose last component is "." or
  * "..", or that is "/", is refused before anything is touched (as rm(1)
  * refuses them); a trailing slash is ignored, so a final symbolic link is
- * never followed. Earlier components are resolved as by open(2).
+ * never followed. Earlier components are resolved as by open(2). A
+ * directory found filled again when it is removed (another thread or process
+ * writing into it) is emptied again, up to 8 passes while each removes
+ * something; then ENOTEMPTY.
  * flags: TF_RMTREE_IGNORE_ERRORS removes what it can and returns 0.
  * Errors: EINVAL path is NULL or empty, ends in "." or "..", is "/", or an
  * unknown flag bit; ENOTDIR path is not a directory (it is

@@ -92,10 +92,8 @@ static int remove_tree(tf_dir *d, unsigned flags)
         return 0;
     if (d->fd < 0)
         return tf_rmtree(d->path, flags);
-    int rc = tf__rmtree_contents(d->fd, flags);
-    if (rc == 0 && tf__sys.unlinkat(AT_FDCWD, d->path, AT_REMOVEDIR) < 0 && errno != ENOENT)
-        rc = (flags & TF_IGNORE_CLEANUP_ERRORS) ? 0 : -1;
-    return rc;
+    int rc = tf__rmtree_remove(d->fd, AT_FDCWD, d->path, flags, NULL, 0);
+    return rc < 0 && !(flags & TF_RMTREE_IGNORE_ERRORS) ? -1 : 0;
 }
 
 int tf_dir_cleanup(tf_dir *d)

@@ -64,7 +64,13 @@ TF__ASYNC_SAFE int tf__chmod_pinned(int pfd, mode_t mode)
     while (n)
         path[len++] = digits[--n];
     path[len] = '\0';
-    return tf__sys.fchmodat(AT_FDCWD, path, mode, 0);
+    if (tf__sys.fchmodat(AT_FDCWD, path, mode, 0) == 0)
+        return 0;
+    /* No /proc: the directory is there, only this way to it is not (glibc's
+     * fchmodat says the same). ENOENT would read as "already removed". */
+    if (errno == ENOENT)
+        errno = EOPNOTSUPP;
+    return -1;
 }
 
 /*
@@ -78,6 +84,11 @@ TF__ASYNC_SAFE int tf__open_dir_owner(int dirfd, const char *name, const struct 
     int fd = tf__open_dir(dirfd, name);
     if (fd >= 0 || errno != EACCES)
         return fd;
+    return tf__reopen_dir_owner(dirfd, name, within);
+}
+
+TF__ASYNC_SAFE int tf__reopen_dir_owner(int dirfd, const char *name, const struct tf__node *within)
+{
     int pfd = tf__sys.openat(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
     if (pfd < 0)
         return -1;

@@ -73,7 +73,11 @@ TF__ASYNC_SAFE int tf__open_dir(int dirfd, const char *name);
  */
 TF__ASYNC_SAFE int tf__open_dir_owner(int dirfd, const char *name, const struct tf__node *within);
 
-/* fchmod through an O_PATH descriptor: fchmodat2(2), or its /proc path. */
+/* Its second half, for a caller whose own tf__open_dir() was denied (EACCES). */
+TF__ASYNC_SAFE int tf__reopen_dir_owner(int dirfd, const char *name, const struct tf__node *within);
+
+/* fchmod through an O_PATH descriptor: fchmodat2(2), or its /proc path
+ * (EOPNOTSUPP when neither is there). */
 TF__ASYNC_SAFE int tf__chmod_pinned(int pfd, mode_t mode);
 
 /* Reads a directory in batches into a caller's buffer (no allocation). */
@@ -260,6 +264,17 @@ int tf__rmtree_contents(int fd, unsigned flags);
  * deeper than 256 levels or with too many names in one path fails with ENOMEM.
  */
 TF__ASYNC_SAFE int tf__rmtree_contents_fixed(int fd, unsigned flags, void *mem, size_t len);
+
+/*
+ * Empties the directory open as fd, then removes it by (dirfd, name). While
+ * its rmdir finds entries again (a writer at work inside: ENOTEMPTY or
+ * EEXIST), it is emptied once more, up to 8 passes, as long as the last pass
+ * removed something. With mem (as tf__rmtree_contents_fixed()) it is
+ * async-signal-safe; with mem NULL it allocates. 0, or -1 with errno; a
+ * failed rmdir is -1 even with TF_RMTREE_IGNORE_ERRORS.
+ */
+TF__ASYNC_SAFE int tf__rmtree_remove(int fd, int dirfd, const char *name, unsigned flags,
+                                     void *mem, size_t len);
 
 /* ---- spool.c ---------------------------------------------------------- */
 

@@ -293,15 +293,16 @@ TF__ASYNC_SAFE void tf__reg_survived(void)
  */
 static char rmtree_mem[TF__RMTREE_BLOCKS][TF__RMTREE_MEM_MIN] __attribute__((aligned(16)));
 
-/* Empties the directory open as fd in static memory; EBUSY if every block is
- * in use. */
-TF__ASYNC_SAFE static int empty_fixed(int fd)
+/* Empties and removes the directory open as fd (named path) in a block of
+ * static memory: 0, or -1 with errno (ENOTEMPTY: some of it could not be
+ * removed; EBUSY: every block was in use). */
+TF__ASYNC_SAFE static int remove_fixed(int fd, const char *path)
 {
     for (int i = 0; i < TF__RMTREE_BLOCKS; i++) {
         if (atomic_flag_test_and_set(&rmtree_mem_busy[i]))
             continue;
-        int rc = tf__rmtree_contents_fixed(fd, TF_IGNORE_CLEANUP_ERRORS, rmtree_mem[i],
-                                           sizeof rmtree_mem[i]);
+        int rc = tf__rmtree_remove(fd, AT_FDCWD, path, TF_RMTREE_IGNORE_ERRORS, rmtree_mem[i],
+                                   sizeof rmtree_mem[i]);
         atomic_flag_clear(&rmtree_mem_busy[i]);
         return rc;
     }
@@ -309,38 +310,22 @@ TF__ASYNC_SAFE static int empty_fixed(int fd)
     return -1;
 }
 
-/* Empties and removes a directory: 0, or -1 with errno (ENOTEMPTY: some of
- * it could not be removed; EBUSY: the static memory was in use). */
-/*
- * Passes over a directory that is still not empty after being emptied: a
- * thread of this process may be adding entries while a cleaner removes them.
- * Each pass narrows the window; a writer that adds after the last pass
- * still wins (documented at tf_cleanup_now).
- */
-#define TF__EMPTY_PASSES 8
-
-/* Empties and removes a directory: 0, or -1 with errno (ENOTEMPTY: some of
- * it could not be removed; EBUSY: the static memory was in use). */
+/* Empties and removes a directory: 0, or -1 with errno. Async-signal-safe
+ * with signal_safe; otherwise the walk allocates. */
 TF__ASYNC_SAFE static int remove_dir(const struct tf__reg_entry *e, bool signal_safe)
 {
-    int fd = e->fd, own = -1, rc = 0;
+    int fd = e->fd, own = -1, rc;
     /* A directory whose handle holds no descriptor (its mode denied the owner
-     * reading) is made owner-accessible first, as tf_rmtree() would. */
+     * reading) is made owner-accessible first, as tf_rmtree() would. ENOENT
+     * here is the name's lookup: gone already. */
     if (fd < 0) {
         if ((own = fd = tf__open_dir_owner(AT_FDCWD, e->path, NULL)) < 0)
             return errno == ENOENT ? 0 : -1;
     }
-    for (int pass = 0; pass < TF__EMPTY_PASSES; pass++) {
-        if (signal_safe)
-            rc = empty_fixed(fd);
-        else
-            rc = tf__rmtree_contents(fd, TF_RMTREE_IGNORE_ERRORS);
-        /* What could not be removed inside makes this fail with ENOTEMPTY. */
-        if (rc == 0 && tf__sys.unlinkat(AT_FDCWD, e->path, AT_REMOVEDIR) < 0 && errno != ENOENT)
-            rc = -1;
-        if (rc == 0 || errno != ENOTEMPTY)
-            break;
-    }
+    if (signal_safe)
+        rc = remove_fixed(fd, e->path);
+    else
+        rc = tf__rmtree_remove(fd, AT_FDCWD, e->path, TF_RMTREE_IGNORE_ERRORS, NULL, 0);
     if (own >= 0)
         tf__close_keep_errno(own);
     return rc;

@@ -15,6 +15,10 @@
  * once more from its start (the root: when its reading ends). A second
  * ENOTEMPTY is an error. So each directory is read at most twice and the work
  * stays linear, even when entries keep coming back.
+ *
+ * The walker's functions are TF__ASYNC_SAFE when it works in the caller's
+ * memory (tf__rmtree_contents_fixed, tf__rmtree_remove with mem): grow_array
+ * then never allocates. Otherwise they allocate.
  */
 #include "internal.h"
 
@@ -59,13 +63,14 @@ struct walk {
     size_t names_len, names_cap;
     struct skip *skips;
     size_t nskips, skips_cap;
+    size_t removed;         /* entries unlinked so far */
     char *dents;
     size_t dents_len;
     bool fixed;             /* caller's memory (a signal handler): never allocate */
 };
 
 /* Grows *buf to hold `need` elements of `size` bytes, geometrically. */
-static int grow_array(const struct walk *w, void **buf, size_t *cap, size_t need, size_t size)
+TF__ASYNC_SAFE static int grow_array(const struct walk *w, void **buf, size_t *cap, size_t need, size_t size)
 {
     if (need <= *cap)
         return 0;
@@ -84,13 +89,13 @@ static int grow_array(const struct walk *w, void **buf, size_t *cap, size_t need
     return 0;
 }
 
-static bool ignoring_errors(unsigned flags)
+TF__ASYNC_SAFE static bool ignoring_errors(unsigned flags)
 {
     return flags & TF_RMTREE_IGNORE_ERRORS;
 }
 
 /* An entry failed: in ignore mode remember to pass it by, else stop. */
-static int entry_failed(struct walk *w, ino_t ino)
+TF__ASYNC_SAFE static int entry_failed(struct walk *w, ino_t ino)
 {
     if (!ignoring_errors(w->flags))
         return -1;
@@ -100,7 +105,7 @@ static int entry_failed(struct walk *w, ino_t ino)
     return 0;
 }
 
-static bool skipped(const struct walk *w, ino_t ino)
+TF__ASYNC_SAFE static bool skipped(const struct walk *w, ino_t ino)
 {
     for (size_t i = 0; i < w->nskips; i++)
         if (w->skips[i].ino == ino && w->skips[i].dir == w->levels[w->depth].id.ino)
@@ -114,7 +119,7 @@ static bool skipped(const struct walk *w, ino_t ino)
  * does, and say to try again. A readable directory may still lack write or
  * search permission (0500, 0400, 0600).
  */
-static bool opened_up(struct walk *w)
+TF__ASYNC_SAFE static bool opened_up(struct walk *w)
 {
     if ((errno != EACCES && errno != EPERM) || w->cur_opened_up)
         return false;
@@ -123,16 +128,20 @@ static bool opened_up(struct walk *w)
 }
 
 /* unlinkat in cur; a name already gone counts as removed. */
-static int unlink_in(struct walk *w, const char *name, int flags)
+TF__ASYNC_SAFE static int unlink_in(struct walk *w, const char *name, int flags)
 {
-    while (tf__sys.unlinkat(w->cur, name, flags) < 0 && errno != ENOENT)
+    while (tf__sys.unlinkat(w->cur, name, flags) < 0) {
+        if (errno == ENOENT)
+            return 0;
         if (!opened_up(w))
             return -1;
+    }
+    w->removed++;
     return 0;
 }
 
 /* EXDEV unless id is on the root's filesystem and mount. */
-static int same_fs(const struct walk *w, const struct tf__node *id)
+TF__ASYNC_SAFE static int same_fs(const struct walk *w, const struct tf__node *id)
 {
     if (tf__same_mount(id, &w->root_id))
         return 0;
@@ -145,17 +154,17 @@ static int same_fs(const struct walk *w, const struct tf__node *id)
  * (opened up, then retried) or the child is not readable (made 0700 through
  * a pinned descriptor, if it is on the root's filesystem and mount).
  */
-static int open_child(struct walk *w, const char *name)
+TF__ASYNC_SAFE static int open_child(struct walk *w, const char *name)
 {
     int fd = tf__open_dir(w->cur, name);
     if (fd < 0 && opened_up(w))
         fd = tf__open_dir(w->cur, name);
     if (fd < 0 && errno == EACCES)
-        fd = tf__open_dir_owner(w->cur, name, &w->root_id);
+        fd = tf__reopen_dir_owner(w->cur, name, &w->root_id);
     return fd;
 }
 
-static int push_level(struct walk *w, const struct tf__node *id, const char *name, bool rereading)
+TF__ASYNC_SAFE static int push_level(struct walk *w, const struct tf__node *id, const char *name, bool rereading)
 {
     size_t len = strlen(name) + 1;
     if (grow_array(w, (void **)&w->levels, &w->levels_cap, w->depth + 2, sizeof *w->levels) < 0 ||
@@ -170,7 +179,7 @@ static int push_level(struct walk *w, const struct tf__node *id, const char *nam
 }
 
 /* Makes the child directory `name` the current one. 1: descended, 0: passed by. */
-static int descend(struct walk *w, const char *name, ino_t ino, bool rereading)
+TF__ASYNC_SAFE static int descend(struct walk *w, const char *name, ino_t ino, bool rereading)
 {
     int fd = open_child(w, name);
     if (fd < 0) {
@@ -195,7 +204,7 @@ static int descend(struct walk *w, const char *name, ino_t ino, bool rereading)
     return 1;
 }
 
-static int remove_dirent(struct walk *w, const struct dirent64 *d)
+TF__ASYNC_SAFE static int remove_dirent(struct walk *w, const struct dirent64 *d)
 {
     unsigned char type = d->d_type;
     if (type == DT_UNKNOWN) {
@@ -221,7 +230,7 @@ static int remove_dirent(struct walk *w, const struct dirent64 *d)
  * The end of cur's reading: 1 if it must be read once more from its start.
  * Only the root is checked so; a child is, by its rmdir (see ascend).
  */
-static int read_again(struct walk *w)
+TF__ASYNC_SAFE static int read_again(struct walk *w)
 {
     struct level *l = &w->levels[w->depth];
     if (w->depth > 0 || !l->left || l->rereading)
@@ -233,7 +242,7 @@ static int read_again(struct walk *w)
 }
 
 /* Where cur's reading starts: its recorded position, unless already there. */
-static int position(struct walk *w, struct level *l)
+TF__ASYNC_SAFE static int position(struct walk *w, struct level *l)
 {
     bool at = l->positioned;
     l->positioned = false;
@@ -251,7 +260,7 @@ static int position(struct walk *w, struct level *l)
  * be read again, and a second reading never relies on it. The root has no
  * such check above it: it is read until getdents returns nothing.
  */
-static int scan(struct walk *w)
+TF__ASYNC_SAFE static int scan(struct walk *w)
 {
     struct level *l = &w->levels[w->depth];
     int again;
@@ -286,7 +295,7 @@ static int scan(struct walk *w)
 }
 
 /* Is fd's directory (or, with name, the entry there) the one recorded at lvl? */
-static int same_dir(int fd, const char *name, const struct level *lvl)
+TF__ASYNC_SAFE static int same_dir(int fd, const char *name, const struct level *lvl)
 {
     struct tf__node id;
     if (tf__identify(fd, name, &id) < 0)
@@ -299,7 +308,7 @@ static int same_dir(int fd, const char *name, const struct level *lvl)
 }
 
 /* A descriptor of cur's parent (the root at depth 1), checked against its record. */
-static int open_parent(struct walk *w, const struct level *parent)
+TF__ASYNC_SAFE static int open_parent(struct walk *w, const struct level *parent)
 {
     if (w->depth == 1)
         return same_dir(w->cur, "..", parent) < 0 ? -1 : w->root;
@@ -310,7 +319,7 @@ static int open_parent(struct walk *w, const struct level *parent)
 }
 
 /* Goes back to the parent, checked against the record, and removes the emptied child. */
-static int ascend(struct walk *w)
+TF__ASYNC_SAFE static int ascend(struct walk *w)
 {
     const struct level *child = &w->levels[w->depth], *parent = child - 1;
     int up;
@@ -334,7 +343,7 @@ static int ascend(struct walk *w)
     return entry_failed(w, child->id.ino);
 }
 
-static int walk(struct walk *w)
+TF__ASYNC_SAFE static int walk(struct walk *w)
 {
     for (;;) {
         int rc = scan(w);
@@ -350,7 +359,7 @@ static int walk(struct walk *w)
 }
 
 /* Records the root and walks; w's memory is ready. */
-static int start(struct walk *w)
+TF__ASYNC_SAFE static int start(struct walk *w)
 {
     if (!w->dents || tf__identify(w->root, NULL, &w->root_id) < 0 ||
         grow_array(w, (void **)&w->levels, &w->levels_cap, 1, sizeof *w->levels) < 0)
@@ -359,39 +368,82 @@ static int start(struct walk *w)
     return walk(w);
 }
 
-TF__ASYNC_SAFE int tf__rmtree_contents_fixed(int fd, unsigned flags, void *mem, size_t len)
+/* Lays the walk out in the caller's memory: 8 KiB of dirents, 256 levels,
+ * 128 skips, the rest for names. */
+TF__ASYNC_SAFE static int carve(struct walk *w, void *mem, size_t len)
 {
     char *p = mem;
-    struct walk w = { .root = fd, .cur = fd, .flags = flags, .fixed = true };
     if (len < TF__RMTREE_MEM_MIN) {
         errno = EINVAL;
         return -1;
     }
-    /* Carve: 8 KiB of dirents, 256 levels, 128 skips, the rest for names. */
-    w.dents = p, w.dents_len = 8192, p += w.dents_len;
-    w.levels = (struct level *)p, w.levels_cap = 256, p += 256 * sizeof *w.levels;
-    w.skips = (struct skip *)p, w.skips_cap = 128, p += 128 * sizeof *w.skips;
-    w.names = p, w.names_cap = len - (size_t)(p - (char *)mem);
-    int rc = start(&w);
+    w->fixed = true;
+    w->dents = p, w->dents_len = 8192, p += w->dents_len;
+    w->levels = (struct level *)p, w->levels_cap = 256, p += 256 * sizeof *w->levels;
+    w->skips = (struct skip *)p, w->skips_cap = 128, p += 128 * sizeof *w->skips;
+    w->names = p, w->names_cap = len - (size_t)(p - (char *)mem);
+    return 0;
+}
+
+/*
+ * One walk emptying fd, in mem (len bytes; NULL: allocated). *removed
+ * receives how many entries it removed. Async-signal-safe with mem.
+ */
+TF__ASYNC_SAFE static int empty_once(int fd, unsigned flags, void *mem, size_t len, size_t *removed)
+{
+    struct walk w = { .root = fd, .cur = fd, .flags = flags, .dents_len = TF__DENTS_BUF };
+    int rc;
+    if (mem)
+        rc = carve(&w, mem, len) < 0 ? -1 : start(&w);
+    else
+        rc = (w.dents = tf__sys.malloc(TF__DENTS_BUF)) ? start(&w) : -1;
+    int err = errno;
     if (w.cur != w.root)
-        tf__close_keep_errno(w.cur);
+        tf__sys.close(w.cur);
+    if (!mem) {
+        free(w.dents);
+        free(w.levels);
+        free(w.names);
+        free(w.skips);
+    }
+    *removed = w.removed;
+    errno = err;
     return rc < 0 && !ignoring_errors(flags) ? -1 : 0;
+}
+
+TF__ASYNC_SAFE int tf__rmtree_contents_fixed(int fd, unsigned flags, void *mem, size_t len)
+{
+    size_t removed;
+    return empty_once(fd, flags, mem, len, &removed);
 }
 
 int tf__rmtree_contents(int fd, unsigned flags)
 {
-    struct walk w = { .root = fd, .cur = fd, .flags = flags, .dents_len = TF__DENTS_BUF };
-    w.dents = tf__sys.malloc(TF__DENTS_BUF);
-    int rc = start(&w);
-    int err = errno;
-    if (w.cur != w.root)
-        tf__sys.close(w.cur);
-    free(w.dents);
-    free(w.levels);
-    free(w.names);
-    free(w.skips);
+    size_t removed;
+    return empty_once(fd, flags, NULL, 0, &removed);
+}
+
+/* Passes over a directory whose rmdir finds it filled again meanwhile. */
+#define TF__EMPTY_PASSES 8
+
+TF__ASYNC_SAFE int tf__rmtree_remove(int fd, int dirfd, const char *name, unsigned flags,
+                                     void *mem, size_t len)
+{
+    size_t removed = 1;
+    int err = 0;
+    for (int pass = 0; pass < TF__EMPTY_PASSES && removed > 0; pass++) {
+        if (empty_once(fd, flags, mem, len, &removed) < 0)
+            return -1;
+        if (tf__sys.unlinkat(dirfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
+            return 0;
+        /* ENOTEMPTY (or EEXIST, which POSIX allows): entries came, or could
+         * not be removed; another pass only if this one removed some. */
+        err = errno;
+        if (err != ENOTEMPTY && err != EEXIST)
+            break;
+    }
     errno = err;
-    return rc < 0 && !ignoring_errors(flags) ? -1 : 0;
+    return -1;
 }
 
 /* Is the last component "." or ".."? Removing it would empty a directory
@@ -416,10 +468,8 @@ static int rmtree_checked(int dirfd, const char *name, unsigned flags)
     int fd = tf__open_dir_owner(dirfd, name, NULL);
     int rc = -1;
     if (fd >= 0) {
-        rc = tf__rmtree_contents(fd, flags);
+        rc = tf__rmtree_remove(fd, dirfd, name, flags, NULL, 0);
         tf__close_keep_errno(fd);
-        if (rc == 0 && tf__sys.unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-            rc = -1;
     } else if (errno == ELOOP) {
         errno = ENOTDIR;   /* a symbolic link: left alone */
     }

@@ -104,7 +104,7 @@ void tf__signals_unblock(const sigset_t *old)
 }
 
 /* Removes everything once for the whole process, which is about to end. */
-static void clean_before_death(void)
+TF__ASYNC_SAFE static void clean_before_death(void)
 {
     int expect = 0;
     if (atomic_compare_exchange_strong(&cleaning, &expect, 1)) {
@@ -119,26 +119,26 @@ static void clean_before_death(void)
     }
 }
 
-static bool is_program_handler(const struct sigaction *sa)
+TF__ASYNC_SAFE static bool is_program_handler(const struct sigaction *sa)
 {
     return (sa->sa_flags & SA_SIGINFO) ||
            (sa->sa_handler != SIG_DFL && sa->sa_handler != SIG_IGN);
 }
 
-static bool is_ignored(const struct sigaction *sa)
+TF__ASYNC_SAFE static bool is_ignored(const struct sigaction *sa)
 {
     return !(sa->sa_flags & SA_SIGINFO) && sa->sa_handler == SIG_IGN;
 }
 
-static void on_fatal_signal(int sig, siginfo_t *info, void *uc);
+TF__ASYNC_SAFE static void on_fatal_signal(int sig, siginfo_t *info, void *uc);
 
-static bool is_ours(const struct sigaction *sa)
+TF__ASYNC_SAFE static bool is_ours(const struct sigaction *sa)
 {
     return (sa->sa_flags & SA_SIGINFO) && sa->sa_sigaction == on_fatal_signal;
 }
 
 /* Both are the same program handler function. */
-static bool same_handler(const struct sigaction *a, const struct sigaction *b)
+TF__ASYNC_SAFE static bool same_handler(const struct sigaction *a, const struct sigaction *b)
 {
     if (!is_program_handler(a) || !is_program_handler(b) ||
         (a->sa_flags & SA_SIGINFO) != (b->sa_flags & SA_SIGINFO))
@@ -152,7 +152,7 @@ static bool same_handler(const struct sigaction *a, const struct sigaction *b)
  * SA_RESETHAND is called once: the kernel would have reset the disposition to
  * SIG_DFL on that delivery, so from then on it counts as SIG_DFL.
  */
-static bool chain_to_program(size_t i, const struct sigaction *prev)
+TF__ASYNC_SAFE static bool chain_to_program(size_t i, const struct sigaction *prev)
 {
     if (!is_program_handler(prev))
         return false;
@@ -160,7 +160,7 @@ static bool chain_to_program(size_t i, const struct sigaction *prev)
 }
 
 /* previous[i] as it stands now: SIG_DFL once a one-shot handler was used. */
-static const struct sigaction *standing(size_t i, const struct sigaction *dfl)
+TF__ASYNC_SAFE static const struct sigaction *standing(size_t i, const struct sigaction *dfl)
 {
     if ((previous[i].sa_flags & SA_RESETHAND) && is_program_handler(&previous[i]) &&
         atomic_load(&reset_used[i]))
@@ -168,7 +168,7 @@ static const struct sigaction *standing(size_t i, const struct sigaction *dfl)
     return &previous[i];
 }
 
-static void default_action(struct sigaction *dfl)
+TF__ASYNC_SAFE static void default_action(struct sigaction *dfl)
 {
     memset(dfl, 0, sizeof *dfl);
     dfl->sa_handler = SIG_DFL;
@@ -176,7 +176,7 @@ static void default_action(struct sigaction *dfl)
 
 /* Marks this thread as running our handler for signal i: the slot taken, -1
  * if none was free (no guard then), -2 if this thread already runs it. */
-static int guard_enter(size_t i, int me)
+TF__ASYNC_SAFE static int guard_enter(size_t i, int me)
 {
     for (size_t s = 0; s < GUARD_SLOTS; s++)
         if (atomic_load(&running[i][s]) == me)
@@ -189,13 +189,13 @@ static int guard_enter(size_t i, int me)
     return -1;
 }
 
-static void guard_leave(size_t i, int slot)
+TF__ASYNC_SAFE static void guard_leave(size_t i, int slot)
 {
     if (slot >= 0)
         atomic_store(&running[i][slot], 0);
 }
 
-static void call_program_handler(const struct sigaction *sa, int sig, siginfo_t *info, void *uc)
+TF__ASYNC_SAFE static void call_program_handler(const struct sigaction *sa, int sig, siginfo_t *info, void *uc)
 {
     if (sa->sa_flags & SA_SIGINFO)
         sa->sa_sigaction(sig, info, uc);
@@ -208,7 +208,7 @@ static void call_program_handler(const struct sigaction *sa, int sig, siginfo_t 
  * moment we return? That is the case when the handler reset the disposition
  * to SIG_DFL and raised the signal again (it stays pending while we run).
  */
-static bool about_to_die(int sig)
+TF__ASYNC_SAFE static bool about_to_die(int sig)
 {
     struct sigaction now;
     sigset_t pending;
@@ -218,7 +218,7 @@ static bool about_to_die(int sig)
 }
 
 /* Lets the pending signal (default disposition) in: the process ends here. */
-static void deliver(int sig)
+TF__ASYNC_SAFE static void deliver(int sig)
 {
     sigset_t one;
     sigemptyset(&one);
@@ -227,7 +227,7 @@ static void deliver(int sig)
 }
 
 /* Restores the previous (default) disposition and delivers the signal again. */
-static void reraise(int sig, const struct sigaction *prev)
+TF__ASYNC_SAFE static void reraise(int sig, const struct sigaction *prev)
 {
     sigaction(sig, prev, NULL);
     raise(sig);   /* pending until unblocked, just below */
@@ -239,7 +239,7 @@ static void reraise(int sig, const struct sigaction *prev)
  * thread changed the disposition meanwhile): the process goes on, so must
  * creations, and a later fatal signal must clean again.
  */
-static void survived(void)
+TF__ASYNC_SAFE static void survived(void)
 {
     tf__reg_survived();
     atomic_store(&cleaning, 0);
@@ -250,7 +250,7 @@ static void survived(void)
  * ours saved our action and chains to it. Do what the disposition we replaced
  * would have done, without cleaning.
  */
-static void pass_on(size_t i, int sig, const struct sigaction *prev, siginfo_t *info, void *uc)
+TF__ASYNC_SAFE static void pass_on(size_t i, int sig, const struct sigaction *prev, siginfo_t *info, void *uc)
 {
     if (chain_to_program(i, prev)) {
         call_program_handler(prev, sig, info, uc);
@@ -261,7 +261,7 @@ static void pass_on(size_t i, int sig, const struct sigaction *prev, siginfo_t *
     }
 }
 
-static void on_fatal_signal(int sig, siginfo_t *info, void *uc)
+TF__ASYNC_SAFE static void on_fatal_signal(int sig, siginfo_t *info, void *uc)
 {
     int saved_errno = errno;
     int i = index_of(sig);

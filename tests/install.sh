@@ -77,7 +77,7 @@ cp "$scratch/prog.c" "$scratch/cm/prog.c"
 cat > "$scratch/cm/CMakeLists.txt" <<'CM'
 cmake_minimum_required(VERSION 3.18)
 project(tfconsumer C)
-find_package(tempfile 0.1 REQUIRED)
+find_package(tempfile 0.2 REQUIRED)
 add_executable(prog prog.c)
 target_link_libraries(prog PRIVATE tempfile::tempfile)
 add_executable(prog_static prog.c)

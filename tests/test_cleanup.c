@@ -291,7 +291,9 @@ static int refilling_unlinkat(int dirfd, const char *path, int flags)
     return tf__sys_default.unlinkat(dirfd, path, flags);
 }
 
-static void cleanup_against_writer(const char *dir, int writes, bool signal_safe)
+enum cleaner { CLEAN_NOW, CLEAN_AT_EXIT, DIR_CLEANUP, RMTREE };
+
+static void cleanup_against_writer(const char *dir, int writes, enum cleaner who)
 {
     tf_dir *d = tf_temporary_directory(&(tf_opts){ .dir = dir });
     assert_non_null(d);
@@ -300,13 +302,15 @@ static void cleanup_against_writer(const char *dir, int writes, bool signal_safe
     refills = writes;
     tf__sys.unlinkat = refilling_unlinkat;
     errno = 0;
-    int rc = signal_safe ? tf_cleanup_now() : tf__registry_clean(false);
+    int rc = who == CLEAN_NOW ? tf_cleanup_now() : who == CLEAN_AT_EXIT ? tf__registry_clean(false) :
+             who == DIR_CLEANUP ? tf_dir_cleanup(d) : tf_rmtree(refill_path, 0);
     int err = errno;
     tf__sys = tf__sys_default;
-    if (writes < 8) {
-        assert_int_equal(rc, 1);
+    bool registry = who == CLEAN_NOW || who == CLEAN_AT_EXIT;
+    if (writes < 7) {
+        assert_int_equal(rc, registry ? 1 : 0);
         assert_false(path_exists(refill_path));
-        assert_int_equal(tf_cleanup_registered(), 0);
+        assert_int_equal(tf_cleanup_registered(), who == RMTREE ? 1 : 0);
     } else {
         assert_int_equal(rc, -1);
         assert_int_equal(err, ENOTEMPTY);
@@ -320,12 +324,11 @@ static void cleanup_against_writer(const char *dir, int writes, bool signal_safe
 static void test_cleanup_outlasts_a_writer(void **state)
 {
     const char *dir = TFT_DIR(state);
-    for (int writes = 1; writes <= 7; writes += 3) {
-        cleanup_against_writer(dir, writes, true);
-        cleanup_against_writer(dir, writes, false);
+    for (enum cleaner who = CLEAN_NOW; who <= RMTREE; who++) {
+        for (int writes = 1; writes <= 6; writes += 5)
+            cleanup_against_writer(dir, writes, who);
+        cleanup_against_writer(dir, 1000, who);
     }
-    cleanup_against_writer(dir, 1000, true);
-    cleanup_against_writer(dir, 1000, false);
     assert_int_equal(dir_entries(dir), 0);
 }
 
