@@ -113,6 +113,25 @@ class Py:
         for _ in range(size // len(self.src)):
             f.write(self.src)
 
+    def small(self):
+        """Issue 16: 1-byte writes over, and 1-byte reads of, a spooled file that
+        holds n1 bytes already (memory reused), as spool_bench.c's *_reuse."""
+        f = tempfile.SpooledTemporaryFile(max_size=MIB, dir=self.dir)
+        w, rd, sk = f.write, f.read, f.seek
+        for _ in range(self.n1):
+            w(b"x")
+        sk(0)
+        t0 = time.perf_counter()
+        for _ in range(self.n1):
+            w(b"x")
+        t1 = time.perf_counter()
+        sk(0)
+        for _ in range(self.n1):
+            rd(1)
+        t2 = time.perf_counter()
+        f.close()
+        return {"w1_reuse_py": t1 - t0, "r1_reuse_py": t2 - t1}
+
     def round(self):
         spooled_1m = lambda: tempfile.SpooledTemporaryFile(max_size=MIB, dir=self.dir)
         spooled_0 = lambda: tempfile.SpooledTemporaryFile(max_size=0, dir=self.dir)
@@ -129,7 +148,52 @@ class Py:
             r[tag + "_bytesio_reuse"] = self.bulk_reuse(io.BytesIO, piece)
         r["rollover_1m"] = self.rollover(MIB)
         r["rollover_big"] = self.rollover(self.big)
+        r.update(self.small())
         return r
+
+
+def find_rust(explicit):
+    """Rust's SpooledTempFile contender (bench/spool_rust), built offline against
+    Debian's crate registry; None (with a note) when cargo or the crate is missing."""
+    if explicit:
+        return explicit
+    src = os.path.join(HERE, "spool_rust")
+    target = os.path.join(os.environ.get("TF_BENCH_BUILD_DIR", os.path.join(ROOT, "build-bench")),
+                          "spool_rust")
+    exe = os.path.join(target, "release", "spool_rust")
+    cargo = shutil.which("cargo")
+    if not cargo or not glob.glob("/usr/share/cargo/registry/tempfile-*"):
+        print("spool_bench.py: no cargo or no librust-tempfile-dev: Rust left out", file=sys.stderr)
+        return exe if os.access(exe, os.X_OK) else None
+    # cwd: cargo reads bench/spool_rust/.cargo/config.toml (the Debian registry) from there.
+    r = subprocess.run([cargo, "build", "--offline", "--release", "--quiet", "--target-dir", target],
+                       cwd=src, capture_output=True, text=True)
+    if r.returncode != 0:
+        print("spool_bench.py: cargo build failed, Rust left out:\n" + r.stderr, file=sys.stderr)
+        return None
+    return exe
+
+
+def run_rust(exe, n1):
+    out = subprocess.run([exe, "--json", "--n", str(n1)], capture_output=True, text=True,
+                         check=True).stdout
+    return json.loads(out)
+
+
+def ir_per_op(cmd, n1=20000, n2=220000):
+    """User-space instructions per operation: callgrind's total for n2 operations
+    minus that for n1, over n2 - n1 (start-up and the first pass cancel out)."""
+    if not shutil.which("valgrind"):
+        return None
+    tot = []
+    for n in (n1, n2):
+        r = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
+                           + cmd + [str(n)], capture_output=True, text=True)
+        m = [l for l in r.stderr.splitlines() if "Collected :" in l]
+        if r.returncode != 0 or not m:
+            return None
+        tot.append(int(m[-1].split(":")[-1]))
+    return (tot[1] - tot[0]) / (n2 - n1)
 
 
 def run_c(exe, d, small):
@@ -207,6 +271,96 @@ def report(fs, d, rounds, cs, ps, big, n1):
     return L
 
 
+# Issue 16: small accesses, each contender against the floor of its kind.
+# (label, key, floor key, whose run: "c", "py" or "rust", --ir workload or None)
+SMALL_ROWS = [
+    ("1-byte writes", [
+        ("plain growing buffer (realloc doubling + memcpy): the floor", "w1_floor_reuse", "c", "w1_floor"),
+        ("the same, inlined with a constant size (memcpy becomes one store)", "w1_floor_inline_reuse", "c", "w1_floor_inline"),
+        ("tf_file_write", "w1_tf_reuse", "c", "w1_tf"),
+        ("tf_file_putc (inline)", "w1_tf_putc_reuse", "c", "w1_tf_putc"),
+        ("FILE * view: putc", "w1_putc_reuse", "c", "w1_putc"),
+        ("FILE * view: putc_unlocked", "w1_putc_unlocked_reuse", "c", "w1_putc_unlocked"),
+        ("open_memstream: putc (glibc's own growing buffer stream)", "w1_memstream_reuse", "c", "w1_memstream"),
+        ("Rust tempfile 3.3 SpooledTempFile::write_all", "w1_reuse_rust", "rust", "w1_reuse_rust"),
+        ("CPython 3.13 SpooledTemporaryFile.write", "w1_reuse_py", "py", None),
+    ], "w1_floor_reuse"),
+    ("4-byte writes", [
+        ("plain growing buffer: the floor", "w4_floor_reuse", "c", "w4_floor"),
+        ("tf_file_write", "w4_tf_reuse", "c", "w4_tf"),
+        ("FILE * view: fwrite", "w4_fwrite_reuse", "c", "w4_fwrite"),
+        ("open_memstream: fwrite", "w4_memstream_reuse", "c", "w4_memstream"),
+    ], "w4_floor_reuse"),
+    ('fprintf "%d," (1 to 4 digits)', [
+        ("plain growing buffer: snprintf + append, the floor", "wfmt_floor_reuse", "c", "wfmt_floor"),
+        ("FILE * view: fprintf", "wfmt_fprintf_reuse", "c", "wfmt_fprintf"),
+        ("open_memstream: fprintf", "wfmt_memstream_reuse", "c", "wfmt_memstream"),
+    ], "wfmt_floor_reuse"),
+    ("1-byte reads", [
+        ("plain buffer (memcpy out, out of line): the floor", "r1_floor_reuse", "c", "r1_floor"),
+        ("tf_file_read", "r1_tf_reuse", "c", "r1_tf"),
+        ("tf_file_getc (inline)", "r1_tf_getc_reuse", "c", "r1_tf_getc"),
+        ("FILE * view: getc", "r1_getc_reuse", "c", "r1_getc"),
+        ("Rust tempfile 3.3 SpooledTempFile::read", "r1_reuse_rust", "rust", "r1_reuse_rust"),
+        ("CPython 3.13 SpooledTemporaryFile.read(1)", "r1_reuse_py", "py", None),
+    ], "r1_floor_reuse"),
+    ("1-byte writes into a new file (fresh memory, creation and release included)", [
+        ("plain growing buffer: the floor", "w1_floor_fresh", "c", None),
+        ("tf_file_write", "w1_tf_fresh", "c", None),
+        ("tf_file_putc (inline)", "w1_tf_putc_fresh", "c", None),
+        ("FILE * view: putc", "w1_putc_fresh", "c", None),
+        ("Rust tempfile 3.3 SpooledTempFile::write_all", "w1_fresh_rust", "rust", None),
+        ("CPython 3.13 SpooledTemporaryFile.write", "one_byte_spooled", "py", None),
+    ], "w1_floor_fresh"),
+]
+
+
+def small_report(fs, runs, n1, irs):
+    """runs: list of rounds, each {"c": {...}, "py": {...}, "rust": {...} or None}."""
+    L = ["#### Small accesses, %s: ns per operation (%d operations, %d interleaved rounds)" %
+         (fs, n1, len(runs)), "",
+         "| workload | contender | ns/op (median) | / floor (median of per-round ratios) | Ir/op (callgrind) |",
+         "|---|---|---|---|---|"]
+    for label, rows, floor in SMALL_ROWS:
+        fl = [r["c"][floor] for r in runs]
+        for name, key, who, irk in rows:
+            if any(r.get(who) is None or key not in r[who] for r in runs):
+                continue
+            xs = [r[who][key] for r in runs]
+            ir = irs.get((who, irk)) if irk else None
+            L.append("| %s | %s | %.2f | %.2fx | %s |" % (
+                label, name, med(xs) * 1e9 / n1, med([x / f for x, f in zip(xs, fl)]),
+                "%.1f" % ir if ir is not None else ""))
+    c = [r["c"] for r in runs]
+    L.append("")
+    L.append("No regression elsewhere (same rounds): 64 MiB in 64 KiB writes, memory reused, "
+             "%.2f GB/s (memcpy %.2f GB/s, ratio %.2f); fresh memory %.2f GB/s (memcpy %.2f GB/s); "
+             "64 MiB in 64 KiB writes into a spooled file of max_size 1 MiB (rolls over at the "
+             "17th write) / the same writes into open(O_TMPFILE): %.3fx; tf_file_rollover() of a "
+             "file holding 64 MiB / 64 MiB of memory written into open(O_TMPFILE) in the same "
+             "pieces: %.3fx (medians of per-round ratios)." % (
+                 c[0]["big_bytes"] / med([r["w64k_spooled_reuse"] for r in c]) / 1e9,
+                 c[0]["big_bytes"] / med([r["w64k_memcpy_reuse"] for r in c]) / 1e9,
+                 med([r["w64k_spooled_reuse"] / r["w64k_memcpy_reuse"] for r in c]),
+                 c[0]["big_bytes"] / med([r["w64k_spooled_fresh"] for r in c]) / 1e9,
+                 c[0]["big_bytes"] / med([r["w64k_memcpy_fresh"] for r in c]) / 1e9,
+                 med([r["spill_spooled"] / r["spill_otmpfile"] for r in c]),
+                 med([r["rollover_big"] / r["rollover_big_floor"] for r in c])))
+    L.append("")
+    return L
+
+
+def count_irs(exe, rust):
+    irs = {}
+    for label, rows, floor in SMALL_ROWS:
+        for name, key, who, irk in rows:
+            if irk and who == "c":
+                irs[("c", irk)] = ir_per_op([exe, "--ir", irk])
+            elif irk and who == "rust" and rust:
+                irs[("rust", irk)] = ir_per_op([rust, "--ir", irk])
+    return irs
+
+
 def main():
     reexec_with_313()
     ap = argparse.ArgumentParser()
@@ -214,8 +368,11 @@ def main():
     ap.add_argument("--fs", default="shm,tmp")
     ap.add_argument("--small", action="store_true", help="4 MiB instead of 64 MiB, 10,000 one-byte writes")
     ap.add_argument("--exe")
+    ap.add_argument("--rust", help="the spool_rust program (default: build bench/spool_rust)")
+    ap.add_argument("--no-ir", action="store_true", help="skip the callgrind counts")
     a = ap.parse_args()
     exe = find_exe(a.exe)
+    rust = find_rust(a.rust)
     roots = {"shm": "/dev/shm", "tmp": "/tmp"}
     out = ["### Spooled temporary files (bench/spool_bench.py)", "",
            "`python3 bench/spool_bench.py --rounds %d --fs %s%s` with %s, Python %s" % (
@@ -227,22 +384,30 @@ def main():
            "over a file (or buffer) that holds them, the measure of the code itself. CPython's "
            "figures are its own allocator's.",
            ""]
+    irs = None
     for fs in a.fs.split(","):
         d = tempfile.mkdtemp(prefix="spool_bench_", dir=roots.get(fs, fs))
         try:
-            cs, ps = [], []
+            cs, ps, rs = [], [], []
             py = None
             for r in range(a.rounds):
-                order = (0, 1) if r % 2 == 0 else (1, 0)
+                order = [(0, 1, 2), (1, 2, 0), (2, 0, 1)][r % 3]   # rotated each round
                 for who in order:
                     if who == 0:
                         cs.append(run_c(exe, d, a.small))
-                    else:
+                    elif who == 1:
                         if py is None:
                             c0 = cs[0] if cs else run_c(exe, d, a.small)
                             py = Py(d, c0["big_bytes"], c0["one_byte_writes"])
                         ps.append(py.round())
+                    else:
+                        n1 = 10000 if a.small else 100000
+                        rs.append(run_rust(rust, n1) if rust else None)
             out += report(fs, d, a.rounds, cs, ps, cs[0]["big_bytes"], cs[0]["one_byte_writes"])
+            runs = [{"c": c, "py": p, "rust": rr} for c, p, rr in zip(cs, ps, rs)]
+            if irs is None:
+                irs = {} if a.no_ir else count_irs(exe, rust)
+            out += small_report(fs, runs, cs[0]["one_byte_writes"], irs)
         finally:
             shutil.rmtree(d, ignore_errors=True)
     print("\n".join(out))

@@ -25,6 +25,10 @@
  *   Cleanup ...................... tf_cleanup_install_signals, tf_cleanup_now
  *                                  (the reasoning: docs/cleanup.md)
  *   Orphans ...................... tf_sweep, tf_disk_usage
+ *   Durable data ................. tf_file_persist, tf_linkable_temporary_file,
+ *                                  tf_replace_begin, tf_file_commit,
+ *                                  tf_replace_contents, tf_lock_file
+ *   One byte at a time ........... tf_file_putc, tf_file_getc (inline)
  */
 #ifndef TEMPFILE_H
 #define TEMPFILE_H
@@ -244,10 +248,15 @@ TF_API tf_file *tf_named_temporary_file(const tf_opts *opts) TF_MALLOC(tf_file_r
  * A file held in memory until it rolls over to a tf_temporary_file() made with
  * the same dir, prefix and suffix: after a write that leaves the position past
  * opts->max_size (if not 0), on tf_file_fileno(), on tf_file_truncate() to a
- * size above max_size, or on tf_file_rollover(). Memory is wiped before it is
- * freed. A rollover that fails loses nothing: the data stays in memory and the
- * call that triggered it fails with the rollover's errno. Every option a
- * rollover would refuse is refused here, at creation.
+ * size above max_size, or on tf_file_rollover(). Also, whatever max_size, a
+ * write far past the data goes to disk first, where the gap is a hole: one
+ * that would zero more than 1 MiB of memory before its bytes, or that would
+ * take the memory past twice the bytes written plus 1 MiB (a gap up to there
+ * costs no memory: it reads as zeros). Memory is wiped before it is freed. A
+ * call that rolls over is all or nothing: if the rollover or the call's own
+ * work on the new file fails, that file is dropped, the data and position
+ * stay in memory as they were, and the call fails with that errno. Every
+ * option a rollover would refuse is refused here, at creation.
  * Errors: EINVAL as tf_mkstemp(); ENAMETOOLONG prefix and suffix make a name
  * longer than NAME_MAX; ENOMEM.
  */
@@ -262,8 +271,17 @@ TF_API ssize_t tf_file_read(tf_file *f, void *buf, size_t n);
 /*
  * Writes all n bytes at the current position (a spooled file may roll over);
  * returns n. Writing past the end leaves a zero-filled gap.
- * Errors: EINVAL f or buf is NULL; EBADF f is closed; ENOMEM; write(2)'s and,
- * for a rollover, tf_temporary_file()'s.
+ * A failed write of a spooled file in memory changes nothing, even when it
+ * rolled over first (the file is back in memory: see
+ * tf_spooled_temporary_file()); on disk, as write(2), a failed write may have
+ * written a part of the bytes and moved the position past them.
+ * Speed: a write of a spooled file in memory that fits in the current chunk
+ * (and stays within max_size) is one copy without a further call, so small
+ * writes (a field of a record) need no buffering of their own; for byte loops
+ * there is the inline tf_file_putc() (and tf_file_getc() for tf_file_read()),
+ * and the tf_file_stream() view adds stdio's buffer on top for any file.
+ * Errors: EINVAL f or buf is NULL; EBADF f is closed; ENOMEM; EFBIG past the
+ * largest off_t; write(2)'s and, for a rollover, tf_temporary_file()'s.
  */
 TF_API ssize_t tf_file_write(tf_file *f, const void *buf, size_t n);
 
@@ -280,7 +298,9 @@ TF_API off_t tf_file_tell(tf_file *f);
 
 /*
  * Sets the size to `size` (shrinks, or grows with zeros); the position does not
- * move, as in Python.
+ * move, as in Python. A truncate that rolls a spooled file over is all or
+ * nothing: if the rollover or the ftruncate(2) after it fails, the file is
+ * still in memory, unchanged.
  * Errors: EINVAL f is NULL or size < 0; EBADF f is closed; ENOMEM;
  * ftruncate(2)'s and, for a rollover, tf_temporary_file()'s.
  */
@@ -346,6 +366,14 @@ TF_API int tf_file_keep(tf_file *f);
  * its buffer. fclose(stream) flushes and detaches the view, leaving the handle
  * open; tf_file_close() and tf_file_release() fclose a view still open. Between
  * using the stream and calling tf_file_* directly, fflush(stream).
+ * Speed: stdio's buffer (BUFSIZ) reaches the file in one tf_file_write()
+ * per flush, so a small putc or fprintf costs what it costs on any glibc
+ * stream (open_memstream's included): mostly the stream lock that glibc takes
+ * in every call. A program that uses the stream from one thread only can drop
+ * it with putc_unlocked() and the other *_unlocked calls, or with
+ * __fsetlocking(stream, FSETLOCKING_BYCALLER) (<stdio_ext.h>); a 1-byte putc
+ * then costs about as much as a store into a plain buffer. A larger buffer
+ * (setvbuf) gains nothing measurable.
  * Errors: EINVAL f is NULL; EBADF f is closed; ENOMEM.
  */
 TF_API FILE *tf_file_stream(tf_file *f);
@@ -453,7 +481,12 @@ TF_API int tf_rmtreeat(int dirfd, const char *name, unsigned flags);
  * Crashes: every named file and directory handle holds a shared flock(2)
  * ("live"); tf_sweep() never removes a live entry and judges every other
  * matching entry by age (the newest atime, mtime or ctime, over the whole
- * tree for a directory), whoever made it.
+ * tree for a directory), whoever made it. A regular file some process holds
+ * open for writing counts as live too (a read-lease probe, where the prober
+ * owns the file or has CAP_LEASE), so a program's own flock(LOCK_EX) then
+ * flock(LOCK_UN) on the handle's descriptor, which drops the handle's flock
+ * with it, does not make a live temporary an orphan: no tf_file_lock() is
+ * needed, flock(2) the descriptor tf_file_fileno() gives.
  * ------------------------------------------------------------------------- */
 
 /*
@@ -618,6 +651,304 @@ typedef struct tf_usage_report {
  * Errors: EINVAL report is NULL; otherwise as tf_sweep().
  */
 TF_API int tf_disk_usage(const char *dir, const tf_sweep_opts *opts, tf_usage_report *report);
+
+/* ---------------------------------------------------------------------------
+ * Durable data: persist, atomic replace, lock files (persist.c, replace.c,
+ * metadata.c, lockfile.c)
+ *
+ * Readers and crashes see the old content or the new one, never a mixture:
+ * the new content is written into a temporary in the destination's directory
+ * and renamed over the destination. Nothing ever writes into the destination
+ * in place. A rename-based replace makes a new inode: hard links to the old
+ * file keep the old content (they are not updated), as with every editor
+ * and tool that saves this way.
+ *
+ * Levels (tf_persist_opts.level; what the call returns on success):
+ *   TF_LEVEL_VISIBLE     the rename only. After a crash the destination may
+ *                        be old, new, or (on ext4/XFS with delayed
+ *                        allocation) empty or torn: readers of a running
+ *                        system only ever see old or new.
+ *   TF_LEVEL_CONSISTENT  fsync(2) of the data before the rename: after a
+ *                        crash, old or new, never torn; the rename itself may
+ *                        be lost (old content back).
+ *   TF_LEVEL_DURABLE     also fsync(2) of the directory after the rename,
+ *                        through a descriptor held from the start (never
+ *                        reopened by path): once the call returns, the new
+ *                        content survives a crash. The default (level 0).
+ * A call reports the level it reached. A filesystem that refuses a directory
+ * fsync (EINVAL, ENOTSUP, EROFS) lowers the level reached to
+ * TF_LEVEL_CONSISTENT, or, with TF_PERSIST_STRICT, makes the call fail with
+ * that errno (the file is then in place already: a rename cannot be taken
+ * back; tf_file_name() names the destination). Any other error of that fsync
+ * (EIO, ENOSPC...) fails the call the same way, whatever the flags: the new
+ * content is visible but its durability is unknown.
+ *
+ * Symbolic links at the destination (tf_persist_opts.symlinks):
+ *   TF_SYMLINK_FOLLOW (0)  follow the chain (at most 40 links, else ELOOP;
+ *                          relative targets from the link's directory) and
+ *                          replace its final target, so a symlinked dotfile
+ *                          stays a symlink. A dangling link creates its
+ *                          target (ENOENT if the target's directory is
+ *                          missing); a target in a directory the process
+ *                          cannot write fails with EACCES.
+ *   TF_SYMLINK_REPLACE     replace the link itself with the regular file.
+ *   TF_SYMLINK_REFUSE      fail with ELOOP if the destination is a link.
+ * Symbolic links in the directory part of the path are followed.
+ *
+ * Bad destinations, refused before anything is written: NULL (EINVAL); ""
+ * (ENOENT); a name ending in '/', ".", ".." or naming a directory (EISDIR);
+ * a FIFO, socket or device (EINVAL: only regular files are replaced); a last
+ * component longer than NAME_MAX (ENAMETOOLONG); a missing directory
+ * (ENOENT) or not a directory (ENOTDIR); a read-only filesystem (EROFS) or
+ * a directory the process cannot write (EACCES), found when the temporary is
+ * created (or, for tf_file_persist(), at the rename).
+ * ------------------------------------------------------------------------- */
+
+/* tf_persist_opts.level */
+enum {
+    TF_LEVEL_VISIBLE = 1,
+    TF_LEVEL_CONSISTENT = 2,
+    TF_LEVEL_DURABLE = 3,
+};
+
+/* tf_persist_opts.symlinks */
+enum {
+    TF_SYMLINK_FOLLOW = 0,
+    TF_SYMLINK_REPLACE = 1,
+    TF_SYMLINK_REFUSE = 2,
+};
+
+/* tf_persist_opts.flags (bits 12-19; each call refuses bits it does not take) */
+enum {
+    /* Never replace: fail with EEXIST if the destination exists
+     * (renameat2 RENAME_NOREPLACE; where the filesystem refuses it, link(2)
+     * then unlink(2) of the temporary name). tf_file_persist(),
+     * tf_replace_begin(), tf_replace_contents(). */
+    TF_PERSIST_NOCLOBBER = 1u << 12,
+    /* Fail rather than reach a lower level than asked (see Levels). */
+    TF_PERSIST_STRICT = 1u << 13,
+    /* Metadata of the replaced file: carry over what can be, report the rest
+     * in tf_persist_report.not_copied, instead of failing. */
+    TF_PERSIST_BEST_EFFORT = 1u << 14,
+    /* tf_file_persist() across filesystems (EXDEV): copy the data into a new
+     * temporary in the destination's directory (copy_file_range(2), which
+     * reflinks where the filesystem can) and rename that. */
+    TF_PERSIST_COPY = 1u << 15,
+};
+
+/* Bits of tf_persist_report.not_copied: metadata of the replaced file that
+ * TF_PERSIST_BEST_EFFORT let go. */
+enum {
+    TF_META_OWNER = 1u << 0,   /* owner or group (fchown refused) */
+    TF_META_XATTR = 1u << 1,   /* an extended attribute (user.*, security.*, trusted.*) */
+    TF_META_ACL = 1u << 2,     /* a POSIX ACL (system.posix_acl_access) */
+};
+
+/*
+ * Options of persist, atomic replace and lock files; the zero value (or NULL)
+ * is: durable, follow symlinks, replace, metadata carried over or fail.
+ *  level       TF_LEVEL_*; 0: TF_LEVEL_DURABLE.
+ *  flags       TF_PERSIST_* (each call lists those it takes).
+ *  symlinks    TF_SYMLINK_*.
+ *  mode        non-zero: the permission bits of the result, exactly (07777
+ *              at most). 0: those of the replaced file; a new destination
+ *              of tf_replace_*() or tf_lock_file() gets 0666 & ~umask, a
+ *              persisted file keeps its own.
+ *  timeout_ms  tf_lock_file() only: 0 fails at once with EEXIST while another
+ *              holds the lock, > 0 waits up to that long, < 0 waits for ever.
+ *  reserved    must be zero (EINVAL otherwise).
+ */
+typedef struct tf_persist_opts {
+    int level;
+    unsigned flags;
+    int symlinks;
+    mode_t mode;
+    long timeout_ms;
+    size_t reserved[4];
+} tf_persist_opts;
+
+/* What a commit or persist did (written on success, and on a failure after
+ * the rename). */
+typedef struct tf_persist_report {
+    int level;             /* TF_LEVEL_* reached; 0 if the rename did not happen */
+    unsigned not_copied;   /* TF_META_* let go under TF_PERSIST_BEST_EFFORT */
+    int not_copied_errno;  /* why the first of them was refused */
+} tf_persist_report;
+
+/*
+ * Gives a temporary file its final name `dest` (Rust tempfile's persist):
+ *  - a named file (tf_named_temporary_file(), with or without TF_KEEP) is
+ *    renamed;
+ *  - a file from tf_linkable_temporary_file() is linked into place
+ *    (linkat(2) AT_EMPTY_PATH, or its /proc/self/fd path where that is
+ *    refused), through a random sibling name and a rename unless
+ *    TF_PERSIST_NOCLOBBER, so a half-written file never has the final name;
+ *  - with TF_PERSIST_COPY, any file on another filesystem than dest (and a
+ *    tf_temporary_file() or a rolled-over spooled one, which cannot be
+ *    linked) is copied into a new temporary beside dest, which is renamed.
+ * The file keeps its mode unless opts->mode is set. With TF_LEVEL_CONSISTENT
+ * or more its data is fsync'ed first; TF_LEVEL_DURABLE (the default) also
+ * syncs dest's directory.
+ * Flags: TF_PERSIST_NOCLOBBER, TF_PERSIST_STRICT, TF_PERSIST_COPY.
+ * On success the file is no temporary any more: it leaves the cleanup
+ * registry, loses its live mark, and no close, release, exit, signal or
+ * sweep removes it; the handle stays open (read, write, stream) and
+ * tf_file_name() returns the new absolute path. Returns the level reached.
+ * On failure before the rename the handle is handed back untouched: still
+ * open, still temporary, still registered. report may be NULL.
+ * Errors: EINVAL f, dest or opts bad, or f cannot be given a name (a
+ * tf_temporary_file() or spooled file without TF_PERSIST_COPY); EBADF f is
+ * closed; EEXIST (TF_PERSIST_NOCLOBBER) dest exists; EXDEV dest is on another
+ * filesystem and no TF_PERSIST_COPY; EOPNOTSUPP no-clobber on a filesystem
+ * without RENAME_NOREPLACE nor hard links; the bad destinations above; those
+ * of fsync(2), renameat2(2), linkat(2), copy_file_range(2); ENOMEM.
+ */
+TF_API int tf_file_persist(tf_file *f, const char *dest, const tf_persist_opts *opts,
+                           tf_persist_report *report);
+
+/* tf_file_persist() of `name` relative to the directory descriptor dirfd
+ * (or AT_FDCWD). dirfd is not closed and need only stay open during the call. */
+TF_API int tf_file_persist_at(tf_file *f, int dirfd, const char *name,
+                              const tf_persist_opts *opts, tf_persist_report *report);
+
+/*
+ * A file with no name, as tf_temporary_file(), that tf_file_persist() can
+ * link into place: O_TMPFILE without O_EXCL (tf_temporary_file() keeps O_EXCL
+ * and can never be linked). Where O_TMPFILE is unsupported it is a named
+ * temporary file instead (tf_named_temporary_file(), removed on close), so
+ * tf_file_persist() works the same on it.
+ * Errors: as tf_temporary_file().
+ */
+TF_API tf_file *tf_linkable_temporary_file(const tf_opts *opts) TF_MALLOC(tf_file_release);
+
+/*
+ * Begins an atomic replace of dest (created if missing): returns a new empty
+ * named temporary file `.tmpXXXXXXXX` (mode 0600) in dest's directory (after
+ * the symlink policy), which tf_file_commit() renames over dest. It is an
+ * ordinary handle: every tf_file_* call and tf_file_stream() work on it. It
+ * is registered for cleanup and live-marked as a named temporary file, so an
+ * abort (tf_file_close() or tf_file_release() before commit), exit or fatal
+ * signal leaves dest untouched and nothing behind; after a SIGKILL, tf_sweep()
+ * with .prefix = ".tmp" removes it. The directory is held open until commit.
+ * Flags: TF_PERSIST_NOCLOBBER, TF_PERSIST_STRICT, TF_PERSIST_BEST_EFFORT.
+ * Errors: EINVAL bad opts; the bad destinations above; as tf_mkstemp().
+ */
+TF_API tf_file *tf_replace_begin(const char *dest, const tf_persist_opts *opts)
+    TF_MALLOC(tf_file_release);
+
+/* tf_replace_begin() of `name` relative to dirfd (or AT_FDCWD). */
+TF_API tf_file *tf_replace_begin_at(int dirfd, const char *name, const tf_persist_opts *opts)
+    TF_MALLOC(tf_file_release);
+
+/*
+ * Commits a tf_replace_begin() or tf_lock_file() handle: flushes its stream
+ * view if any, carries the replaced file's metadata over to the temporary
+ * (owner and group where the process may set them, then the mode, then
+ * every extended attribute it can read, in every namespace: user.*,
+ * security.* (the SELinux label), trusted.* (root), and the POSIX ACL,
+ * system.posix_acl_access) unless opts->mode replaces the mode, syncs as the
+ * level asks and renames it over dest. If any metadata cannot be carried
+ * over, it fails with dest unchanged (TF_PERSIST_BEST_EFFORT: goes on and
+ * reports it). Returns the level reached; the handle then names dest (see
+ * tf_file_persist()) and is released as usual. On failure before the rename
+ * the handle is unchanged: write more and commit again, or abort.
+ * Errors: EINVAL f is not an uncommitted replace or lock handle; EBADF f is
+ * closed; EEXIST (TF_PERSIST_NOCLOBBER) dest appeared; EISDIR, EINVAL dest
+ * became a directory or a special file; EPERM, EACCES, ENOTSUP, E2BIG,
+ * ENOSPC, EDQUOT metadata that cannot be carried over (fchown(2),
+ * fsetxattr(2)); those of fsync(2), renameat2(2); ENOMEM.
+ */
+TF_API int tf_file_commit(tf_file *f, tf_persist_report *report);
+
+/*
+ * One-shot atomic replace of dest with the n bytes at buf:
+ * tf_replace_begin(), write, tf_file_commit(), release. Returns the level
+ * reached; on failure dest is unchanged and nothing is left behind (a
+ * failure after the rename: see Levels).
+ * Errors: EINVAL buf is NULL with n > 0; those of the three calls.
+ */
+TF_API int tf_replace_contents(const char *dest, const void *buf, size_t n,
+                               const tf_persist_opts *opts, tf_persist_report *report);
+
+/* tf_replace_contents() of `name` relative to dirfd (or AT_FDCWD). */
+TF_API int tf_replace_contents_at(int dirfd, const char *name, const void *buf, size_t n,
+                                  const tf_persist_opts *opts, tf_persist_report *report);
+
+/*
+ * A lock file (git's lockfile model): `dest.lock`, in dest's directory (after
+ * the symlink policy), is both the lock and the atomic replace's temporary.
+ * It appears already live-marked (made with O_TMPFILE, marked, then linked
+ * into place), so another writer's tf_lock_file() of the same dest fails
+ * with EEXIST (opts->timeout_ms 0) or waits and retries (timeout_ms > 0: up
+ * to that long, then EEXIST; < 0: for ever). A lock left by a process that
+ * died (SIGKILL, power cut) is told apart by its live mark (nobody holds
+ * its flock or has it open for writing) and removed by the next
+ * tf_lock_file(), as tf_sweep() would. Write the new content through the
+ * handle; tf_file_commit() renames it over dest, which releases the lock;
+ * abort (close or release), exit and fatal signals remove it.
+ * Flags: TF_PERSIST_STRICT, TF_PERSIST_BEST_EFFORT.
+ * Errors: EEXIST held by a live process; ENAMETOOLONG dest's name plus
+ * ".lock" exceeds NAME_MAX; the bad destinations above; as
+ * tf_replace_begin().
+ */
+TF_API tf_file *tf_lock_file(const char *dest, const tf_persist_opts *opts)
+    TF_MALLOC(tf_file_release);
+
+/* tf_lock_file() of `name` relative to dirfd (or AT_FDCWD). */
+TF_API tf_file *tf_lock_file_at(int dirfd, const char *name, const tf_persist_opts *opts)
+    TF_MALLOC(tf_file_release);
+
+/* ---------------------------------------------------------------------------
+ * One byte at a time without a call
+ * ------------------------------------------------------------------------- */
+
+/*
+ * tf_file_putc() and tf_file_getc() are tf_file_write() and tf_file_read() of
+ * one byte, inline, as putc_unlocked() and getc_unlocked() are to fwrite()
+ * and fread(): where the byte lies inside a spooled file's memory (the chunk
+ * at the position has room, or data, and max_size is not reached) it is
+ * copied in place; everything else (a rollover, a new chunk, a file on disk,
+ * an error) goes through the ordinary call, with its rules and errno. Meant
+ * for byte loops (parsers, encoders, escapers); tf_file_write() and
+ * tf_file_read() stay the calls for everything else and are nearly as fast
+ * for a few bytes. Like the ordinary calls, not for use on one handle from
+ * two threads at once. Between using the stream view and these, fflush().
+ *
+ * tf_file_putc: writes (unsigned char)c; returns it, or -1 with errno as
+ * tf_file_write().
+ * tf_file_getc: returns the next byte (0-255), or -1 at the end of the file
+ * and on an error (errno as tf_file_read()); at the end errno is left as it
+ * was, so set errno to 0 first to tell the two apart (as for strtol(3)).
+ */
+
+/* The head of every handle, for the inline calls only: the position inside
+ * the memory at hand and its limits (they meet when there is none). Its
+ * layout is part of the library's ABI; never touch it yourself. */
+struct tf__window {
+    unsigned char *at, *mark, *end;
+};
+
+/* The same as the inline calls, never inline (their way out). */
+TF_API int tf_file_putc_full(tf_file *f, int c);
+TF_API int tf_file_getc_full(tf_file *f);
+
+static inline int tf_file_putc(tf_file *f, int c)
+{
+    struct tf__window *w = (struct tf__window *)(void *)f;
+    if (f && w->at < w->end) {
+        *w->at++ = (unsigned char)c;
+        return (unsigned char)c;
+    }
+    return tf_file_putc_full(f, c);
+}
+
+static inline int tf_file_getc(tf_file *f)
+{
+    struct tf__window *w = (struct tf__window *)(void *)f;
+    if (f && w->at < w->mark)
+        return *w->at++;
+    return tf_file_getc_full(f);
+}
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 /* ---- the descriptor backend ------------------------------------------- */
@@ -87,6 +88,7 @@ tf_file *tf__file_new(int fd, char *path, unsigned flags)
         return NULL;
     *f = (tf_file){ .ops = &tf__fd_ops, .fd = fd, .flags = flags, .path = path,
                     .linked = path != NULL };
+    tf__window_close(&f->win);
     return f;
 }
 
@@ -94,6 +96,7 @@ tf_file *tf__file_new(int fd, char *path, unsigned flags)
 static void file_free(tf_file *f)
 {
     tf__reg_remove(&f->reg);   /* before the path it points to goes */
+    tf__durable_free(f->dur);
     free(f->path);
     free(f);
 }
@@ -168,14 +171,66 @@ static int valid(int ok)
     return ok;
 }
 
+unsigned char tf__no_window[1];
+
+/*
+ * Reads and writes of a spooled file in memory are served from its window
+ * (internal.h) when it holds them: `n - 1 < room` is 1 <= n <= room, so an
+ * empty access and every other case take the backend's full path. A closed
+ * or disk-backed handle has no window. The accesses of up to 16 bytes are
+ * served inline by tf_file_read and tf_file_write, which then need no stack
+ * frame; larger ones here, out of line.
+ */
+__attribute__((noinline)) static ssize_t read_any(tf_file *f, void *buf, size_t n)
+{
+    if (f && buf && n && f->win.mark - f->win.at >= (ptrdiff_t)n) {
+        memcpy(buf, f->win.at, n);
+        f->win.at += n;
+        return (ssize_t)n;
+    }
+    return open_handle(f) && valid(buf != NULL) ? f->ops->read(f, buf, n) : -1;
+}
+
+__attribute__((noinline)) static ssize_t write_any(tf_file *f, const void *buf, size_t n)
+{
+    if (f && buf && n - 1 < (size_t)(f->win.end - f->win.at)) {
+        memcpy(f->win.at, buf, n);
+        f->win.at += n;
+        return (ssize_t)n;
+    }
+    return open_handle(f) && valid(buf != NULL) ? f->ops->write(f, buf, n) : -1;
+}
+
 ssize_t tf_file_read(tf_file *f, void *buf, size_t n)
 {
-    return open_handle(f) && valid(buf != NULL) ? f->ops->read(f, buf, n) : -1;
+    if (n - 1 < 16 && f && buf && (ptrdiff_t)n <= f->win.mark - f->win.at) {
+        tf__copy_small(buf, f->win.at, n);
+        f->win.at += n;
+        return (ssize_t)n;
+    }
+    return read_any(f, buf, n);
 }
 
 ssize_t tf_file_write(tf_file *f, const void *buf, size_t n)
 {
-    return open_handle(f) && valid(buf != NULL) ? f->ops->write(f, buf, n) : -1;
+    if (n - 1 < 16 && f && buf && n <= (size_t)(f->win.end - f->win.at)) {
+        tf__copy_small(f->win.at, buf, n);
+        f->win.at += n;
+        return (ssize_t)n;
+    }
+    return write_any(f, buf, n);
+}
+
+int tf_file_putc_full(tf_file *f, int c)
+{
+    unsigned char b = (unsigned char)c;
+    return tf_file_write(f, &b, 1) < 0 ? -1 : b;
+}
+
+int tf_file_getc_full(tf_file *f)
+{
+    unsigned char b;
+    return tf_file_read(f, &b, 1) == 1 ? b : -1;
 }
 
 off_t tf_file_seek(tf_file *f, off_t offset, int whence)

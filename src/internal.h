@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 /* Python's alphabet for random names. */
 #define TF__ALPHABET "abcdefghijklmnopqrstuvwxyz0123456789_"
@@ -224,7 +225,57 @@ struct tf__file_ops {
 
 struct tf__spool;
 
+/*
+ * The window of a spooled file in memory: tf_file_write() and tf_file_read()
+ * (file.c) serve an access inside it with one copy, without a call into
+ * spool.c. `at` is the position, inside the chunk it falls in; mark is where
+ * the chunk's data ended when the window opened, end the last byte a write
+ * may reach with no allocation, no gap to zero and no rollover (end never
+ * passes max_size). Accesses only move `at` forward: a read takes what lies
+ * in [at, mark) (after writes past mark, nothing: the full path reads), and
+ * the chunk's data ends at max(mark, at). While the window is open the
+ * spool's pos, len and filled lag behind it: every call of the memory
+ * backend folds it back first (spool.c settle()). Closed, all three point at
+ * one static byte: no room, nothing to read. struct tf__window itself is in
+ * tempfile.h, where tf_file_putc() and tf_file_getc() read it inline.
+ */
+extern unsigned char tf__no_window[1];
+
+static inline void tf__window_close(struct tf__window *w)
+{
+    w->at = w->mark = w->end = tf__no_window;
+}
+
+/*
+ * Copies 1 to 16 bytes by overlapping fixed-size moves that the compiler
+ * inlines: a call to memcpy for one byte costs more than the rest of a
+ * window access.
+ */
+static inline void tf__copy_small(unsigned char *d, const unsigned char *s, size_t n)
+{
+    if (n < 4) {
+        d[0] = s[0];
+        if (n > 1) {   /* 2 or 3: bytes 1 and n - 1 (the same when n is 2) */
+            d[1] = s[1];
+            d[n - 1] = s[n - 1];
+        }
+    } else if (n >= 8) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &b, 4);
+    }
+}
+
 struct tf_file {
+    struct tf__window win;    /* first: tf_file_putc()/tf_file_getc() read it there */
     const struct tf__file_ops *ops;
     int fd;                   /* -1 while in memory or once closed */
     unsigned flags;           /* TF_KEEP, TF_NO_DELETE_ON_CLOSE */
@@ -234,6 +285,8 @@ struct tf_file {
     FILE *stream;             /* the tf_file_stream() view, if open */
     struct tf__spool *spool;  /* spooled files only */
     struct tf__reg_entry *reg;  /* registry entry while the name is ours to remove */
+    bool linkable;            /* O_TMPFILE without O_EXCL: tf_file_persist() links it */
+    struct tf__durable *dur;  /* tf_replace_begin() and tf_lock_file() handles only */
 };
 
 extern const struct tf__file_ops tf__fd_ops;
@@ -241,6 +294,71 @@ extern const struct tf__file_ops tf__fd_ops;
 /* A handle around fd (taken over) and path (taken over, may be NULL). */
 tf_file *tf__file_new(int fd, char *path, unsigned flags);
 
+
+/* ---- persist.c, replace.c, metadata.c, lockfile.c: durable data ------- */
+
+/* The destination, resolved by the symlink policy: name in the directory
+ * open as dirfd (O_RDONLY, held for the directory fsync). */
+struct tf__target {
+    int dirfd;
+    char *name;
+    char *dirpath;   /* the directory's absolute path, once known (malloc'd) */
+    bool exists;   /* a regular file is there now (a link, with TF_SYMLINK_REPLACE) */
+};
+
+/* Resolves path (relative to atfd) under the symlink policy; -1 with errno. */
+int tf__target_open(int atfd, const char *path, int policy, struct tf__target *t);
+void tf__target_close(struct tf__target *t);
+
+/* Checks opts against the flags a call takes; *out receives them with
+ * defaults applied. EINVAL for anything unknown. */
+int tf__persist_opts(const tf_persist_opts *opts, unsigned allowed, bool timeout_ok,
+                     tf_persist_opts *out);
+
+/* The absolute path of leaf in t's directory; malloc'd. */
+char *tf__dir_path(struct tf__target *t, const char *leaf);
+
+/* Prefix of the temporaries of replace and persist in the destination's
+ * directory (then TF_RANDOM_CHARS random characters). */
+#define TF__SIBLING_PREFIX ".tmp"
+#define TF__SIBLING_LEN (sizeof TF__SIBLING_PREFIX - 1 + TF_RANDOM_CHARS)
+
+/* Links the open file fd as name in dirfd (EEXIST if the name is taken). */
+int tf__link_fd(int fd, int dirfd, const char *name);
+
+/* Creates a new file .tmpXXXXXXXX (name: TF__SIBLING_LEN + 1 bytes) in dirfd. */
+int tf__sibling_create(int dirfd, char *name, mode_t mode);
+
+/*
+ * Puts f's file at t (f named as sname in sdir, or linkable), as o asks;
+ * on success f is the persisted file (see tf_file_persist()). Returns the
+ * level reached, or -1 (f untouched unless rep->level was set).
+ */
+int tf__place(tf_file *f, int sdir, const char *sname, struct tf__target *t,
+              const tf_persist_opts *o, tf_persist_report *rep);
+
+/* A replace or lock handle's state until commit. */
+struct tf__durable {
+    struct tf__target t;
+    tf_persist_opts o;
+    char *tmpname;   /* the temporary's name in t.dirfd */
+};
+
+/* Frees f->dur (closing its directory); NULL is fine. */
+void tf__durable_free(struct tf__durable *d);
+
+/* Makes tf_replace_begin()'s or tf_lock_file()'s handle around fd, named
+ * tmpname in t (both taken over), registered; NULL with errno (fd and the
+ * name are then removed). */
+tf_file *tf__durable_new(int fd, char *tmpname, struct tf__target *t, const tf_persist_opts *o);
+
+/*
+ * Carries the metadata of the regular file `name` in dirfd over to fd (see
+ * tf_file_commit()); a missing file gives fd 0666 & ~umask. o->mode, if
+ * set, replaces the mode. Fills rep->not_copied under TF_PERSIST_BEST_EFFORT.
+ */
+int tf__meta_carry(int fd, int dirfd, const char *name, const tf_persist_opts *o,
+                   tf_persist_report *rep);
 
 /* ---- stream.c --------------------------------------------------------- */
 
@@ -333,6 +451,10 @@ TF__ASYNC_SAFE int tf__registry_clean(bool signal_safe);
 /* Takes a shared flock on fd (best effort, waiting out a sweep's momentary
  * exclusive probe): the mark of a live temporary. */
 void tf__lock_live(int fd);
+
+/* Whether a process marks the regular file or directory open as fd (opened
+ * O_RDONLY) live: 1 live, 0 not, -1 with errno if it cannot tell. */
+int tf__probe_live(int fd, bool is_dir);
 
 /* ---- signals.c ---------------------------------------------------------- */
 

@@ -425,3 +425,35 @@ void tf__lock_live(int fd)
     }
     errno = err;
 }
+
+/*
+ * Open for writing by some process? A read lease can be had only on a file
+ * nobody has open for writing, and every live temporary file is open
+ * read-write by its handle: this tells a live file from an orphan even after
+ * the program's own flock(LOCK_UN) on the handle's descriptor dropped the
+ * shared flock (flock locks belong to the open file description the program
+ * was given). The lease is dropped at once; should another process open the
+ * file for writing in between, the kernel signals the lease break with
+ * SIGURG (ignored by default) instead of SIGIO (fatal by default).
+ * 1 open for writing, 0 not, -1 if leases cannot tell (not the owner, a
+ * filesystem without leases).
+ */
+static int open_for_writing(int fd)
+{
+    if (tf__sys.fcntl(fd, F_SETSIG, SIGURG) < 0)
+        return -1;
+    if (tf__sys.fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
+        tf__sys.fcntl(fd, F_SETLEASE, F_UNLCK);
+        return 0;
+    }
+    return errno == EAGAIN ? 1 : -1;
+}
+
+int tf__probe_live(int fd, bool is_dir)
+{
+    if (tf__sys.flock(fd, LOCK_EX | LOCK_NB) < 0)
+        return errno == EWOULDBLOCK ? 1 : -1;
+    tf__sys.flock(fd, LOCK_UN);
+    /* Where leases cannot tell, the flock's answer stands. */
+    return !is_dir && open_for_writing(fd) == 1;
+}

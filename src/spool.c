@@ -15,8 +15,16 @@
  *  - a position maps to its chunk with one count-leading-zeros.
  * Chunks are allocated by the writes that touch them; a chunk that is absent,
  * and the part of a chunk past what was ever written into it (`filled`),
- * read as zeros. So a seek past the end followed by a write, or a truncate
- * that grows, costs no memory for the gap (as a sparse file).
+ * read as zeros. So a truncate that grows costs no memory, nor does a gap
+ * that a write leaves in absent chunks. A write in a chunk past its `filled`
+ * part must zero the bytes in between, and a write far ahead needs a chunk as
+ * large as its position: a write that would zero more than SPOOL_GAP_FREE or
+ * take the memory past twice the bytes written (plus SPOOL_GAP_FREE) rolls
+ * over first instead, and the gap becomes a hole of the disk file.
+ *
+ * The handle's window (internal.h) lets file.c serve small reads and writes
+ * with one memcpy; every function here that looks at pos, len or filled first
+ * folds the window back (settle) and reopens it when done (reopen).
  *
  * Secrets: every byte written is wiped (explicit_bzero) before its memory goes
  * back to the allocator: on truncate (the cut tail), on rollover and on close.
@@ -28,7 +36,9 @@
  * max_size; here the write that would pass max_size rolls over first and
  * then writes to disk. The outcome is the same bytes and position, but the
  * data is copied once, the memory never exceeds max_size, and a failed
- * rollover leaves the file exactly as it was before the call.
+ * rollover leaves the file exactly as it was before the call. The call's own
+ * work (the write, the ftruncate) is done on the new file before the handle
+ * moves to it, so that a failure there leaves the file in memory too.
  */
 #include "internal.h"
 
@@ -45,6 +55,10 @@
 /* Enough chunks to address every non-negative 64-bit position. */
 #define SPOOL_NCHUNKS (64 - SPOOL_SHIFT)
 
+/* A gap a write may leave in memory (zeroed, or in a chunk allocated for
+ * the write) before it goes to disk instead: see gap_rolls(). */
+#define SPOOL_GAP_FREE ((uint64_t)1 << 20)
+
 /* The largest off_t, whatever its width. */
 #define SPOOL_OFF_MAX ((uint64_t)(((uint64_t)1 << (sizeof(off_t) * 8 - 1)) - 1))
 
@@ -57,6 +71,7 @@ struct tf__spool {
     /* Bytes at the start of each chunk that were ever written (data or
      * zeros); chunk start + filled never exceeds len. */
     size_t filled[SPOOL_NCHUNKS];
+    unsigned win_chunk;  /* the chunk the handle's window is open in */
 };
 
 void (*tf__spool_wipe_hook)(const void *p, size_t n, bool freed);
@@ -198,132 +213,48 @@ static void spool_free(struct tf__spool *s)
     free(s);
 }
 
-/* ---- the memory backend ------------------------------------------------ */
+/* ---- the window (internal.h) ------------------------------------------- */
 
-/* CPython's _check: a write leaving the position past max_size rolls over. */
-static bool write_rolls(const struct tf__spool *s, size_t n)
-{
-    return s->max_size && (s->pos > s->max_size || n > s->max_size - s->pos);
-}
-
-/* Every write that is not the common case: rollover, empty, gaps, growth. */
-__attribute__((noinline)) static ssize_t write_slow(tf_file *f, const void *buf, size_t n)
+/* Folds the window's writes and position into the spool, and closes it. */
+static struct tf__spool *settle(tf_file *f)
 {
     struct tf__spool *s = f->spool;
-    if (write_rolls(s, n))
-        return tf_file_rollover(f) < 0 ? -1 : f->ops->write(f, buf, n);
-    if (n == 0)   /* as write(2): no bytes, no change, even past the end */
-        return 0;
-    if (s->pos > SPOOL_OFF_MAX || n > SPOOL_OFF_MAX - s->pos) {
-        errno = EFBIG;
-        return -1;
+    struct tf__window *w = &f->win;
+    if (w->at != tf__no_window) {
+        unsigned k = s->win_chunk;
+        uint64_t start = chunk_start(k);
+        s->pos = start + (size_t)(w->at - s->chunk[k]);
+        s->filled[k] = (size_t)((w->at > w->mark ? w->at : w->mark) - s->chunk[k]);
+        if (start + s->filled[k] > s->len)
+            s->len = start + s->filled[k];
+        tf__window_close(w);
     }
-    if (reserve(s, s->pos, n) < 0)
-        return -1;
-    copy_in(s, s->pos, buf, n);
-    s->pos += n;
-    if (s->pos > s->len)
-        s->len = s->pos;
-    return (ssize_t)n;
+    return s;
 }
 
-/*
- * The common small write, kept apart so that it costs a few instructions
- * (one-byte writes are the seed's own benchmark): it lies in one allocated
- * chunk and starts no further than what the chunk holds, so there is no gap
- * to zero and nothing to allocate.
- */
-static ssize_t mem_write(tf_file *f, const void *buf, size_t n)
+/* Opens the window at the position if its chunk holds data up to there. */
+static void reopen(tf_file *f)
 {
     struct tf__spool *s = f->spool;
+    if (!s || f->closed)
+        return;
     unsigned k = chunk_of(s->pos);
-    size_t off = (size_t)(s->pos - chunk_start(k));
-    if (!n || write_rolls(s, n) || !s->chunk[k] || off > s->filled[k] ||
-        n > chunk_size(k) - off)
-        return write_slow(f, buf, n);
-    memcpy(s->chunk[k] + off, buf, n);
-    if (off + n > s->filled[k])
-        s->filled[k] = off + n;
-    s->pos += n;
-    if (s->pos > s->len)
-        s->len = s->pos;
-    return (ssize_t)n;
-}
-
-static ssize_t mem_read(tf_file *f, void *buf, size_t n)
-{
-    struct tf__spool *s = f->spool;
-    if (s->pos >= s->len)
-        return 0;
-    if (n > s->len - s->pos)
-        n = (size_t)(s->len - s->pos);
-    if (n > SSIZE_MAX)
-        n = SSIZE_MAX;
-    copy_out(s, s->pos, buf, n);
-    s->pos += n;
-    return (ssize_t)n;
-}
-
-/* lseek(2)'s rules: EINVAL for a bad whence or a negative result. */
-static off_t mem_seek(tf_file *f, off_t off, int whence)
-{
-    struct tf__spool *s = f->spool;
-    uint64_t base;
-    switch (whence) {
-    case SEEK_SET: base = 0; break;
-    case SEEK_CUR: base = s->pos; break;
-    case SEEK_END: base = s->len; break;
-    default: errno = EINVAL; return -1;
+    uint64_t start = chunk_start(k);
+    size_t off = (size_t)(s->pos - start);
+    if (!s->chunk[k] || off > s->filled[k])
+        return;
+    /* A write may reach the chunk's end, and max_size (if set) but not pass it. */
+    uint64_t room = chunk_size(k) - off;
+    if (s->max_size) {
+        uint64_t left = s->pos < s->max_size ? s->max_size - s->pos : 0;
+        if (left < room)
+            room = left;
     }
-    if (off >= 0 && (uint64_t)off > SPOOL_OFF_MAX - base) {
-        errno = EOVERFLOW;
-        return -1;
-    }
-    uint64_t back = off < 0 ? (uint64_t)-(off + 1) + 1 : 0;   /* -off, even for the minimum */
-    if (back > base) {
-        errno = EINVAL;
-        return -1;
-    }
-    s->pos = off >= 0 ? base + (uint64_t)off : base - back;
-    return (off_t)s->pos;
+    s->win_chunk = k;
+    f->win.at = s->chunk[k] + off;
+    f->win.mark = s->chunk[k] + s->filled[k];
+    f->win.end = f->win.at + room;
 }
-
-/*
- * CPython rolls over when size > max_size, even for max_size 0 (so
- * truncate(1) of a max_size 0 file goes to disk). Growing in memory adds
- * zeros, as a file does (CPython's BytesIO would ignore a growing truncate).
- */
-static int mem_truncate(tf_file *f, off_t size)
-{
-    struct tf__spool *s = f->spool;
-    if ((uint64_t)size > s->max_size)
-        return tf_file_rollover(f) < 0 ? -1 : f->ops->truncate(f, size);
-    if ((uint64_t)size < s->len)
-        cut(s, (uint64_t)size);
-    s->len = (uint64_t)size;
-    return 0;
-}
-
-static int mem_fileno(tf_file *f)
-{
-    return tf_file_rollover(f) < 0 ? -1 : f->ops->fileno(f);
-}
-
-static int mem_close(tf_file *f)
-{
-    spool_free(f->spool);
-    f->spool = NULL;
-    return 0;
-}
-
-static const struct tf__file_ops mem_ops = {
-    .read = mem_read,
-    .write = mem_write,
-    .seek = mem_seek,
-    .truncate = mem_truncate,
-    .fileno = mem_fileno,
-    .close = mem_close,
-};
 
 /* ---- rollover ---------------------------------------------------------- */
 
@@ -350,19 +281,33 @@ static int fill(tf_file *disk, const struct tf__spool *s)
     return tf__fd_ops.seek(disk, (off_t)s->pos, SEEK_SET) < 0 ? -1 : 0;
 }
 
-int tf_file_rollover(tf_file *f)
+/* What a call does on the disk file before the handle moves to it. */
+struct then {
+    const void *buf;   /* write these n bytes, */
+    size_t n;
+    off_t size;        /* or (buf NULL, size >= 0) truncate to size */
+};
+
+static int do_then(tf_file *disk, const struct then *t)
 {
-    if (!f || f->closed) {
-        errno = f ? EBADF : EINVAL;
-        return -1;
-    }
-    if (f->ops != &mem_ops)
-        return 0;
-    struct tf__spool *s = f->spool;
+    if (t->buf)
+        return tf__fd_ops.write(disk, t->buf, t->n) < 0 ? -1 : 0;
+    return t->size >= 0 ? tf__fd_ops.truncate(disk, t->size) : 0;
+}
+
+/*
+ * Rolls over, all or nothing: the data goes into a new nameless file, then
+ * `then` runs on it, and only when both succeeded does the handle move to it
+ * (the memory is wiped and freed). On any failure the new file is closed,
+ * which removes it, and the handle is in memory exactly as before.
+ */
+static int roll(tf_file *f, const struct then *t)
+{
+    struct tf__spool *s = settle(f);
     tf_file disk = { .ops = &tf__fd_ops, .fd = tf__create_unnamed(&s->opts) };
     if (disk.fd < 0)
         return -1;
-    if (fill(&disk, s) < 0) {
+    if (fill(&disk, s) < 0 || do_then(&disk, t) < 0) {
         tf__close_keep_errno(disk.fd);   /* nameless: closing removes it */
         return -1;
     }
@@ -371,6 +316,174 @@ int tf_file_rollover(tf_file *f)
     f->spool = NULL;
     spool_free(s);
     return 0;
+}
+
+/* ---- the memory backend ------------------------------------------------ */
+
+/* CPython's _check: a write leaving the position past max_size rolls over. */
+static bool write_rolls(const struct tf__spool *s, size_t n)
+{
+    return s->max_size && (s->pos > s->max_size || n > s->max_size - s->pos);
+}
+
+/*
+ * Whether a write of n bytes at the position would make memory pay for a
+ * gap: zero more than SPOOL_GAP_FREE bytes before it, or allocate chunks
+ * that would take the memory past twice the bytes written plus
+ * SPOOL_GAP_FREE (a write at 1 TiB into an empty file would need a 1 TiB
+ * chunk). Such a write goes to disk, where the gap is a hole.
+ */
+static bool gap_rolls(const struct tf__spool *s, size_t n)
+{
+    unsigned first = chunk_of(s->pos), last = chunk_of(s->pos + n - 1);
+    size_t off = (size_t)(s->pos - chunk_start(first));
+    if (off > s->filled[first] && off - s->filled[first] > SPOOL_GAP_FREE)
+        return true;
+    unsigned k = first;
+    while (k <= last && s->chunk[k])
+        k++;
+    if (k > last)   /* nothing to allocate */
+        return false;
+    uint64_t held = n, mem = 0;
+    for (k = 0; k < SPOOL_NCHUNKS; k++) {
+        held += s->filled[k];
+        if (s->chunk[k] || (k >= first && k <= last))
+            mem += chunk_size(k);
+    }
+    return mem > 2 * held + SPOOL_GAP_FREE;
+}
+
+/* Writes into memory; a write that rolls over writes to disk after. */
+static ssize_t write_mem(tf_file *f, const void *buf, size_t n)
+{
+    struct tf__spool *s = f->spool;
+    if (write_rolls(s, n))
+        return roll(f, &(struct then){ .buf = buf, .n = n }) < 0 ? -1 : (ssize_t)n;
+    if (n == 0)   /* as write(2): no bytes, no change, even past the end */
+        return 0;
+    if (s->pos > SPOOL_OFF_MAX || n > SPOOL_OFF_MAX - s->pos) {
+        errno = EFBIG;
+        return -1;
+    }
+    if (gap_rolls(s, n))
+        return roll(f, &(struct then){ .buf = buf, .n = n }) < 0 ? -1 : (ssize_t)n;
+    if (reserve(s, s->pos, n) < 0)
+        return -1;
+    copy_in(s, s->pos, buf, n);
+    s->pos += n;
+    if (s->pos > s->len)
+        s->len = s->pos;
+    return (ssize_t)n;
+}
+
+/* Writes that the window (file.c) could not take. */
+static ssize_t mem_write(tf_file *f, const void *buf, size_t n)
+{
+    settle(f);
+    ssize_t r = write_mem(f, buf, n);
+    reopen(f);
+    return r;
+}
+
+static ssize_t mem_read(tf_file *f, void *buf, size_t n)
+{
+    struct tf__spool *s = settle(f);
+    if (s->pos < s->len) {
+        if (n > s->len - s->pos)
+            n = (size_t)(s->len - s->pos);
+        if (n > SSIZE_MAX)
+            n = SSIZE_MAX;
+        copy_out(s, s->pos, buf, n);
+        s->pos += n;
+    } else {
+        n = 0;
+    }
+    reopen(f);
+    return (ssize_t)n;
+}
+
+/* lseek(2)'s rules: EINVAL for a bad whence or a negative result. */
+static off_t seek_mem(struct tf__spool *s, off_t off, int whence)
+{
+    uint64_t base;
+    switch (whence) {
+    case SEEK_SET: base = 0; break;
+    case SEEK_CUR: base = s->pos; break;
+    case SEEK_END: base = s->len; break;
+    default: errno = EINVAL; return -1;
+    }
+    if (off >= 0 && (uint64_t)off > SPOOL_OFF_MAX - base) {
+        errno = EOVERFLOW;
+        return -1;
+    }
+    uint64_t back = off < 0 ? (uint64_t)-(off + 1) + 1 : 0;   /* -off, even for the minimum */
+    if (back > base) {
+        errno = EINVAL;
+        return -1;
+    }
+    s->pos = off >= 0 ? base + (uint64_t)off : base - back;
+    return (off_t)s->pos;
+}
+
+static off_t mem_seek(tf_file *f, off_t off, int whence)
+{
+    off_t r = seek_mem(settle(f), off, whence);
+    reopen(f);
+    return r;
+}
+
+/*
+ * CPython rolls over when size > max_size, even for max_size 0 (so
+ * truncate(1) of a max_size 0 file goes to disk). Growing in memory adds
+ * zeros, as a file does (CPython's BytesIO would ignore a growing truncate).
+ */
+static int mem_truncate(tf_file *f, off_t size)
+{
+    struct tf__spool *s = settle(f);
+    int rc = 0;
+    if ((uint64_t)size > s->max_size) {
+        rc = roll(f, &(struct then){ .size = size });
+    } else {
+        if ((uint64_t)size < s->len)
+            cut(s, (uint64_t)size);
+        s->len = (uint64_t)size;
+    }
+    reopen(f);
+    return rc;
+}
+
+static int mem_fileno(tf_file *f)
+{
+    int rc = roll(f, &(struct then){ .size = -1 });
+    reopen(f);
+    return rc < 0 ? -1 : f->fd;
+}
+
+static int mem_close(tf_file *f)
+{
+    spool_free(settle(f));
+    f->spool = NULL;
+    return 0;
+}
+
+static const struct tf__file_ops mem_ops = {
+    .read = mem_read,
+    .write = mem_write,
+    .seek = mem_seek,
+    .truncate = mem_truncate,
+    .fileno = mem_fileno,
+    .close = mem_close,
+};
+
+int tf_file_rollover(tf_file *f)
+{
+    if (!f || f->closed) {
+        errno = f ? EBADF : EINVAL;
+        return -1;
+    }
+    if (f->ops != &mem_ops)
+        return 0;
+    return mem_fileno(f) < 0 ? -1 : 0;
 }
 
 int tf_file_rolled(const tf_file *f)

@@ -218,12 +218,8 @@ static void lock_probe(int dirfd, const char *name, const struct stat *st, struc
         p->verdict = UNKNOWN;   /* swapped between lstat and open */
         return;
     }
-    if (tf__sys.flock(p->fd, LOCK_EX | LOCK_NB) == 0) {
-        p->verdict = ORPHAN;
-        tf__sys.flock(p->fd, LOCK_UN);
-    } else {
-        p->verdict = errno == EWOULDBLOCK ? LIVE_ENTRY : UNKNOWN;
-    }
+    int live = tf__probe_live(p->fd, p->is_dir);
+    p->verdict = live == 0 ? ORPHAN : live > 0 ? LIVE_ENTRY : UNKNOWN;
 }
 
 /* What the probed entry (stat st) holds: itself and, for a directory open as

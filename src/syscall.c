@@ -31,6 +31,12 @@ static int tf__raw_ioctl(int fd, unsigned long req, void *arg)
     return ioctl(fd, req, arg);
 }
 
+/* fcntl(2) is variadic; the seam passes an int argument (F_SETLEASE, F_SETSIG). */
+static int tf__raw_fcntl(int fd, int cmd, int arg)
+{
+    return fcntl(fd, cmd, arg);
+}
+
 /* openat(2) is variadic in libc; the table needs a fixed signature. */
 static int tf__raw_openat(int dirfd, const char *path, int flags, mode_t mode)
 {

@@ -462,6 +462,143 @@ static void test_closed_file(void **state)
     assert_int_equal(tf_file_release(f), 0);
 }
 
+/* ---- gaps: free in memory, or holes on disk -------------------------------- */
+
+/* Resident memory of this process, in bytes (/proc/self/statm). */
+static size_t resident(void)
+{
+    unsigned long size, pages = 0;
+    FILE *fp = fopen("/proc/self/statm", "r");
+    assert_non_null(fp);
+    assert_int_equal(fscanf(fp, "%lu %lu", &size, &pages), 2);
+    fclose(fp);
+    return pages * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* The byte at pos, through the API, keeping the position. */
+static int byte_at(tf_file *f, off_t pos)
+{
+    off_t here = tf_file_tell(f);
+    unsigned char c = 0xEE;
+    assert_int_equal(tf_file_seek(f, pos, SEEK_SET), pos);
+    assert_int_equal(tf_file_read(f, &c, 1), 1);
+    assert_int_equal(tf_file_seek(f, here, SEEK_SET), here);
+    return c;
+}
+
+/* Issue 11 (3): one byte at 1.5 GiB zeroed 512 MiB of a 1 GiB chunk. */
+static void test_far_write_costs_no_memory(void **state)
+{
+    const off_t far = (off_t)3 << 29;   /* 1.5 GiB */
+    tf_file *f = spooled(state, 0);
+    write_all(f, "head", 4);
+    size_t before = resident();
+    assert_int_equal(tf_file_seek(f, far, SEEK_SET), far);
+    write_all(f, "x", 1);
+    size_t grown = resident() > before ? resident() - before : 0;
+    if (grown > (16u << 20))
+        fail_msg("a 1-byte write at 1.5 GiB made %zu MiB resident", grown >> 20);
+    assert_int_equal(tf_file_rolled(f), 1);               /* the gap is a hole on disk */
+    assert_int_equal(tf_file_tell(f), far + 1);
+    assert_int_equal(tf_file_seek(f, 0, SEEK_END), far + 1);
+    assert_int_equal(byte_at(f, far), 'x');
+    assert_int_equal(byte_at(f, far - 1), 0);
+    assert_int_equal(byte_at(f, 1 << 20), 0);
+    assert_int_equal(byte_at(f, 3), 'd');
+    struct stat st;
+    assert_int_equal(fstat(tf_file_fileno(f), &st), 0);
+    assert_true((off_t)st.st_blocks * 512 < (off_t)(1 << 20));   /* sparse */
+    assert_int_equal(tf_file_release(f), 0);
+}
+
+/* A disk file takes a byte at 1 TiB; so must a spooled file (it was ENOMEM),
+ * after a seek or after a growing truncate (max_size above it). */
+static void test_write_at_one_tib(void **state)
+{
+    const off_t tib = (off_t)1 << 40;
+    tf_file *plain = tf_temporary_file(&(tf_opts){ .dir = TFT_DIR(state) });
+    assert_non_null(plain);
+    assert_int_equal(tf_file_seek(plain, tib, SEEK_SET), tib);
+    if (tf_file_write(plain, "x", 1) != 1) {
+        fprintf(stderr, "skipped: the scratch filesystem cannot hold a byte at 1 TiB (%s)\n",
+                errname(errno));
+        tf_file_release(plain);
+        skip();
+    }
+    assert_int_equal(tf_file_release(plain), 0);
+
+    tf_file *f = spooled(state, 0);
+    assert_int_equal(tf_file_seek(f, tib, SEEK_SET), tib);
+    write_all(f, "x", 1);
+    assert_int_equal(tf_file_seek(f, 0, SEEK_END), tib + 1);
+    assert_int_equal(byte_at(f, tib), 'x');
+    assert_int_equal(byte_at(f, 0), 0);
+    assert_int_equal(tf_file_release(f), 0);
+
+    f = spooled(state, (size_t)1 << 41);
+    write_all(f, "head", 4);
+    assert_int_equal(tf_file_truncate(f, tib), 0);        /* costs nothing: stays */
+    assert_int_equal(tf_file_rolled(f), 0);
+    assert_int_equal(tf_file_seek(f, tib, SEEK_SET), tib);
+    write_all(f, "y", 1);
+    assert_int_equal(tf_file_seek(f, 0, SEEK_END), tib + 1);
+    assert_int_equal(byte_at(f, tib), 'y');
+    assert_int_equal(byte_at(f, 0), 'h');
+    assert_int_equal(tf_file_release(f), 0);
+}
+
+/* The write after a far seek goes to disk all or nothing too. */
+static void test_far_write_failure_changes_nothing(void **state)
+{
+    const off_t far = (off_t)3 << 29;
+    tf_file *f = spooled(state, 0);
+    write_all(f, "head", 4);
+    assert_int_equal(tf_file_seek(f, far, SEEK_SET), far);
+    int fds = fd_count();
+    for (unsigned long nth = 1; nth <= 2; nth++) {   /* the copy of "head", the byte */
+        fault_arm("write", nth, ENOSPC);
+        errno = 0;
+        assert_int_equal(tf_file_write(f, "x", 1), -1);
+        assert_errno(ENOSPC);
+        assert_int_equal(fault_hits(), 1);
+        fault_reset();
+        assert_int_equal(tf_file_rolled(f), 0);
+        assert_int_equal(tf_file_tell(f), far);
+        assert_no_fd_leak(fds);
+        assert_int_equal(dir_entries(TFT_DIR(state)), 0);
+        assert_contents(f, "head", 4);
+    }
+    write_all(f, "x", 1);
+    assert_int_equal(tf_file_rolled(f), 1);
+    assert_int_equal(byte_at(f, far), 'x');
+    assert_int_equal(tf_file_release(f), 0);
+}
+
+/* A small gap stays in memory, as it always did; a large one goes to disk. */
+static void test_small_gap_stays_in_memory(void **state)
+{
+    static const off_t small[] = { 1, 511, 4096, 5000, 65536, 300000 };
+    for (size_t i = 0; i < sizeof small / sizeof *small; i++) {
+        tf_file *f = spooled(state, 0);
+        write_all(f, "a", 1);
+        assert_int_equal(tf_file_seek(f, small[i], SEEK_CUR), small[i] + 1);
+        write_all(f, "b", 1);
+        assert_int_equal(tf_file_rolled(f), 0);
+        assert_int_equal(byte_at(f, small[i] + 1), 'b');
+        assert_int_equal(byte_at(f, small[i]), 0);
+        assert_int_equal(byte_at(f, 0), 'a');
+        assert_int_equal(tf_file_release(f), 0);
+    }
+    tf_file *f = spooled(state, 0);
+    write_all(f, "a", 1);
+    assert_int_equal(tf_file_seek(f, 16 << 20, SEEK_SET), 16 << 20);
+    write_all(f, "b", 1);
+    assert_int_equal(tf_file_rolled(f), 1);
+    assert_int_equal(byte_at(f, 16 << 20), 'b');
+    assert_int_equal(byte_at(f, 0), 'a');
+    assert_int_equal(tf_file_release(f), 0);
+}
+
 /* ---- ENOMEM on growth ------------------------------------------------------- */
 
 static void test_enomem_on_growth_changes_nothing(void **state)
@@ -617,6 +754,84 @@ static void test_failed_trigger_changes_nothing(void **state)
     assert_int_equal(tf_file_release(f), 0);
 }
 
+/*
+ * Issue 11 (5): a call that rolls over is all or nothing. Fails the 1st,
+ * 2nd ... call of one seam entry inside `call` until the call succeeds; every
+ * failure must leave the file in memory as before (it used to leave it
+ * rolled over when the write or ftruncate after the rollover failed).
+ */
+static void all_or_nothing(void **state, const char *entry, int err,
+                           int (*call)(tf_file *f), const char *what)
+{
+    static unsigned char want[9000];
+    size_t n;
+    off_t pos;
+    int fds = fd_count();
+    unsigned long failures = 0, nth;
+    for (nth = 1; nth < 50; nth++) {
+        tf_file *f = shaped(state, want, &n, &pos);
+        fault_arm(entry, nth, err);
+        errno = 0;
+        int rc = call(f);
+        int e = errno;
+        unsigned long hits = fault_hits();
+        fault_reset();
+        if (rc == 0 && hits == 0) {
+            assert_int_equal(tf_file_rolled(f), 1);
+            assert_int_equal(tf_file_release(f), 0);
+            break;
+        }
+        if (rc == 0)   /* the failure was retried (EINTR) */
+            fail_msg("%s: %s #%lu (%s) injected but the call succeeded", what, entry,
+                     nth, errname(err));
+        failures++;
+        if (e != err)
+            fail_msg("%s: %s #%lu: errno %s, injected %s", what, entry, nth, errname(e),
+                     errname(err));
+        assert_intact(f, want, n, pos);
+        assert_int_equal(tf_file_release(f), 0);
+        assert_no_fd_leak(fds);
+        assert_int_equal(dir_entries(TFT_DIR(state)), 0);
+    }
+    assert_true(nth < 50);
+    if (failures == 0)
+        fail_msg("%s: %s never called", what, entry);
+}
+
+static int write_past_max(tf_file *f)       /* shaped(): max_size 100000 */
+{
+    static unsigned char big[100000];
+    return tf_file_write(f, big, sizeof big) == (ssize_t)sizeof big ? 0 : -1;
+}
+
+static int truncate_past_max(tf_file *f)
+{
+    return tf_file_truncate(f, 100001);
+}
+
+static int fileno_rolls(tf_file *f)
+{
+    return tf_file_fileno(f) < 0 ? -1 : 0;
+}
+
+static void test_rolling_calls_all_or_nothing(void **state)
+{
+    static const struct {
+        int (*call)(tf_file *f);
+        const char *what;
+    } calls[] = {
+        { write_past_max, "write past max_size" },
+        { truncate_past_max, "truncate past max_size" },
+        { fileno_rolls, "fileno" },
+    };
+    static const char *const entries[] = { "openat", "write", "lseek", "ftruncate" };
+    static const int errs[] = { ENOSPC, EIO, EFBIG, EDQUOT };
+    for (size_t c = 0; c < sizeof calls / sizeof *calls; c++)
+        for (size_t i = 0; i < sizeof entries / sizeof *entries; i++)
+            for (size_t j = 0; j < sizeof errs / sizeof *errs; j++)
+                all_or_nothing(state, entries[i], errs[j], calls[c].call, calls[c].what);
+}
+
 /* ---- wiping --------------------------------------------------------------------- */
 
 static size_t wiped_freed, wiped_cut, wipe_calls;
@@ -736,6 +951,105 @@ static void test_memory_at_most_twice_the_data(void **state)
     tf__spool_wipe_hook = NULL;
 }
 
+/* ---- small accesses: the window, tf_file_putc and tf_file_getc ------------------------ */
+
+/* Bytes through tf_file_putc (across chunks and the rollover at max_size),
+ * back through tf_file_getc, and the end of the file told from an error. */
+static void check_putc_getc(tf_file *f, size_t n, int rolls)
+{
+    unsigned char *want = malloc(n);
+    assert_non_null(want);
+    for (size_t i = 0; i < n; i++) {
+        want[i] = (unsigned char)(i * 37 + (i >> 9));
+        assert_int_equal(tf_file_putc(f, want[i] | 0x100), want[i]);   /* as unsigned char */
+    }
+    assert_int_equal(tf_file_rolled(f), rolls);
+    assert_int_equal(tf_file_tell(f), (off_t)n);
+    assert_contents(f, want, n);
+    assert_int_equal(tf_file_seek(f, 0, SEEK_SET), 0);
+    for (size_t i = 0; i < n; i++)
+        if (tf_file_getc(f) != want[i])
+            fail_msg("byte %zu differs", i);
+    errno = 0;
+    assert_int_equal(tf_file_getc(f), -1);
+    assert_errno(0);                                      /* the end, not an error */
+    assert_int_equal(tf_file_tell(f), (off_t)n);
+    free(want);
+}
+
+static void putc_getc_fail(tf_file *f, int err)
+{
+    errno = 0;
+    assert_int_equal(tf_file_putc(f, 'x'), -1);
+    assert_errno(err);
+    errno = 0;
+    assert_int_equal(tf_file_getc(f), -1);
+    assert_errno(err);
+}
+
+static void test_putc_getc(void **state)
+{
+    tf_file *f = spooled(state, 0);
+    check_putc_getc(f, 70000, 0);
+    assert_int_equal(tf_file_release(f), 0);
+    f = spooled(state, 1000);
+    check_putc_getc(f, 3000, 1);
+    assert_int_equal(tf_file_release(f), 0);
+    f = tf_temporary_file(&(tf_opts){ .dir = TFT_DIR(state) });
+    assert_non_null(f);
+    check_putc_getc(f, 600, 1);                           /* the full path all along */
+    assert_int_equal(tf_file_release(f), 0);
+
+    putc_getc_fail(NULL, EINVAL);
+    f = spooled(state, 0);
+    assert_int_equal(tf_file_putc(f, 'x'), 'x');
+    assert_int_equal(tf_file_close(f), 0);
+    putc_getc_fail(f, EBADF);
+    assert_int_equal(tf_file_release(f), 0);
+}
+
+/* Writes and reads through the window, mixed with every other call: each
+ * of them must see what the window wrote. */
+static void test_window_mixed_with_other_calls(void **state)
+{
+    tf_file *f = spooled(state, 20);
+    write_all(f, "hello", 5);
+    assert_int_equal(tf_file_seek(f, 0, SEEK_SET), 0);
+    assert_int_equal(tf_file_putc(f, 'H'), 'H');
+    assert_int_equal(tf_file_getc(f), 'e');               /* old data after the write */
+    char two[2];
+    assert_int_equal(tf_file_read(f, two, 2), 2);
+    assert_memory_equal(two, "ll", 2);
+    write_all(f, "O, world", 8);                          /* past what the chunk held */
+    errno = 0;
+    assert_int_equal(tf_file_getc(f), -1);                /* at the end */
+    assert_errno(0);
+    assert_int_equal(tf_file_tell(f), 12);
+    assert_int_equal(tf_file_seek(f, 0, SEEK_END), 12);   /* seek sees the window's size */
+    assert_contents(f, "HellO, world", 12);
+    assert_int_equal(tf_file_seek(f, 5, SEEK_SET), 5);
+    write_all(f, "!", 1);
+    assert_int_equal(tf_file_truncate(f, 6), 0);          /* truncate too */
+    assert_contents(f, "HellO!", 6);
+    assert_int_equal(tf_file_seek(f, 0, SEEK_END), 6);
+    for (int i = 0; i < 14; i++)                          /* up to max_size exactly */
+        assert_int_equal(tf_file_putc(f, '.'), '.');
+    assert_int_equal(tf_file_rolled(f), 0);
+    assert_int_equal(tf_file_putc(f, '+'), '+');          /* 21 > max_size: rolls over */
+    assert_int_equal(tf_file_rolled(f), 1);
+    assert_contents(f, "HellO!..............+", 21);
+
+    /* The window's bytes are wiped when it closes with the file. */
+    f = tf_file_release(f) == 0 ? spooled(state, 0) : NULL;
+    wipe_spy_start();
+    for (int i = 0; i < 700; i++)
+        assert_int_equal(tf_file_putc(f, 0x5A), 0x5A);
+    assert_int_equal(tf_file_release(f), 0);
+    assert_int_equal(wiped_freed, 700);
+    assert_false(wipe_saw_nonzero);
+    tf__spool_wipe_hook = NULL;
+}
+
 /* ---- the FILE * view ---------------------------------------------------------------- */
 
 static void test_stream_across_rollover(void **state)
@@ -789,12 +1103,19 @@ int main(void)
         T(test_read_spans_chunks_and_stops_at_end),
         T(test_seek_whences_and_errors),
         T(test_closed_file),
+        T(test_far_write_costs_no_memory),
+        T(test_write_at_one_tib),
+        T(test_far_write_failure_changes_nothing),
+        T(test_small_gap_stays_in_memory),
         T(test_enomem_on_growth_changes_nothing),
         T(test_rollover_fault_every_step),
         T(test_rollover_short_writes),
         T(test_failed_trigger_changes_nothing),
+        T(test_rolling_calls_all_or_nothing),
         T(test_wipe_on_close_truncate_and_rollover),
         T(test_memory_at_most_twice_the_data),
+        T(test_putc_getc),
+        T(test_window_mixed_with_other_calls),
         T(test_stream_across_rollover),
 #undef T
     };

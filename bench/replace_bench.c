@@ -1,0 +1,271 @@
+/*
+ * Atomic replace of one file, per level, side by side in one run:
+ *   ours    tf_replace_contents()
+ *   glib    g_file_set_contents_full() with the same level (NONE, CONSISTENT,
+ *           CONSISTENT|DURABLE), mode 0666
+ *   python  CPython: NamedTemporaryFile(dir=, delete=False), write, flush,
+ *           os.fsync, os.replace, and for durable os.fsync of the directory
+ *   minimal the fewest syscalls that replace atomically at the level: open
+ *           O_CREAT|O_EXCL, write, fsync, close, rename, fsync(dir held open),
+ *           names computed in advance
+ *   floor   the syscalls ours makes, by hand, names computed in advance:
+ *           open the directory, lstat dest, create, flock (live mark), write,
+ *           lstat dest, fstat, llistxattr, fchmod (metadata), fsync, rename,
+ *           fsync the directory, two closes
+ * Batches are interleaved (the order rotated each round); each batch reports
+ * CPU time (CLOCK_PROCESS_CPUTIME_ID) and wall time per replace. The figures
+ * are the median over rounds of the per-round ratio to the floor.
+ *
+ *   replace_bench DIR SIZE ROUNDS OPS [PYTHON]
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <tempfile.h>
+#ifdef TF_BENCH_HAVE_GLIB
+#include <glib.h>
+#endif
+
+enum { OURS, GLIB, PYTHON, MINIMAL, FLOOR, NCONT };
+static const char *const NAMES[NCONT] = { "ours", "glib", "python", "minimal", "floor" };
+
+static const char *dir, *python;
+static char dest[4096];
+static char *data;
+static size_t size;
+static int ops;
+
+static double now(clockid_t c)
+{
+    struct timespec ts;
+    clock_gettime(c, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what)
+{
+    perror(what);
+    exit(1);
+}
+
+static void run_ours(int level)
+{
+    for (int i = 0; i < ops; i++)
+        if (tf_replace_contents(dest, data, size, &(tf_persist_opts){ .level = level }, NULL) < 0)
+            die("tf_replace_contents");
+}
+
+#ifdef TF_BENCH_HAVE_GLIB
+static void run_glib(int level)
+{
+    GFileSetContentsFlags fl = level == TF_LEVEL_VISIBLE ? G_FILE_SET_CONTENTS_NONE
+                             : level == TF_LEVEL_CONSISTENT ? G_FILE_SET_CONTENTS_CONSISTENT
+                             : G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE;
+    for (int i = 0; i < ops; i++) {
+        GError *err = NULL;
+        if (!g_file_set_contents_full(dest, data, (gssize)size, fl, 0666, &err)) {
+            fprintf(stderr, "glib: %s\n", err->message);
+            exit(1);
+        }
+    }
+}
+#endif
+
+static void run_minimal(int level)
+{
+    char (*names)[4200] = malloc((size_t)ops * sizeof *names);
+    for (int i = 0; i < ops; i++)
+        snprintf(names[i], sizeof names[i], "%s/.floor%08d", dir, i);
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    for (int i = 0; i < ops; i++) {
+        int fd = open(names[i], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd < 0 || write(fd, data, size) != (ssize_t)size)
+            die("floor write");
+        if (level >= TF_LEVEL_CONSISTENT && fsync(fd) < 0)
+            die("floor fsync");
+        close(fd);
+        if (rename(names[i], dest) < 0)
+            die("floor rename");
+        if (level == TF_LEVEL_DURABLE && fsync(dfd) < 0)
+            die("floor dir fsync");
+    }
+    close(dfd);
+    free(names);
+}
+
+static void run_floor(int level)
+{
+    char (*names)[32] = malloc((size_t)ops * sizeof *names);
+    for (int i = 0; i < ops; i++)
+        snprintf(names[i], sizeof names[i], ".floor%08d", i);
+    for (int i = 0; i < ops; i++) {
+        struct stat st;
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        fstatat(dfd, "dest", &st, AT_SYMLINK_NOFOLLOW);
+        int fd = openat(dfd, names[i], O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        flock(fd, LOCK_SH | LOCK_NB);
+        if (fd < 0 || write(fd, data, size) != (ssize_t)size)
+            die("floor write");
+        char proc[64];
+        snprintf(proc, sizeof proc, "/proc/self/fd/%d/dest", dfd);
+        fstatat(dfd, "dest", &st, AT_SYMLINK_NOFOLLOW);
+        fstat(fd, &st);
+        llistxattr(proc, NULL, 0);
+        fchmod(fd, 0644);
+        if (level >= TF_LEVEL_CONSISTENT && fsync(fd) < 0)
+            die("floor fsync");
+        if (renameat(dfd, names[i], dfd, "dest") < 0)
+            die("floor rename");
+        if (level == TF_LEVEL_DURABLE && fsync(dfd) < 0)
+            die("floor dir fsync");
+        close(dfd);
+        close(fd);
+    }
+    free(names);
+}
+
+static const char PY[] =
+    "import os, sys, tempfile, time\n"
+    "d, dest, size, ops, level = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])\n"
+    "data = b'x' * size\n"
+    "def one():\n"
+    "    with tempfile.NamedTemporaryFile(dir=d, delete=False) as f:\n"
+    "        f.write(data)\n"
+    "        f.flush()\n"
+    "        if level >= 2: os.fsync(f.fileno())\n"
+    "    os.replace(f.name, dest)\n"
+    "    if level == 3:\n"
+    "        fd = os.open(d, os.O_RDONLY)\n"
+    "        os.fsync(fd)\n"
+    "        os.close(fd)\n"
+    "for _ in range(max(1, ops // 10)): one()\n"
+    "c, w = time.process_time(), time.perf_counter()\n"
+    "for _ in range(ops): one()\n"
+    "print(time.process_time() - c, time.perf_counter() - w)\n";
+
+/* CPython times itself (its start-up is not a replace). */
+static void run_python(int level, double *cpu, double *wall)
+{
+    char sz[32], n[32], lv[8];
+    snprintf(sz, sizeof sz, "%zu", size);
+    snprintf(n, sizeof n, "%d", ops);
+    snprintf(lv, sizeof lv, "%d", level);
+    int p[2];
+    if (pipe(p) < 0)
+        die("pipe");
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(p[1], 1);
+        execl(python, python, "-c", PY, dir, dest, sz, n, lv, (char *)NULL);
+        _exit(127);
+    }
+    close(p[1]);
+    char buf[128] = "";
+    ssize_t r = 0, k;
+    while ((k = read(p[0], buf + r, sizeof buf - 1 - (size_t)r)) > 0)
+        r += k;
+    close(p[0]);
+    int st;
+    waitpid(pid, &st, 0);
+    if (r <= 0 || sscanf(buf, "%lf %lf", cpu, wall) != 2) {
+        fprintf(stderr, "python failed (status %d): %s\n", st, buf);
+        exit(1);
+    }
+}
+
+static void batch(int c, int level, double *cpu, double *wall)
+{
+    if (c == PYTHON) {
+        run_python(level, cpu, wall);
+    } else {
+        int saved = ops;
+        ops = ops / 10 ? ops / 10 : 1;   /* warm-up */
+        c == OURS ? run_ours(level) : c == FLOOR ? run_floor(level) : c == MINIMAL ? run_minimal(level) :
+#ifdef TF_BENCH_HAVE_GLIB
+                                      run_glib(level);
+#else
+                                      (void)0;
+#endif
+        ops = saved;
+        double c0 = now(CLOCK_PROCESS_CPUTIME_ID), w0 = now(CLOCK_MONOTONIC);
+        c == OURS ? run_ours(level) : c == FLOOR ? run_floor(level) : c == MINIMAL ? run_minimal(level) :
+#ifdef TF_BENCH_HAVE_GLIB
+                                      run_glib(level);
+#else
+                                      (void)0;
+#endif
+        *cpu = now(CLOCK_PROCESS_CPUTIME_ID) - c0;
+        *wall = now(CLOCK_MONOTONIC) - w0;
+    }
+    *cpu /= ops;
+    *wall /= ops;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 5) {
+        fprintf(stderr, "usage: replace_bench DIR SIZE ROUNDS OPS [PYTHON]\n");
+        return 2;
+    }
+    dir = argv[1];
+    size = strtoul(argv[2], NULL, 0);
+    int rounds = atoi(argv[3]);
+    ops = atoi(argv[4]);
+    python = argc > 5 ? argv[5] : NULL;
+    snprintf(dest, sizeof dest, "%s/dest", dir);
+    data = malloc(size);
+    memset(data, 'x', size);
+    bool have[NCONT] = { true, false, python != NULL, true, true };
+#ifdef TF_BENCH_HAVE_GLIB
+    have[GLIB] = true;
+#endif
+    static const char *const LEVELS[] = { "", "visible", "consistent", "durable" };
+    printf("| size | level | contender | CPU us/op | wall us/op | CPU ratio to floor | wall ratio to floor |\n");
+    printf("|---|---|---|---|---|---|---|\n");
+    for (int level = TF_LEVEL_VISIBLE; level <= TF_LEVEL_DURABLE; level++) {
+        double cpu[NCONT][64], wall[NCONT][64], rc[NCONT][64], rw[NCONT][64];
+        for (int r = 0; r < rounds && r < 64; r++) {
+            for (int k = 0; k < NCONT; k++) {
+                int c = (k + r) % NCONT;
+                if (have[c])
+                    batch(c, level, &cpu[c][r], &wall[c][r]);
+            }
+            for (int c = 0; c < NCONT; c++) {
+                rc[c][r] = cpu[c][r] / cpu[FLOOR][r];
+                rw[c][r] = wall[c][r] / wall[FLOOR][r];
+            }
+        }
+        for (int c = 0; c < NCONT; c++) {
+            if (!have[c])
+                continue;
+            printf("| %zu | %s | %s | %.1f | %.1f | %.3f | %.3f |\n", size, LEVELS[level], NAMES[c],
+                   median(cpu[c], rounds) * 1e6, median(wall[c], rounds) * 1e6,
+                   median(rc[c], rounds), median(rw[c], rounds));
+        }
+        fflush(stdout);
+    }
+    unlink(dest);
+    return 0;
+}

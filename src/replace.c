@@ -1,0 +1,133 @@
+/*
+ * Atomic replace of a whole file: begin makes a named temporary beside the
+ * destination (directory resolved once and held), the caller writes through
+ * an ordinary handle, commit carries the old file's metadata over and
+ * places the temporary (persist.c) at the level asked.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+void tf__durable_free(struct tf__durable *d)
+{
+    if (!d)
+        return;
+    tf__target_close(&d->t);
+    free(d->tmpname);
+    free(d);
+}
+
+tf_file *tf__durable_new(int fd, char *tmpname, struct tf__target *t, const tf_persist_opts *o)
+{
+    tf__lock_live(fd);
+    char *path = tf__dir_path(t, tmpname);
+    struct tf__durable *d = path ? tf__sys.malloc(sizeof *d) : NULL;
+    tf_file *f = d ? tf__file_new(fd, path, 0) : NULL;
+    if (f && tf__reg_add(&f->reg, TF__REG_FILE, path, -1) == 0) {
+        *d = (struct tf__durable){ .t = *t, .o = *o, .tmpname = tmpname };
+        *t = (struct tf__target){ .dirfd = -1 };
+        f->dur = d;
+        return f;
+    }
+    int err = errno;
+    tf__sys.unlinkat(t->dirfd, tmpname, 0);
+    tf__sys.close(fd);
+    free(f);
+    free(d);
+    free(path);
+    errno = err;
+    return NULL;
+}
+
+#define TF__REPLACE_FLAGS (TF_PERSIST_NOCLOBBER | TF_PERSIST_STRICT | TF_PERSIST_BEST_EFFORT)
+
+/* The temporary and its handle, one step as far as fatal signals go. */
+static tf_file *begin(struct tf__target *t, const tf_persist_opts *o)
+{
+    char *tmp = tf__sys.malloc(TF__SIBLING_LEN + 1);
+    if (!tmp)
+        return NULL;
+    struct tf__reg_guard g;
+    tf__reg_begin(&g);
+    int fd = tf__sibling_create(t->dirfd, tmp, 0600);
+    tf_file *f = fd < 0 ? NULL : tf__durable_new(fd, tmp, t, o);
+    tf__reg_end(&g);
+    if (!f)
+        free(tmp);
+    return f;
+}
+
+tf_file *tf_replace_begin_at(int dirfd, const char *name, const tf_persist_opts *opts)
+{
+    tf_persist_opts o;
+    struct tf__target t;
+    if (tf__persist_opts(opts, TF__REPLACE_FLAGS, false, &o) < 0 ||
+        tf__target_open(dirfd, name, o.symlinks, &t) < 0)
+        return NULL;
+    tf_file *f = NULL;
+    if (t.exists && (o.flags & TF_PERSIST_NOCLOBBER))
+        errno = EEXIST;
+    else
+        f = begin(&t, &o);
+    tf__target_close(&t);   /* a no-op once taken over */
+    return f;
+}
+
+tf_file *tf_replace_begin(const char *dest, const tf_persist_opts *opts)
+{
+    return tf_replace_begin_at(AT_FDCWD, dest, opts);
+}
+
+int tf_file_commit(tf_file *f, tf_persist_report *report)
+{
+    tf_persist_report local;
+    if (!report)
+        report = &local;
+    *report = (tf_persist_report){ 0 };
+    if (!f || !f->dur) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (f->closed) {
+        errno = EBADF;
+        return -1;
+    }
+    struct tf__durable *d = f->dur;
+    if ((f->stream && fflush(f->stream) != 0) ||
+        tf__meta_carry(f->fd, d->t.dirfd, d->t.name, &d->o, report) < 0)
+        return -1;
+    int level = tf__place(f, d->t.dirfd, d->tmpname, &d->t, &d->o, report);
+    if (report->level > 0) {   /* renamed: no temporary any more */
+        f->dur = NULL;
+        tf__durable_free(d);
+    }
+    return level;
+}
+
+int tf_replace_contents_at(int dirfd, const char *name, const void *buf, size_t n,
+                           const tf_persist_opts *opts, tf_persist_report *report)
+{
+    if (!buf && n) {
+        errno = EINVAL;
+        return -1;
+    }
+    tf_file *f = tf_replace_begin_at(dirfd, name, opts);
+    if (!f)
+        return -1;
+    int level = -1;
+    if (!n || tf_file_write(f, buf, n) >= 0)
+        level = tf_file_commit(f, report);
+    int err = errno;
+    tf_file_release(f);   /* after a commit, only a close */
+    errno = err;
+    return level;
+}
+
+int tf_replace_contents(const char *dest, const void *buf, size_t n,
+                        const tf_persist_opts *opts, tf_persist_report *report)
+{
+    return tf_replace_contents_at(AT_FDCWD, dest, buf, n, opts, report);
+}

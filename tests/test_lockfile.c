@@ -1,0 +1,270 @@
+/*
+ * Lock files (tf_lock_file): dest.lock as lock and temporary, EEXIST at once
+ * or after waiting, commit and abort, a dead holder's stale lock taken over,
+ * a live holder's kept even after it dropped its own flock, 4 processes x 500
+ * exact increments, and every seam call failed in turn.
+ */
+#include "durable_helpers.h"
+
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const tf_persist_opts QUICK = { .level = TF_LEVEL_VISIBLE };
+
+static void test_lock_commit_abort(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    assert_int_equal(write_file(dir, "counter", "0"), 0);
+    char *dest = path_join(dir, "counter"), *lock = path_join(dir, "counter.lock");
+    size_t reg = tf_cleanup_registered();
+    tf_file *f = tf_lock_file(dest, NULL);
+    assert_non_null(f);
+    assert_string_equal(tf_file_name(f), lock);
+    assert_true(path_exists(lock));
+    assert_int_equal(tf_cleanup_registered(), reg + 1);
+    /* A second writer: EEXIST at once, or after waiting. */
+    errno = 0;
+    assert_null(tf_lock_file(dest, NULL));
+    assert_errno(EEXIST);
+    assert_null(tf_lock_file(dest, &(tf_persist_opts){ .timeout_ms = 30 }));
+    assert_errno(EEXIST);
+    assert_true(path_exists(lock));   /* a live lock is never taken as stale */
+    assert_int_equal(tf_file_write(f, "1", 1), 1);
+    assert_int_equal(tf_file_commit(f, NULL), TF_LEVEL_DURABLE);
+    assert_false(path_exists(lock));
+    assert_content(dest, "1");
+    assert_int_equal(tf_cleanup_registered(), reg);
+    tf_file_release(f);
+    /* Abort: the lock goes, dest stays. */
+    f = tf_lock_file(dest, NULL);
+    assert_non_null(f);
+    assert_int_equal(tf_file_write(f, "2", 1), 1);
+    assert_int_equal(tf_file_release(f), 0);
+    assert_false(path_exists(lock));
+    assert_content(dest, "1");
+    /* The exit or signal cleanup removes a held lock. */
+    f = tf_lock_file(dest, NULL);
+    assert_true(tf_cleanup_now() >= 1);
+    assert_false(path_exists(lock));
+    tf_file_release(f);
+    assert_int_equal(dir_entries(dir), 1);
+    /* Options and names. */
+    assert_null(tf_lock_file(dest, &(tf_persist_opts){ .flags = TF_PERSIST_NOCLOBBER }));
+    assert_errno(EINVAL);
+    char name[NAME_MAX + 1];
+    memset(name, 'n', NAME_MAX - 4);
+    name[NAME_MAX - 4] = '\0';
+    char *longer = path_join(dir, name);
+    assert_null(tf_lock_file_at(AT_FDCWD, longer, NULL));
+    assert_errno(ENAMETOOLONG);
+    free(longer);
+    assert_null(tf_lock_file(dir, NULL));
+    assert_errno(EISDIR);
+    assert_int_equal(dir_entries(dir), 1);
+    free(dest);
+    free(lock);
+}
+
+/* Child: takes the lock and dies by SIGKILL (no cleanup). */
+static int die_holding(void *arg)
+{
+    tf_file *f = tf_lock_file(arg, NULL);
+    CHECK(f != NULL);
+    CHECK(tf_file_write(f, "half", 4) == 4);
+    raise(SIGKILL);
+    return 1;
+}
+
+static void test_stale_lock(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *dest = path_join(dir, "d"), *lock = path_join(dir, "d.lock");
+    assert_int_equal(run_child(die_holding, dest, false), 128 + SIGKILL);
+    assert_true(path_exists(lock));   /* left behind */
+    tf_file *f = tf_lock_file(dest, NULL);
+    assert_non_null(f);   /* stale: taken over */
+    assert_int_equal(tf_file_seek(f, 0, SEEK_END), 0);   /* a new, empty lock file */
+    assert_int_equal(tf_file_write(f, "ok", 2), 2);
+    assert_int_equal(tf_file_commit(f, NULL), TF_LEVEL_DURABLE);
+    tf_file_release(f);
+    assert_content(dest, "ok");
+    assert_int_equal(dir_entries(dir), 1);
+    free(dest);
+    free(lock);
+}
+
+/* Child: holds the lock, drops the flock on its descriptor as the seed's
+ * locking advice does, tells the parent, waits to be told to go. */
+struct holder {
+    const char *dest;
+    int ready[2], go[2];
+};
+
+static int hold_unlocked(void *arg)
+{
+    struct holder *h = arg;
+    alarm(30);   /* a failing parent never says go */
+    tf_file *f = tf_lock_file(h->dest, NULL);
+    CHECK(f != NULL);
+    int fd = tf_file_fileno(f);
+    CHECK(flock(fd, LOCK_EX | LOCK_NB) == 0);
+    CHECK(flock(fd, LOCK_UN) == 0);
+    char c = 'r';
+    CHECK(write(h->ready[1], &c, 1) == 1);
+    CHECK(read(h->go[0], &c, 1) == 1);
+    CHECK(tf_file_write(f, "held", 4) == 4);
+    CHECK(tf_file_commit(f, NULL) == TF_LEVEL_DURABLE);
+    tf_file_release(f);
+    return 0;
+}
+
+static void test_live_lock_survives_own_unlock(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *dest = path_join(dir, "d");
+    struct holder h = { .dest = dest };
+    assert_int_equal(pipe(h.ready), 0);
+    assert_int_equal(pipe(h.go), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(hold_unlocked(&h));
+    char c;
+    assert_int_equal(read(h.ready[0], &c, 1), 1);
+    /* Its flock is gone, it is alive: not stale. */
+    errno = 0;
+    assert_null(tf_lock_file(dest, NULL));
+    assert_errno(EEXIST);
+    assert_int_equal(write(h.go[1], "g", 1), 1);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_content(dest, "held");
+    for (int i = 0; i < 2; i++) {
+        close(h.ready[i]);
+        close(h.go[i]);
+    }
+    free(dest);
+}
+
+/* ---- 4 processes x 500 increments ------------------------------------- */
+
+#define WRITERS 4
+#define ROUNDS 500
+
+static int incrementer(void *arg)
+{
+    const char *dest = arg;
+    tf_persist_opts o = QUICK;
+    o.timeout_ms = -1;
+    for (int i = 0; i < ROUNDS; i++) {
+        tf_file *f = tf_lock_file(dest, &o);
+        CHECK(f != NULL);
+        char *s = read_file_str(dest);
+        CHECK(s != NULL);
+        char buf[32];
+        int n = snprintf(buf, sizeof buf, "%ld", strtol(s, NULL, 10) + 1);
+        free(s);
+        CHECK(tf_file_write(f, buf, (size_t)n) == n);
+        CHECK(tf_file_commit(f, NULL) == TF_LEVEL_VISIBLE);
+        tf_file_release(f);
+    }
+    return 0;
+}
+
+static void test_exact_count(void **state)
+{
+    (void)state;
+    char *dir = shm_scratch();
+    assert_non_null(dir);
+    assert_int_equal(write_file(dir, "n", "0"), 0);
+    char *dest = path_join(dir, "n");
+    pid_t pids[WRITERS];
+    for (int i = 0; i < WRITERS; i++) {
+        pids[i] = fork();
+        assert_true(pids[i] >= 0);
+        if (pids[i] == 0)
+            _exit(incrementer(dest));
+    }
+    for (int i = 0; i < WRITERS; i++) {
+        int status;
+        assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    char want[16];
+    snprintf(want, sizeof want, "%d", WRITERS * ROUNDS);
+    assert_content(dest, want);
+    assert_int_equal(dir_entries(dir), 1);
+    remove_tree(dir);
+    free(dir);
+    free(dest);
+}
+
+/* ---- every seam call failed in turn ------------------------------------ */
+
+struct fail_ctx {
+    char *dir, *dest, *lock;
+    int fds;
+};
+
+static int run_lock(void *arg)
+{
+    struct fail_ctx *c = arg;
+    tf_file *f = tf_lock_file(c->dest, NULL);
+    if (!f)
+        return -1;
+    int rc = tf_file_write(f, "new", 3) == 3 ? tf_file_commit(f, NULL) : -1;
+    int err = errno;
+    tf_file_release(f);
+    errno = err;
+    return rc;
+}
+
+static void check_lock(bool ok, void *arg)
+{
+    struct fail_ctx *c = arg;
+    char *got = content_of(c->dest);
+    if (ok)
+        assert_string_equal(got, "new");
+    else
+        assert_true(strcmp(got, "old") == 0 || strcmp(got, "new") == 0);
+    free(got);
+    assert_false(path_exists(c->lock));
+    assert_int_equal(dir_entries(c->dir), 1);
+    assert_int_equal(fd_count(), c->fds);
+    assert_int_equal(write_file(c->dir, "d", "old"), 0);
+}
+
+static void test_fail_each(void **state)
+{
+    (void)state;
+    struct fail_ctx c = { .dir = shm_scratch() };
+    assert_non_null(c.dir);
+    c.dest = path_join(c.dir, "d");
+    c.lock = path_join(c.dir, "d.lock");
+    assert_int_equal(write_file(c.dir, "d", "old"), 0);
+    c.fds = fd_count();
+    struct durable_case dc = { run_lock, check_lock, &c };
+    unsigned long failed = durable_fail_each(&dc);
+    print_message("lock + commit: %lu injected runs failed\n", failed);
+    assert_true(failed > 0);
+    remove_tree(c.dir);
+    free(c.dir); free(c.dest); free(c.lock);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_lock_commit_abort, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_stale_lock, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_live_lock_survives_own_unlock, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_exact_count, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_fail_each, tft_setup, tft_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

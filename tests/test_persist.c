@@ -1,0 +1,462 @@
+/*
+ * Persist (tf_file_persist, tf_file_persist_at) and the linkable unnamed file:
+ * rename, no-clobber and its link + unlink fallback, linking into place,
+ * copying across filesystems, a failed persist handing the file back, the
+ * registry letting a persisted file go, the syscall order of each level, and
+ * every seam call failed in turn.
+ */
+#include "durable_helpers.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static tf_file *named_with(const char *dir, const char *content)
+{
+    tf_file *f = tf_named_temporary_file(&(tf_opts){ .dir = dir });
+    assert_non_null(f);
+    assert_int_equal(tf_file_write(f, content, strlen(content)), (ssize_t)strlen(content));
+    return f;
+}
+
+/* The handle still works and still is the same temporary. */
+static void assert_handed_back(tf_file *f, const char *content)
+{
+    assert_int_equal(tf_file_closed(f), 0);
+    assert_true(path_exists(tf_file_name(f)));
+    assert_content(tf_file_name(f), content);
+    assert_int_equal(tf_file_seek(f, 0, SEEK_END), (off_t)strlen(content));
+}
+
+static void test_persist_replaces(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *dest = path_join(dir, "dest");
+    assert_int_equal(write_file(dir, "dest", "old"), 0);
+    size_t reg = tf_cleanup_registered();
+    tf_file *f = named_with(dir, "new");
+    char *tmp = strdup(tf_file_name(f));
+    assert_int_equal(tf_cleanup_registered(), reg + 1);
+    tf_persist_report rep;
+    assert_int_equal(tf_file_persist(f, dest, NULL, &rep), TF_LEVEL_DURABLE);
+    assert_int_equal(rep.level, TF_LEVEL_DURABLE);
+    assert_content(dest, "new");
+    assert_false(path_exists(tmp));
+    assert_string_equal(tf_file_name(f), dest);
+    assert_int_equal(tf_cleanup_registered(), reg);
+    assert_int_equal(path_mode(dest), 0600);   /* a persisted file keeps its mode */
+    /* The handle goes on working on the persisted file. */
+    assert_int_equal(tf_file_write(f, "!", 1), 1);
+    /* Neither cleanup nor close nor release removes it. */
+    assert_true(tf_cleanup_now() >= 0);
+    assert_int_equal(tf_file_release(f), 0);
+    assert_content(dest, "new!");
+    assert_int_equal(dir_entries(dir), 1);
+    free(tmp);
+    free(dest);
+}
+
+static void test_persist_keep_and_mode(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *dest = path_join(dir, "kept");
+    /* Python's delete=False, handed on. */
+    tf_file *f = tf_named_temporary_file(&(tf_opts){ .dir = dir, .flags = TF_KEEP });
+    assert_non_null(f);
+    assert_int_equal(tf_file_persist(f, dest, &(tf_persist_opts){ .level = TF_LEVEL_VISIBLE,
+                                                                    .mode = 0640 }, NULL),
+                     TF_LEVEL_VISIBLE);
+    assert_int_equal(path_mode(dest), 0640);
+    assert_int_equal(tf_file_close(f), 0);
+    assert_int_equal(tf_file_release(f), 0);
+    assert_true(path_exists(dest));
+    assert_int_equal(dir_entries(dir), 1);
+    free(dest);
+}
+
+static void test_noclobber(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *dest = path_join(dir, "dest");
+    assert_int_equal(write_file(dir, "dest", "old"), 0);
+    size_t reg = tf_cleanup_registered();
+    tf_file *f = named_with(dir, "new");
+    tf_persist_opts nc = { .flags = TF_PERSIST_NOCLOBBER, .mode = 0644 };
+    errno = 0;
+    assert_int_equal(tf_file_persist(f, dest, &nc, NULL), -1);
+    assert_errno(EEXIST);
+    assert_content(dest, "old");
+    assert_handed_back(f, "new");
+    assert_int_equal(path_mode(tf_file_name(f)), 0600);   /* its mode put back */
+    assert_int_equal(tf_cleanup_registered(), reg + 1);
+    /* To a free name, it works; the filesystem refusing RENAME_NOREPLACE
+     * (EINVAL) takes link + unlink, leaving one name. */
+    char *dest2 = path_join(dir, "dest2");
+    fault_arm("renameat2", 1, EINVAL);
+    assert_int_equal(tf_file_persist(f, dest2, &nc, NULL), TF_LEVEL_DURABLE);
+    assert_int_equal(fault_hits(), 1);
+    fault_reset();
+    assert_content(dest2, "new");
+    assert_int_equal(dir_entries(dir), 2);
+    struct stat st;
+    assert_int_equal(stat(dest2, &st), 0);
+    assert_int_equal(st.st_nlink, 1);
+    assert_int_equal(tf_file_release(f), 0);
+    /* The fallback also says EEXIST for a taken name, and leaves nothing. */
+    f = named_with(dir, "x");
+    fault_arm("renameat2", 1, EINVAL);
+    assert_int_equal(tf_file_persist(f, dest, &nc, NULL), -1);
+    assert_errno(EEXIST);
+    fault_reset();
+    assert_handed_back(f, "x");
+    assert_int_equal(tf_file_release(f), 0);
+    assert_int_equal(dir_entries(dir), 2);
+    assert_content(dest, "old");
+    free(dest);
+    free(dest2);
+}
+
+static void test_linkable(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *dest = path_join(dir, "dest");
+    tf_file *f = tf_linkable_temporary_file(&(tf_opts){ .dir = dir });
+    assert_non_null(f);
+    assert_null(tf_file_name(f));
+    assert_int_equal(dir_entries(dir), 0);   /* no name while half-written */
+    assert_int_equal(tf_file_write(f, "one", 3), 3);
+    assert_int_equal(tf_file_persist(f, dest, &(tf_persist_opts){ .flags = TF_PERSIST_NOCLOBBER },
+                                     NULL), TF_LEVEL_DURABLE);
+    assert_content(dest, "one");
+    assert_string_equal(tf_file_name(f), dest);
+    assert_int_equal(tf_file_release(f), 0);
+    assert_content(dest, "one");
+    /* Replacing goes through a sibling name and a rename: none is left. */
+    f = tf_linkable_temporary_file(&(tf_opts){ .dir = dir });
+    assert_int_equal(tf_file_write(f, "two", 3), 3);
+    assert_int_equal(tf_file_persist(f, dest, NULL, NULL), TF_LEVEL_DURABLE);
+    assert_int_equal(tf_file_release(f), 0);
+    assert_content(dest, "two");
+    assert_int_equal(dir_entries(dir), 1);
+    /* No-clobber by nature: EEXIST, handed back. */
+    f = tf_linkable_temporary_file(&(tf_opts){ .dir = dir });
+    assert_int_equal(tf_file_persist(f, dest, &(tf_persist_opts){ .flags = TF_PERSIST_NOCLOBBER },
+                                     NULL), -1);
+    assert_errno(EEXIST);
+    assert_int_equal(tf_file_write(f, "z", 1), 1);
+    assert_int_equal(tf_file_release(f), 0);
+    assert_int_equal(dir_entries(dir), 1);
+    /* Without O_TMPFILE: a named temporary, persisted the same way. */
+    fault_arm("openat", 1, EOPNOTSUPP);
+    f = tf_linkable_temporary_file(&(tf_opts){ .dir = dir });
+    assert_int_equal(fault_hits(), 1);
+    fault_reset();
+    assert_non_null(f);
+    assert_non_null(tf_file_name(f));
+    assert_int_equal(dir_entries(dir), 2);
+    assert_int_equal(tf_file_write(f, "three", 5), 5);
+    assert_int_equal(tf_file_persist(f, dest, NULL, NULL), TF_LEVEL_DURABLE);
+    assert_int_equal(tf_file_release(f), 0);
+    assert_content(dest, "three");
+    assert_int_equal(dir_entries(dir), 1);
+    free(dest);
+}
+
+static void test_unnamed_needs_copy(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *dest = path_join(dir, "dest");
+    tf_file *f = tf_temporary_file(&(tf_opts){ .dir = dir });
+    assert_int_equal(tf_file_write(f, "abc", 3), 3);
+    assert_int_equal(tf_file_persist(f, dest, NULL, NULL), -1);
+    assert_errno(EINVAL);   /* O_EXCL: it can never be linked */
+    assert_false(path_exists(dest));
+    assert_int_equal(tf_file_persist(f, dest, &(tf_persist_opts){ .flags = TF_PERSIST_COPY,
+                                                                   .mode = 0604 }, NULL),
+                     TF_LEVEL_DURABLE);
+    assert_content(dest, "abc");
+    assert_int_equal(path_mode(dest), 0604);
+    assert_int_equal(tf_file_tell(f), 3);   /* the copy's offset where the file's was */
+    assert_int_equal(tf_file_release(f), 0);
+    assert_int_equal(dir_entries(dir), 1);
+    /* A spooled file in memory rolls over and is copied. */
+    f = tf_spooled_temporary_file(&(tf_opts){ .dir = dir });
+    assert_int_equal(tf_file_write(f, "spooled", 7), 7);
+    assert_int_equal(tf_file_persist(f, dest, &(tf_persist_opts){ .flags = TF_PERSIST_COPY },
+                                     NULL), TF_LEVEL_DURABLE);
+    assert_int_equal(tf_file_release(f), 0);
+    assert_content(dest, "spooled");
+    assert_int_equal(dir_entries(dir), 1);
+    free(dest);
+}
+
+static void test_across_filesystems(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *shm = shm_scratch();
+    struct stat a, b;
+    if (!shm || stat(shm, &a) < 0 || stat(dir, &b) < 0 || a.st_dev == b.st_dev) {
+        free(shm);
+        skip();   /* needs /dev/shm on another filesystem than /tmp */
+    }
+    char *dest = path_join(dir, "dest");
+    tf_file *f = named_with(shm, "far");
+    errno = 0;
+    assert_int_equal(tf_file_persist(f, dest, NULL, NULL), -1);
+    assert_errno(EXDEV);
+    assert_handed_back(f, "far");
+    char *tmp = strdup(tf_file_name(f));
+    assert_int_equal(tf_file_persist(f, dest, &(tf_persist_opts){ .flags = TF_PERSIST_COPY },
+                                     NULL), TF_LEVEL_DURABLE);
+    assert_content(dest, "far");
+    assert_false(path_exists(tmp));
+    assert_int_equal(path_mode(dest), 0600);
+    assert_int_equal(tf_file_write(f, "!", 1), 1);   /* the handle is the copy now */
+    assert_int_equal(tf_file_release(f), 0);
+    assert_content(dest, "far!");
+    assert_int_equal(dir_entries(dir), 1);
+    assert_int_equal(dir_entries(shm), 0);
+    rmdir(shm);
+    free(shm);
+    free(tmp);
+    free(dest);
+}
+
+static void test_bad_input(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    tf_file *f = named_with(dir, "data");
+    char *before = dir_listing(dir);
+    char longname[NAME_MAX + 2];
+    memset(longname, 'a', NAME_MAX + 1);
+    longname[NAME_MAX + 1] = '\0';
+    char *toolong = path_join(dir, longname);
+    char *missing = path_join(dir, "nodir/x");
+    char *slash = path_join(dir, "x/");
+    struct { const char *dest; int err; } cases[] = {
+        { NULL, EINVAL }, { "", ENOENT }, { dir, EISDIR }, { slash, EISDIR },
+        { toolong, ENAMETOOLONG }, { missing, ENOENT }, { "/dev/null", EINVAL },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        errno = 0;
+        assert_int_equal(tf_file_persist(f, cases[i].dest, NULL, NULL), -1);
+        assert_errno(cases[i].err);
+    }
+    char *fifo = path_join(dir, "fifo");
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    free(before);
+    before = dir_listing(dir);
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    errno = 0;
+    assert_int_equal(tf_file_persist_at(f, dfd, "fifo", NULL, NULL), -1);
+    assert_errno(EINVAL);
+    close(dfd);
+    /* Options: unknown flags, levels, policies, reserved slots. */
+    tf_persist_opts bad[] = { { .flags = 1u << 0 }, { .flags = TF_PERSIST_BEST_EFFORT },
+                              { .level = 4 }, { .level = -1 }, { .symlinks = 3 },
+                              { .mode = 010000 }, { .timeout_ms = 5 }, { .reserved = { 0, 1 } } };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        errno = 0;
+        assert_int_equal(tf_file_persist(f, "x", &bad[i], NULL), -1);
+        assert_errno(EINVAL);
+    }
+    assert_int_equal(tf_file_persist(NULL, "x", NULL, NULL), -1);
+    assert_errno(EINVAL);
+    assert_listing_equal(before, dir_listing(dir));
+    assert_handed_back(f, "data");
+    tf_file_close(f);
+    assert_int_equal(tf_file_persist(f, "x", NULL, NULL), -1);
+    assert_errno(EBADF);
+    tf_file_release(f);
+    unlink(fifo);
+    free(fifo);
+    free(toolong);
+    free(missing);
+    free(slash);
+}
+
+/* Data fsync before the rename, directory fsync after, per level. */
+static void test_syscall_order(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *dest = path_join(dir, "dest");
+    struct { int level; const char *trace; } cases[] = {
+        { TF_LEVEL_VISIBLE, "R" }, { TF_LEVEL_CONSISTENT, "FR" }, { TF_LEVEL_DURABLE, "FRD" },
+        { 0, "FRD" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tf_file *f = named_with(dir, "x");
+        trace_start();
+        assert_int_equal(tf_file_persist(f, dest, &(tf_persist_opts){ .level = cases[i].level },
+                                         NULL), cases[i].level ? cases[i].level : TF_LEVEL_DURABLE);
+        fault_reset();
+        assert_string_equal(durable_trace, cases[i].trace);
+        tf_file_release(f);
+    }
+    /* Linked: the sibling link, then the rename. */
+    tf_file *f = tf_linkable_temporary_file(&(tf_opts){ .dir = dir });
+    trace_start();
+    assert_int_equal(tf_file_persist(f, dest, NULL, NULL), TF_LEVEL_DURABLE);
+    fault_reset();
+    assert_true(strcmp(durable_trace, "FLRD") == 0 || strcmp(durable_trace, "FLLRD") == 0);
+    tf_file_release(f);
+    free(dest);
+}
+
+/* A directory fsync that the filesystem refuses lowers the level, or fails
+ * under TF_PERSIST_STRICT; EIO always fails. */
+static void test_directory_sync_refused(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *dest = path_join(dir, "dest");
+    tf_persist_report rep;
+    tf_file *f = named_with(dir, "a");
+    fault_arm("fsync", 2, EINVAL);
+    assert_int_equal(tf_file_persist(f, dest, NULL, &rep), TF_LEVEL_CONSISTENT);
+    assert_int_equal(rep.level, TF_LEVEL_CONSISTENT);
+    fault_reset();
+    tf_file_release(f);
+    int errs[] = { EINVAL, EIO };
+    unsigned flags[] = { TF_PERSIST_STRICT, 0 };
+    for (int i = 0; i < 2; i++) {
+        f = named_with(dir, "b");
+        fault_arm("fsync", 2, errs[i]);
+        errno = 0;
+        assert_int_equal(tf_file_persist(f, dest, &(tf_persist_opts){ .flags = flags[i] }, &rep), -1);
+        assert_errno(errs[i]);
+        fault_reset();
+        /* In place all the same: a rename cannot be taken back. */
+        assert_int_equal(rep.level, TF_LEVEL_CONSISTENT);
+        assert_string_equal(tf_file_name(f), dest);
+        assert_content(dest, "b");
+        tf_file_release(f);
+        assert_true(path_exists(dest));
+    }
+    free(dest);
+}
+
+/* ---- every seam call failed in turn ------------------------------------ */
+
+struct fail_ctx {
+    char *dir, *dest;
+    char *tmpdir;   /* where the temporaries are made: dir, or another filesystem */
+    tf_file *f;
+    bool linkable;
+    unsigned flags;
+    int fds;
+};
+
+static void fresh(struct fail_ctx *c)
+{
+    FILE *o = fopen(c->dest, "w");
+    fputs("old", o);
+    fclose(o);
+    if (c->linkable)
+        c->f = tf_linkable_temporary_file(&(tf_opts){ .dir = c->tmpdir });
+    else
+        c->f = tf_named_temporary_file(&(tf_opts){ .dir = c->tmpdir });
+    assert_non_null(c->f);
+    assert_int_equal(tf_file_write(c->f, "new", 3), 3);
+    c->fds = fd_count();
+}
+
+static int run_persist(void *arg)
+{
+    struct fail_ctx *c = arg;
+    return tf_file_persist(c->f, c->dest, &(tf_persist_opts){ .flags = c->flags }, NULL);
+}
+
+static void check_persist(bool ok, void *arg)
+{
+    struct fail_ctx *c = arg;
+    bool apart = strcmp(c->dir, c->tmpdir) != 0;
+    if (ok) {
+        assert_content(c->dest, "new");
+        assert_int_equal(dir_entries(c->dir), 1);
+        if (apart)
+            assert_int_equal(dir_entries(c->tmpdir), 0);
+        assert_int_equal(fd_count(), c->fds);
+        tf_file_release(c->f);
+        fresh(c);
+        return;
+    }
+    if (path_exists(c->dest) && strcmp(tf_file_name(c->f) ? tf_file_name(c->f) : "", c->dest) == 0) {
+        /* Failed after the rename (the directory fsync): in place. */
+        assert_content(c->dest, "new");
+        tf_file_release(c->f);
+        assert_int_equal(dir_entries(c->dir), 1);
+        if (apart)
+            assert_int_equal(dir_entries(c->tmpdir), 0);
+        fresh(c);
+        return;
+    }
+    assert_content(c->dest, "old");
+    assert_int_equal(dir_entries(c->dir), c->linkable || apart ? 1 : 2);
+    if (apart)
+        assert_int_equal(dir_entries(c->tmpdir), c->linkable ? 0 : 1);
+    assert_int_equal(fd_count(), c->fds);
+    assert_int_equal(tf_file_seek(c->f, 0, SEEK_SET), 0);
+    char buf[8] = { 0 };
+    assert_int_equal(tf_file_read(c->f, buf, sizeof buf), 3);
+    assert_string_equal(buf, "new");
+}
+
+static void fail_each(bool linkable, unsigned flags, const char *tmpdir)
+{
+    struct fail_ctx c = { .dir = shm_scratch(), .linkable = linkable, .flags = flags };
+    assert_non_null(c.dir);
+    c.tmpdir = tmpdir ? (char *)tmpdir : c.dir;
+    c.dest = path_join(c.dir, "dest");
+    fresh(&c);
+    struct durable_case dc = { run_persist, check_persist, &c };
+    unsigned long failed = durable_fail_each(&dc);
+    print_message("%lu injected runs failed the persist\n", failed);
+    assert_true(failed > 0);
+    tf_file_release(c.f);
+    remove_tree(c.dir);
+    free(c.dir);
+    free(c.dest);
+}
+
+static void test_fail_each_named(void **state)
+{
+    (void)state;
+    fail_each(false, 0, NULL);
+    fail_each(false, TF_PERSIST_NOCLOBBER, NULL);   /* dest exists: fails anyway, leaves all */
+}
+
+static void test_fail_each_linkable(void **state)
+{
+    (void)state;
+    fail_each(true, 0, NULL);
+}
+
+/* Made on /tmp, persisted by copy to /dev/shm. */
+static void test_fail_each_copy(void **state)
+{
+    struct stat a, b;
+    if (stat("/dev/shm", &a) < 0 || stat(TFT_DIR(state), &b) < 0 || a.st_dev == b.st_dev)
+        skip();
+    fail_each(false, TF_PERSIST_COPY, TFT_DIR(state));
+    fail_each(true, TF_PERSIST_COPY, TFT_DIR(state));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_persist_replaces, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_persist_keep_and_mode, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_noclobber, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_linkable, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_unnamed_needs_copy, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_across_filesystems, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_input, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_syscall_order, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_directory_sync_refused, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_fail_each_named, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_fail_each_linkable, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_fail_each_copy, tft_setup, tft_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,601 @@
+/*
+ * Atomic replace (tf_replace_begin, tf_file_commit, tf_replace_contents):
+ * levels and their syscall order, abort, metadata carried over or fail
+ * closed (mode, owner, user and security xattrs, POSIX ACLs), the symlink
+ * policy, bad destinations, and every seam call failed in turn.
+ */
+#include "durable_helpers.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <signal.h>
+#include <time.h>
+
+static char *dest_in(void **state, const char *name, const char *content)
+{
+    if (content)
+        assert_int_equal(write_file(TFT_DIR(state), name, content), 0);
+    return path_join(TFT_DIR(state), name);
+}
+
+static int replace_str(const char *dest, const char *s, const tf_persist_opts *o,
+                       tf_persist_report *rep)
+{
+    return tf_replace_contents(dest, s, strlen(s), o, rep);
+}
+
+static void test_begin_commit(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *dest = dest_in(state, "conf", NULL);
+    size_t reg = tf_cleanup_registered();
+    tf_file *f = tf_replace_begin(dest, NULL);
+    assert_non_null(f);
+    /* A named temporary beside the destination, registered. */
+    const char *tmp = tf_file_name(f);
+    assert_true(strncmp(tmp, dir, strlen(dir)) == 0 && tmp[strlen(dir)] == '/');
+    assert_true(strncmp(base_name(tmp), ".tmp", 4) == 0);
+    assert_true(is_random_part(base_name(tmp) + 4, TF_RANDOM_CHARS));
+    assert_int_equal(path_mode(tmp), 0600);
+    assert_int_equal(tf_cleanup_registered(), reg + 1);
+    assert_false(path_exists(dest));
+    /* Usable as a FILE *: the commit flushes it. */
+    FILE *s = tf_file_stream(f);
+    assert_non_null(s);
+    fprintf(s, "key=%d\n", 42);
+    tf_persist_report rep;
+    assert_int_equal(tf_file_commit(f, &rep), TF_LEVEL_DURABLE);
+    assert_int_equal(rep.level, TF_LEVEL_DURABLE);
+    assert_int_equal(rep.not_copied, 0);
+    assert_content(dest, "key=42\n");
+    assert_int_equal(path_mode(dest), 0644);   /* new: 0666 & ~umask (022) */
+    assert_string_equal(tf_file_name(f), dest);
+    assert_int_equal(tf_cleanup_registered(), reg);
+    assert_int_equal(tf_file_commit(f, NULL), -1);   /* once */
+    assert_errno(EINVAL);
+    assert_int_equal(tf_file_release(f), 0);
+    assert_content(dest, "key=42\n");
+    assert_int_equal(dir_entries(dir), 1);
+    /* One-shot, over it, and a mode given. */
+    assert_int_equal(replace_str(dest, "v2", &(tf_persist_opts){ .level = TF_LEVEL_VISIBLE,
+                                                                  .mode = 0640 }, NULL),
+                     TF_LEVEL_VISIBLE);
+    assert_content(dest, "v2");
+    assert_int_equal(path_mode(dest), 0640);
+    assert_int_equal(replace_str(dest, "", NULL, NULL), TF_LEVEL_DURABLE);
+    assert_content(dest, "");
+    assert_int_equal(path_mode(dest), 0640);   /* carried over */
+    assert_int_equal(dir_entries(dir), 1);
+    free(dest);
+}
+
+static void test_abort(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *dest = dest_in(state, "conf", "old");
+    tf_file *f = tf_replace_begin(dest, NULL);
+    assert_int_equal(tf_file_write(f, "half", 4), 4);
+    assert_int_equal(tf_file_release(f), 0);
+    assert_content(dest, "old");
+    assert_int_equal(dir_entries(dir), 1);
+    f = tf_replace_begin(dest, NULL);
+    assert_int_equal(tf_file_close(f), 0);
+    assert_int_equal(dir_entries(dir), 1);
+    assert_int_equal(tf_file_commit(f, NULL), -1);
+    assert_errno(EBADF);
+    tf_file_release(f);
+    /* Registered: the exit or signal cleanup removes an uncommitted one. */
+    f = tf_replace_begin(dest, NULL);
+    assert_true(tf_cleanup_now() >= 1);
+    assert_int_equal(dir_entries(dir), 1);
+    tf_file_release(f);
+    assert_content(dest, "old");
+    /* No-clobber: refused at begin, and at commit if dest appeared. */
+    assert_null(tf_replace_begin(dest, &(tf_persist_opts){ .flags = TF_PERSIST_NOCLOBBER }));
+    assert_errno(EEXIST);
+    char *fresh = dest_in(state, "fresh", NULL);
+    f = tf_replace_begin(fresh, &(tf_persist_opts){ .flags = TF_PERSIST_NOCLOBBER });
+    assert_non_null(f);
+    assert_int_equal(write_file(dir, "fresh", "theirs"), 0);
+    assert_int_equal(tf_file_commit(f, NULL), -1);
+    assert_errno(EEXIST);
+    assert_content(fresh, "theirs");
+    tf_file_release(f);
+    assert_int_equal(dir_entries(dir), 2);
+    /* Hard links to the old file keep the old content (a new inode). */
+    char *hard = path_join(dir, "hard");
+    assert_int_equal(link(dest, hard), 0);
+    assert_int_equal(replace_str(dest, "new", NULL, NULL), TF_LEVEL_DURABLE);
+    assert_content(hard, "old");
+    free(hard);
+    free(fresh);
+    free(dest);
+}
+
+static void test_syscall_order(void **state)
+{
+    char *dest = dest_in(state, "d", "old");
+    struct { int level; const char *trace; } cases[] = {
+        { TF_LEVEL_VISIBLE, "R" }, { TF_LEVEL_CONSISTENT, "FR" }, { TF_LEVEL_DURABLE, "FRD" },
+    };
+    for (size_t i = 0; i < 3; i++) {
+        tf_file *f = tf_replace_begin(dest, &(tf_persist_opts){ .level = cases[i].level });
+        assert_int_equal(tf_file_write(f, "x", 1), 1);
+        trace_start();
+        assert_int_equal(tf_file_commit(f, NULL), cases[i].level);
+        fault_reset();
+        assert_string_equal(durable_trace, cases[i].trace);
+        tf_file_release(f);
+    }
+    free(dest);
+}
+
+/* ---- metadata ----------------------------------------------------------- */
+
+static bool has_setfacl(void)
+{
+    return system("command -v setfacl >/dev/null 2>&1") == 0;
+}
+
+static ssize_t xattr_of(const char *path, const char *name, char *buf, size_t n)
+{
+    return getxattr(path, name, buf, n);
+}
+
+static void assert_same_xattr(const char *want, ssize_t wn, const char *path, const char *name)
+{
+    char got[256];
+    ssize_t gn = xattr_of(path, name, got, sizeof got);
+    if (gn != wn || memcmp(got, want, (size_t)wn) != 0)
+        fail_msg("%s: %s not carried over (%zd vs %zd bytes)", path, name, gn, wn);
+}
+
+static void test_metadata_carried(void **state)
+{
+    char *dest = dest_in(state, "m", "old");
+    assert_int_equal(chmod(dest, 0751), 0);
+    if (setxattr(dest, "user.colour", "blue", 4, 0) < 0)
+        skip();   /* the scratch filesystem has no user xattrs */
+    char cmd[PATH_MAX + 64];
+    snprintf(cmd, sizeof cmd, "setfacl -m u:1234:rw '%s'", dest);
+    bool acl = has_setfacl() && system(cmd) == 0;
+    char aclv[256];
+    ssize_t acln = acl ? xattr_of(dest, "system.posix_acl_access", aclv, sizeof aclv) : -1;
+    bool label = setxattr(dest, "security.selinux", "u:r:t:s0", 9, 0) == 0;
+    struct stat st;
+    assert_int_equal(stat(dest, &st), 0);
+    mode_t mode = st.st_mode & 07777;   /* the ACL mask sits in the group bits */
+    if (running_as_root())
+        assert_int_equal(chown(dest, 1234, 4321), 0);
+    tf_persist_report rep;
+    assert_int_equal(replace_str(dest, "new", NULL, &rep), TF_LEVEL_DURABLE);
+    assert_int_equal(rep.not_copied, 0);
+    assert_content(dest, "new");
+    assert_int_equal(path_mode(dest), mode);
+    assert_same_xattr("blue", 4, dest, "user.colour");
+    if (acl)
+        assert_same_xattr(aclv, acln, dest, "system.posix_acl_access");
+    else
+        print_message("no setfacl: ACL not checked\n");
+    if (label)
+        assert_same_xattr("u:r:t:s0", 9, dest, "security.selinux");
+    else
+        print_message("security.selinux not settable here: label not checked\n");
+    if (running_as_root()) {
+        assert_int_equal(stat(dest, &st), 0);
+        assert_int_equal(st.st_uid, 1234);
+        assert_int_equal(st.st_gid, 4321);
+    }
+    /* A mode given replaces the old one. */
+    assert_int_equal(replace_str(dest, "x", &(tf_persist_opts){ .mode = 0600 }, NULL),
+                     TF_LEVEL_DURABLE);
+    assert_int_equal(path_mode(dest), 0600);
+    free(dest);
+}
+
+/* An xattr the temporary cannot take: the commit fails, dest unchanged. */
+static void test_metadata_fail_closed(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *dest = dest_in(state, "m", "old");
+    if (setxattr(dest, "user.a", "1", 1, 0) < 0)
+        skip();
+    tf_file *f = tf_replace_begin(dest, NULL);
+    assert_int_equal(tf_file_write(f, "new", 3), 3);
+    fault_arm("fsetxattr", 1, EPERM);
+    tf_persist_report rep;
+    assert_int_equal(tf_file_commit(f, &rep), -1);
+    assert_errno(EPERM);
+    fault_reset();
+    assert_content(dest, "old");
+    assert_int_equal(rep.level, 0);
+    /* Still usable: commit again now that it can. */
+    assert_int_equal(tf_file_write(f, "!", 1), 1);
+    assert_int_equal(tf_file_commit(f, &rep), TF_LEVEL_DURABLE);
+    tf_file_release(f);
+    assert_content(dest, "new!");
+    /* Best effort: done, and said. */
+    fault_arm("fsetxattr", 1, ENOTSUP);
+    assert_int_equal(replace_str(dest, "be", &(tf_persist_opts){ .flags = TF_PERSIST_BEST_EFFORT },
+                                 &rep), TF_LEVEL_DURABLE);
+    fault_reset();
+    assert_int_equal(rep.not_copied, TF_META_XATTR);
+    assert_int_equal(rep.not_copied_errno, ENOTSUP);
+    assert_content(dest, "be");
+    assert_int_equal(dir_entries(dir), 1);
+    free(dest);
+}
+
+/* As nobody, replacing root's file in a directory nobody may write: the
+ * owner cannot be carried over. */
+static int replace_as_nobody(void *arg)
+{
+    const char *dest = arg;
+    tf_persist_report rep;
+    errno = 0;
+    CHECK(tf_replace_contents(dest, "n", 1, NULL, &rep) == -1 && errno == EPERM);
+    char *s = read_file_str(dest);
+    CHECK(s && strcmp(s, "old") == 0);
+    free(s);
+    CHECK(tf_replace_contents(dest, "n", 1, &(tf_persist_opts){ .flags = TF_PERSIST_BEST_EFFORT },
+                              &rep) == TF_LEVEL_DURABLE);
+    CHECK(rep.not_copied == TF_META_OWNER && rep.not_copied_errno == EPERM);
+    return 0;
+}
+
+static void test_owner_fail_closed(void **state)
+{
+    if (!running_as_root())
+        skip();
+    const char *dir = TFT_DIR(state);
+    char *dest = dest_in(state, "rootfile", "old");
+    assert_int_equal(chmod(dest, 0644), 0);
+    give_to_nobody(dir);
+    assert_int_equal(run_child(replace_as_nobody, dest, true), 0);
+    struct stat st;
+    assert_int_equal(stat(dest, &st), 0);
+    assert_int_equal(st.st_uid, NOBODY_ID);
+    assert_int_equal(dir_entries(dir), 1);
+    free(dest);
+}
+
+/* ---- symbolic links ----------------------------------------------------- */
+
+static void test_symlink_policy(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *real = dest_in(state, "real", "old");
+    char *l1 = path_join(dir, "l1"), *l2 = path_join(dir, "l2"), *l3 = path_join(dir, "l3");
+    char *sub = path_join(dir, "sub"), *sub_l3 = path_join(dir, "sub/l3");
+    assert_int_equal(mkdir(sub, 0700), 0);
+    assert_int_equal(symlink("../real", sub_l3), 0);   /* relative to its dir */
+    free(sub);
+    free(sub_l3);
+    assert_int_equal(symlink("sub/l3", l2), 0);
+    assert_int_equal(symlink(l2, l1), 0);
+    (void)l3;
+    /* Follow (the default): a chain of 3, the target replaced, links stay. */
+    assert_int_equal(replace_str(l1, "followed", NULL, NULL), TF_LEVEL_DURABLE);
+    assert_content(real, "followed");
+    struct stat st;
+    assert_int_equal(lstat(l1, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    /* Refuse. */
+    errno = 0;
+    assert_int_equal(replace_str(l1, "no", &(tf_persist_opts){ .symlinks = TF_SYMLINK_REFUSE }, NULL),
+                     -1);
+    assert_errno(ELOOP);
+    assert_null(tf_replace_begin(l1, &(tf_persist_opts){ .symlinks = TF_SYMLINK_REFUSE }));
+    assert_errno(ELOOP);
+    /* Replace the link itself. */
+    assert_int_equal(replace_str(l2, "own", &(tf_persist_opts){ .symlinks = TF_SYMLINK_REPLACE },
+                                 NULL), TF_LEVEL_DURABLE);
+    assert_int_equal(lstat(l2, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    assert_content(l2, "own");
+    assert_content(real, "followed");
+    /* Dangling: the target is created. */
+    char *dang = path_join(dir, "dangling");
+    assert_int_equal(symlink("made", dang), 0);
+    assert_int_equal(replace_str(dang, "made it", NULL, NULL), TF_LEVEL_DURABLE);
+    char *made = path_join(dir, "made");
+    assert_content(made, "made it");
+    /* Dangling into a missing directory: ENOENT. */
+    char *dnodir = path_join(dir, "dnodir");
+    assert_int_equal(symlink("nodir/x", dnodir), 0);
+    assert_int_equal(replace_str(dnodir, "x", NULL, NULL), -1);
+    assert_errno(ENOENT);
+    /* A loop. */
+    char *la = path_join(dir, "la"), *lb = path_join(dir, "lb");
+    assert_int_equal(symlink("lb", la), 0);
+    assert_int_equal(symlink("la", lb), 0);
+    assert_int_equal(replace_str(la, "x", NULL, NULL), -1);
+    assert_errno(ELOOP);
+    /* A link to a directory. */
+    char *ld = path_join(dir, "ld");
+    assert_int_equal(symlink("sub", ld), 0);
+    assert_int_equal(replace_str(ld, "x", NULL, NULL), -1);
+    assert_errno(EISDIR);
+    assert_int_equal(dir_entries(dir), 10);
+    free(real); free(l1); free(l2); free(l3); free(dang); free(made); free(dnodir);
+    free(la); free(lb); free(ld);
+}
+
+static int replace_into_unwritable(void *arg)
+{
+    errno = 0;
+    CHECK(tf_replace_contents(arg, "x", 1, NULL, NULL) == -1 && errno == EACCES);
+    return 0;
+}
+
+/* A link into a directory the process cannot write: EACCES. */
+static void test_symlink_unwritable(void **state)
+{
+    if (!running_as_root())
+        skip();
+    const char *dir = TFT_DIR(state);
+    char *locked = path_join(dir, "locked");
+    assert_int_equal(mkdir(locked, 0755), 0);   /* root's, not nobody's to write */
+    assert_int_equal(write_file(locked, "f", "root"), 0);
+    char *link = path_join(dir, "link");
+    assert_int_equal(symlink("locked/f", link), 0);
+    give_to_nobody(dir);
+    assert_int_equal(chown(locked, 0, 0), 0);
+    assert_int_equal(run_child(replace_into_unwritable, link, true), 0);
+    char *f = path_join(locked, "f");
+    assert_content(f, "root");
+    assert_int_equal(dir_entries(locked), 1);
+    free(f); free(link); free(locked);
+}
+
+/* ---- bad input ---------------------------------------------------------- */
+
+static void test_bad_input(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char longname[NAME_MAX + 2];
+    memset(longname, 'b', NAME_MAX + 1);
+    longname[NAME_MAX + 1] = '\0';
+    char *toolong = path_join(dir, longname);
+    char *missing = path_join(dir, "nodir/x");
+    char *fifo = path_join(dir, "fifo");
+    char *notdir = path_join(dir, "file/x");
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    assert_int_equal(write_file(dir, "file", "f"), 0);
+    char *before = dir_listing(dir);
+    struct { const char *dest; int err; } cases[] = {
+        { NULL, EINVAL }, { "", ENOENT }, { dir, EISDIR }, { toolong, ENAMETOOLONG },
+        { missing, ENOENT }, { fifo, EINVAL }, { "/dev/null", EINVAL }, { notdir, ENOTDIR },
+        { "/proc/version", EINVAL + 0 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0] - 1; i++) {
+        errno = 0;
+        assert_int_equal(replace_str(cases[i].dest, "x", NULL, NULL), -1);
+        assert_errno(cases[i].err);
+        assert_null(tf_replace_begin(cases[i].dest, NULL));
+        assert_errno(cases[i].err);
+    }
+    char *y = path_join(dir, "y");
+    assert_int_equal(tf_replace_contents(y, NULL, 1, NULL, NULL), -1);
+    assert_errno(EINVAL);
+    tf_persist_opts bad[] = { { .flags = TF_PERSIST_COPY }, { .flags = 1u << 20 }, { .timeout_ms = 1 },
+                              { .reserved = { 1 } }, { .level = 9 } };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_null(tf_replace_begin(y, &bad[i]));
+        assert_errno(EINVAL);
+    }
+    assert_int_equal(tf_file_commit(NULL, NULL), -1);
+    assert_errno(EINVAL);
+    tf_file *plain = tf_named_temporary_file(&(tf_opts){ .dir = dir });
+    assert_int_equal(tf_file_commit(plain, NULL), -1);   /* not a replace handle */
+    assert_errno(EINVAL);
+    tf_file_release(plain);
+    assert_listing_equal(before, dir_listing(dir));
+    unlink(fifo);
+    free(toolong); free(missing); free(fifo); free(notdir); free(y);
+}
+
+static int replace_in_readonly(void *arg)
+{
+    errno = 0;
+    CHECK(tf_replace_contents(arg, "x", 1, NULL, NULL) == -1 && errno == EACCES);
+    return 0;
+}
+
+static void test_readonly_dir(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *ro = path_join(dir, "ro");
+    assert_int_equal(mkdir(ro, 0755), 0);
+    assert_int_equal(write_file(ro, "f", "kept"), 0);
+    assert_int_equal(chmod(ro, 0555), 0);
+    char *dest = path_join(ro, "f");
+    /* As root a 0555 directory is writable: drop to nobody for the check. */
+    assert_int_equal(run_child(replace_in_readonly, dest, true), 0);
+    assert_content(dest, "kept");
+    assert_int_equal(dir_entries(ro), 1);
+    chmod(ro, 0755);
+    free(dest); free(ro);
+}
+
+/* ---- kill -9 at random moments ------------------------------------------ */
+
+/* Child: replaces dest with content 1, 2, 3... until killed. */
+static int replace_forever(void *arg)
+{
+    const char *dest = arg;
+    long first = check_content(dest);
+    for (long seq = first + 1;; seq++) {
+        size_t n;
+        char *c = make_content(seq, &n);
+        CHECK(tf_replace_contents(dest, c, n, &(tf_persist_opts){ .level = TF_LEVEL_VISIBLE },
+                                  NULL) == TF_LEVEL_VISIBLE);
+        free(c);
+    }
+}
+
+static time_t far_ahead(void)
+{
+    return time(NULL) + 2 * 86400;
+}
+
+static void test_kill9(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *dest = path_join(dir, "dest");
+    size_t n;
+    char *c = make_content(0, &n);
+    assert_int_equal(tf_replace_contents(dest, c, n, NULL, NULL), TF_LEVEL_DURABLE);
+    free(c);
+    unsigned seed = (unsigned)time(NULL);
+    print_message("kill -9 seed %u\n", seed);
+    srand(seed);
+    size_t orphans = 0;
+    long last = 0;
+    for (int round = 0; round < 30; round++) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0)
+            _exit(replace_forever(dest));
+        struct timespec ts = { 0, (rand() % 50000) * 1000L };
+        nanosleep(&ts, NULL);
+        kill(pid, SIGKILL);
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFSIGNALED(status));
+        long seq = check_content(dest);
+        if (seq < last)
+            fail_msg("round %d: destination %s (last seen %ld)",
+                     round, seq == -2 ? "torn" : seq == -1 ? "missing" : "older", last);
+        last = seq;
+        /* What the killed writer left is an orphan that the sweep removes. */
+        tf__sweep_clock_hook = far_ahead;
+        tf_sweep_result r;
+        assert_int_equal(tf_sweep(dir, &(tf_sweep_opts){ .prefix = ".tmp" }, &r), 0);
+        tf__sweep_clock_hook = NULL;
+        assert_int_equal(r.live, 0);
+        assert_int_equal(r.failed, 0);
+        orphans += r.removed;
+        assert_int_equal(dir_entries(dir), 1);
+    }
+    print_message("30 kills: last content %ld, %zu orphans swept\n", last, orphans);
+    free(dest);
+}
+
+/* ---- every seam call failed in turn ------------------------------------ */
+
+struct fail_ctx {
+    char *dir, *dest;
+    tf_file *f;    /* commit-only runs: the handle, written */
+    int fds;
+};
+
+static void reset_dest(struct fail_ctx *c)
+{
+    FILE *o = fopen(c->dest, "w");
+    fputs("old", o);
+    fclose(o);
+    chmod(c->dest, 0640);
+    setxattr(c->dest, "user.k", "v", 1, 0);
+}
+
+static int run_oneshot(void *arg)
+{
+    struct fail_ctx *c = arg;
+    return tf_replace_contents(c->dest, "new", 3, NULL, NULL);
+}
+
+static void check_oneshot(bool ok, void *arg)
+{
+    struct fail_ctx *c = arg;
+    char *got = content_of(c->dest);
+    /* Failed after the rename (directory fsync): new; otherwise old. */
+    if (ok)
+        assert_string_equal(got, "new");
+    else
+        assert_true(strcmp(got, "old") == 0 || strcmp(got, "new") == 0);
+    if (strcmp(got, "new") == 0) {
+        assert_int_equal(path_mode(c->dest), 0640);
+        reset_dest(c);
+    }
+    free(got);
+    assert_int_equal(dir_entries(c->dir), 1);
+    assert_int_equal(fd_count(), c->fds);
+}
+
+static void fresh_handle(struct fail_ctx *c)
+{
+    c->f = tf_replace_begin(c->dest, NULL);
+    assert_non_null(c->f);
+    assert_int_equal(tf_file_write(c->f, "new", 3), 3);
+    c->fds = fd_count();
+}
+
+static int run_commit(void *arg)
+{
+    struct fail_ctx *c = arg;
+    return tf_file_commit(c->f, NULL);
+}
+
+static void check_commit(bool ok, void *arg)
+{
+    struct fail_ctx *c = arg;
+    if (ok || strcmp(tf_file_name(c->f), c->dest) == 0) {
+        assert_content(c->dest, "new");
+        assert_int_equal(dir_entries(c->dir), 1);
+        tf_file_release(c->f);
+        reset_dest(c);
+        fresh_handle(c);
+        return;
+    }
+    assert_content(c->dest, "old");
+    assert_int_equal(dir_entries(c->dir), 2);
+    assert_int_equal(fd_count(), c->fds);
+    assert_int_equal(tf_file_seek(c->f, 0, SEEK_END), 3);   /* still usable */
+}
+
+static void test_fail_each(void **state)
+{
+    (void)state;
+    struct fail_ctx c = { .dir = shm_scratch() };
+    assert_non_null(c.dir);
+    c.dest = path_join(c.dir, "dest");
+    reset_dest(&c);
+    c.fds = fd_count();
+    struct durable_case one = { run_oneshot, check_oneshot, &c };
+    unsigned long failed = durable_fail_each(&one);
+    print_message("one-shot: %lu injected runs failed\n", failed);
+    assert_true(failed > 0);
+    fresh_handle(&c);
+    struct durable_case commit = { run_commit, check_commit, &c };
+    failed = durable_fail_each(&commit);
+    print_message("commit: %lu injected runs failed\n", failed);
+    assert_true(failed > 0);
+    tf_file_release(c.f);
+    remove_tree(c.dir);
+    free(c.dir);
+    free(c.dest);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_begin_commit, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_abort, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_syscall_order, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_metadata_carried, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_metadata_fail_closed, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_owner_fail_closed, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_symlink_policy, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_symlink_unwritable, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_input, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_readonly_dir, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_fail_each, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_kill9, tft_setup, tft_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
