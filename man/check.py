@@ -250,6 +250,9 @@ def header_calls(header):
 def check_stale_names(inst, exported, overview, problems):
     """Every section 3 page or link names an exported call or the overview."""
     overview_names = words(sections(render(overview)).get("NAME", "")) if overview else set()
+    # Calls the header defines inline are documented but not exported.
+    overview_names |= set(re.findall(r"\bstatic\s+inline\s+[\w\s*]*?\b(tf_[a-z0-9_]+)\s*\(",
+                                     open(inst.header).read()))
     for link in sorted(os.listdir(os.path.join(inst.mandir, "man3"))):
         name = link[:-2]
         if link.endswith(".3") and name not in exported and name not in overview_names:
