@@ -229,7 +229,8 @@ TF_API int tf_file_release(tf_file *f);
  * A file with no name: O_TMPFILE where the filesystem supports it (no name ever
  * appears in dir), else created with a random name and unlinked at once.
  * Removed by the kernel when its last descriptor closes.
- * Errors: as tf_mkstemp().
+ * Errors: as tf_mkstemp(); unlink(2)'s in the fallback (a name whose unlink
+ * fails stays in dir).
  */
 TF_API tf_file *tf_temporary_file(const tf_opts *opts) TF_MALLOC(tf_file_release);
 
@@ -286,8 +287,8 @@ TF_API ssize_t tf_file_read(tf_file *f, void *buf, size_t n);
 TF_API ssize_t tf_file_write(tf_file *f, const void *buf, size_t n);
 
 /*
- * Moves the position as lseek(2) (SEEK_SET, SEEK_CUR, SEEK_END; past the end is
- * allowed) and returns the new one.
+ * Moves the position as lseek(2) (SEEK_SET, SEEK_CUR, SEEK_END only, on every
+ * backend; past the end is allowed) and returns the new one.
  * Errors: EINVAL f is NULL, bad whence or negative result; EBADF f is closed;
  * EOVERFLOW.
  */
@@ -326,7 +327,8 @@ TF_API const char *tf_file_name(const tf_file *f);
  * TF_NO_DELETE_ON_CLOSE. The handle stays valid for tf_file_name(),
  * tf_file_closed() and tf_file_release(). Closing twice is a no-op.
  * Errors: EINVAL f is NULL; close(2)'s or unlink(2)'s (the file is closed
- * all the same).
+ * all the same; a name that could not be removed stays registered, and
+ * tf_file_release(), tf_cleanup_now() or the exit handler tries again).
  */
 TF_API int tf_file_close(tf_file *f);
 
@@ -349,7 +351,8 @@ TF_API int tf_file_detach(tf_file *f);
 /*
  * Closes f if still open, removes its name unless TF_KEEP or tf_file_keep(),
  * and frees the handle. Accepts NULL (returns 0). The handle is gone even when
- * it returns -1.
+ * it returns -1: a name whose unlink fails twice in a row stays, no longer
+ * registered.
  * Errors: close(2)'s or unlink(2)'s.
  */
 TF_API int tf_file_release(tf_file *f);
@@ -426,7 +429,9 @@ TF_API int tf_dir_keep(tf_dir *d);
 
 /*
  * Cleans up unless TF_KEEP or tf_dir_keep(), then frees the handle. Accepts
- * NULL (returns 0). The handle is gone even when it returns -1.
+ * NULL (returns 0). A cleanup that fails is tried once more; the handle is
+ * gone even when it returns -1, and what could not be removed stays, no
+ * longer registered.
  * Errors: as tf_dir_cleanup().
  */
 TF_API int tf_dir_release(tf_dir *d);

@@ -119,7 +119,11 @@ int tf_dir_release(tf_dir *d)
 {
     if (!d)
         return 0;
+    /* The handle goes whatever happens: a failure that may pass (EINTR,
+     * EBUSY, a shortage) gets a second try while the name is still known. */
     int rc = (d->flags & TF_KEEP) ? 0 : tf_dir_cleanup(d);
+    if (rc < 0)
+        rc = tf_dir_cleanup(d);
     int err = errno;
     tf__reg_remove(&d->reg);
     if (d->fd >= 0)

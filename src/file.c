@@ -235,6 +235,12 @@ int tf_file_getc_full(tf_file *f)
 
 off_t tf_file_seek(tf_file *f, off_t offset, int whence)
 {
+    /* lseek(2) would take SEEK_DATA and SEEK_HOLE, memory would not: one
+     * answer for every backend. */
+    if (whence != SEEK_SET && whence != SEEK_CUR && whence != SEEK_END) {
+        errno = EINVAL;
+        return -1;
+    }
     return open_handle(f) ? f->ops->seek(f, offset, whence) : -1;
 }
 
@@ -285,11 +291,14 @@ static int unlink_name(tf_file *f)
 {
     if (!f->linked || (f->flags & TF_KEEP))
         return 0;
+    /* A name that could not be removed stays ours and registered: release,
+     * tf_cleanup_now() or the exit handler tries again. */
+    if (tf__sys.unlinkat(AT_FDCWD, f->path, 0) < 0 && errno != ENOENT)
+        return -1;
     f->linked = 0;
-    int rc = tf__sys.unlinkat(AT_FDCWD, f->path, 0) < 0 && errno != ENOENT ? -1 : 0;
     /* Only now: a fatal signal arriving before the unlink still removes it. */
     tf__reg_remove(&f->reg);
-    return rc;
+    return 0;
 }
 
 /* Runs every step even when one fails, and reports the first failure. */
@@ -340,7 +349,10 @@ int tf_file_release(tf_file *f)
         return 0;
     int err = 0;
     first_error(&err, tf_file_close(f));
-    first_error(&err, unlink_name(f));
+    /* The handle goes whatever happens: a failure that may pass (EINTR,
+     * EBUSY) gets a second try while the name is still known. */
+    if (unlink_name(f) < 0)
+        first_error(&err, unlink_name(f));
     file_free(f);
     errno = err ? err : errno;
     return err ? -1 : 0;

@@ -462,6 +462,14 @@ int tf__probe_live(int fd, bool is_dir);
 bool tf__signals_block(sigset_t *old);
 void tf__signals_unblock(const sigset_t *old);
 
+/*
+ * Test hook: when set, called by the fatal-signal handler just before it
+ * delivers the signal again, which may end the process (a coverage build's
+ * tests flush their counters there: a process killed by a signal writes
+ * none). NULL in production.
+ */
+extern void (*tf__signal_death_hook)(void);
+
 /* ---- sweep.c ------------------------------------------------------------ */
 
 /*
@@ -470,5 +478,10 @@ void tf__signals_unblock(const sigset_t *old);
  * ctime (which cannot be set). NULL in production.
  */
 extern time_t (*tf__sweep_clock_hook)(void);
+
+/* The sweep's matcher: does name read prefix (plen bytes), TF_RANDOM_CHARS
+ * characters of TF__ALPHABET, then suffix (slen bytes), exactly? */
+bool tf__name_matches(const char *prefix, size_t plen, const char *suffix, size_t slen,
+                      const char *name);
 
 #endif

@@ -226,9 +226,13 @@ TF__ASYNC_SAFE static void deliver(int sig)
     pthread_sigmask(SIG_UNBLOCK, &one, NULL);
 }
 
+void (*tf__signal_death_hook)(void);
+
 /* Restores the previous (default) disposition and delivers the signal again. */
 TF__ASYNC_SAFE static void reraise(int sig, const struct sigaction *prev)
 {
+    if (tf__signal_death_hook)
+        tf__signal_death_hook();
     sigaction(sig, prev, NULL);
     raise(sig);   /* pending until unblocked, just below */
     deliver(sig);

@@ -55,18 +55,22 @@ static int match_init(struct match *m, const tf_sweep_opts *o)
     return tf__check_name_parts(m->prefix, m->suffix, &m->plen, &m->slen);
 }
 
-/* prefix + TF_RANDOM_CHARS characters of the alphabet + suffix, exactly. */
-static bool matches(const struct match *m, const char *name)
+bool tf__name_matches(const char *prefix, size_t plen, const char *suffix, size_t slen,
+                      const char *name)
 {
     size_t len = strlen(name);
-    if (len != m->plen + TF_RANDOM_CHARS + m->slen ||
-        memcmp(name, m->prefix, m->plen) != 0 ||
-        memcmp(name + len - m->slen, m->suffix, m->slen) != 0)
+    if (len != plen + TF_RANDOM_CHARS + slen || memcmp(name, prefix, plen) != 0 ||
+        memcmp(name + len - slen, suffix, slen) != 0)
         return false;
-    for (size_t i = m->plen; i < m->plen + TF_RANDOM_CHARS; i++)
+    for (size_t i = plen; i < plen + TF_RANDOM_CHARS; i++)
         if (!name[i] || !strchr(TF__ALPHABET, name[i]))
             return false;
     return true;
+}
+
+static bool matches(const struct match *m, const char *name)
+{
+    return tf__name_matches(m->prefix, m->plen, m->suffix, m->slen, name);
 }
 
 /* ---- looking at one entry ---------------------------------------------- */

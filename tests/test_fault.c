@@ -7,7 +7,7 @@
  * Each loop runs as root and again with privileges dropped, where the
  * permission paths (chmod and retry) are taken.
  */
-#include "tftest.h"
+#include "scenario.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -296,40 +296,6 @@ static void test_create_faults_unprivileged(void **state)
 
 /* ---- cleanup ---------------------------------------------------------------------- */
 
-/* A tree with files, a read-only file, subdirectories 0500/0000/0300 and a link. */
-static int populate(const char *root)
-{
-    char *p;
-    if (write_file(root, "f1", "1") || write_file(root, "f2", "2"))
-        return -1;
-    const char *subs[] = { "a", "a/b", "r0500", "r0000", "r0300" };
-    for (size_t i = 0; i < 5; i++) {
-        p = path_join(root, subs[i]);
-        if (mkdir(p, 0700) || write_file(p, "x", "x")) {
-            free(p);
-            return -1;
-        }
-        free(p);
-    }
-    p = path_join(root, "f1");
-    chmod(p, 0400);
-    free(p);
-    p = path_join(root, "link");
-    if (symlink("/", p) != 0) {
-        free(p);
-        return -1;
-    }
-    free(p);
-    const struct { const char *n; mode_t m; } modes[] = {
-        { "r0500", 0500 }, { "r0000", 0000 }, { "r0300", 0300 } };
-    for (size_t i = 0; i < 3; i++) {
-        p = path_join(root, modes[i].n);
-        chmod(p, modes[i].m);
-        free(p);
-    }
-    return 0;
-}
-
 enum cleanup_kind { CL_RMTREE, CL_RMTREE_IGNORE, CL_DIR_CLEANUP, CL_DIR_RELEASE,
                     CL_FILE_CLOSE, CL_FILE_RELEASE, CL_COUNT };
 static const char *const CL_NAMES[] = { "tf_rmtree", "tf_rmtree(ignore)", "tf_dir_cleanup",
@@ -351,12 +317,12 @@ static int cleanup_loop(void *arg)
                     tf_file *f = NULL;
                     char *target = NULL;
                     if (kind == CL_RMTREE || kind == CL_RMTREE_IGNORE) {
-                        if (mkdir(root, 0700) || populate(root))
+                        if (mkdir(root, 0700) || scenario_populate(root))
                             return 2;
                         target = strdup(root);
                     } else if (kind == CL_DIR_CLEANUP || kind == CL_DIR_RELEASE) {
                         d = tf_temporary_directory(&(tf_opts){ .dir = dir });
-                        if (!d || populate(tf_dir_name(d)))
+                        if (!d || scenario_populate(tf_dir_name(d)))
                             return 2;
                         target = strdup(tf_dir_name(d));
                     } else {
@@ -521,6 +487,79 @@ static void test_io_faults(void **state)
     tf_file_release(f);
 }
 
+/* ---- the registry growing ------------------------------------------------------ */
+
+static void *make_named(const char *dir)
+{
+    return tf_named_temporary_file(&(tf_opts){ .dir = dir });
+}
+
+static void *make_dir(const char *dir)
+{
+    return tf_temporary_directory(&(tf_opts){ .dir = dir });
+}
+
+/*
+ * The creation at which the cleanup registry needs a new chunk gets no memory
+ * for it: that creation fails with ENOMEM and leaves nothing (no name, no
+ * descriptor), the ones before stay registered. Each creation is run with
+ * the malloc after its usual ones failing: only a growing one makes it.
+ */
+static void registry_growth_fails(const char *dir, void *(*make)(const char *),
+                                  int (*release)(void *))
+{
+    enum { MAX = 2000 };
+    void **held = calloc(MAX, sizeof *held);
+    assert_non_null(held);
+    fault_count_start();
+    held[0] = make(dir);
+    unsigned long usual = fault_calls("malloc");
+    fault_reset();
+    assert_non_null(held[0]);
+    size_t n = 1;
+    bool failed = false;
+    for (; n < MAX && !failed; n++) {
+        int entries = dir_entries(dir), fds = fd_count();
+        fault_arm("malloc", usual + 1, ENOMEM);
+        errno = 0;
+        held[n] = make(dir);
+        int err = errno;
+        unsigned long hits = fault_hits();
+        fault_reset();
+        if (held[n])
+            continue;
+        errno = err;
+        assert_errno(ENOMEM);
+        assert_int_equal(hits, 1);
+        assert_int_equal(dir_entries(dir), entries);
+        assert_no_fd_leak(fds);
+        assert_int_equal(tf_cleanup_registered(), n);   /* the ones before, still registered */
+        failed = true;
+    }
+    assert_true(failed);
+    for (size_t i = 0; i < n; i++)
+        if (held[i])
+            assert_int_equal(release(held[i]), 0);
+    assert_int_equal(dir_entries(dir), 0);
+    free(held);
+}
+
+static int release_file(void *f)
+{
+    return tf_file_release(f);
+}
+
+static int release_dir(void *d)
+{
+    return tf_dir_release(d);
+}
+
+static void test_registry_growth_fails(void **state)
+{
+    registry_growth_fails(TFT_DIR(state), make_named, release_file);
+    registry_growth_fails(TFT_DIR(state), make_dir, release_dir);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, tft_setup, tft_teardown)
 
 int main(void)
@@ -531,6 +570,7 @@ int main(void)
         T(test_cleanup_faults),
         T(test_cleanup_faults_unprivileged),
         T(test_io_faults),
+        T(test_registry_growth_fails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

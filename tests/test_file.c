@@ -326,6 +326,28 @@ static off_t size_of(tf_file *f)
     return st.st_size;
 }
 
+/* Found by fuzz/fuzz_spool: a rolled-over file took SEEK_DATA (lseek's),
+ * memory refused it. Only the three of the header, on every backend. */
+static void test_seek_whence_refused(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    tf_file *files[] = { make_kind(dir, 0), make_kind(dir, 1),
+                         tf_spooled_temporary_file(&(tf_opts){ .dir = dir }),
+                         tf_spooled_temporary_file(&(tf_opts){ .dir = dir }) };
+    assert_int_equal(tf_file_rollover(files[3]), 0);
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(tf_file_write(files[i], "data", 4), 4);
+        const int bad[] = { SEEK_DATA, SEEK_HOLE, -1, 99 };
+        for (size_t w = 0; w < 4; w++) {
+            errno = 0;
+            assert_int_equal(tf_file_seek(files[i], 0, bad[w]), -1);
+            assert_errno(EINVAL);
+        }
+        assert_int_equal(tf_file_tell(files[i]), 4);
+        assert_int_equal(tf_file_release(files[i]), 0);
+    }
+}
+
 static void test_read_write_seek_tell(void **state)
 {
     const char *dir = TFT_DIR(state);
@@ -734,6 +756,7 @@ int main(void)
         T(test_keep_call),
         T(test_name_already_gone),
         T(test_read_write_seek_tell),
+        T(test_seek_whence_refused),
         T(test_large_write),
         T(test_truncate),
         T(test_fileno_is_the_file),

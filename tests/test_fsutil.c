@@ -148,7 +148,7 @@ static void test_open_dir_owner(void **state)
 static int child_open_owner_other_mount(void *arg)
 {
     const char *dir = arg;
-    if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+    if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0)
         return 77;
     char *mnt = path_join(dir, "mnt");
     CHECK(mkdir(mnt, 0700) == 0);
@@ -188,7 +188,7 @@ static int enosys_fchmodat2(int dirfd, const char *path, mode_t mode, int flags)
 static int child_no_proc(void *arg)
 {
     const char *dir = arg;
-    if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+    if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0 ||
         mount("tmpfs", "/proc", "tmpfs", 0, "size=1m") != 0)
         return 77;
     tf__sys.fchmodat2 = enosys_fchmodat2;

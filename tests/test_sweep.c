@@ -586,7 +586,7 @@ static void test_written_inside_before_removal_stays(void **state)
 static int child_bind_mounts(void *arg)
 {
     const char *dir = arg;
-    if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+    if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0)
         return 77;
     char *sweep = path_join(dir, "sweep"), *data = path_join(dir, "data");
     char *sub = path_join(data, "sub"), *young = path_join(dir, "young");
@@ -608,10 +608,10 @@ static int child_bind_mounts(void *arg)
     time_t later = time(NULL) + 10 * DAY;
     struct timespec t[2] = { { later, 0 }, { later, 0 } };
     CHECK(utimensat(AT_FDCWD, big, t, 0) == 0);
-    if (mount(data, onto_dir, NULL, MS_BIND, NULL) != 0)
+    if (mount(data, onto_dir, "none", MS_BIND, NULL) != 0)
         return 77;
-    CHECK(mount(top, onto_file, NULL, MS_BIND, NULL) == 0);
-    CHECK(mount(young, inner, NULL, MS_BIND, NULL) == 0);
+    CHECK(mount(top, onto_file, "none", MS_BIND, NULL) == 0);
+    CHECK(mount(young, inner, "none", MS_BIND, NULL) == 0);
     sweep_clock_ahead(10 * DAY);
 
     tf_sweep_result res;

@@ -18,19 +18,30 @@ void give_to_nobody(const char *path)
     }
 }
 
+/*
+ * A coverage build keeps root as the saved ids (real and effective are
+ * nobody's, so every permission check is nobody's): coverage_flush() takes
+ * root back to write the counters into the build tree, which nobody may not.
+ */
+#ifdef TF_COVERAGE
+#define SAVED_ID 0
+#else
+#define SAVED_ID NOBODY_ID
+#endif
+
 static void drop_privileges(void)
 {
     if (!running_as_root())
         return;
     if (setgroups(0, NULL) != 0 ||
-        setresgid(NOBODY_ID, NOBODY_ID, NOBODY_ID) != 0 ||
-        setresuid(NOBODY_ID, NOBODY_ID, NOBODY_ID) != 0) {
+        setresgid(NOBODY_ID, NOBODY_ID, SAVED_ID) != 0 ||
+        setresuid(NOBODY_ID, NOBODY_ID, SAVED_ID) != 0) {
         perror("run_child: dropping privileges");
         _exit(99);
     }
     uid_t r, e, s;
-    if (getresuid(&r, &e, &s) != 0 || r != NOBODY_ID || e != NOBODY_ID || s != NOBODY_ID ||
-        setuid(0) == 0) {
+    if (getresuid(&r, &e, &s) != 0 || r != NOBODY_ID || e != NOBODY_ID || s != SAVED_ID ||
+        (SAVED_ID != 0 && setuid(0) == 0)) {
         fprintf(stderr, "run_child: privileges not dropped\n");
         _exit(99);
     }
@@ -49,6 +60,7 @@ int run_child(int (*fn)(void *arg), void *arg, bool drop)
         int rc = fn(arg);
         fflush(stdout);
         fflush(stderr);
+        coverage_flush();
         _exit(rc == 0 ? 0 : (rc & 0xff) ? (rc & 0xff) : 1);
     }
     int status;
@@ -61,3 +73,39 @@ int run_child(int (*fn)(void *arg), void *arg, bool drop)
         return 128 + WTERMSIG(status);
     return -1;
 }
+
+bool under_valgrind(void)
+{
+    const char *p = getenv("LD_PRELOAD");
+    return p && strstr(p, "vgpreload");
+}
+
+/*
+ * A coverage build (scripts/coverage: gcc --coverage -DTF_COVERAGE) links
+ * libgcov: a child that _exits, or that the library's fatal-signal handler
+ * ends, must write its counters first, as one that exits does. (A weak
+ * reference would not pull __gcov_dump out of the static libgcov.)
+ */
+#ifdef TF_COVERAGE
+void __gcov_dump(void);
+#endif
+
+void coverage_flush(void)
+{
+#ifdef TF_COVERAGE
+    uid_t r, e, saved;
+    if (getresuid(&r, &e, &saved) == 0 && e != 0 && saved == 0) {
+        /* A child run as nobody (drop_privileges above). */
+        if (seteuid(0) != 0 || setegid(0) != 0)
+            perror("coverage_flush: taking root back");
+    }
+    __gcov_dump();
+#endif
+}
+
+#ifdef TF_COVERAGE
+__attribute__((constructor)) static void coverage_flush_on_signal(void)
+{
+    tf__signal_death_hook = __gcov_dump;
+}
+#endif

@@ -58,8 +58,11 @@ static inline int fork_status(int (*fn)(void *), void *arg)
     fflush(NULL);
     pid_t pid = fork();
     assert_true(pid >= 0);
-    if (pid == 0)
-        _exit(fn(arg));
+    if (pid == 0) {
+        int rc = fn(arg);
+        coverage_flush();
+        _exit(rc);
+    }
     int status;
     while (waitpid(pid, &status, 0) < 0)
         assert_int_equal(errno, EINTR);

@@ -135,6 +135,14 @@ int tft_teardown(void **state);
  */
 int run_child(int (*fn)(void *arg), void *arg, bool drop_privileges);
 
+/* In a coverage build, writes this process's counters now (a child about to
+ * _exit() or be killed writes none otherwise); elsewhere does nothing. */
+void coverage_flush(void);
+
+/* Running under valgrind (its preload library is in LD_PRELOAD): for the
+ * few tests that need what valgrind keeps for itself (descriptor limits). */
+bool under_valgrind(void);
+
 /* Whether privileges were (or will be) really dropped: running as root. */
 bool running_as_root(void);
 
