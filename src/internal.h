@@ -388,8 +388,11 @@ TF__ASYNC_SAFE int tf__rmtree_contents_fixed(int fd, unsigned flags, void *mem, 
  * its rmdir finds entries again (a writer at work inside: ENOTEMPTY or
  * EEXIST), it is emptied once more, up to 8 passes, as long as the last pass
  * removed something. With mem (as tf__rmtree_contents_fixed()) it is
- * async-signal-safe; with mem NULL it allocates. 0, or -1 with errno; a
- * failed rmdir is -1 even with TF_RMTREE_IGNORE_ERRORS.
+ * async-signal-safe; with mem NULL it allocates. Before each rmdir, name is
+ * checked to still name fd's directory: ESTALE if another directory has
+ * taken the name (ours was renamed away: it is left emptied), 0 if the name
+ * is gone. 0, or -1 with errno; a failed rmdir is -1 even with
+ * TF_RMTREE_IGNORE_ERRORS.
  */
 TF__ASYNC_SAFE int tf__rmtree_remove(int fd, int dirfd, const char *name, unsigned flags,
                                      void *mem, size_t len);

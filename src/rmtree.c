@@ -423,6 +423,18 @@ int tf__rmtree_contents(int fd, unsigned flags)
     return empty_once(fd, flags, NULL, 0, &removed);
 }
 
+/* Does name in dirfd still name the directory self? ESTALE if another one. */
+TF__ASYNC_SAFE static int still_named(int dirfd, const char *name, const struct tf__node *self)
+{
+    struct tf__node id;
+    if (tf__identify(dirfd, name, &id) < 0)
+        return -1;
+    if (tf__same_node(&id, self))
+        return 0;
+    errno = ESTALE;
+    return -1;
+}
+
 /* Passes over a directory whose rmdir finds it filled again meanwhile. */
 #define TF__EMPTY_PASSES 8
 
@@ -431,9 +443,16 @@ TF__ASYNC_SAFE int tf__rmtree_remove(int fd, int dirfd, const char *name, unsign
 {
     size_t removed = 1;
     int err = 0;
+    struct tf__node self;
+    if (tf__identify(fd, NULL, &self) < 0)
+        return -1;
     for (int pass = 0; pass < TF__EMPTY_PASSES && removed > 0; pass++) {
         if (empty_once(fd, flags, mem, len, &removed) < 0)
             return -1;
+        /* The name may have been given to another directory since (ours
+         * renamed away): that one is not ours to remove. */
+        if (still_named(dirfd, name, &self) < 0)
+            return errno == ENOENT ? 0 : -1;
         if (tf__sys.unlinkat(dirfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
             return 0;
         /* ENOTEMPTY (or EEXIST, which POSIX allows): entries came, or could

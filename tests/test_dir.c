@@ -384,9 +384,44 @@ static void test_umask_without_owner_read(void **state)
 
 #define T(f) cmocka_unit_test_setup_teardown(f, tft_setup, tft_teardown)
 
+/*
+ * Renamed away and replaced at its path by a directory with something in it:
+ * cleanup empties the directory it made (through its descriptor) and leaves
+ * the newcomer alone, reporting ESTALE. (An empty newcomer is taken by the
+ * first rmdir, as the header says.)
+ */
+static void test_cleanup_after_rename_and_replace(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *moved = path_join(dir, "moved");
+    for (int newcomer_files = 1; newcomer_files < 3; newcomer_files++) {
+        tf_dir *d = tf_temporary_directory(&(tf_opts){ .dir = dir });
+        assert_non_null(d);
+        assert_int_equal(write_file(tf_dir_name(d), "ours", "o"), 0);
+        assert_int_equal(rename(tf_dir_name(d), moved), 0);
+        assert_int_equal(mkdir(tf_dir_name(d), 0700), 0);
+        assert_int_equal(write_file(tf_dir_name(d), "theirs", "t"), 0);
+        if (newcomer_files > 1)
+            assert_int_equal(write_file(tf_dir_name(d), "theirs2", "t"), 0);
+        errno = 0;
+        assert_int_equal(tf_dir_cleanup(d), -1);
+        assert_errno(ESTALE);
+        assert_int_equal(dir_entries(moved), 0);   /* ours, emptied */
+        assert_int_equal(dir_entries(tf_dir_name(d)), newcomer_files);
+        assert_int_equal(rmdir(moved), 0);
+        char *newcomer = strdup(tf_dir_name(d));
+        tf_dir_keep(d);
+        assert_int_equal(tf_dir_release(d), 0);
+        assert_int_equal(remove_tree(newcomer), 0);
+        free(newcomer);
+    }
+    free(moved);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_cleanup_after_rename_and_replace, tft_setup, tft_teardown),
         T(test_create),
         T(test_mode),
         T(test_cleanup_removes_everything),

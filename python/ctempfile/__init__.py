@@ -26,15 +26,22 @@ import errno as _errno
 import functools as _functools
 import io as _io
 import os as _os
+import shutil as _shutil
 import sys as _sys
 import types as _types
 import warnings as _warnings
 import weakref as _weakref
 import _thread
+from random import Random as _Random
 
 from . import _ctempfile as _c
 
 _allocate_lock = _thread.allocate_lock
+
+# CPython 3.12 added NamedTemporaryFile(delete_on_close=) and
+# TemporaryDirectory(delete=); ctempfile offers the API of the interpreter it
+# runs on, as that interpreter's tempfile does.
+_API_3_12 = _sys.version_info >= (3, 12)
 
 # The flags CPython documents for mkstemp's descriptor (the library adds
 # O_CLOEXEC, as os.open does).
@@ -59,6 +66,30 @@ _once_lock = _allocate_lock()
 # and removes the name at once. libtempfile falls back by itself where the
 # filesystem refuses O_TMPFILE, so this only matters when a program sets it.
 _O_TMPFILE_WORKS = hasattr(_os, 'O_TMPFILE')
+
+
+# ---- fork ---------------------------------------------------------------------
+
+# The pid that objects made now record as their owner; os.fork() (threads and
+# multiprocessing's fork start method included) refreshes it in the child.
+_pid = _os.getpid()
+
+
+def _after_fork_in_child():
+    global _pid
+    _pid = _os.getpid()
+
+
+if hasattr(_os, 'register_at_fork'):
+    _os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _made_here(pid):
+    """Whether an object recording owner pid was made by this process: a
+    forked child never removes its parent's temporaries implicitly (at exit,
+    by the garbage collector, in __del__); only an explicit call does. The
+    pid is asked afresh, so that a fork os.fork() did not see counts too."""
+    return pid == _os.getpid()
 
 
 # ---- return types ---------------------------------------------------------
@@ -105,6 +136,16 @@ class _RandomNameSequence:
     different in a forked child."""
 
     characters = "abcdefghijklmnopqrstuvwxyz0123456789_"
+
+    @property
+    def rng(self):
+        """A random.Random of this process, as CPython's sequence has (it
+        draws the names from it); ctempfile's names do not come from it."""
+        pid = _os.getpid()
+        if getattr(self, '_rng_pid', None) != pid:
+            self._rng = _Random()
+            self._rng_pid = pid
+        return self._rng
 
     def __iter__(self):
         return self
@@ -155,6 +196,40 @@ def _get_default_tempdir():
                             dirlist)
 
 
+def _exists(fn):
+    """Whether fn names anything (a dangling symbolic link too)."""
+    try:
+        _os.lstat(fn)
+    except OSError:
+        return False
+    return True
+
+
+def _dont_follow_symlinks(func, path, *args):
+    """func(path, *args) on path itself, never on what a link points to:
+    with follow_symlinks=False where func takes it, else not at all on a
+    link."""
+    if func in _os.supports_follow_symlinks:
+        func(path, *args, follow_symlinks=False)
+    elif not _os.path.islink(path):
+        func(path, *args)
+
+
+def _resetperms(path):
+    """Make path owner-accessible again (flags cleared, mode 0700)."""
+    chflags = getattr(_os, 'chflags', None)
+    if chflags is not None:
+        _dont_follow_symlinks(chflags, path, 0)
+    _dont_follow_symlinks(_os.chmod, path, 0o700)
+
+
+def _joinable(pre, suf, output_type):
+    """TypeError, as CPython's pre + name + suf raises it, unless prefix and
+    suffix are of the output type (a path-like prefix is not)."""
+    if type(pre) is not output_type or type(suf) is not output_type:
+        pre + output_type() + suf
+
+
 def _check_affixes(pre, suf):
     for part in (pre, suf):
         if (b'/' if isinstance(part, bytes) else '/') in part:
@@ -185,6 +260,7 @@ def _chosen_names(dir, pre, suf, output_type, create, what):
 
 def _mkstemp_inner(dir, pre, suf, flags, output_type):
     """mkstemp's core: (fd, absolute path) of a new file in dir."""
+    _joinable(pre, suf, output_type)
     if (_get_candidate_names is _library_names and
             (flags == _bin_openflags or flags == _text_openflags)):
         return _c.mkstemp_in(dir, pre, suf, output_type is bytes)
@@ -239,28 +315,28 @@ def _mkdtemp(suffix=None, prefix=None, dir=None):
     """Create a new directory, mode 0700, and return its absolute path. The
     caller removes it."""
     prefix, suffix, dir, output_type = _sanitize_params(prefix, suffix, dir)
+    _joinable(prefix, suffix, output_type)
     if _get_candidate_names is _library_names:
-        return _c.mkdtemp_in(dir, prefix, suffix, output_type is bytes)
-    _, path = _chosen_names(dir, prefix, suffix, output_type,
-                            _c.mkdir_new, "mkdtemp")
-    return _os.path.abspath(path)
+        path = _c.mkdtemp_in(dir, prefix, suffix, output_type is bytes)
+    else:
+        _, path = _chosen_names(dir, prefix, suffix, output_type,
+                                _c.mkdir_new, "mkdtemp")
+    if _API_3_12:
+        return _os.path.abspath(path)
+    return _os.path.join(dir, _os.path.basename(path))  # as 3.11 returns it
 
 
 def mktemp(suffix="", prefix=template, dir=None):
     """Return a file name that did not exist when it was checked. Racy by
-    nature: use mkstemp() or mkdtemp()."""
+    nature: use mkstemp() or mkdtemp(). The name is dir joined to prefix, a
+    random name and suffix, as given (nothing about dir is checked)."""
     if dir is None:
         dir = gettempdir()
-    if _get_candidate_names is _library_names:
-        path = _c.mktemp(dir, prefix, suffix, False)
-        return _os.path.join(dir, _os.path.basename(path))
     _check_affixes(prefix, suffix)
     names = _get_candidate_names()
     for _ in range(TMP_MAX):
         path = _os.path.join(dir, prefix + next(names) + suffix)
-        try:
-            _os.lstat(path)
-        except OSError:
+        if not _exists(path):
             return path
     raise FileExistsError(_errno.EEXIST,
                           "No usable temporary filename found")
@@ -281,18 +357,21 @@ class _TemporaryFileCloser:
         self.name = name
         self.delete = delete
         self.delete_on_close = delete_on_close
+        self._pid = _pid
 
-    def _remove(self):
+    def _remove(self, unlink, _library_unlink=_os.unlink):
         handle, self._handle = self._handle, None
-        if handle is not None:
+        if handle is not None and unlink is _library_unlink:
             handle.remove()         # tf_file_release: a name already gone is fine
-        else:
-            try:
-                _os.unlink(self.name)
-            except FileNotFoundError:
-                pass
+            return
+        if handle is not None:
+            handle.forget()
+        try:
+            unlink(self.name)
+        except FileNotFoundError:
+            pass
 
-    def cleanup(self):
+    def cleanup(self, windows=(_os.name == 'nt'), unlink=_os.unlink):
         if self.cleanup_called:
             return
         self.cleanup_called = True
@@ -301,8 +380,8 @@ class _TemporaryFileCloser:
                 self.close_called = True
                 self.file.close()
         finally:
-            if self.delete:
-                self._remove()
+            if self.delete and not (windows and self.delete_on_close):
+                self._remove(unlink)
 
     def close(self):
         if self.close_called:
@@ -315,7 +394,42 @@ class _TemporaryFileCloser:
                 self.cleanup()
 
     def __del__(self):
+        if not self.cleanup_called and not _made_here(self._pid):
+            self.delete = False     # the parent's file: only closed here
         self.cleanup()
+
+
+if not _API_3_12:
+    class _TemporaryFileCloser:     # noqa: F811  (CPython 3.11's API)
+        """Closes the file and removes its name, at most once, without a
+        __del__ on the wrapper itself (bound methods keep the closer alive)."""
+
+        file = None
+        close_called = False
+        _handle = None
+
+        def __init__(self, file, name, delete=True):
+            self.file = file
+            self.name = name
+            self.delete = delete
+            self._pid = _pid
+
+        _remove = _TemporaryFileCloser._remove
+
+        def close(self, unlink=_os.unlink):
+            if self.close_called or self.file is None:
+                return
+            self.close_called = True
+            try:
+                self.file.close()
+            finally:
+                if self.delete:
+                    self._remove(unlink)
+
+        def __del__(self):
+            if not self.close_called and not _made_here(self._pid):
+                self.delete = False     # the parent's file: only closed here
+            self.close()
 
 
 class _TemporaryFileWrapper:
@@ -323,11 +437,18 @@ class _TemporaryFileWrapper:
     (or, with delete_on_close=False, when the context exits or the object
     dies). Attributes not found here are looked up on the file."""
 
-    def __init__(self, file, name, delete=True, delete_on_close=True):
-        self.file = file
-        self.name = name
-        self._closer = _TemporaryFileCloser(file, name, delete,
-                                            delete_on_close)
+    if _API_3_12:
+        def __init__(self, file, name, delete=True, delete_on_close=True):
+            self.file = file
+            self.name = name
+            self._closer = _TemporaryFileCloser(file, name, delete,
+                                                delete_on_close)
+    else:
+        def __init__(self, file, name, delete=True):
+            self.file = file
+            self.name = name
+            self.delete = delete
+            self._closer = _TemporaryFileCloser(file, name, delete)
 
     def __getattr__(self, name):
         attr = getattr(self.__dict__['file'], name)
@@ -348,10 +469,16 @@ class _TemporaryFileWrapper:
         self.file.__enter__()
         return self
 
-    def __exit__(self, exc, value, tb):
-        result = self.file.__exit__(exc, value, tb)
-        self._closer.cleanup()
-        return result
+    if _API_3_12:
+        def __exit__(self, exc, value, tb):
+            result = self.file.__exit__(exc, value, tb)
+            self._closer.cleanup()
+            return result
+    else:
+        def __exit__(self, exc, value, tb):
+            result = self.file.__exit__(exc, value, tb)
+            self.close()
+            return result
 
     def close(self):
         """Close the file, removing it if delete and delete_on_close."""
@@ -369,20 +496,41 @@ def _raw_of(file):
     return getattr(raw, 'raw', raw)
 
 
-def _NamedTemporaryFile(mode='w+b', buffering=-1, encoding=None,
-                        newline=None, suffix=None, prefix=None,
-                        dir=None, delete=True, *, errors=None,
-                        delete_on_close=True):
-    """Create and return a temporary file with a visible name (its .name).
-    mode, buffering, encoding, newline and errors as for io.open(); prefix,
-    suffix and dir as for mkstemp(). With delete (the default) the file is
-    removed on close, or with delete_on_close=False when the context manager
-    exits or the object is finalized."""
+if _API_3_12:
+    def _NamedTemporaryFile(mode='w+b', buffering=-1, encoding=None,
+                            newline=None, suffix=None, prefix=None,
+                            dir=None, delete=True, *, errors=None,
+                            delete_on_close=True):
+        """Create and return a temporary file with a visible name (its
+        .name). mode, buffering, encoding, newline and errors as for
+        io.open(); prefix, suffix and dir as for mkstemp(). With delete (the
+        default) the file is removed on close, or with delete_on_close=False
+        when the context manager exits or the object is finalized."""
+        return _named_temporary_file(mode, buffering, encoding, newline,
+                                     suffix, prefix, dir, delete, errors,
+                                     (delete, delete_on_close))
+else:
+    def _NamedTemporaryFile(mode='w+b', buffering=-1, encoding=None,
+                            newline=None, suffix=None, prefix=None,
+                            dir=None, delete=True, *, errors=None):
+        """Create and return a temporary file with a visible name (its
+        .name). mode, buffering, encoding, newline and errors as for
+        io.open(); prefix, suffix and dir as for mkstemp(). With delete (the
+        default) the file is removed on close."""
+        return _named_temporary_file(mode, buffering, encoding, newline,
+                                     suffix, prefix, dir, delete, errors,
+                                     (delete,))
+
+
+def _named_temporary_file(mode, buffering, encoding, newline, suffix, prefix,
+                          dir, delete, errors, wrapper_args):
     prefix, suffix, dir, output_type = _sanitize_params(prefix, suffix, dir)
     if "b" not in mode:
         encoding = _io.text_encoding(encoding)
 
     name = handle = None
+
+    _joinable(prefix, suffix, output_type)
 
     def opener(*args):
         nonlocal name, handle
@@ -399,8 +547,7 @@ def _NamedTemporaryFile(mode='w+b', buffering=-1, encoding=None,
                         encoding=encoding, errors=errors, opener=opener)
         try:
             _raw_of(file).name = name
-            wrapper = _TemporaryFileWrapper(file, name, delete,
-                                            delete_on_close)
+            wrapper = _TemporaryFileWrapper(file, name, *wrapper_args)
             if handle is not None:
                 wrapper._closer._handle = handle
                 handle = None
@@ -419,6 +566,10 @@ def _NamedTemporaryFile(mode='w+b', buffering=-1, encoding=None,
         raise
 
 
+def _usable_affix(part):
+    return isinstance(part, (str, bytes)) and ('\0' if isinstance(part, str) else b'\0') not in part
+
+
 def _TemporaryFile(mode='w+b', buffering=-1, encoding=None,
                   newline=None, suffix=None, prefix=None,
                   dir=None, *, errors=None):
@@ -435,7 +586,10 @@ def _TemporaryFile(mode='w+b', buffering=-1, encoding=None,
     def opener(*args):
         nonlocal fd
         if _get_candidate_names is _library_names:
-            fd = _c.temporary_file(dir, prefix, suffix, _O_TMPFILE_WORKS)
+            pre, suf = prefix, suffix
+            if _O_TMPFILE_WORKS and not (_usable_affix(pre) and _usable_affix(suf)):
+                pre = suf = None    # unused where O_TMPFILE works, as CPython's
+            fd = _c.temporary_file(dir, pre, suf, _O_TMPFILE_WORKS)
             return fd
         fd, name = _mkstemp_inner(dir, prefix, suffix, _bin_openflags,
                                   output_type)
@@ -477,14 +631,35 @@ NamedTemporaryFile = _c.NamedTemporaryFile
 
 # ---- SpooledTemporaryFile -------------------------------------------------------
 
-# A C type (for a write() as fast as io.BytesIO's): its _file is the memory
-# file (binary mode) or a TextIOWrapper over it (text mode) until the library
-# rolls the data over to disk, then a real io object as TemporaryFile()'s.
-# prefix=None means `template`, dir=None means `tempdir` (then, if that is
-# None too, the library's default directory, found as gettempdir() finds it).
-SpooledTemporaryFile = _c.SpooledTemporaryFile
+class SpooledTemporaryFile(_c._Spooled, _io.IOBase):
+    """Temporary file wrapper, specialized to switch from memory to a real
+    file when it exceeds a certain size or when a fileno is needed. The
+    memory is libtempfile's (wiped before it is freed); its methods are C
+    (src/spooled.c), for a write() as fast as io.BytesIO's. Its _file is the
+    memory file (binary mode) or a TextIOWrapper over it (text mode) until
+    the data rolls over to disk, then a real io object as TemporaryFile()'s.
+    """
+
+    def __init__(self, max_size=0, mode='w+b', buffering=-1,
+                 encoding=None, newline=None,
+                 suffix=None, prefix=None, dir=None, *, errors=None):
+        if 'b' not in mode:
+            encoding = _io.text_encoding(encoding)
+        self._setup(max_size, mode, buffering, encoding, newline,
+                    suffix, prefix, dir, errors)
+
+    def _check(self, file):
+        """Rolls over if file's position is past max_size (a write() or
+        writelines() of this class does the same check in C)."""
+        if self._rolled:
+            return
+        max_size = self._max_size
+        if max_size and file.tell() > max_size:
+            self.rollover()
+
+
+_c._own_methods(SpooledTemporaryFile)
 _c._bind(_sys.modules[__name__])
-_io.IOBase.register(SpooledTemporaryFile)
 
 
 # ---- TemporaryDirectory -----------------------------------------------------------
@@ -504,6 +679,8 @@ class TemporaryDirectory:
                  ignore_cleanup_errors=False, *, delete=True):
         if mkdtemp is _library_mkdtemp and _get_candidate_names is _library_names:
             prefix, suffix, dir, output_type = _sanitize_params(prefix, suffix, dir)
+            if type(prefix) is not output_type or type(suffix) is not output_type:
+                _joinable(prefix, suffix, output_type)
             target = _c.temporary_directory(dir, prefix, suffix,
                                             output_type is bytes,
                                             ignore_cleanup_errors,
@@ -515,14 +692,18 @@ class TemporaryDirectory:
         self._ignore_cleanup_errors = ignore_cleanup_errors
         self._delete = delete
         self._finalizer = _weakref.finalize(
-            self, self._cleanup, target,
+            self, _implicit_cleanup, self._cleanup, _pid, target,
             warn_message="Implicitly cleaning up {!r}".format(self),
             ignore_errors=ignore_cleanup_errors, delete=delete)
 
     @classmethod
     def _rmtree(cls, name, ignore_errors=False, repeated=False):
-        """Remove name and everything below it (tf_rmtree)."""
-        if isinstance(name, _c.DirHandle):
+        """Remove name (a path, or the library's handle of the directory)
+        and everything below it: by libtempfile (tf_dir_cleanup, tf_rmtree),
+        or by shutil.rmtree where a program replaced it."""
+        if _shutil.rmtree is not _library_rmtree_peer:
+            cls._rmtree_by_shutil(getattr(name, 'name', name), ignore_errors)
+        elif isinstance(name, _c.DirHandle):
             name.cleanup()
         else:
             try:
@@ -531,9 +712,41 @@ class TemporaryDirectory:
                 pass
 
     @classmethod
-    def _cleanup(cls, target, warn_message, ignore_errors=False, delete=True):
+    def _rmtree_by_shutil(cls, name, ignore_errors):
+        """The replaced shutil.rmtree, called as CPython's cleanup calls it:
+        unreadable entries are made owner-accessible and removed, missing
+        ones are fine, other errors raise unless ignore_errors."""
+        def onexc(func, path, exc):
+            if isinstance(exc, FileNotFoundError):
+                return
+            if isinstance(exc, PermissionError):
+                try:
+                    if path != name:
+                        _resetperms(_os.path.dirname(path))
+                    _resetperms(path)
+                    if _os.path.isdir(path) and not _os.path.islink(path):
+                        _c.rmtree(path, ignore_errors)
+                    else:
+                        _os.unlink(path)
+                    return
+                except FileNotFoundError:
+                    return
+                except OSError:
+                    if not ignore_errors:
+                        raise
+                    return
+            if not ignore_errors:
+                raise exc
+        if _sys.version_info >= (3, 12):
+            _shutil.rmtree(name, onexc=onexc)
+        else:
+            _shutil.rmtree(name, onerror=lambda func, path, info:
+                           onexc(func, path, info[1]))
+
+    @classmethod
+    def _cleanup(cls, name, warn_message, ignore_errors=False, delete=True):
         if delete:
-            cls._rmtree(target, ignore_errors=ignore_errors)
+            cls._rmtree(name, ignore_errors=ignore_errors)
             _warnings.warn(warn_message, ResourceWarning)
 
     def __repr__(self):
@@ -543,14 +756,55 @@ class TemporaryDirectory:
         return self.name
 
     def __exit__(self, exc, value, tb):
-        if self._delete:
+        if not _API_3_12 or self._delete:
             self.cleanup()
 
     def cleanup(self):
         if self._finalizer.detach() or _os.path.lexists(self.name):
-            self._rmtree(self._target, ignore_errors=self._ignore_cleanup_errors)
+            target = self._target
+            if getattr(target, 'name', target) != self.name:
+                target = self.name      # reassigned: CPython removes that
+            self._rmtree(target, ignore_errors=self._ignore_cleanup_errors)
 
     __class_getitem__ = classmethod(_types.GenericAlias)
 
 
+def _api_3_11(cls):
+    """TemporaryDirectory's methods with CPython 3.11's signatures (no
+    delete=: the finalizer's delete=True is _implicit_cleanup's)."""
+    rmtree = cls.__dict__['_rmtree'].__func__
+    init = cls.__init__
+
+    def __init__(self, suffix=None, prefix=None, dir=None,
+                 ignore_cleanup_errors=False):
+        init(self, suffix, prefix, dir, ignore_cleanup_errors)
+        del self._delete
+
+    def _rmtree(cls, name, ignore_errors=False):
+        return rmtree(cls, name, ignore_errors)
+
+    def _cleanup(cls, name, warn_message, ignore_errors=False):
+        cls._rmtree(name, ignore_errors=ignore_errors)
+        _warnings.warn(warn_message, ResourceWarning)
+
+    for method in (_rmtree, _cleanup):
+        method.__qualname__ = 'TemporaryDirectory.' + method.__name__
+        setattr(cls, method.__name__, classmethod(method))
+    __init__.__qualname__ = 'TemporaryDirectory.__init__'
+    cls.__init__ = __init__
+
+
+if not _API_3_12:
+    _api_3_11(TemporaryDirectory)
+del _api_3_11
+
+
+def _implicit_cleanup(cleanup, pid, *args, delete=True, **kwargs):
+    """A TemporaryDirectory's finalizer: its _cleanup, unless delete=False,
+    in its owner only."""
+    if delete and _made_here(pid):
+        cleanup(*args, **kwargs)
+
+
 _library_mkdtemp = mkdtemp
+_library_rmtree_peer = _shutil.rmtree   # shutil.rmtree unless a program replaces it

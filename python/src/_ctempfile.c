@@ -7,12 +7,15 @@
  * The only creations not made by the library are those of ct_open_new() and
  * ct_mkdir_new(): they create an exact path, which the library cannot do (it
  * draws its own names). ctempfile uses them only when a program replaced
- * tempfile._get_candidate_names() to choose the names itself.
+ * tempfile._get_candidate_names() to choose the names itself. The only
+ * removal is remove_at_path()'s rmdir(2) of an empty directory, which tells
+ * the common case from a directory renamed under a TemporaryDirectory.
  */
 #include "module.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,6 +26,8 @@ PyMODINIT_FUNC PyInit__ctempfile(void);
 PyObject *ct_io_module;
 PyObject *ct_io_TextIOWrapper;
 PyObject *ct_io_UnsupportedOperation;
+/* The ctempfile package, for its globals (template, tempdir, hooks). */
+PyObject *ct_package;
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -98,15 +103,29 @@ static PyObject *creation_error(int err, const ct_names *n)
     return ct_oserror(err, n->dir ? n->dir_obj : NULL);
 }
 
-/* Parses (dir, prefix, suffix[, extra]) of a FASTCALL call. */
+void ct_nul_as(const char *call)
+{
+    /* CPython 3.13's tempfile lets os.open/os.mkdir find the NUL; before,
+     * the path's conversion did, in the converter's words (kept). */
+    if (PY_VERSION_HEX < 0x030D0000 || !PyErr_ExceptionMatches(PyExc_ValueError))
+        return;
+    PyErr_Clear();
+    PyErr_Format(PyExc_ValueError, "%s: embedded null character in path", call);
+}
+
+/* Parses (dir, prefix, suffix[, extra]) of a FASTCALL call that creates
+ * with os.<call> in CPython ("open" or "mkdir"). */
 static int parse_names(ct_names *n, PyObject *const *args, Py_ssize_t nargs, Py_ssize_t want,
-                       const char *fname)
+                       const char *fname, const char *call)
 {
     if (nargs != want) {
         PyErr_Format(PyExc_TypeError, "%s() takes %zd arguments (%zd given)", fname, want, nargs);
         return -1;
     }
-    return ct_names_parse(n, args[0], args[1], args[2]);
+    if (ct_names_parse(n, args[0], args[1], args[2]) == 0)
+        return 0;
+    ct_nul_as(call);
+    return -1;
 }
 
 /* ---- names and directories --------------------------------------------- */
@@ -213,17 +232,43 @@ static PyObject *ct_rmtree(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
     }
     PyObject *path;
     int ignore = PyObject_IsTrue(args[1]);
-    if (ignore < 0 || !PyUnicode_FSConverter(args[0], &path))
+    if (ignore < 0 || PySys_Audit("shutil.rmtree", "OO", args[0], Py_None) < 0 ||
+        !PyUnicode_FSConverter(args[0], &path))
         return NULL;
     int rc, err;
     Py_BEGIN_ALLOW_THREADS
-    rc = tf_rmtree(PyBytes_AS_STRING(path), ignore ? TF_IGNORE_CLEANUP_ERRORS : 0);
+    rc = tf_rmtree(PyBytes_AS_STRING(path), ignore ? TF_RMTREE_IGNORE_ERRORS : 0);
     err = errno;
     Py_END_ALLOW_THREADS
     Py_DECREF(path);
     if (rc < 0)
         return ct_oserror(err, args[0]);
     Py_RETURN_NONE;
+}
+
+/* ---- audit events ------------------------------------------------------------ */
+
+/*
+ * CPython's tempfile raises these through os.open, os.mkdir, os.remove and
+ * shutil.rmtree; the library does each in one C call, so they are raised
+ * here with the arguments those calls give: after a creation (which the
+ * caller undoes if a hook refuses), before a removal.
+ */
+int ct_audit_new_file(PyObject *name)
+{
+    return PySys_Audit("tempfile.mkstemp", "O", name) < 0 ||
+                   PySys_Audit("open", "OOi", name, Py_None,
+                               O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC) < 0
+               ? -1
+               : 0;
+}
+
+static int audit_new_dir(PyObject *name)
+{
+    return PySys_Audit("tempfile.mkdtemp", "O", name) < 0 ||
+                   PySys_Audit("os.mkdir", "Oii", name, 0700, -1) < 0
+               ? -1
+               : 0;
 }
 
 /* ---- low-level creation -------------------------------------------------- */
@@ -241,7 +286,7 @@ PyObject *ct_mkstemp_in(const ct_names *n, int want_bytes)
     if (fd < 0)
         return creation_error(err, n);
     PyObject *name = name_out(path, want_bytes);
-    if (!name || PySys_Audit("tempfile.mkstemp", "O", name) < 0) {
+    if (!name || ct_audit_new_file(name) < 0) {
         close(fd);
         unlink(path);
         free(path);
@@ -270,7 +315,7 @@ PyObject *ct_mkdtemp_in(const ct_names *n, int want_bytes)
     if (!path)
         return creation_error(err, n);
     PyObject *name = name_out(path, want_bytes);
-    if (!name || PySys_Audit("tempfile.mkdtemp", "O", name) < 0) {
+    if (!name || audit_new_dir(name) < 0) {
         rmdir(path);
         free(path);
         Py_XDECREF(name);
@@ -286,7 +331,7 @@ static PyObject *call_in(PyObject *(*in)(const ct_names *, int), PyObject *const
                          Py_ssize_t nargs, const char *fname)
 {
     ct_names n;
-    if (parse_names(&n, args, nargs, 4, fname) < 0)
+    if (parse_names(&n, args, nargs, 4, fname, in == ct_mkdtemp_in ? "mkdir" : "open") < 0)
         return NULL;
     int want_bytes = PyObject_IsTrue(args[3]);
     PyObject *r = want_bytes < 0 ? NULL : in(&n, want_bytes);
@@ -304,36 +349,6 @@ static PyObject *ct_mkdtemp(PyObject *m, PyObject *const *args, Py_ssize_t nargs
 {
     (void)m;
     return call_in(ct_mkdtemp_in, args, nargs, "mkdtemp");
-}
-
-/* mktemp(dir, prefix, suffix, want_bytes) -> name (not created) */
-static PyObject *ct_mktemp(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
-{
-    (void)m;
-    ct_names n;
-    if (parse_names(&n, args, nargs, 4, "mktemp") < 0)
-        return NULL;
-    int want_bytes = PyObject_IsTrue(args[3]);
-    tf_opts o;
-    ct_names_opts(&n, &o);
-    char *path;
-    int err;
-    Py_BEGIN_ALLOW_THREADS
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-    path = tf_mktemp(&o);
-#pragma GCC diagnostic pop
-    err = errno;
-    Py_END_ALLOW_THREADS
-    if (!path) {
-        creation_error(err, &n);
-        ct_names_clear(&n);
-        return NULL;
-    }
-    ct_names_clear(&n);
-    PyObject *name = name_out(path, want_bytes);
-    free(path);
-    return name;
 }
 
 /* open_new(path, flags) -> fd: creates exactly path (caller-chosen names). */
@@ -398,8 +413,14 @@ int ct_unnamed_fd(const ct_names *n, int use_o_tmpfile)
         err = errno;
     }
     Py_END_ALLOW_THREADS
-    if (fd < 0)
+    if (fd < 0) {
         creation_error(err, n);
+    } else if (use_o_tmpfile &&
+               PySys_Audit("open", "OOi", n->dir_obj, Py_None,
+                           O_RDWR | O_EXCL | O_NOFOLLOW | O_TMPFILE | O_CLOEXEC) < 0) {
+        close(fd);
+        fd = -1;
+    }
     return fd;
 }
 
@@ -410,7 +431,7 @@ static PyObject *ct_temporary_file(PyObject *m, PyObject *const *args, Py_ssize_
 {
     (void)m;
     ct_names n;
-    if (parse_names(&n, args, nargs, 4, "temporary_file") < 0)
+    if (parse_names(&n, args, nargs, 4, "temporary_file", "open") < 0)
         return NULL;
     int tmpfile = PyObject_IsTrue(args[3]);
     int fd = tmpfile < 0 ? -1 : ct_unnamed_fd(&n, tmpfile);
@@ -440,10 +461,12 @@ static void FileHandle_dealloc(FileHandle *self)
 static PyObject *FileHandle_remove(FileHandle *self, PyObject *unused)
 {
     (void)unused;
+    if (!self->f)
+        Py_RETURN_NONE;
+    if (PySys_Audit("os.remove", "Oi", self->name, -1) < 0)
+        return NULL;
     tf_file *f = self->f;
     self->f = NULL;
-    if (!f)
-        Py_RETURN_NONE;
     int rc, err;
     Py_BEGIN_ALLOW_THREADS
     rc = tf_file_release(f);
@@ -519,7 +542,7 @@ static PyObject *ct_named_temporary_file(PyObject *m, PyObject *const *args, Py_
 {
     (void)m;
     ct_names n;
-    if (parse_names(&n, args, nargs, 5, "named_temporary_file") < 0)
+    if (parse_names(&n, args, nargs, 5, "named_temporary_file", "open") < 0)
         return NULL;
     int want_bytes = PyObject_IsTrue(args[3]);
     int keep = PyObject_IsTrue(args[4]);
@@ -550,7 +573,7 @@ static PyObject *ct_named_temporary_file(PyObject *m, PyObject *const *args, Py_
     ct_names_clear(&n);
     FileHandle *h = PyObject_New(FileHandle, &FileHandle_Type);
     PyObject *name = name_out(tf_file_name(f), want_bytes);
-    if (!h || !name || PySys_Audit("tempfile.mkstemp", "O", name) < 0) {
+    if (!h || !name || ct_audit_new_file(name) < 0) {
         close(fd);
         tf_file_release(f);
         Py_XDECREF(name);
@@ -574,6 +597,7 @@ typedef struct {
     tf_dir *d;
     PyObject *name;
     int busy;
+    int ignore;   /* ignore_cleanup_errors */
 } DirHandle;
 
 static void DirHandle_dealloc(DirHandle *self)
@@ -587,7 +611,35 @@ static void DirHandle_dealloc(DirHandle *self)
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-/* cleanup(): tf_dir_cleanup(); a second call is a no-op. */
+/*
+ * What CPython's cleanup removes is what the path names. While that is the
+ * directory d made, the library removes it through d. If it was renamed and
+ * another directory made at its path, the one at the path is removed by name
+ * (tf_rmtree never follows a link) and the renamed one is left, as CPython
+ * leaves it. The check costs nothing on the common path: an empty directory
+ * goes with the rmdir(2) the library would make first. 0 or -1 with errno;
+ * *let_go: d has nothing left to do.
+ */
+static int remove_at_path(tf_dir *d, int ignore, bool *let_go)
+{
+    const char *path = tf_dir_name(d);
+    *let_go = false;
+    if (rmdir(path) == 0 || errno == ENOENT) {
+        *let_go = true;
+        return 0;
+    }
+    int fd = tf_dir_fileno(d);
+    struct stat mine, there;
+    if ((errno == ENOTEMPTY || errno == EEXIST) && fd >= 0 && fstat(fd, &mine) == 0 &&
+        lstat(path, &there) == 0 && (mine.st_dev != there.st_dev || mine.st_ino != there.st_ino)) {
+        *let_go = true;
+        return tf_rmtree(path, ignore ? TF_RMTREE_IGNORE_ERRORS : 0);
+    }
+    return tf_dir_cleanup(d);
+}
+
+/* cleanup(): removes what the path names (remove_at_path); a second call is
+ * a no-op. */
 static PyObject *DirHandle_cleanup(DirHandle *self, PyObject *unused)
 {
     (void)unused;
@@ -597,12 +649,21 @@ static PyObject *DirHandle_cleanup(DirHandle *self, PyObject *unused)
         PyErr_SetString(PyExc_RuntimeError, "cleanup() already running in another thread");
         return NULL;
     }
+    if (PySys_Audit("shutil.rmtree", "OO", self->name, Py_None) < 0)
+        return NULL;
     self->busy = 1;
     int rc, err;
+    bool let_go;
     Py_BEGIN_ALLOW_THREADS
-    rc = tf_dir_cleanup(self->d);
+    rc = remove_at_path(self->d, self->ignore, &let_go);
     err = errno;
+    if (let_go) {
+        tf_dir_keep(self->d);
+        tf_dir_release(self->d);
+    }
     Py_END_ALLOW_THREADS
+    if (let_go)
+        self->d = NULL;
     self->busy = 0;
     if (rc < 0)
         return ct_oserror(err, self->name);
@@ -639,7 +700,7 @@ static PyObject *ct_temporary_directory(PyObject *m, PyObject *const *args, Py_s
 {
     (void)m;
     ct_names n;
-    if (parse_names(&n, args, nargs, 6, "temporary_directory") < 0)
+    if (parse_names(&n, args, nargs, 6, "temporary_directory", "mkdir") < 0)
         return NULL;
     int want_bytes = PyObject_IsTrue(args[3]);
     int ignore = PyObject_IsTrue(args[4]);
@@ -661,7 +722,7 @@ static PyObject *ct_temporary_directory(PyObject *m, PyObject *const *args, Py_s
     ct_names_clear(&n);
     DirHandle *h = PyObject_New(DirHandle, &DirHandle_Type);
     PyObject *name = name_out(tf_dir_name(d), want_bytes);
-    if (!h || !name || PySys_Audit("tempfile.mkdtemp", "O", name) < 0) {
+    if (!h || !name || audit_new_dir(name) < 0) {
         tf_dir_release(d);   /* not kept: removes the new directory */
         Py_XDECREF(name);
         if (h) {
@@ -674,12 +735,19 @@ static PyObject *ct_temporary_directory(PyObject *m, PyObject *const *args, Py_s
     h->d = d;
     h->name = name;
     h->busy = 0;
+    h->ignore = ignore;
     return (PyObject *)h;
 }
 
 /* ---- module ---------------------------------------------------------------- */
 
-#define FASTCALL(f) (PyCFunction)(void (*)(void))(f), METH_FASTCALL
+/* _bind(package): where the C code reads ctempfile's globals. */
+static PyObject *ct_bind(PyObject *m, PyObject *package)
+{
+    (void)m;
+    Py_XSETREF(ct_package, Py_NewRef(package));
+    Py_RETURN_NONE;
+}
 
 static PyMethodDef module_methods[] = {
     {"random_name", ct_random_name, METH_NOARGS, "8 random characters of [a-z0-9_] (tf_random_chars)."},
@@ -687,18 +755,19 @@ static PyMethodDef module_methods[] = {
     {"candidate_tempdir_list", ct_candidate_tempdir_list, METH_NOARGS, "tf_candidate_tempdir_list()."},
     {"default_tempdir", ct_default_tempdir, METH_NOARGS, "The default directory, searched afresh."},
     {"probe_dir", ct_probe_dir, METH_O, "Whether a temporary file can be made, written and removed in dir."},
-    {"rmtree", FASTCALL(ct_rmtree), "rmtree(path, ignore_errors): tf_rmtree()."},
-    {"mkstemp_in", FASTCALL(ct_mkstemp), "mkstemp_in(dir, prefix, suffix, want_bytes) -> (fd, name)."},
-    {"mkdtemp_in", FASTCALL(ct_mkdtemp), "mkdtemp_in(dir, prefix, suffix, want_bytes) -> name."},
-    {"mktemp", FASTCALL(ct_mktemp), "mktemp(dir, prefix, suffix, want_bytes) -> name."},
-    {"open_new", FASTCALL(ct_open_new), "open_new(path, flags) -> fd, for caller-chosen names."},
+    {"rmtree", CT_FASTCALL(ct_rmtree), "rmtree(path, ignore_errors): tf_rmtree()."},
+    {"mkstemp_in", CT_FASTCALL(ct_mkstemp), "mkstemp_in(dir, prefix, suffix, want_bytes) -> (fd, name)."},
+    {"mkdtemp_in", CT_FASTCALL(ct_mkdtemp), "mkdtemp_in(dir, prefix, suffix, want_bytes) -> name."},
+    {"open_new", CT_FASTCALL(ct_open_new), "open_new(path, flags) -> fd, for caller-chosen names."},
     {"mkdir_new", ct_mkdir_new, METH_O, "mkdir_new(path), for caller-chosen names."},
-    {"temporary_file", FASTCALL(ct_temporary_file), "temporary_file(dir, prefix, suffix, o_tmpfile) -> fd."},
-    {"named_temporary_file", FASTCALL(ct_named_temporary_file),
+    {"temporary_file", CT_FASTCALL(ct_temporary_file), "temporary_file(dir, prefix, suffix, o_tmpfile) -> fd."},
+    {"named_temporary_file", CT_FASTCALL(ct_named_temporary_file),
      "named_temporary_file(dir, prefix, suffix, want_bytes, keep) -> (fd, name, handle)."},
-    {"temporary_directory", FASTCALL(ct_temporary_directory),
+    {"temporary_directory", CT_FASTCALL(ct_temporary_directory),
      "temporary_directory(dir, prefix, suffix, want_bytes, ignore_errors, keep) -> DirHandle."},
-    {"_bind", ct_bind, METH_O, "_bind(package): where SpooledTemporaryFile reads template and tempdir."},
+    {"_own_methods", ct_spooled_own_methods, METH_O,
+     "_own_methods(cls): _Spooled's methods, as cls's own (for the fastest calls)."},
+    {"_bind", ct_bind, METH_O, "_bind(package): where the C code reads the package's globals."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -722,6 +791,28 @@ static int add_type(PyObject *m, PyTypeObject *t, const char *name)
     return 0;
 }
 
+/* Adds obj (a new reference, or NULL with an error) to m as name. */
+static int add_new(PyObject *m, PyObject *obj, const char *name)
+{
+    if (!obj || PyModule_AddObject(m, name, obj) < 0) {
+        Py_XDECREF(obj);
+        return -1;
+    }
+    return 0;
+}
+
+/* The C versions of public functions, their __module__ the package's, as
+ * CPython's are tempfile's. */
+static int add_public_functions(PyObject *m, PyMethodDef *defs)
+{
+    PyObject *package = PyUnicode_FromString("ctempfile");
+    int rc = package ? 0 : -1;
+    for (PyMethodDef *def = defs; rc == 0 && def->ml_name; def++)
+        rc = add_new(m, PyCFunction_NewEx(def, NULL, package), def->ml_name);
+    Py_XDECREF(package);
+    return rc;
+}
+
 PyMODINIT_FUNC PyInit__ctempfile(void)
 {
     PyObject *io = PyImport_ImportModule("io");
@@ -738,7 +829,10 @@ PyMODINIT_FUNC PyInit__ctempfile(void)
         return NULL;
     if (add_type(m, &FileHandle_Type, "FileHandle") < 0 ||
         add_type(m, &DirHandle_Type, "DirHandle") < 0 ||
-        ct_spooled_init(m) < 0 || PyModule_AddFunctions(m, ct_fastpath_methods) < 0 ||
+        add_type(m, &ct_SpoolBuffer_Type, "SpoolBuffer") < 0 ||
+        add_type(m, &ct_FdOpener_Type, "FdOpener") < 0 ||
+        add_new(m, ct_spooled_type(), "_Spooled") < 0 ||
+        add_public_functions(m, ct_fastpath_methods) < 0 ||
         PyModule_AddIntConstant(m, "TMP_MAX", TF_TMP_MAX) < 0 ||
         PyModule_AddIntConstant(m, "RANDOM_CHARS", TF_RANDOM_CHARS) < 0) {
         Py_DECREF(m);

@@ -116,7 +116,7 @@ static PyObject *call_python_version(int key, PyObject *const *args, size_t narg
     return r;
 }
 
-static bool str_or_none(PyObject *o)
+static bool str_instance_or_none(PyObject *o)
 {
     return o == Py_None || PyUnicode_Check(o);
 }
@@ -127,7 +127,8 @@ static bool str_or_none(PyObject *o)
  */
 static int fast_path(PyObject *const *a)
 {
-    if (!str_or_none(a[A_SUFFIX]) || !str_or_none(a[A_PREFIX]) || !str_or_none(a[A_DIR]))
+    if (!str_instance_or_none(a[A_SUFFIX]) || !str_instance_or_none(a[A_PREFIX]) ||
+        !str_instance_or_none(a[A_DIR]))
         return 0;
     PyObject *hook = pkg_get(K_NAMES), *lib = hook ? pkg_get(K_LIBRARY_NAMES) : NULL;
     int ok = lib && hook == lib;
@@ -135,7 +136,7 @@ static int fast_path(PyObject *const *a)
     Py_XDECREF(lib);
     if (ok && a[A_DIR] == Py_None && a[A_PREFIX] == Py_None && a[A_SUFFIX] == Py_None) {
         PyObject *tempdir = pkg_get(K_TEMPDIR);
-        ok = tempdir && str_or_none(tempdir);
+        ok = tempdir && str_instance_or_none(tempdir);
         Py_XDECREF(tempdir);
     }
     return PyErr_Occurred() ? -1 : ok;
@@ -151,7 +152,8 @@ static int c_path(PyObject *const *args, size_t nargsf, PyObject *kwnames, const
 
 /* The names, with _sanitize_params()'s defaults: gettempdir() and template. n->dir_obj is the directory as given or found (a reference to
  * drop with names_clear()). */
-static int resolve_names(ct_names *n, PyObject *dir, PyObject *prefix, PyObject *suffix)
+static int resolve_names(ct_names *n, PyObject *dir, PyObject *prefix, PyObject *suffix,
+                         const char *call)
 {
     if (dir == Py_None) {
         /* As _sanitize_params(): a program may have replaced gettempdir. */
@@ -164,6 +166,8 @@ static int resolve_names(ct_names *n, PyObject *dir, PyObject *prefix, PyObject 
         Py_INCREF(dir);
     }
     int rc = ct_names_parse(n, dir, prefix, suffix);
+    if (rc < 0 && call)
+        ct_nul_as(call);
     n->dir_obj = dir;
     if (rc == 0 && !n->prefix) {
         PyObject *tpl = pkg_get(K_TEMPLATE);
@@ -205,7 +209,7 @@ static PyObject *ct_mkstemp_fast(PyObject *m, PyObject *const *args, size_t narg
     ct_names n = { 0 };
     PyObject *r = NULL;
     /* text only chooses between two equal sets of flags here (no O_BINARY). */
-    if (resolve_names(&n, a[A_DIR], a[A_PREFIX], a[A_SUFFIX]) == 0 &&
+    if (resolve_names(&n, a[A_DIR], a[A_PREFIX], a[A_SUFFIX], "open") == 0 &&
         PyObject_IsTrue(a[A_TEXT]) >= 0)
         r = ct_mkstemp_in(&n, 0);
     names_clear(&n);
@@ -218,11 +222,13 @@ static PyObject *ct_mkdtemp_fast(PyObject *m, PyObject *const *args, size_t narg
     (void)m;
     static const int sig[] = { A_SUFFIX, A_PREFIX, A_DIR };
     PyObject *a[A_COUNT] = { [A_SUFFIX] = Py_None, [A_PREFIX] = Py_None, [A_DIR] = Py_None };
-    int c = c_path(args, nargsf, kwnames, sig, 3, 3, a);
+    /* Before 3.12, CPython's mkdtemp returns the path joined to dir as given
+     * (the Python version does); the library's is absolute. */
+    int c = CT_API_3_12 ? c_path(args, nargsf, kwnames, sig, 3, 3, a) : 0;
     if (c <= 0)
         return c < 0 ? NULL : call_python_version(K_PY_MKDTEMP, args, nargsf, kwnames);
     ct_names n = { 0 };
-    PyObject *r = resolve_names(&n, a[A_DIR], a[A_PREFIX], a[A_SUFFIX]) == 0
+    PyObject *r = resolve_names(&n, a[A_DIR], a[A_PREFIX], a[A_SUFFIX], "mkdir") == 0
                       ? ct_mkdtemp_in(&n, 0)
                       : NULL;
     names_clear(&n);
@@ -245,8 +251,17 @@ static PyObject *ct_TemporaryFile(PyObject *m, PyObject *const *args, size_t nar
     PyObject *result = NULL, *works = NULL;
     PyObject *encoding = encoding_for(a[A_MODE], a[A_ENCODING]);
     ct_names n = { 0 };
-    if (!encoding || resolve_names(&n, a[A_DIR], a[A_PREFIX], a[A_SUFFIX]) < 0)
+    if (!encoding)
         goto out;
+    if (resolve_names(&n, a[A_DIR], a[A_PREFIX], a[A_SUFFIX], NULL) < 0) {
+        /* An embedded NUL: the Python version knows where O_TMPFILE makes
+         * the names unused (CPython accepts them there). */
+        if (PyErr_ExceptionMatches(PyExc_ValueError)) {
+            PyErr_Clear();
+            result = call_python_version(K_PY_TEMPORARY_FILE, args, nargsf, kwnames);
+        }
+        goto out;
+    }
     works = pkg_get(K_TMPFILE_WORKS);
     int use_tmpfile = works ? PyObject_IsTrue(works) : -1;
     if (use_tmpfile < 0)
@@ -305,7 +320,7 @@ static PyObject *wrap(PyObject *file, PyObject *name, PyObject *const *a, PyObje
 {
     PyObject *cls = pkg_get(K_WRAPPER);
     PyObject *wargs[] = { file, name, a[A_DELETE], a[A_DELETE_ON_CLOSE] };
-    PyObject *wrapper = cls ? PyObject_Vectorcall(cls, wargs, 4, NULL) : NULL;
+    PyObject *wrapper = cls ? PyObject_Vectorcall(cls, wargs, CT_API_3_12 ? 4 : 3, NULL) : NULL;
     Py_XDECREF(cls);
     PyObject *closer = wrapper ? PyObject_GetAttr(wrapper, keys[K_CLOSER]) : NULL;
     if (!closer || PyObject_SetAttr(closer, keys[K_HANDLE], handle) < 0)
@@ -322,14 +337,15 @@ static PyObject *ct_NamedTemporaryFile(PyObject *m, PyObject *const *args, size_
                                A_DIR, A_DELETE, A_ERRORS, A_DELETE_ON_CLOSE };
     PyObject *a[A_COUNT] = { default_mode, minus_one, Py_None, Py_None, Py_None, Py_None,
                              Py_None, Py_True, Py_None, Py_True };
-    int c = c_path(args, nargsf, kwnames, sig, 10, 8, a);
+    /* delete_on_close: CPython 3.12 on */
+    int c = c_path(args, nargsf, kwnames, sig, CT_API_3_12 ? 10 : 9, 8, a);
     if (c <= 0)
         return c < 0 ? NULL : call_python_version(K_PY_NAMED, args, nargsf, kwnames);
     PyObject *result = NULL, *encoding = NULL, *name = NULL, *handle = NULL;
     ct_names n = { 0 };
     int delete = PyObject_IsTrue(a[A_DELETE]);
     /* The order of CPython's checks: names first, then the encoding. */
-    if (delete < 0 || resolve_names(&n, a[A_DIR], a[A_PREFIX], a[A_SUFFIX]) < 0 ||
+    if (delete < 0 || resolve_names(&n, a[A_DIR], a[A_PREFIX], a[A_SUFFIX], "open") < 0 ||
         !(encoding = encoding_for(a[A_MODE], a[A_ENCODING])))
         goto out;
     int fd;
@@ -337,7 +353,7 @@ static PyObject *ct_NamedTemporaryFile(PyObject *m, PyObject *const *args, size_
     if (!f)
         goto out;
     name = PyUnicode_DecodeFSDefault(tf_file_name(f));
-    if (!name || PySys_Audit("tempfile.mkstemp", "O", name) < 0) {
+    if (!name || ct_audit_new_file(name) < 0) {
         close(fd);
         discard(f, !delete);
         goto out;
@@ -365,29 +381,31 @@ out:
     return result;
 }
 
-#define VECTORCALL(f) (PyCFunction)(void (*)(void))(f), METH_FASTCALL | METH_KEYWORDS
-
 PyMethodDef ct_fastpath_methods[] = {
-    {"mkstemp", VECTORCALL(ct_mkstemp_fast),
+    {"mkstemp", CT_VECTORCALL(ct_mkstemp_fast),
      "mkstemp(suffix=None, prefix=None, dir=None, text=False)\n--\n\n"
      "Create a new file, readable and writable only by its owner, and return\n"
      "(fd, absolute path). The descriptor is close-on-exec. The caller removes\n"
      "the file. suffix, prefix and dir as for every function of this module:\n"
      "all str (or path-like) or all bytes; bytes in, bytes out."},
-    {"mkdtemp", VECTORCALL(ct_mkdtemp_fast),
+    {"mkdtemp", CT_VECTORCALL(ct_mkdtemp_fast),
      "mkdtemp(suffix=None, prefix=None, dir=None)\n--\n\n"
      "Create a new directory, mode 0700, and return its absolute path. The\n"
      "caller removes it."},
-    {"TemporaryFile", VECTORCALL(ct_TemporaryFile),
+    {"TemporaryFile", CT_VECTORCALL(ct_TemporaryFile),
      "TemporaryFile(mode='w+b', buffering=-1, encoding=None, newline=None, suffix=None, "
      "prefix=None, dir=None, *, errors=None)\n--\n\n"
      "Create and return a temporary file that has no name: libtempfile uses\n"
      "O_TMPFILE where the filesystem supports it, else removes the name at\n"
      "once. mode, buffering, encoding, newline and errors as for io.open();\n"
      "prefix, suffix and dir as for mkstemp()."},
-    {"NamedTemporaryFile", VECTORCALL(ct_NamedTemporaryFile),
+    {"NamedTemporaryFile", CT_VECTORCALL(ct_NamedTemporaryFile),
      "NamedTemporaryFile(mode='w+b', buffering=-1, encoding=None, newline=None, suffix=None, "
-     "prefix=None, dir=None, delete=True, *, errors=None, delete_on_close=True)\n--\n\n"
+     "prefix=None, dir=None, delete=True, *, errors=None"
+#if CT_API_3_12
+     ", delete_on_close=True"
+#endif
+     ")\n--\n\n"
      "Create and return a temporary file with a visible name (its .name).\n"
      "mode, buffering, encoding, newline and errors as for io.open(); prefix,\n"
      "suffix and dir as for mkstemp(). With delete (the default) the file is\n"

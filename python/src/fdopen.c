@@ -10,7 +10,8 @@
  * Whatever io.open() would refuse or treat specially (another mode, line
  * buffering, text arguments in binary mode) goes to io.open() itself, so that
  * its errors and warnings are its own; so does every call while a program (or
- * a test) has replaced io.open.
+ * a test) has replaced io.open. io.open() is handed the descriptor by an
+ * opener (FdOpener) that gives it once.
  */
 #include "module.h"
 
@@ -76,7 +77,7 @@ void ct_close_keeping_error(PyObject *obj)
     PyErr_Restore(type, value, tb);
 }
 
-static bool str_or_none(PyObject *o)
+static bool exact_str_or_none(PyObject *o)
 {
     return o == Py_None || PyUnicode_CheckExact(o);
 }
@@ -88,7 +89,7 @@ static int plain_index(PyObject *mode, PyObject *buffering, PyObject *encoding,
                        PyObject *errors, PyObject *newline, long *bufsize)
 {
     if (!PyUnicode_CheckExact(mode) || !PyLong_CheckExact(buffering) ||
-        !str_or_none(encoding) || !str_or_none(errors) || !str_or_none(newline))
+        !exact_str_or_none(encoding) || !exact_str_or_none(errors) || !exact_str_or_none(newline))
         return -1;
     int overflow;
     *bufsize = PyLong_AsLongAndOverflow(buffering, &overflow);
@@ -179,6 +180,56 @@ static PyObject *raw_of(PyObject *file)
     }
     return obj;
 }
+
+/*
+ * Called by io.open() once it is past argument checks: hands fd over, once;
+ * io.open() then owns it (and closes it if it fails later). A descriptor
+ * never asked for is closed with the opener.
+ */
+typedef struct {
+    PyObject_HEAD
+    int fd;
+} FdOpener;
+
+static PyObject *opener_call(FdOpener *self, PyObject *args, PyObject *kw)
+{
+    (void)args;
+    (void)kw;
+    int fd = self->fd;
+    if (fd < 0) {
+        PyErr_SetString(PyExc_RuntimeError, "descriptor already handed over");
+        return NULL;
+    }
+    self->fd = -1;
+    return PyLong_FromLong(fd);
+}
+
+static void opener_dealloc(FdOpener *self)
+{
+    if (self->fd >= 0)
+        close(self->fd);
+    PyObject_Del(self);
+}
+
+PyObject *ct_fd_giver(int fd)
+{
+    FdOpener *o = PyObject_New(FdOpener, &ct_FdOpener_Type);
+    if (!o) {
+        close(fd);
+        return NULL;
+    }
+    o->fd = fd;
+    return (PyObject *)o;
+}
+
+PyTypeObject ct_FdOpener_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "ctempfile._ctempfile.FdOpener",
+    .tp_basicsize = sizeof(FdOpener),
+    .tp_dealloc = (destructor)opener_dealloc,
+    .tp_call = (ternaryfunc)opener_call,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+};
 
 /* io.open() itself, replaced or not, called as CPython's tempfile calls it.
  * It takes the descriptor over only once it calls the opener; what it refuses

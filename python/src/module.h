@@ -1,5 +1,7 @@
 /*
- * ctempfile's C core (_ctempfile): what the module's two C files share.
+ * ctempfile's C core (_ctempfile): what its C files share (_ctempfile.c the
+ * module and the library calls, fastpath.c, fdopen.c, spool_buffer.c,
+ * spooled.c).
  * Everything here sits on the public libtempfile API (tempfile.h) only.
  */
 #ifndef CTEMPFILE_MODULE_H
@@ -9,6 +11,10 @@
 #include <Python.h>
 
 #include "tempfile.h"
+
+/* The tempfile API of CPython 3.12 on (delete_on_close, TemporaryDirectory's
+ * delete): ctempfile offers the API of the interpreter it runs on. */
+#define CT_API_3_12 (PY_VERSION_HEX >= 0x030C0000)
 
 #if PY_VERSION_HEX >= 0x030C0000
 #define CT_T_OBJECT Py_T_OBJECT_EX
@@ -30,8 +36,14 @@ typedef struct {
 /* Converts the three arguments; 0 on success, -1 with an exception set. */
 int ct_names_parse(ct_names *n, PyObject *dir, PyObject *prefix, PyObject *suffix);
 void ct_names_clear(ct_names *n);
+/* A ValueError being raised (an embedded NUL) reworded as CPython's os.<call>. */
+void ct_nul_as(const char *call);
 /* Fills opts from n (borrowed pointers, valid while n is). */
 void ct_names_opts(const ct_names *n, tf_opts *opts);
+
+/* The audit events of CPython's mkstemp for a new file name: 0, or -1 with
+ * the hook's exception. */
+int ct_audit_new_file(PyObject *name);
 
 /* Raises the OSError subclass for err, naming filename (may be NULL). */
 PyObject *ct_oserror(int err, PyObject *filename);
@@ -57,8 +69,27 @@ tf_file *ct_file_handle_take(PyObject *handle);
 
 /* The io module (set at module init). */
 extern PyObject *ct_io_module;
+/* The ctempfile package (set by _bind), NULL before. */
+extern PyObject *ct_package;
+
+/* OSError from errno. */
+static inline PyObject *ct_errno_error(void)
+{
+    return PyErr_SetFromErrno(PyExc_OSError);
+}
+
+/* PyMethodDef entries by calling convention. */
+#define CT_FN(f) ((PyCFunction)(void (*)(void))(f))
+#define CT_FASTCALL(f) CT_FN(f), METH_FASTCALL
+#define CT_VECTORCALL(f) CT_FN(f), METH_FASTCALL | METH_KEYWORDS
+#define CT_NOARGS(f) CT_FN(f), METH_NOARGS
+#define CT_ONEARG(f) CT_FN(f), METH_O
+#define CT_VARARGS(f) CT_FN(f), METH_VARARGS
 
 /* fdopen.c */
+extern PyTypeObject ct_FdOpener_Type;
+/* An io.open() opener handing over fd once (closing it if never asked). */
+PyObject *ct_fd_giver(int fd);
 int ct_fdopen_init(PyObject *io);
 /* obj.close(), keeping the exception being raised. */
 void ct_close_keeping_error(PyObject *obj);
@@ -76,15 +107,18 @@ PyObject *ct_fdopen(int fd, PyObject *file_arg, PyObject *mode, PyObject *buffer
 int ct_fastpath_init(void);
 extern PyMethodDef ct_fastpath_methods[];
 
-/* spooled.c */
+/* spool_buffer.c: the memory file of a SpooledTemporaryFile */
+typedef struct {
+    PyObject_HEAD
+    tf_file *f;   /* NULL once closed or handed over to an io object */
+} SpoolBuffer;
 extern PyTypeObject ct_SpoolBuffer_Type;
-extern PyTypeObject ct_Spooled_Type;
-extern PyTypeObject ct_FdOpener_Type;
-int ct_spooled_init(PyObject *module);
-PyObject *ct_bind(PyObject *m, PyObject *package);
-/* An io.open() opener handing over fd once (closing it if never asked). */
-PyObject *ct_fd_giver(int fd);
-/* The ctempfile package (set by _bind), NULL before. */
-extern PyObject *ct_package;
+/* ValueError("I/O operation on closed file."); returns NULL. */
+PyObject *ct_closed_error(void);
+
+/* spooled.c */
+/* The _Spooled type (a new reference), or NULL with an error. */
+PyObject *ct_spooled_type(void);
+PyObject *ct_spooled_own_methods(PyObject *m, PyObject *cls);
 
 #endif

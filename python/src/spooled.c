@@ -1,559 +1,51 @@
 /*
- * SpooledTemporaryFile's C side.
+ * SpooledTemporaryFile's C type (_Spooled), the base of
+ * ctempfile.SpooledTemporaryFile, which adds io.IOBase (as CPython's class
+ * is one). _Spooled extends io's C base _io._IOBase, whose two fields (the
+ * instance dict and weak references) it starts with.
  *
- *  SpoolBuffer   a binary file object (BytesIO-like) over a libtempfile spooled
- *                file (tf_spooled_temporary_file): the data stays in the
- *                library's memory, which it wipes before freeing, and the
- *                library decides when to roll over (CPython's rules).
- *  _Spooled      the base of ctempfile.SpooledTemporaryFile. Its _file is the
- *                SpoolBuffer (binary mode) or a TextIOWrapper over it (text
- *                mode) while in memory; once the library has rolled the data to
- *                disk, _file becomes a real io object (io.open on a duplicate of
- *                the library's descriptor), as CPython's TemporaryFile() is.
- *                write() of bytes in memory goes straight to tf_file_write().
+ * Its _file is the SpoolBuffer (binary mode, spool_buffer.c) or a
+ * TextIOWrapper over it (text mode) while in memory; once the data is rolled
+ * to disk, _file becomes a real io object (ct_fdopen on the library's
+ * descriptor, taken over), as CPython's TemporaryFile() is. write() of bytes
+ * in memory goes straight to tf_file_write().
  */
 #include "module.h"
 
 #include <errno.h>
-#include <fcntl.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
-/* ---- SpoolBuffer ------------------------------------------------------------ */
+/* How writes roll over, by max_size as CPython's _check() reads it
+ * (`if max_size and file.tell() > max_size`). */
+enum by_size {
+    BY_LIBRARY,   /* a positive int: the library rolls over by itself */
+    BY_NEVER,     /* a false value (0, None): writes never roll over */
+    BY_ANY_WRITE, /* a negative int: every write rolls over */
+    BY_COMPARE,   /* anything else (a float...): tell() > max_size, in Python */
+};
 
 typedef struct {
     PyObject_HEAD
-    tf_file *f;   /* NULL once closed or handed over to an io object */
-} SpoolBuffer;
-
-static PyObject *closed_error(void)
-{
-    PyErr_SetString(PyExc_ValueError, "I/O operation on closed file.");
-    return NULL;
-}
-
-#define SB_CHECK(self)                 \
-    do {                               \
-        if (!(self)->f)                \
-            return closed_error();     \
-    } while (0)
-
-static PyObject *errno_error(void)
-{
-    return PyErr_SetFromErrno(PyExc_OSError);
-}
-
-/* Position and size; 0 or -1 with errno. */
-static int sb_pos_len(SpoolBuffer *self, off_t *pos, off_t *len)
-{
-    *pos = tf_file_tell(self->f);
-    if (*pos < 0)
-        return -1;
-    *len = tf_file_seek(self->f, 0, SEEK_END);
-    if (*len < 0 || tf_file_seek(self->f, *pos, SEEK_SET) < 0)
-        return -1;
-    return 0;
-}
-
-/* Reads up to n bytes into buf, looping over short reads; -1 with errno. */
-static Py_ssize_t sb_read_into(SpoolBuffer *self, char *buf, Py_ssize_t n)
-{
-    Py_ssize_t done = 0;
-    while (done < n) {
-        ssize_t r = tf_file_read(self->f, buf + done, (size_t)(n - done));
-        if (r < 0)
-            return -1;
-        if (r == 0)
-            break;
-        done += r;
-    }
-    return done;
-}
-
-static int size_arg(PyObject *const *args, Py_ssize_t nargs, Py_ssize_t *size)
-{
-    *size = -1;
-    if (nargs > 1) {
-        PyErr_SetString(PyExc_TypeError, "expected at most 1 argument");
-        return -1;
-    }
-    if (nargs == 1 && args[0] != Py_None) {
-        *size = PyNumber_AsSsize_t(args[0], PyExc_OverflowError);
-        if (*size == -1 && PyErr_Occurred())
-            return -1;
-    }
-    return 0;
-}
-
-static PyObject *sb_read(SpoolBuffer *self, PyObject *const *args, Py_ssize_t nargs)
-{
-    SB_CHECK(self);
-    Py_ssize_t size;
-    if (size_arg(args, nargs, &size) < 0)
-        return NULL;
-    off_t pos, len;
-    if (sb_pos_len(self, &pos, &len) < 0)
-        return errno_error();
-    Py_ssize_t avail = len > pos ? (Py_ssize_t)(len - pos) : 0;
-    if (size < 0 || size > avail)
-        size = avail;
-    PyObject *b = PyBytes_FromStringAndSize(NULL, size);
-    if (!b)
-        return NULL;
-    Py_ssize_t got = sb_read_into(self, PyBytes_AS_STRING(b), size);
-    if (got < 0) {
-        Py_DECREF(b);
-        return errno_error();
-    }
-    if (got != size)
-        _PyBytes_Resize(&b, got);
-    return b;
-}
-
-static PyObject *sb_readinto(SpoolBuffer *self, PyObject *arg)
-{
-    SB_CHECK(self);
-    Py_buffer v;
-    if (PyObject_GetBuffer(arg, &v, PyBUF_WRITABLE) < 0)
-        return NULL;
-    Py_ssize_t got = sb_read_into(self, v.buf, v.len);
-    PyBuffer_Release(&v);
-    if (got < 0)
-        return errno_error();
-    return PyLong_FromSsize_t(got);
-}
-
-/* One line (up to size bytes if size >= 0); b"" at the end. */
-static PyObject *sb_readline_impl(SpoolBuffer *self, Py_ssize_t size)
-{
-    char chunk[256];
-    char *acc = NULL;
-    Py_ssize_t have = 0;
-    for (;;) {
-        Py_ssize_t want = (Py_ssize_t)sizeof chunk;
-        if (size >= 0 && size - have < want)
-            want = size - have;
-        if (want == 0)
-            break;
-        ssize_t r = tf_file_read(self->f, chunk, (size_t)want);
-        if (r < 0) {
-            PyMem_Free(acc);
-            return errno_error();
-        }
-        if (r == 0)
-            break;
-        char *nl = memchr(chunk, '\n', (size_t)r);
-        Py_ssize_t take = nl ? (Py_ssize_t)(nl - chunk) + 1 : r;
-        char *grown = PyMem_Realloc(acc, (size_t)(have + take) + 1);
-        if (!grown) {
-            PyMem_Free(acc);
-            return PyErr_NoMemory();
-        }
-        acc = grown;
-        memcpy(acc + have, chunk, (size_t)take);
-        have += take;
-        if (nl) {
-            if (take < r && tf_file_seek(self->f, -(off_t)(r - take), SEEK_CUR) < 0) {
-                PyMem_Free(acc);
-                return errno_error();
-            }
-            break;
-        }
-    }
-    PyObject *line = PyBytes_FromStringAndSize(acc ? acc : "", have);
-    PyMem_Free(acc);
-    return line;
-}
-
-static PyObject *sb_readline(SpoolBuffer *self, PyObject *const *args, Py_ssize_t nargs)
-{
-    SB_CHECK(self);
-    Py_ssize_t size;
-    if (size_arg(args, nargs, &size) < 0)
-        return NULL;
-    return sb_readline_impl(self, size);
-}
-
-static PyObject *sb_readlines(SpoolBuffer *self, PyObject *const *args, Py_ssize_t nargs)
-{
-    SB_CHECK(self);
-    Py_ssize_t hint;
-    if (size_arg(args, nargs, &hint) < 0)
-        return NULL;
-    PyObject *list = PyList_New(0);
-    Py_ssize_t total = 0;
-    while (list) {
-        PyObject *line = sb_readline_impl(self, -1);
-        if (!line) {
-            Py_CLEAR(list);
-            break;
-        }
-        Py_ssize_t n = PyBytes_GET_SIZE(line);
-        if (n == 0) {
-            Py_DECREF(line);
-            break;
-        }
-        if (PyList_Append(list, line) < 0)
-            Py_CLEAR(list);
-        Py_DECREF(line);
-        total += n;
-        if (hint > 0 && total >= hint)
-            break;
-    }
-    return list;
-}
-
-static PyObject *sb_write_buf(SpoolBuffer *self, const void *p, Py_ssize_t n)
-{
-    ssize_t w = tf_file_write(self->f, p, (size_t)n);
-    if (w < 0)
-        return errno_error();
-    return PyLong_FromSsize_t(w);
-}
-
-static PyObject *sb_write(SpoolBuffer *self, PyObject *arg)
-{
-    SB_CHECK(self);
-    if (PyBytes_CheckExact(arg))
-        return sb_write_buf(self, PyBytes_AS_STRING(arg), PyBytes_GET_SIZE(arg));
-    Py_buffer v;
-    if (PyObject_GetBuffer(arg, &v, PyBUF_SIMPLE) < 0)
-        return NULL;
-    PyObject *r = sb_write_buf(self, v.buf, v.len);
-    PyBuffer_Release(&v);
-    return r;
-}
-
-static PyObject *sb_writelines(SpoolBuffer *self, PyObject *lines)
-{
-    SB_CHECK(self);
-    PyObject *it = PyObject_GetIter(lines);
-    if (!it)
-        return NULL;
-    PyObject *item;
-    while ((item = PyIter_Next(it))) {
-        PyObject *r = self->f ? sb_write(self, item) : closed_error();
-        Py_DECREF(item);
-        if (!r) {
-            Py_DECREF(it);
-            return NULL;
-        }
-        Py_DECREF(r);
-    }
-    Py_DECREF(it);
-    if (PyErr_Occurred())
-        return NULL;
-    Py_RETURN_NONE;
-}
-
-/* BytesIO's seek: whence 0, 1 or 2; a negative result clamps to 0. */
-static PyObject *sb_seek(SpoolBuffer *self, PyObject *const *args, Py_ssize_t nargs)
-{
-    SB_CHECK(self);
-    if (nargs < 1 || nargs > 2) {
-        PyErr_SetString(PyExc_TypeError, "seek() takes 1 or 2 arguments");
-        return NULL;
-    }
-    Py_ssize_t off = PyNumber_AsSsize_t(args[0], PyExc_OverflowError);
-    if (off == -1 && PyErr_Occurred())
-        return NULL;
-    long whence = 0;
-    if (nargs == 2) {
-        whence = PyLong_AsLong(args[1]);
-        if (whence == -1 && PyErr_Occurred())
-            return NULL;
-    }
-    if (whence < 0 || whence > 2) {
-        PyErr_Format(PyExc_ValueError, "invalid whence (%ld, should be 0, 1 or 2)", whence);
-        return NULL;
-    }
-    if (whence == 0 && off < 0) {
-        PyErr_Format(PyExc_ValueError, "negative seek value %zd", off);
-        return NULL;
-    }
-    off_t base = 0;
-    if (whence == 1)
-        base = tf_file_tell(self->f);
-    else if (whence == 2)
-        base = tf_file_seek(self->f, 0, SEEK_END);
-    if (base < 0)
-        return errno_error();
-    off_t target = base + (off_t)off;
-    if (target < 0)
-        target = 0;
-    off_t r = tf_file_seek(self->f, target, SEEK_SET);
-    if (r < 0)
-        return errno_error();
-    return PyLong_FromLongLong((long long)r);
-}
-
-static PyObject *sb_tell(SpoolBuffer *self, PyObject *unused)
-{
-    (void)unused;
-    SB_CHECK(self);
-    off_t r = tf_file_tell(self->f);
-    return r < 0 ? errno_error() : PyLong_FromLongLong((long long)r);
-}
-
-static PyObject *sb_truncate(SpoolBuffer *self, PyObject *const *args, Py_ssize_t nargs)
-{
-    SB_CHECK(self);
-    Py_ssize_t size;
-    if (size_arg(args, nargs, &size) < 0)
-        return NULL;
-    if (nargs == 0 || args[0] == Py_None) {
-        off_t pos = tf_file_tell(self->f);
-        if (pos < 0)
-            return errno_error();
-        size = (Py_ssize_t)pos;
-    } else if (size < 0) {
-        PyErr_Format(PyExc_ValueError, "negative size value %zd", size);
-        return NULL;
-    }
-    if (tf_file_truncate(self->f, (off_t)size) < 0)
-        return errno_error();
-    return PyLong_FromSsize_t(size);
-}
-
-static PyObject *sb_getvalue(SpoolBuffer *self, PyObject *unused)
-{
-    (void)unused;
-    SB_CHECK(self);
-    off_t pos, len;
-    if (sb_pos_len(self, &pos, &len) < 0 || tf_file_seek(self->f, 0, SEEK_SET) < 0)
-        return errno_error();
-    PyObject *b = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)len);
-    Py_ssize_t got = b ? sb_read_into(self, PyBytes_AS_STRING(b), (Py_ssize_t)len) : 0;
-    int err = errno;
-    tf_file_seek(self->f, pos, SEEK_SET);
-    if (got < 0) {
-        Py_XDECREF(b);
-        errno = err;
-        return errno_error();
-    }
-    return b;
-}
-
-static PyObject *sb_close(SpoolBuffer *self, PyObject *unused)
-{
-    (void)unused;
-    tf_file *f = self->f;
-    self->f = NULL;
-    if (f && tf_file_release(f) < 0)
-        return errno_error();
-    Py_RETURN_NONE;
-}
-
-static PyObject *sb_true(SpoolBuffer *self, PyObject *unused)
-{
-    (void)unused;
-    SB_CHECK(self);
-    Py_RETURN_TRUE;
-}
-
-static PyObject *sb_false(SpoolBuffer *self, PyObject *unused)
-{
-    (void)unused;
-    SB_CHECK(self);
-    Py_RETURN_FALSE;
-}
-
-static PyObject *sb_none(SpoolBuffer *self, PyObject *unused)
-{
-    (void)unused;
-    SB_CHECK(self);
-    Py_RETURN_NONE;
-}
-
-static PyObject *sb_unsupported(SpoolBuffer *self, PyObject *name)
-{
-    (void)self;
-    PyErr_SetObject(ct_io_UnsupportedOperation, name);
-    return NULL;
-}
-
-static PyObject *sb_fileno(SpoolBuffer *self, PyObject *unused)
-{
-    (void)unused;
-    PyObject *n = PyUnicode_FromString("fileno");
-    PyObject *r = n ? sb_unsupported(self, n) : NULL;
-    Py_XDECREF(n);
-    return r;
-}
-
-static PyObject *sb_detach(SpoolBuffer *self, PyObject *unused)
-{
-    (void)unused;
-    PyObject *n = PyUnicode_FromString("detach");
-    PyObject *r = n ? sb_unsupported(self, n) : NULL;
-    Py_XDECREF(n);
-    return r;
-}
-
-static PyObject *sb_enter(SpoolBuffer *self, PyObject *unused)
-{
-    (void)unused;
-    SB_CHECK(self);
-    return Py_NewRef(self);
-}
-
-static PyObject *sb_exit(SpoolBuffer *self, PyObject *args)
-{
-    (void)args;
-    return sb_close(self, NULL);
-}
-
-static PyObject *sb_iter(SpoolBuffer *self)
-{
-    SB_CHECK(self);
-    return Py_NewRef(self);
-}
-
-static PyObject *sb_next(SpoolBuffer *self)
-{
-    SB_CHECK(self);
-    PyObject *line = sb_readline_impl(self, -1);
-    if (line && PyBytes_GET_SIZE(line) == 0) {
-        Py_DECREF(line);
-        return NULL;
-    }
-    return line;
-}
-
-static PyObject *sb_get_closed(SpoolBuffer *self, void *closure)
-{
-    (void)closure;
-    return PyBool_FromLong(self->f == NULL);
-}
-
-static void sb_dealloc(SpoolBuffer *self)
-{
-    if (self->f)
-        tf_file_release(self->f);
-    Py_TYPE(self)->tp_free((PyObject *)self);
-}
-
-#define FAST(f) (PyCFunction)(void (*)(void))(f), METH_FASTCALL
-#define NOARGS(f) (PyCFunction)(void (*)(void))(f), METH_NOARGS
-#define ONEARG(f) (PyCFunction)(void (*)(void))(f), METH_O
-
-static PyMethodDef sb_methods[] = {
-    {"read", FAST(sb_read), NULL},
-    {"read1", FAST(sb_read), NULL},
-    {"readinto", ONEARG(sb_readinto), NULL},
-    {"readinto1", ONEARG(sb_readinto), NULL},
-    {"readline", FAST(sb_readline), NULL},
-    {"readlines", FAST(sb_readlines), NULL},
-    {"write", ONEARG(sb_write), NULL},
-    {"writelines", ONEARG(sb_writelines), NULL},
-    {"seek", FAST(sb_seek), NULL},
-    {"tell", NOARGS(sb_tell), NULL},
-    {"truncate", FAST(sb_truncate), NULL},
-    {"getvalue", NOARGS(sb_getvalue), NULL},
-    {"close", NOARGS(sb_close), NULL},
-    {"flush", NOARGS(sb_none), NULL},
-    {"readable", NOARGS(sb_true), NULL},
-    {"writable", NOARGS(sb_true), NULL},
-    {"seekable", NOARGS(sb_true), NULL},
-    {"isatty", NOARGS(sb_false), NULL},
-    {"fileno", NOARGS(sb_fileno), NULL},
-    {"detach", NOARGS(sb_detach), NULL},
-    {"__enter__", NOARGS(sb_enter), NULL},
-    {"__exit__", (PyCFunction)(void (*)(void))sb_exit, METH_VARARGS, NULL},
-    {NULL, NULL, 0, NULL},
-};
-
-static PyGetSetDef sb_getset[] = {
-    {"closed", (getter)sb_get_closed, NULL, NULL, NULL},
-    {NULL, NULL, NULL, NULL, NULL},
-};
-
-PyTypeObject ct_SpoolBuffer_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "ctempfile._ctempfile.SpoolBuffer",
-    .tp_basicsize = sizeof(SpoolBuffer),
-    .tp_dealloc = (destructor)sb_dealloc,
-    .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Binary file in libtempfile's memory (tf_spooled_temporary_file).",
-    .tp_iter = (getiterfunc)sb_iter,
-    .tp_iternext = (iternextfunc)sb_next,
-    .tp_methods = sb_methods,
-    .tp_getset = sb_getset,
-};
-
-/* ---- FdOpener: io.open's opener handing over a descriptor ------------------ */
-
-/*
- * Called by io.open() once it is past argument checks: hands fd over, once;
- * io.open() then owns it (and closes it if it fails later). A descriptor
- * never asked for is closed with the opener.
- */
-typedef struct {
-    PyObject_HEAD
-    int fd;
-} FdOpener;
-
-static PyObject *opener_call(FdOpener *self, PyObject *args, PyObject *kw)
-{
-    (void)args;
-    (void)kw;
-    int fd = self->fd;
-    if (fd < 0) {
-        PyErr_SetString(PyExc_RuntimeError, "descriptor already handed over");
-        return NULL;
-    }
-    self->fd = -1;
-    return PyLong_FromLong(fd);
-}
-
-static void opener_dealloc(FdOpener *self)
-{
-    if (self->fd >= 0)
-        close(self->fd);
-    PyObject_Del(self);
-}
-
-PyObject *ct_fd_giver(int fd)
-{
-    FdOpener *o = PyObject_New(FdOpener, &ct_FdOpener_Type);
-    if (!o) {
-        close(fd);
-        return NULL;
-    }
-    o->fd = fd;
-    return (PyObject *)o;
-}
-
-PyTypeObject ct_FdOpener_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "ctempfile._ctempfile.FdOpener",
-    .tp_basicsize = sizeof(FdOpener),
-    .tp_dealloc = (destructor)opener_dealloc,
-    .tp_call = (ternaryfunc)opener_call,
-    .tp_flags = Py_TPFLAGS_DEFAULT,
-};
-
-/* ---- _Spooled ---------------------------------------------------------------- */
-
-typedef struct {
-    PyObject_HEAD
-    PyObject *file;       /* the current _file; NULL before _setup() */
-    SpoolBuffer *buf;     /* the memory file, NULL once on disk as an io object */
+    PyObject *dict;          /* _io._IOBase's fields, in its order */
+    PyObject *weakreflist;
+    PyObject *file;          /* the current _file; NULL before _setup() */
+    SpoolBuffer *buf;        /* the memory file, NULL once on disk as an io object */
     PyObject *mode;
     PyObject *buffering;
     PyObject *encoding;
     PyObject *newline;
     PyObject *errors;
     PyObject *max_size_obj;
-    Py_ssize_t max_size;
+    PyObject *given;         /* (prefix, suffix, dir) as given */
+    /* The names were not all str or None: CPython's TemporaryFile() checks
+     * them at rollover, and so does this. */
+    int check_names;
+    enum by_size by_size;
     int binary;
     int rolled;
-    PyObject *dict;
-    PyObject *weakreflist;
 } Spooled;
-
-/* The ctempfile package, for its `template` and `tempdir` (see _bind). */
-PyObject *ct_package;
 
 static PyObject *not_set_up(void)
 {
@@ -586,55 +78,69 @@ static PyObject *call_file(Spooled *self, const char *name, PyObject *const *arg
     return r;
 }
 
+/* The library's descriptor, taken over from the rolled-over spool: the number
+ * the rollover got (the lowest free one, as CPython's TemporaryFile gets). */
+static int take_descriptor(SpoolBuffer *buf)
+{
+    tf_file *f = buf->f;
+    buf->f = NULL;
+    int fd = tf_file_detach(f);
+    int err = errno;
+    tf_file_release(f);
+    if (fd < 0) {
+        errno = err;
+        ct_errno_error();
+    }
+    return fd;
+}
+
+/* Seeks newfile to pos (a text position carried over), unless pos is NULL. */
+static int seek_to(PyObject *newfile, PyObject *pos)
+{
+    if (!pos)
+        return 0;
+    PyObject *r = PyObject_CallMethod(newfile, "seek", "(Oi)", pos, 0);
+    Py_XDECREF(r);
+    return r ? 0 : -1;
+}
+
 /*
  * The library has rolled the data to disk: from now on _file is an io object
- * on a duplicate of the library's descriptor, made as CPython's TemporaryFile()
- * (same mode, buffering, encoding, newline, errors; name is the descriptor).
+ * on its descriptor, made as CPython's TemporaryFile() (same mode, buffering,
+ * encoding, newline, errors; name is the descriptor).
  */
 static int switch_to_disk(Spooled *self)
 {
+    PyObject *pos = NULL;
+    if (!self->binary) {
+        /* The text position carries over; the wrapper lets the buffer go. */
+        pos = call_file(self, "tell", NULL, 0);
+        PyObject *detached = pos ? call_file(self, "detach", NULL, 0) : NULL;
+        if (!detached) {
+            Py_XDECREF(pos);
+            return -1;
+        }
+        Py_DECREF(detached);
+    }
     SpoolBuffer *buf = self->buf;
-    int fd = tf_file_fileno(buf->f);
-    if (fd < 0) {
-        errno_error();
-        return -1;
-    }
-    /* A duplicate of its own, which the library's release leaves open. */
-    fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-    if (fd < 0) {
-        errno_error();
-        return -1;
-    }
-    PyObject *no_name = PyUnicode_FromString("");   /* the file io.open is given */
+    int fd = take_descriptor(buf);
+    PyObject *no_name = fd < 0 ? NULL : PyUnicode_FromString("");   /* io.open's file */
     PyObject *newfile = no_name ? ct_fdopen(fd, no_name, self->mode, self->buffering,
                                             self->encoding, self->errors, self->newline, NULL)
-                                : (close(fd), NULL);
+                                : (fd >= 0 ? close(fd) : 0, NULL);
     Py_XDECREF(no_name);
+    if (newfile && seek_to(newfile, pos) < 0) {
+        ct_close_keeping_error(newfile);
+        Py_CLEAR(newfile);
+    }
+    Py_XDECREF(pos);
     if (!newfile)
         return -1;
-    if (!self->binary) {
-        /* Carry the text position over, as CPython's rollover() does. */
-        PyObject *pos = call_file(self, "tell", NULL, 0);
-        PyObject *detached = pos ? call_file(self, "detach", NULL, 0) : NULL;
-        Py_XDECREF(detached);
-        PyObject *r = detached ? PyObject_CallMethod(newfile, "seek", "(Oi)", pos, 0) : NULL;
-        Py_XDECREF(pos);
-        if (!r)
-            goto fail;
-        Py_DECREF(r);
-    }
-    tf_file *f = buf->f;
-    buf->f = NULL;
-    tf_file_release(f);   /* our duplicate keeps the file */
     Py_SETREF(self->file, newfile);
     self->buf = NULL;
     Py_DECREF(buf);
     self->rolled = 1;
     return 0;
-fail:
-    ct_close_keeping_error(newfile);
-    Py_DECREF(newfile);
-    return -1;
 }
 
 /* After a call that may have rolled over: switch _file if the library did. */
@@ -643,97 +149,6 @@ static int check_rolled(Spooled *self)
     if (self->buf && self->buf->f && tf_file_rolled(self->buf->f) == 1)
         return switch_to_disk(self);
     return 0;
-}
-
-static int do_rollover(Spooled *self)
-{
-    if (self->rolled || !self->buf)
-        return 0;
-    if (!self->buf->f) {
-        closed_error();
-        return -1;
-    }
-    if (!self->binary) {
-        PyObject *r = call_file(self, "flush", NULL, 0);
-        if (!r)
-            return -1;
-        Py_DECREF(r);
-    }
-    if (tf_file_rollover(self->buf->f) < 0) {
-        errno_error();
-        return -1;
-    }
-    return switch_to_disk(self);
-}
-
-static PyObject *sp_new(PyTypeObject *type, PyObject *args, PyObject *kw)
-{
-    (void)args;
-    (void)kw;
-    Spooled *self = (Spooled *)type->tp_alloc(type, 0);
-    return (PyObject *)self;
-}
-
-/* args: max_size, mode, buffering, encoding, newline, suffix, prefix, dir, errors */
-static PyObject *sp_setup(Spooled *self, PyObject *const *args)
-{
-    if (self->file) {
-        PyErr_SetString(PyExc_RuntimeError, "already initialized");
-        return NULL;
-    }
-    PyObject *max_size = args[0], *mode = args[1];
-    Py_ssize_t ms = PyNumber_AsSsize_t(max_size, PyExc_OverflowError);
-    if (ms == -1 && PyErr_Occurred())
-        return NULL;
-    PyObject *b = PyUnicode_FromString("b");
-    int binary = b ? PySequence_Contains(mode, b) : -1;
-    Py_XDECREF(b);
-    if (binary < 0)
-        return NULL;
-    ct_names n;
-    if (ct_names_parse(&n, args[7], args[6], args[5]) < 0)
-        return NULL;
-    tf_opts o;
-    ct_names_opts(&n, &o);
-    /* max_size 0 never rolls by size; a negative one rolls at the first write. */
-    o.max_size = ms > 0 ? (size_t)ms : 0;
-    tf_file *f = tf_spooled_temporary_file(&o);
-    int err = errno;
-    ct_names_clear(&n);
-    if (!f)
-        return ct_oserror(err, NULL);
-    SpoolBuffer *buf = PyObject_New(SpoolBuffer, &ct_SpoolBuffer_Type);
-    if (!buf) {
-        tf_file_release(f);
-        return NULL;
-    }
-    buf->f = f;
-    PyObject *file;
-    if (binary) {
-        file = Py_NewRef(buf);
-    } else {
-        PyObject *a = Py_BuildValue("(O)", (PyObject *)buf);
-        PyObject *kw = a ? Py_BuildValue("{sOsOsO}", "encoding", args[3], "errors", args[8],
-                                         "newline", args[4]) : NULL;
-        file = kw ? PyObject_Call(ct_io_TextIOWrapper, a, kw) : NULL;
-        Py_XDECREF(a);
-        Py_XDECREF(kw);
-        if (!file) {
-            Py_DECREF(buf);
-            return NULL;
-        }
-    }
-    self->file = file;
-    self->buf = buf;
-    self->binary = binary;
-    self->max_size = ms;
-    self->max_size_obj = Py_NewRef(max_size);
-    self->mode = Py_NewRef(mode);
-    self->buffering = Py_NewRef(args[2]);
-    self->encoding = Py_NewRef(args[3]);
-    self->newline = Py_NewRef(args[4]);
-    self->errors = Py_NewRef(args[8]);
-    Py_RETURN_NONE;
 }
 
 /* The package's attribute name, or a new reference to fallback. */
@@ -748,77 +163,244 @@ static PyObject *package_attr(const char *name, PyObject *fallback)
     return Py_NewRef(fallback);
 }
 
-static int sp_init(Spooled *self, PyObject *args, PyObject *kw)
+/* The names' errors CPython's TemporaryFile() raises at rollover: mixed str
+ * and bytes (its _sanitize_params), a dir that is no path. */
+static int check_names(Spooled *self)
 {
-    static char *kwlist[] = { "max_size", "mode", "buffering", "encoding", "newline",
-                              "suffix", "prefix", "dir", "errors", NULL };
-    PyObject *a[9] = { NULL, NULL, NULL, Py_None, Py_None, Py_None, Py_None, Py_None, Py_None };
-    PyObject *zero = PyLong_FromLong(0), *minus1 = PyLong_FromLong(-1);
-    PyObject *mode = PyUnicode_FromString("w+b");
-    a[0] = zero;
-    a[1] = mode;
-    a[2] = minus1;
-    int rc = -1;
-    PyObject *encoding = NULL, *prefix = NULL, *dir = NULL, *r = NULL;
-    if (!zero || !minus1 || !mode ||
-        !PyArg_ParseTupleAndKeywords(args, kw, "|OOOOOOOO$O:SpooledTemporaryFile", kwlist,
-                                     &a[0], &a[1], &a[2], &a[3], &a[4], &a[5], &a[6], &a[7], &a[8]))
-        goto out;
-    PyObject *b = PyUnicode_FromString("b");
-    int binary = b ? PySequence_Contains(a[1], b) : -1;
-    Py_XDECREF(b);
-    if (binary < 0)
-        goto out;
-    if (!binary) {
-        /* io.text_encoding(): the locale encoding, with EncodingWarning if asked */
-        PyObject *io = PyImport_ImportModule("io");
-        encoding = io ? PyObject_CallMethod(io, "text_encoding", "O", a[3]) : NULL;
-        Py_XDECREF(io);
-        if (!encoding)
-            goto out;
-        a[3] = encoding;
-    }
-    if (a[6] == Py_None) {
-        PyObject *dflt = PyUnicode_FromString(tf_gettempprefix());
-        prefix = dflt ? package_attr("template", dflt) : NULL;
-        Py_XDECREF(dflt);
-        if (!prefix)
-            goto out;
-        a[6] = prefix;
-    }
-    if (a[7] == Py_None) {
-        /* tempfile.tempdir if set, else the library's default at rollover */
-        dir = package_attr("tempdir", Py_None);
-        a[7] = dir;
-    }
-    r = sp_setup(self, a);
-    rc = r ? 0 : -1;
-out:
-    Py_XDECREF(r);
-    Py_XDECREF(encoding);
-    Py_XDECREF(prefix);
-    Py_XDECREF(dir);
-    Py_XDECREF(zero);
-    Py_XDECREF(minus1);
-    Py_XDECREF(mode);
-    return rc;
+    if (!self->check_names)
+        return 0;
+    PyObject *sanitize = package_attr("_sanitize_params", Py_None);
+    PyObject *r = sanitize != Py_None ? PyObject_Call(sanitize, self->given, NULL) : NULL;
+    Py_DECREF(sanitize);
+    if (!r)
+        return PyErr_Occurred() ? -1 : 0;
+    Py_DECREF(r);
+    PyObject *dir = PyTuple_GET_ITEM(self->given, 2), *path = NULL;
+    if (dir != Py_None && !PyUnicode_FSConverter(dir, &path))
+        return -1;
+    Py_XDECREF(path);
+    return 0;
 }
 
-/* CPython's _check() after a write: the library rolls over by itself once the
- * position passes max_size; text mode flushes first (tell()) so it sees it. */
-static int after_write(Spooled *self)
+/* A failed rollover's OSError, naming the directory (as the other calls). */
+static void rollover_error(Spooled *self, int err)
 {
-    if (!self->buf)
+    PyObject *dir = PyTuple_GET_ITEM(self->given, 2);
+    PyObject *get = dir == Py_None ? package_attr("gettempdir", Py_None) : NULL;
+    PyObject *found = get && get != Py_None ? PyObject_CallNoArgs(get) : NULL;
+    Py_XDECREF(get);
+    PyErr_Clear();
+    ct_oserror(err, found ? found : dir != Py_None ? dir : NULL);
+    Py_XDECREF(found);
+}
+
+static int do_rollover(Spooled *self)
+{
+    if (self->rolled || !self->buf)
         return 0;
-    if (self->max_size < 0)
-        return do_rollover(self);
-    if (!self->binary && self->max_size > 0) {
-        PyObject *r = call_file(self, "tell", NULL, 0);
+    if (!self->buf->f) {
+        ct_closed_error();
+        return -1;
+    }
+    if (check_names(self) < 0)
+        return -1;
+    if (!self->binary) {
+        PyObject *r = call_file(self, "flush", NULL, 0);
         if (!r)
             return -1;
         Py_DECREF(r);
     }
-    return check_rolled(self);
+    if (tf_file_rollover(self->buf->f) < 0) {
+        rollover_error(self, errno);
+        return -1;
+    }
+    return switch_to_disk(self);
+}
+
+static PyObject *sp_new(PyTypeObject *type, PyObject *args, PyObject *kw)
+{
+    (void)args;
+    (void)kw;
+    Spooled *self = (Spooled *)type->tp_alloc(type, 0);
+    return (PyObject *)self;
+}
+
+/* How max_size rolls writes over; the library's limit in *limit. */
+static int size_rule(PyObject *max_size, size_t *limit, enum by_size *rule)
+{
+    *limit = SIZE_MAX;   /* the library itself never rolls over by size */
+    if (PyLong_Check(max_size)) {
+        int overflow;
+        long long v = PyLong_AsLongLongAndOverflow(max_size, &overflow);
+        if (v == -1 && PyErr_Occurred())
+            return -1;
+        if (overflow > 0 || (!overflow && v == 0))
+            *rule = BY_NEVER;   /* no position passes 2**63 */
+        else if (overflow < 0 || v < 0)
+            *rule = BY_ANY_WRITE;
+        else if ((unsigned long long)v >= SIZE_MAX)
+            *rule = BY_NEVER;
+        else
+            *rule = BY_LIBRARY, *limit = (size_t)v;
+        return 0;
+    }
+    int truth = PyObject_IsTrue(max_size);
+    if (truth < 0)
+        return -1;
+    *rule = truth ? BY_COMPARE : BY_NEVER;
+    return 0;
+}
+
+/*
+ * The names for the library: dir, prefix and suffix if all are str or None;
+ * else, as far as they convert (CPython's TemporaryFile() uses none but dir
+ * where O_TMPFILE works), and *deferred says so, for check_names().
+ */
+static int spool_names(ct_names *n, PyObject *dir, PyObject *prefix, PyObject *suffix,
+                       int *deferred)
+{
+    *deferred = 0;
+    if ((dir == Py_None || PyUnicode_Check(dir)) && PyUnicode_Check(prefix) &&
+        (suffix == Py_None || PyUnicode_Check(suffix)))
+        return ct_names_parse(n, dir, prefix, suffix);
+    *deferred = 1;
+    if (ct_names_parse(n, dir, prefix, suffix) == 0)
+        return 0;
+    if (PyErr_ExceptionMatches(PyExc_OSError))   /* a '/' refused: at once */
+        return -1;
+    PyErr_Clear();
+    if (ct_names_parse(n, dir, Py_None, Py_None) == 0)
+        return 0;
+    PyErr_Clear();
+    return ct_names_parse(n, Py_None, Py_None, Py_None);
+}
+
+/* The memory file: the SpoolBuffer, in text mode inside a TextIOWrapper. */
+static PyObject *memory_file(SpoolBuffer *buf, int binary, PyObject *encoding,
+                             PyObject *errors, PyObject *newline)
+{
+    if (binary)
+        return Py_NewRef(buf);
+    PyObject *a = Py_BuildValue("(O)", (PyObject *)buf);
+    PyObject *kw = a ? Py_BuildValue("{sOsOsO}", "encoding", encoding, "errors", errors,
+                                     "newline", newline)
+                     : NULL;
+    PyObject *file = kw ? PyObject_Call(ct_io_TextIOWrapper, a, kw) : NULL;
+    Py_XDECREF(a);
+    Py_XDECREF(kw);
+    return file;
+}
+
+/* args: max_size, mode, buffering, encoding, newline, suffix, prefix, dir,
+ * errors as given, then the prefix and dir to use (template and tempdir for
+ * None). */
+static PyObject *sp_setup_with(Spooled *self, PyObject *const *args)
+{
+    PyObject *max_size = args[0], *mode = args[1];
+    int deferred;
+    size_t limit;
+    enum by_size rule;
+    if (size_rule(max_size, &limit, &rule) < 0)
+        return NULL;
+    PyObject *b = PyUnicode_FromString("b");
+    int binary = b ? PySequence_Contains(mode, b) : -1;
+    Py_XDECREF(b);
+    if (binary < 0)
+        return NULL;
+    ct_names n;
+    PyObject *given = PyTuple_Pack(3, args[6], args[5], args[7]);
+    if (!given || spool_names(&n, args[10], args[9], args[5], &deferred) < 0) {
+        Py_XDECREF(given);
+        return NULL;
+    }
+    tf_opts o;
+    ct_names_opts(&n, &o);
+    o.max_size = limit;
+    tf_file *f = tf_spooled_temporary_file(&o);
+    int err = errno;
+    ct_names_clear(&n);
+    SpoolBuffer *buf = f ? PyObject_New(SpoolBuffer, &ct_SpoolBuffer_Type) : NULL;
+    if (buf)
+        buf->f = f;
+    else if (f)
+        tf_file_release(f);
+    PyObject *file = buf ? memory_file(buf, binary, args[3], args[8], args[4]) : NULL;
+    Py_XDECREF(buf);
+    if (!file) {
+        Py_DECREF(given);
+        return f ? NULL : ct_oserror(err, NULL);
+    }
+    self->file = file;
+    self->buf = (SpoolBuffer *)Py_NewRef(buf);
+    self->binary = binary;
+    self->by_size = rule;
+    self->given = given;
+    self->check_names = deferred;
+    self->max_size_obj = Py_NewRef(max_size);
+    self->mode = Py_NewRef(mode);
+    self->buffering = Py_NewRef(args[2]);
+    self->encoding = Py_NewRef(args[3]);
+    self->newline = Py_NewRef(args[4]);
+    self->errors = Py_NewRef(args[8]);
+    Py_RETURN_NONE;
+}
+
+/*
+ * _setup(max_size, mode, buffering, encoding, newline, suffix, prefix, dir,
+ * errors): SpooledTemporaryFile.__init__'s work, its encoding already
+ * io.text_encoding()'s. prefix None means the package's template, dir None
+ * its tempdir (then, if that is None too, the library's default directory,
+ * found at rollover as gettempdir() finds it).
+ */
+static PyObject *sp_setup(Spooled *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 9) {
+        PyErr_SetString(PyExc_TypeError, "_setup() takes 9 arguments");
+        return NULL;
+    }
+    if (self->file) {
+        PyErr_SetString(PyExc_RuntimeError, "already initialized");
+        return NULL;
+    }
+    PyObject *a[11];
+    memcpy(a, args, 9 * sizeof *a);
+    PyObject *prefix = NULL, *dir = NULL;
+    if (args[6] == Py_None) {
+        PyObject *dflt = PyUnicode_FromString(tf_gettempprefix());
+        prefix = dflt ? package_attr("template", dflt) : NULL;
+        Py_XDECREF(dflt);
+        if (!prefix)
+            return NULL;
+    }
+    a[9] = prefix ? prefix : args[6];
+    a[10] = args[7] == Py_None ? (dir = package_attr("tempdir", Py_None)) : args[7];
+    PyObject *r = sp_setup_with(self, a);
+    Py_XDECREF(prefix);
+    Py_XDECREF(dir);
+    return r;
+}
+
+/* CPython's _check() after a write, by max_size's rule. The library rolls
+ * over by itself once the position passes a positive int; text mode flushes
+ * first (tell()) so that it sees it. */
+static int after_write(Spooled *self)
+{
+    if (!self->buf || self->by_size == BY_NEVER)
+        return 0;
+    if (self->by_size == BY_ANY_WRITE)
+        return do_rollover(self);
+    PyObject *pos = self->binary && self->by_size == BY_LIBRARY
+                        ? Py_NewRef(Py_None)
+                        : call_file(self, "tell", NULL, 0);
+    if (!pos)
+        return -1;
+    int past = self->by_size == BY_COMPARE
+                   ? PyObject_RichCompareBool(pos, self->max_size_obj, Py_GT)
+                   : 0;
+    Py_DECREF(pos);
+    if (past < 0)
+        return -1;
+    return past ? do_rollover(self) : check_rolled(self);
 }
 
 static PyObject *sp_write(Spooled *self, PyObject *arg)
@@ -837,8 +419,8 @@ static PyObject *sp_write(Spooled *self, PyObject *arg)
             PyBuffer_Release(&v);
         }
         if (n < 0)
-            return errno_error();
-        if (self->max_size && after_write(self) < 0)
+            return ct_errno_error();
+        if (self->by_size != BY_NEVER && after_write(self) < 0)
             return NULL;
         return PyLong_FromSsize_t(n);
     }
@@ -1033,6 +615,25 @@ static PyObject *sp_get_file(Spooled *self, void *c)
     return Py_NewRef(self->file);
 }
 
+/* CPython's _TemporaryFileArgs, until the rollover (which deletes it). A
+ * property rather than an attribute: an instance whose dict is never made
+ * keeps the interpreter's fastest method calls. */
+static PyObject *sp_get_args(Spooled *self, void *c)
+{
+    (void)c;
+    if (!self->file)
+        return not_set_up();
+    if (self->rolled) {
+        PyErr_SetString(PyExc_AttributeError, "_TemporaryFileArgs");
+        return NULL;
+    }
+    return Py_BuildValue("{sOsOsOsOsOsOsOsO}", "mode", self->mode, "buffering", self->buffering,
+                         "suffix", PyTuple_GET_ITEM(self->given, 1), "prefix",
+                         PyTuple_GET_ITEM(self->given, 0), "encoding", self->encoding,
+                         "newline", self->newline, "dir", PyTuple_GET_ITEM(self->given, 2),
+                         "errors", self->errors);
+}
+
 static PyObject *sp_get_max_size(Spooled *self, void *c)
 {
     (void)c;
@@ -1073,6 +674,7 @@ static void sp_finalize(PyObject *op)
 
 static int sp_traverse(Spooled *self, visitproc visit, void *arg)
 {
+    Py_VISIT(Py_TYPE(self));
     Py_VISIT(self->file);
     Py_VISIT(self->buf);
     Py_VISIT(self->mode);
@@ -1081,6 +683,7 @@ static int sp_traverse(Spooled *self, visitproc visit, void *arg)
     Py_VISIT(self->newline);
     Py_VISIT(self->errors);
     Py_VISIT(self->max_size_obj);
+    Py_VISIT(self->given);
     Py_VISIT(self->dict);
     return 0;
 }
@@ -1095,6 +698,7 @@ static int sp_clear(Spooled *self)
     Py_CLEAR(self->newline);
     Py_CLEAR(self->errors);
     Py_CLEAR(self->max_size_obj);
+    Py_CLEAR(self->given);
     Py_CLEAR(self->dict);
     return 0;
 }
@@ -1107,33 +711,58 @@ static void sp_dealloc(Spooled *self)
     if (self->weakreflist)
         PyObject_ClearWeakRefs((PyObject *)self);
     sp_clear(self);
-    Py_TYPE(self)->tp_free((PyObject *)self);
+    PyTypeObject *type = Py_TYPE(self);
+    type->tp_free((PyObject *)self);
+    Py_DECREF(type);   /* a heap type: its instances hold a reference */
 }
 
 static PyMethodDef sp_methods[] = {
     {"__class_getitem__", Py_GenericAlias, METH_O | METH_CLASS, NULL},
-    {"write", ONEARG(sp_write), NULL},
-    {"writelines", ONEARG(sp_writelines), NULL},
-    {"truncate", FAST(sp_truncate), NULL},
-    {"rollover", NOARGS(sp_rollover), NULL},
-    {"fileno", NOARGS(sp_fileno), NULL},
-    {"read", FAST(sp_read), NULL},
-    {"read1", FAST(sp_read1), NULL},
-    {"readinto", FAST(sp_readinto), NULL},
-    {"readinto1", FAST(sp_readinto1), NULL},
-    {"readline", FAST(sp_readline), NULL},
-    {"readlines", FAST(sp_readlines), NULL},
-    {"seek", FAST(sp_seek), NULL},
-    {"tell", FAST(sp_tell), NULL},
-    {"flush", FAST(sp_flush), NULL},
-    {"isatty", FAST(sp_isatty), NULL},
-    {"readable", FAST(sp_readable), NULL},
-    {"writable", FAST(sp_writable), NULL},
-    {"seekable", FAST(sp_seekable), NULL},
-    {"detach", FAST(sp_detach), NULL},
-    {"close", FAST(sp_close), NULL},
-    {"__enter__", NOARGS(sp_enter), NULL},
-    {"__exit__", (PyCFunction)(void (*)(void))sp_exit, METH_VARARGS, NULL},
+    {"_setup", CT_FASTCALL(sp_setup), NULL},
+    {"write", CT_ONEARG(sp_write),
+     "write($self, s, /)\n--\n\n"},
+    {"writelines", CT_ONEARG(sp_writelines),
+     "writelines($self, iterable, /)\n--\n\n"},
+    {"truncate", CT_FASTCALL(sp_truncate),
+     "truncate($self, size=None, /)\n--\n\n"},
+    {"rollover", CT_NOARGS(sp_rollover),
+     "rollover($self, /)\n--\n\n"},
+    {"fileno", CT_NOARGS(sp_fileno),
+     "fileno($self, /)\n--\n\n"},
+    {"read", CT_FASTCALL(sp_read),
+     "read($self, *args)\n--\n\n"},
+    {"read1", CT_FASTCALL(sp_read1),
+     "read1($self, *args)\n--\n\n"},
+    {"readinto", CT_FASTCALL(sp_readinto),
+     "readinto($self, b, /)\n--\n\n"},
+    {"readinto1", CT_FASTCALL(sp_readinto1),
+     "readinto1($self, b, /)\n--\n\n"},
+    {"readline", CT_FASTCALL(sp_readline),
+     "readline($self, *args)\n--\n\n"},
+    {"readlines", CT_FASTCALL(sp_readlines),
+     "readlines($self, *args)\n--\n\n"},
+    {"seek", CT_FASTCALL(sp_seek),
+     "seek($self, *args)\n--\n\n"},
+    {"tell", CT_FASTCALL(sp_tell),
+     "tell($self, /)\n--\n\n"},
+    {"flush", CT_FASTCALL(sp_flush),
+     "flush($self, /)\n--\n\n"},
+    {"isatty", CT_FASTCALL(sp_isatty),
+     "isatty($self, /)\n--\n\n"},
+    {"readable", CT_FASTCALL(sp_readable),
+     "readable($self, /)\n--\n\n"},
+    {"writable", CT_FASTCALL(sp_writable),
+     "writable($self, /)\n--\n\n"},
+    {"seekable", CT_FASTCALL(sp_seekable),
+     "seekable($self, /)\n--\n\n"},
+    {"detach", CT_FASTCALL(sp_detach),
+     "detach($self, /)\n--\n\n"},
+    {"close", CT_FASTCALL(sp_close),
+     "close($self, /)\n--\n\n"},
+    {"__enter__", CT_NOARGS(sp_enter),
+     "__enter__($self, /)\n--\n\n"},
+    {"__exit__", CT_VARARGS(sp_exit),
+     "__exit__($self, exc, value, tb, /)\n--\n\n"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1147,53 +776,78 @@ static PyGetSetDef sp_getset[] = {
     {"_rolled", (getter)sp_get_rolled, NULL, NULL, NULL},
     {"_file", (getter)sp_get_file, NULL, NULL, NULL},
     {"_max_size", (getter)sp_get_max_size, NULL, NULL, NULL},
+    {"_TemporaryFileArgs", (getter)sp_get_args, NULL, NULL, NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
-PyTypeObject ct_Spooled_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "ctempfile.SpooledTemporaryFile",
-    .tp_basicsize = sizeof(Spooled),
-    .tp_dealloc = (destructor)sp_dealloc,
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
-    .tp_doc = "SpooledTemporaryFile(max_size=0, mode='w+b', buffering=-1, encoding=None, "
-              "newline=None, suffix=None, prefix=None, dir=None, *, errors=None)\n--\n\n"
-              "A temporary file held in memory by libtempfile (which wipes it before\n"
-              "freeing it) until it grows past max_size or fileno() is called; it then\n"
-              "rolls over to a TemporaryFile on disk. Binary or text by mode.",
-    .tp_dictoffset = offsetof(Spooled, dict),
-    .tp_weaklistoffset = offsetof(Spooled, weakreflist),
-    .tp_init = (initproc)sp_init,
-    .tp_traverse = (traverseproc)sp_traverse,
-    .tp_clear = (inquiry)sp_clear,
-    .tp_iter = (getiterfunc)sp_iter,
-    .tp_iternext = (iternextfunc)sp_next,
-    .tp_methods = sp_methods,
-    .tp_getset = sp_getset,
-    .tp_new = sp_new,
-    .tp_finalize = sp_finalize,
-};
-
-/* _bind(package): lets SpooledTemporaryFile() read ctempfile.template/tempdir. */
-PyObject *ct_bind(PyObject *m, PyObject *package)
+/*
+ * _own_methods(cls): gives cls, a subclass, _Spooled's methods as its own.
+ * The interpreter's fastest call of a C method wants the instance's type to
+ * be the method's own (CPython 3.13's CALL_METHOD_DESCRIPTOR_O): an inherited
+ * one costs a third more per write().
+ */
+PyObject *ct_spooled_own_methods(PyObject *m, PyObject *cls)
 {
     (void)m;
-    Py_XSETREF(ct_package, Py_NewRef(package));
+    if (!PyType_Check(cls) || !PyObject_TypeCheck(cls, &PyType_Type)) {
+        PyErr_SetString(PyExc_TypeError, "_own_methods(cls): a class");
+        return NULL;
+    }
+    for (PyMethodDef *def = sp_methods; def->ml_name; def++) {
+        if (def->ml_flags & METH_CLASS)
+            continue;
+        PyObject *descr = PyDescr_NewMethod((PyTypeObject *)cls, def);
+        int rc = descr ? PyObject_SetAttrString(cls, def->ml_name, descr) : -1;
+        Py_XDECREF(descr);
+        if (rc < 0)
+            return NULL;
+    }
     Py_RETURN_NONE;
 }
 
-int ct_spooled_init(PyObject *module)
+static PyType_Slot sp_slots[] = {
+    {Py_tp_dealloc, sp_dealloc},
+    {Py_tp_doc, "libtempfile's SpooledTemporaryFile: memory (wiped before it is freed)\n"
+                "until it grows past max_size or fileno() is called, then a\n"
+                "TemporaryFile on disk. Binary or text by mode."},
+    {Py_tp_traverse, sp_traverse},
+    {Py_tp_clear, sp_clear},
+    {Py_tp_iter, sp_iter},
+    {Py_tp_iternext, sp_next},
+    {Py_tp_methods, sp_methods},
+    {Py_tp_getset, sp_getset},
+    {Py_tp_new, sp_new},
+    {Py_tp_finalize, sp_finalize},
+    {0, NULL},
+};
+
+static PyType_Spec sp_spec = {
+    .name = "ctempfile._ctempfile._Spooled",
+    .basicsize = sizeof(Spooled),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .slots = sp_slots,
+};
+
+/* _Spooled extends _io._IOBase (a heap type from CPython 3.12 on, so this is
+ * one too), whose instance layout (the head, the dict, the weak references)
+ * it repeats: checked here, as that layout is not public. The dict and weak
+ * reference slots are inherited. */
+PyObject *ct_spooled_type(void)
 {
-    PyTypeObject *types[] = { &ct_SpoolBuffer_Type, &ct_FdOpener_Type, &ct_Spooled_Type };
-    const char *names[] = { "SpoolBuffer", "FdOpener", "SpooledTemporaryFile" };
-    for (size_t i = 0; i < 3; i++) {
-        if (PyType_Ready(types[i]) < 0)
-            return -1;
-        Py_INCREF(types[i]);
-        if (PyModule_AddObject(module, names[i], (PyObject *)types[i]) < 0) {
-            Py_DECREF(types[i]);
-            return -1;
-        }
-    }
-    return 0;
+    PyObject *io = PyImport_ImportModule("_io");
+    PyObject *base = io ? PyObject_GetAttrString(io, "_IOBase") : NULL;
+    Py_XDECREF(io);
+    if (!base)
+        return NULL;
+    PyTypeObject *t = (PyTypeObject *)base;
+    PyObject *type = NULL;
+    if (!PyType_Check(base) || t->tp_basicsize != (Py_ssize_t)offsetof(Spooled, file) ||
+        t->tp_dictoffset != (Py_ssize_t)offsetof(Spooled, dict) ||
+        t->tp_weaklistoffset != (Py_ssize_t)offsetof(Spooled, weakreflist))
+        PyErr_SetString(PyExc_ImportError,
+                        "ctempfile: _io._IOBase's layout is not the one it was built for");
+    else
+        type = PyType_FromSpecWithBases(&sp_spec, base);
+    Py_DECREF(base);
+    return type;
 }

@@ -1,0 +1,525 @@
+"""ctempfile against the running interpreter's own tempfile, on the whole
+surface: the names of the module, the signatures of every function, class
+and method, argument errors and their messages, the attributes and reprs of
+what the calls return, and sequences of calls at the edges. Every difference
+must be on the list in python/README.md ("Differences the differential test
+allows"), and every entry there must still be a difference on some CPython
+this runs on (an entry names the versions it applies to, or all).
+
+Run by CTest with the interpreter the module was built for; run it by hand
+with each other CPython 3.11-3.13 that has a build of the module:
+
+    PYTHONPATH=build/python python3 -m unittest python/tests/test_differential.py
+"""
+import fnmatch
+import inspect
+import io
+import os
+import pathlib
+import pickle
+import re
+import shutil
+import sys
+import tempfile as std
+import unittest
+import warnings
+
+import ctempfile
+
+README = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "README.md")
+VERSION = "%d.%d" % sys.version_info[:2]
+
+
+def allowed_differences():
+    """{key: reason} for this interpreter, from the README's list: lines
+    "* `key` (3.11, 3.12): reason" or "* `key`: reason" (all versions). A
+    key may be a pattern (fnmatch), standing for every case it matches."""
+    with open(README, encoding="utf-8") as f:
+        text = f.read()
+    section = text.split("## Differences the differential test allows", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    allowed = {}
+    for m in re.finditer(r"^\* `([^`]+)`(?: \(([\d., ]+)\))?: (.*)$", section, re.M):
+        key, versions, reason = m.groups()
+        if versions is None or VERSION in [v.strip() for v in versions.split(",")]:
+            allowed[key] = reason
+    return allowed
+
+
+NAME = re.compile(r"(tmp|ctf)?[a-z0-9_]{8}(?=['\"/.>]|$|\s|,|\))")
+
+
+def norm(text):
+    """Random names, addresses and the module's own name out of a repr."""
+    text = re.sub(r"0x[0-9a-f]+", "0x?", text)
+    text = re.sub(r"\b(ctempfile|tempfile)\b", "MOD", text)
+    text = re.sub(r"tmp[a-z0-9_]{8}", "tmpNAME", text)
+    text = re.sub(r"name=\d+|<_io\.FileIO name=\d+", "name=FD", text)
+    return text
+
+
+def outcome(fn, mod):
+    """What fn(mod) does, as text: its result's repr, or its exception."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return "= " + norm(repr(fn(mod)))
+        except Exception as e:   # the difference is what is compared
+            return "! %s: %s" % (type(e).__name__, norm(str(e)))
+
+
+class Scratch:
+    """A directory for the cases, and what they make, removed after."""
+
+    def __init__(self):
+        self.dir = std.mkdtemp(prefix="ctempfile-diff-")
+        self.keep = []
+
+    def close(self):
+        for obj in self.keep:
+            try:
+                obj.close() if hasattr(obj, "close") else obj.cleanup()
+            except Exception:
+                pass
+        self.keep.clear()
+        for root, dirs, _ in os.walk(self.dir):
+            for d in dirs:
+                os.chmod(os.path.join(root, d), 0o700)
+        shutil.rmtree(self.dir)
+
+
+def surface_cases(d):
+    """key -> function of the module; d: a scratch directory."""
+    cases = {}
+
+    def case(key):
+        def add(fn):
+            cases[key] = fn
+            return fn
+        return add
+
+    # -- names and signatures
+    # dir(): every name of the standard module; no public name more
+    def has(name):
+        return lambda m: hasattr(m, name)
+    for name in set(dir(std)) | set(dir(ctempfile)):
+        if name.startswith("__"):
+            continue
+        # dir:std:NAME differs when ctempfile lacks NAME, dir:own:NAME
+        # when ctempfile has a name the standard module does not
+        cases["dir:%s:%s" % ("std" if hasattr(std, name) else "own", name)] = has(name)
+
+    def sig(obj):
+        try:
+            return str(inspect.signature(obj))
+        except (TypeError, ValueError) as e:
+            return "no signature: %s" % type(e).__name__
+
+    for name in dir(std):
+        obj = getattr(std, name)
+        if callable(obj) and getattr(obj, "__module__", None) == "tempfile":
+            cases["signature:" + name] = (lambda name: lambda m: sig(getattr(m, name)))(name)
+            if isinstance(obj, type):
+                for attr in vars(obj):
+                    value = getattr(obj, attr)
+                    if callable(value) and not attr.startswith("__") or attr in (
+                            "__init__", "__enter__", "__exit__", "__iter__", "__del__"):
+                        cases["signature:%s.%s" % (name, attr)] = (
+                            lambda name, attr: lambda m: sig(getattr(getattr(m, name), attr)))(
+                                name, attr)
+
+    @case("kinds")
+    def _(m):
+        return [(n, type(getattr(m, n)).__name__) for n in m.__all__
+                if callable(getattr(m, n))]
+
+    # -- argument errors
+    bad_calls = {
+        "mkstemp(prefix=1)": lambda m: m.mkstemp(prefix=1, dir=d),
+        "mkstemp(suffix=b)": lambda m: m.mkstemp(suffix=b"x", dir=d),
+        "mkstemp(dir=1)": lambda m: m.mkstemp(dir=1),
+        "mkstemp(nul)": lambda m: m.mkstemp(suffix="\0", dir=d),
+        "mkstemp(x=1)": lambda m: m.mkstemp(x=1),
+        "mkstemp(1,2,3,4,5)": lambda m: m.mkstemp(1, 2, 3, 4, 5),
+        "mkstemp(path prefix)": lambda m: m.mkstemp(prefix=pathlib.Path("p"), dir=d),
+        "mkdtemp(prefix=1)": lambda m: m.mkdtemp(prefix=1, dir=d),
+        "mkdtemp(nul)": lambda m: m.mkdtemp(prefix="\0", dir=d),
+        "mkdtemp(mixed)": lambda m: m.mkdtemp(prefix=b"x", dir=d),
+        "TemporaryFile(mode=1)": lambda m: m.TemporaryFile(mode=1, dir=d),
+        "TemporaryFile(mode=rb)": lambda m: m.TemporaryFile(mode="q", dir=d),
+        "TemporaryFile(delete=False)": lambda m: m.TemporaryFile(delete=False),
+        "TemporaryFile(buffering=x)": lambda m: m.TemporaryFile(buffering="x", dir=d),
+        "TemporaryFile(encoding in binary)": lambda m: m.TemporaryFile(encoding="utf-8", dir=d),
+        "TemporaryFile(prefix=1)": lambda m: m.TemporaryFile(prefix=1, dir=d).close(),
+        "TemporaryFile(suffix nul)": lambda m: m.TemporaryFile(suffix="\0", dir=d).close(),
+        "NamedTemporaryFile(mode=q)": lambda m: m.NamedTemporaryFile(mode="q", dir=d),
+        "NamedTemporaryFile(x=1)": lambda m: m.NamedTemporaryFile(x=1),
+        "NamedTemporaryFile(delete_on_close=False)": lambda m: m.NamedTemporaryFile(
+            dir=d, delete_on_close=False).close(),
+        "NamedTemporaryFile(mixed)": lambda m: m.NamedTemporaryFile(prefix=b"x", dir=d),
+        "SpooledTemporaryFile(x=1)": lambda m: m.SpooledTemporaryFile(x=1),
+        "SpooledTemporaryFile(mode=1)": lambda m: m.SpooledTemporaryFile(mode=1),
+        "TemporaryDirectory(x=1)": lambda m: m.TemporaryDirectory(x=1),
+        "TemporaryDirectory(delete=False)": lambda m: m.TemporaryDirectory(
+            dir=d, delete=False).cleanup(),
+        "TemporaryDirectory(mixed)": lambda m: m.TemporaryDirectory(prefix=b"x", dir=d),
+        "mktemp(mixed)": lambda m: m.mktemp(prefix=b"x", dir=d),
+        "mktemp(dir is a file)": lambda m: os.path.dirname(m.mktemp(dir=__file__)) == __file__,
+        "gettempdir(1)": lambda m: m.gettempdir(1),
+    }
+    for key, fn in bad_calls.items():
+        cases["call:" + key] = fn
+
+    # -- returned objects
+    def attrs(obj):
+        out = {}
+        for a in sorted(dir(obj)):
+            if a.startswith("__"):
+                continue
+            try:
+                v = getattr(obj, a)
+            except Exception as e:
+                v = "! " + type(e).__name__
+            out[a] = type(v).__name__ if callable(v) else norm(repr(v))
+        return out
+
+    def made(make, finish="close"):
+        def fn(m):
+            obj = make(m)
+            try:
+                return norm(repr(obj)), attrs(obj)
+            finally:
+                getattr(obj, finish)()
+        return fn
+
+    cases["object:TemporaryFile"] = made(lambda m: m.TemporaryFile(dir=d))
+    cases["object:TemporaryFile(w+)"] = made(lambda m: m.TemporaryFile("w+", dir=d,
+                                                                       encoding="utf-8"))
+    cases["object:NamedTemporaryFile"] = made(lambda m: m.NamedTemporaryFile(dir=d))
+    cases["object:NamedTemporaryFile.file"] = made(
+        lambda m: m.NamedTemporaryFile(dir=d, delete=False).file)
+    cases["object:NamedTemporaryFile._closer"] = lambda m: sorted(
+        vars(m.NamedTemporaryFile(dir=d)._closer))
+    cases["object:SpooledTemporaryFile"] = made(lambda m: m.SpooledTemporaryFile(dir=d))
+    cases["object:SpooledTemporaryFile(rolled)"] = made(
+        lambda m: (lambda s: (s.rollover(), s)[1])(m.SpooledTemporaryFile(dir=d)))
+    cases["object:TemporaryDirectory"] = made(lambda m: m.TemporaryDirectory(dir=d), "cleanup")
+    cases["object:mkstemp"] = lambda m: (lambda r: (os.close(r[0]), os.unlink(r[1]),
+                                                    type(r[0]), os.path.isabs(r[1]))[2:])(
+        m.mkstemp(dir=d))
+    cases["object:mkdtemp(relative)"] = lambda m: (lambda p: (os.rmdir(p), os.path.isabs(p))[1])(
+        m.mkdtemp(dir=os.path.relpath(d)))
+    cases["object:mkstemp(bytes)"] = lambda m: (lambda r: (os.close(r[0]), os.unlink(r[1]),
+                                                          type(r[1]))[2])(
+        m.mkstemp(dir=os.fsencode(d)))
+    cases["object:_RandomNameSequence"] = lambda m: (
+        type(m._RandomNameSequence().rng).__name__, m._RandomNameSequence.characters)
+    cases["object:_get_candidate_names"] = lambda m: (
+        type(m._get_candidate_names()).__name__,
+        len(next(m._get_candidate_names())))
+    cases["object:template"] = lambda m: (m.template, m.gettempprefix(), m.gettempprefixb(),
+                                          m.TMP_MAX)
+    cases["object:gettempdir"] = lambda m: (m.gettempdir() == std.gettempdir(),
+                                            m.gettempdirb() == std.gettempdirb())
+    cases["object:_candidate_tempdir_list"] = lambda m: m._candidate_tempdir_list()
+    return cases
+
+
+class Audit:
+    """The audit events of tempfile's kind a call raises (a hook cannot be
+    removed: one for the whole run, recording only while asked)."""
+    events = None
+
+    @classmethod
+    def hook(cls, event, args):
+        if cls.events is not None and event.startswith(("tempfile.", "open", "os.", "shutil.")):
+            cls.events.append((event, tuple(
+                x if isinstance(x, (int, type(None))) else norm(os.fsdecode(x))
+                if isinstance(x, (str, bytes)) else type(x).__name__ for x in args)))
+
+    @classmethod
+    def of(cls, fn):
+        cls.events = []
+        try:
+            fn()
+            return cls.events
+        finally:
+            cls.events = None
+
+
+sys.addaudithook(Audit.hook)
+
+
+def audit_cases(d):
+    def during(fn):
+        return lambda m: Audit.of(lambda: fn(m))
+
+    def spooled(m):
+        s = m.SpooledTemporaryFile(dir=d)
+        s.write(b"x")
+        s.rollover()
+        s.close()
+
+    return {
+        "audit:mkstemp": during(lambda m: (lambda r: (os.close(r[0]), os.unlink(r[1])))(
+            m.mkstemp(dir=d))),
+        "audit:mkdtemp": during(lambda m: os.rmdir(m.mkdtemp(dir=d))),
+        "audit:TemporaryFile": during(lambda m: m.TemporaryFile(dir=d).close()),
+        "audit:NamedTemporaryFile": during(lambda m: m.NamedTemporaryFile(dir=d).close()),
+        "audit:TemporaryDirectory": during(lambda m: m.TemporaryDirectory(dir=d).cleanup()),
+        "audit:SpooledTemporaryFile": during(spooled),
+    }
+
+
+def sequence_cases(d):
+    """Sequences of calls at the edges (from issue 15 and the seeds)."""
+    cases = {}
+
+    def case(fn):
+        cases["seq:" + fn.__name__] = fn
+        return fn
+
+    @case
+    def spool_truncate_max0(m):
+        s = m.SpooledTemporaryFile(max_size=0)
+        s.write(b"abc")
+        s.truncate()
+        return s._rolled, s.tell()
+
+    @case
+    def spool_truncate_grow(m):
+        s = m.SpooledTemporaryFile(max_size=100)
+        s.write(b"abc")
+        r = s.truncate(10)
+        s.seek(0)
+        return r, s.read(), s._rolled
+
+    @case
+    def spool_max_sizes(m):
+        out = []
+        for ms in (None, 2.5, 2 ** 70, -1, 0, True):
+            s = m.SpooledTemporaryFile(max_size=ms)
+            s.write(b"xxx")
+            out.append((ms, s._rolled))
+            s.close()
+        return out
+
+    @case
+    def spool_mixed_names(m):
+        s = m.SpooledTemporaryFile(prefix=b"x", suffix="y", dir=d)
+        s.write(b"a")
+        return s.rollover()
+
+    @case
+    def spool_int_prefix(m):
+        s = m.SpooledTemporaryFile(prefix=1, dir=d)
+        s.write(b"a")
+        s.rollover()
+        return s._rolled
+
+    @case
+    def spool_fileno_lowest(m):
+        probe = os.open("/", os.O_RDONLY)
+        os.close(probe)
+        s = m.SpooledTemporaryFile()
+        s.write(b"x")
+        fd = s.fileno()
+        s.close()
+        return fd == probe
+
+    @case
+    def spool_type(m):
+        S = m.SpooledTemporaryFile
+        s = S()
+        s.attr = 1
+        r = (type(S).__name__, isinstance(s, io.IOBase), io.IOBase in S.__mro__,
+             s.__dict__["attr"], repr(S[int]).split(".")[-1])
+        s.close()
+        return r
+
+    @case
+    def spool_check(m):
+        s = m.SpooledTemporaryFile(max_size=2)
+        s._file.write(b"abc")
+        s._check(s._file)
+        return s._rolled
+
+    @case
+    def spool_args(m):
+        s = m.SpooledTemporaryFile(dir=d)
+        a = sorted(s._TemporaryFileArgs.items())
+        s.rollover()
+        return a, hasattr(s, "_TemporaryFileArgs")
+
+    @case
+    def spool_text_rollover(m):
+        s = m.SpooledTemporaryFile(mode="w+", max_size=3, encoding="utf-8", dir=d)
+        s.write("héllo")
+        s.seek(0)
+        return s.read(), s._rolled, type(s._file).__name__
+
+    @case
+    def spool_file_type(m):
+        return type(m.SpooledTemporaryFile()._file).__name__
+
+    @case
+    def spool_pickle(m):
+        return len(pickle.dumps(m.SpooledTemporaryFile())) > 0
+
+    @case
+    def spool_vars(m):
+        return sorted(vars(m.SpooledTemporaryFile()))
+
+    @case
+    def spool_closed_write(m):
+        s = m.SpooledTemporaryFile()
+        s.close()
+        return s.write(b"x")
+
+    @case
+    def dir_name_reassigned(m):
+        td = m.TemporaryDirectory(dir=d)
+        real = td.name
+        td.name = real + "x"
+        td.cleanup()
+        r = os.path.exists(real)
+        shutil.rmtree(real, ignore_errors=True)
+        return r
+
+    def renamed(m, **kw):
+        td = m.TemporaryDirectory(dir=d, **kw)
+        os.rename(td.name, td.name + ".old")
+        os.mkdir(td.name)
+        open(os.path.join(td.name, "f"), "w").close()
+        td.cleanup()
+        r = os.path.exists(td.name), os.path.exists(td.name + ".old")
+        shutil.rmtree(td.name + ".old", ignore_errors=True)
+        shutil.rmtree(td.name, ignore_errors=True)
+        return r
+
+    cases["seq:dir_renamed_replaced"] = renamed
+    cases["seq:dir_renamed_replaced_ignore"] = lambda m: renamed(m, ignore_cleanup_errors=True)
+
+    @case
+    def dir_patched_rmtree(m):
+        calls = []
+        real = shutil.rmtree
+
+        def spy(path, *a, **k):
+            calls.append(os.path.dirname(path) == d)
+            return real(path, *a, **k)
+        shutil.rmtree = spy
+        try:
+            m.TemporaryDirectory(dir=d).cleanup()
+        finally:
+            shutil.rmtree = real
+        return calls
+
+    @case
+    def dir_pickle(m):
+        td = m.TemporaryDirectory(dir=d)
+        try:
+            return len(pickle.dumps(td)) > 0
+        finally:
+            td.cleanup()
+
+    @case
+    def dir_unreadable_inside(m):
+        td = m.TemporaryDirectory(dir=d)
+        sub = os.path.join(td.name, "a", "b")
+        os.makedirs(sub)
+        os.chmod(os.path.dirname(sub), 0)
+        td.cleanup()
+        return os.path.exists(td.name)
+
+    @case
+    def dir_relative_name(m):
+        td = m.TemporaryDirectory(dir=os.path.relpath(d))
+        r = os.path.isabs(td.name)
+        td.cleanup()
+        return r
+
+    @case
+    def dir_cleanup_twice(m):
+        td = m.TemporaryDirectory(dir=d)
+        td.cleanup()
+        td.cleanup()
+        return os.path.exists(td.name)
+
+    @case
+    def named_delete_false(m):
+        f = m.NamedTemporaryFile(dir=d, delete=False)
+        f.close()
+        r = os.path.exists(f.name)
+        os.unlink(f.name)
+        return r
+
+    @case
+    def named_delete_on_close_false(m):
+        with m.NamedTemporaryFile(dir=d, delete_on_close=False) as f:
+            f.close()
+            r = os.path.exists(f.name)
+        return r, os.path.exists(f.name)
+
+    @case
+    def named_attributes(m):
+        f = m.NamedTemporaryFile(dir=d)
+        r = (f.closed, f.mode, type(f.name).__name__, f.file.name == f.name,
+             hasattr(f, "delete"), f._closer.delete)
+        f.close()
+        return r
+
+    @case
+    def mktemp_long(m):
+        return len(os.path.basename(m.mktemp(dir=d, prefix="x" * 300)))
+
+    @case
+    def mkstemp_missing_dir(m):
+        return m.mkstemp(dir=os.path.join(d, "nope"))
+
+    @case
+    def tempdir_bytes(m):
+        saved = m.tempdir
+        m.tempdir = os.fsencode(d)
+        try:
+            fd, name = m.mkstemp()
+            os.close(fd)
+            os.unlink(name)
+            return type(name).__name__, type(m.gettempdir()).__name__
+        finally:
+            m.tempdir = saved
+    return cases
+
+
+class TestDifferential(unittest.TestCase):
+    maxDiff = None
+
+    def test_whole_surface(self):
+        allowed = allowed_differences()
+        scratch = Scratch()
+        self.addCleanup(scratch.close)
+        cases = surface_cases(scratch.dir)
+        cases.update(sequence_cases(scratch.dir))
+        cases.update(audit_cases(scratch.dir))
+        differ = {}
+        for key, fn in cases.items():
+            a, b = outcome(fn, std), outcome(fn, ctempfile)
+            if a != b:
+                differ[key] = (a, b)
+        def listed(key):
+            return any(fnmatch.fnmatchcase(key, pattern) for pattern in allowed)
+        unlisted = {k: v for k, v in differ.items() if not listed(k)}
+        stale = sorted(p for p in allowed
+                       if fnmatch.filter(cases, p) and not fnmatch.filter(differ, p))
+        unknown = sorted(p for p in allowed if not fnmatch.filter(cases, p))
+        report = "\n".join("%s\n  tempfile:  %s\n  ctempfile: %s" % (k, a[:400], b[:400])
+                           for k, (a, b) in sorted(unlisted.items()))
+        self.assertEqual(report, "", "differences not in README.md's list (CPython %s)"
+                         % VERSION)
+        self.assertEqual(stale, [], "README.md lists differences that are gone")
+        self.assertEqual(unknown, [], "README.md lists cases this test does not have")
+        self.assertGreater(len(cases), 100)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,35 @@
+/* tmpf file: a new temporary file, its absolute path printed. */
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "tmpf.h"
+
+static const char help[] =
+    "Usage: tmpf file [OPTION]...\n"
+    "Create a new temporary file and print its absolute path. The name is\n"
+    "PREFIX, 8 random characters of [a-z0-9_] (getrandom(2)) and SUFFIX; the\n"
+    "file is created with O_EXCL, mode 0600 less the umask, or exactly MODE.\n"
+    "It stays until removed (tmpf sweep removes it once old and unused).\n"
+    "\n"
+    TMPF_CREATE_HELP
+    TMPF_MODE_HELP
+    "  -h, --help            show this help\n"
+    "\n"
+    "Exit status: 0 created and printed, 1 failure (nothing is left), 2 usage.\n";
+
+int tmpf_cmd_file(int argc, char **argv)
+{
+    tf_opts o = { 0 };
+    tmpf_parse_create(argc, argv, &o, help);
+    char *path;
+    int fd = tf_mkstemp(&o, &path);
+    if (fd < 0) {
+        tmpf_error(errno, "cannot create a file in %s", tmpf_where(o.dir));
+        return TMPF_FAILURE;
+    }
+    close(fd);
+    int status = tmpf_print_created(path, 0);
+    free(path);
+    return status;
+}

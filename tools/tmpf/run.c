@@ -1,0 +1,169 @@
+/*
+ * tmpf run: CMD with a private temporary directory as TMPDIR, TMP and TEMP.
+ * The directory is a tf_temporary_directory(), whose handle holds a shared
+ * flock on it while CMD runs (so a sweep leaves it alone), and is removed
+ * when CMD ends, whatever ends it.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tmpf.h"
+
+static const char help[] =
+    "Usage: tmpf run [OPTION]... [--] CMD [ARG]...\n"
+    "Run CMD with a new private temporary directory exported as TMPDIR, TMP\n"
+    "and TEMP, and remove that directory and everything in it when CMD ends:\n"
+    "normal exit, CMD killed by a signal, or tmpf sent SIGHUP, SIGINT, SIGQUIT,\n"
+    "SIGTERM (forwarded to CMD, then cleanup once CMD ends). While CMD runs\n"
+    "the directory is locked: tmpf sweep never removes it. Options end at CMD.\n"
+    "\n"
+    TMPF_CREATE_HELP
+    "  -k, --keep            do not remove the directory; its path goes to stderr\n"
+    "  -h, --help            show this help\n"
+    "\n"
+    "Signals: HUP, INT, QUIT, TERM, USR1 and USR2 sent to tmpf are passed on\n"
+    "to CMD's process group (to CMD alone when tmpf runs in the foreground of\n"
+    "a terminal: CMD then shares tmpf's process group, so the terminal's\n"
+    "signals and job control reach both). A signal ignored when tmpf starts\n"
+    "(nohup, a background job) stays ignored, for CMD too.\n"
+    "\n"
+    "Exit status: CMD's; 128+N if CMD died of signal N; 126 CMD found but not\n"
+    "runnable, 127 CMD not found; 1 the directory could not be made or\n"
+    "removed (CMD succeeded), 2 usage.\n";
+
+static const struct option longopts[] = {
+    { "prefix", required_argument, NULL, TMPF_OPT_PREFIX },
+    { "suffix", required_argument, NULL, TMPF_OPT_SUFFIX },
+    { "dir", required_argument, NULL, TMPF_OPT_DIR },
+    { "keep", no_argument, NULL, 'k' },
+    TMPF_HELP_OPTION,
+    { NULL, 0, NULL, 0 },
+};
+
+static const int forwarded[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2 };
+
+struct job {
+    pid_t pid;
+    int own_group;     /* CMD leads a process group of its own */
+    sigset_t waited;   /* SIGCHLD and the forwarded signals not ignored */
+    sigset_t old_mask;
+};
+
+/* Forwarded signals are blocked and taken with sigwaitinfo(), so that none
+ * is lost between fork and wait and none interrupts the cleanup. */
+static void block_signals(struct job *j)
+{
+    sigemptyset(&j->waited);
+    sigaddset(&j->waited, SIGCHLD);
+    for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++) {
+        struct sigaction old;
+        if (sigaction(forwarded[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+            sigaddset(&j->waited, forwarded[i]);
+    }
+    sigprocmask(SIG_BLOCK, &j->waited, &j->old_mask);
+}
+
+static _Noreturn void child(char **cmd, const char *dir, const struct job *j)
+{
+    if (j->own_group)
+        setpgid(0, 0);
+    sigprocmask(SIG_SETMASK, &j->old_mask, NULL);
+    if (setenv("TMPDIR", dir, 1) || setenv("TMP", dir, 1) || setenv("TEMP", dir, 1)) {
+        tmpf_error(errno, "cannot set TMPDIR");
+        _exit(126);
+    }
+    execvp(cmd[0], cmd);
+    int err = errno;
+    tmpf_error(err, "cannot run '%s'", cmd[0]);
+    _exit(err == ENOENT ? 127 : 126);
+}
+
+static void forward(const struct job *j, const siginfo_t *si)
+{
+    if (!j->own_group) {
+        /* The terminal's signals reached CMD in our group already. */
+        if (si->si_code > 0)
+            return;
+        kill(j->pid, si->si_signo);
+    } else if (kill(-j->pid, si->si_signo) != 0) {
+        kill(j->pid, si->si_signo);   /* before CMD's setpgid */
+    }
+}
+
+/* Waits for CMD, forwarding signals; returns its wait status. */
+static int wait_cmd(const struct job *j)
+{
+    for (;;) {
+        siginfo_t si;
+        int status;
+        if (sigwaitinfo(&j->waited, &si) < 0)
+            continue;   /* EINTR: a stop and continue of tmpf */
+        if (si.si_signo != SIGCHLD)
+            forward(j, &si);
+        else if (waitpid(j->pid, &status, WNOHANG) == j->pid)
+            return status;
+    }
+}
+
+static int exit_status(int status)
+{
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return WEXITSTATUS(status);
+}
+
+static int cleanup(tf_dir *d, int keep, int status)
+{
+    if (keep) {
+        tf_dir_keep(d);
+        tmpf_error(0, "kept %s", tf_dir_name(d));
+    }
+    char *name = strdup(tf_dir_name(d));
+    if (tf_dir_release(d) != 0) {
+        tmpf_error(errno, "cannot remove %s", name ? name : "the directory");
+        if (status == 0)
+            status = TMPF_FAILURE;
+    }
+    free(name);
+    return status;
+}
+
+int tmpf_cmd_run(int argc, char **argv)
+{
+    tf_opts o = { 0 };
+    int keep = 0, c;
+    while ((c = tmpf_getopt(argc, argv, "+p:s:d:kh", longopts, help)) != -1)
+        if (!tmpf_create_option(c, optarg, &o))
+            keep = 1;
+    if (optind == argc)
+        tmpf_usage_error("missing command");
+
+    tf_dir *d = tf_temporary_directory(&o);
+    if (!d) {
+        tmpf_error(errno, "cannot create a directory in %s", tmpf_where(o.dir));
+        return TMPF_FAILURE;
+    }
+    struct job j = { 0 };
+    j.own_group = !(isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp());
+    block_signals(&j);
+    fflush(NULL);
+    j.pid = fork();
+    if (j.pid == 0)
+        child(argv + optind, tf_dir_name(d), &j);
+    int status;
+    if (j.pid < 0) {
+        tmpf_error(errno, "cannot fork");
+        status = TMPF_FAILURE;
+    } else {
+        if (j.own_group)
+            setpgid(j.pid, j.pid);   /* as the child does: whichever runs first */
+        status = exit_status(wait_cmd(&j));
+    }
+    /* The signals stay blocked: one arriving now must not cut tmpf short of
+     * CMD's status. */
+    return cleanup(d, keep, status);
+}

@@ -1,0 +1,151 @@
+#!/usr/bin/env bats
+# tmpf run: the private TMPDIR, its lock, its removal however CMD ends.
+
+load helpers
+
+@test "run: TMPDIR, TMP and TEMP name one new private directory, removed after" {
+    mkdir base
+    capture "$TMPF" run --dir base -- sh -c 'echo "$TMPDIR"; echo "$TMP"; echo "$TEMP"; stat -c %a "$TMPDIR"; touch "$TMPDIR/f"; mkdir -p "$TMPDIR/a/b"; ls -A "$TMPDIR"'
+    [ "$rc" -eq 0 ]
+    d=$(sed -n 1p "$W.out")
+    [[ $d == "$W/base/tmp"* ]]
+    [ "$(sed -n 2p "$W.out")" = "$d" ] && [ "$(sed -n 3p "$W.out")" = "$d" ]
+    [ "$(sed -n 4p "$W.out")" = 700 ]
+    [ "$(sed -n '5,$p' "$W.out" | tr '\n' ' ')" = "a f " ]
+    [ ! -e "$d" ]
+    [ -z "$(ls -A base)" ]
+    [ ! -s "$W.err" ]
+}
+
+@test "run: CMD's exit status; names; options after CMD are CMD's" {
+    mkdir base
+    capture "$TMPF" run --dir base -- sh -c 'exit 7'
+    [ "$rc" -eq 7 ]
+    capture "$TMPF" run -d base -p job- -s .tmp sh -c 'basename "$TMPDIR"'
+    [[ $(cat "$W.out") =~ ^job-[a-z0-9_]{8}\.tmp$ ]]
+    capture "$TMPF" run -d base echo --keep -k
+    [ "$(cat "$W.out")" = "--keep -k" ]
+    capture sh -c 'echo piped | "$1" run -d base cat' - "$TMPF"
+    [ "$(cat "$W.out")" = piped ]
+    [ -z "$(ls -A base)" ]
+}
+
+@test "run: unreadable contents are removed too" {
+    mkdir base
+    capture "$TMPF" run -d base sh -c 'mkdir -p "$TMPDIR/ro/deep" && touch "$TMPDIR/ro/deep/f" && chmod 0 "$TMPDIR/ro/deep" "$TMPDIR/ro"'
+    [ "$rc" -eq 0 ]
+    [ -z "$(ls -A base)" ]
+}
+
+@test "run: CMD killed by a signal: 128+N, directory removed" {
+    mkdir base
+    for s in HUP INT QUIT ILL ABRT KILL SEGV PIPE ALRM TERM USR1 USR2; do
+        n=$(kill -l "$s")
+        capture "$TMPF" run -d base sh -c 'touch "$TMPDIR/x"; kill -'"$s"' $$'
+        [ "$rc" -eq $((128 + n)) ] || { echo "$s: $rc"; false; }
+        [ -z "$(ls -A base)" ]
+    done
+}
+
+@test "run: CMD not found 127, not runnable 126, as env" {
+    mkdir base
+    capture "$TMPF" run -d base no-such-command-here
+    [ "$rc" -eq 127 ]
+    [ "$(cat "$W.err")" = "tmpf: run: cannot run 'no-such-command-here': No such file or directory" ]
+    printf 'data\n' > notexec
+    capture "$TMPF" run -d base ./notexec
+    [ "$rc" -eq 126 ]
+    [ "$(cat "$W.err")" = "tmpf: run: cannot run './notexec': Permission denied" ]
+    mkdir adir
+    capture "$TMPF" run -d base ./adir
+    [ "$rc" -eq 126 ]
+    [ -z "$(ls -A base)" ]
+}
+
+@test "run: usage errors and a directory that cannot be made" {
+    capture "$TMPF" run
+    [ "$rc" -eq 2 ]
+    [ "$(head -n1 "$W.err")" = "tmpf: run: missing command" ]
+    capture "$TMPF" run --keep
+    [ "$rc" -eq 2 ]
+    capture "$TMPF" run --bogus true
+    [ "$rc" -eq 2 ]
+    capture "$TMPF" run --dir "$W/missing" true
+    [ "$rc" -eq 1 ]
+    [ "$(cat "$W.err")" = "tmpf: run: cannot create a directory in $W/missing: No such file or directory" ]
+}
+
+@test "run: --keep leaves the directory and says where" {
+    mkdir base
+    capture "$TMPF" run --keep -d base sh -c 'echo "$TMPDIR"; touch "$TMPDIR/f"'
+    [ "$rc" -eq 0 ]
+    d=$(cat "$W.out")
+    [ -f "$d/f" ]
+    [ "$(cat "$W.err")" = "tmpf: run: kept $d" ]
+}
+
+@test "run: tmpf killed by SIGINT, SIGTERM, SIGHUP: forwarded to CMD's group, nothing left" {
+    mkdir base
+    for s in INT TERM HUP QUIT; do
+        rm -f pid dir
+        # The test shell's background jobs ignore SIGINT; give tmpf the default.
+        env --default-signal "$TMPF" run -d base sh -c 'echo $$ > "$0/pid"; touch "$TMPDIR/x"; echo "$TMPDIR" > "$0/dir"; sleep 30; echo survived' "$W" >"$W.out" 2>&1 3>&- &
+        tpid=$!
+        for _ in $(seq 100); do [ -s dir ] && break; sleep 0.05; done
+        [ -s dir ]
+        d=$(cat dir)
+        [ -e "$d/x" ]
+        kill -s "$s" "$tpid"
+        rc=0; wait "$tpid" || rc=$?
+        [ "$rc" -eq $((128 + $(kill -l "$s"))) ] || { echo "$s: $rc"; false; }
+        [ ! -e "$d" ]
+        ! kill -0 -- "-$(cat pid)" 2>/dev/null   # the sleep went with its shell
+        ! grep -q survived "$W.out"
+        [ -z "$(ls -A base)" ]
+    done
+}
+
+@test "run: the directory is live while CMD runs: sweep leaves it, du counts it" {
+    mkdir base
+    capture "$TMPF" run -d base sh -c '
+        sleep 1.2
+        "$0" du --json -o 1s "$(dirname "$TMPDIR")"
+        "$0" sweep --json -o 1s "$(dirname "$TMPDIR")"
+        test -d "$TMPDIR" && echo still-there' "$TMPF"
+    [ "$rc" -eq 0 ]
+    python3 - "$W.out" <<'PY'
+import json, sys
+text = open(sys.argv[1]).read()
+dec = json.JSONDecoder()
+du, end = dec.raw_decode(text)
+sweep, end2 = dec.raw_decode(text[end:].lstrip())
+assert du["count"] == 1 and du["live"] == 1 and du["orphans"] == 0, du
+assert sweep["removed"] == 0 and sweep["live"] == 1 and sweep["entries"] == [], sweep
+assert text.rstrip().endswith("still-there")
+PY
+    [ -z "$(ls -A base)" ]
+}
+
+# Types into the terminal of `script` once the file $1 exists.
+type_when() {
+    local i
+    for i in $(seq 400); do [ -e "$1" ] && break; sleep 0.05; done
+    printf "$2"
+    sleep 0.5
+}
+
+@test "run: in the foreground of a terminal, CMD reads it and the terminal's ^C ends it" {
+    mkdir base
+    type_when ready 'hello\n' |
+        script -qec "'$TMPF' run -d '$W/base' sh -c 'touch ready; read x; echo got \$x'; echo rc=\$?" /dev/null > tty.out
+    grep -q "^got hello" tty.out
+    grep -q "^rc=0" tty.out
+    rm ready
+    type_when ready '\003' |
+        script -qec "'$TMPF' run -d '$W/base' sh -c 'echo \"\$TMPDIR\"; touch ready; sleep 10; echo survived'; echo rc=\$?" /dev/null > tty.out
+    grep -q "rc=130" tty.out
+    ! grep -q survived tty.out
+    d=$(head -n1 tty.out | tr -d '\r')
+    [[ $d == "$W/base/tmp"* ]]
+    [ -z "$(ls -A base)" ]
+}
