@@ -384,17 +384,27 @@ static int finish(int rc, const tf_shred_report *r, tf_shred_report *out)
     return rc;
 }
 
+/* What the calls by path check first: the options, then the path (EINVAL
+ * for none, ENOENT for an empty one). 0, or -1 with the report copied out
+ * once the options were good. */
+static int begin_path(const char *path, const tf_shred_opts *opts, struct shred *sh,
+                      tf_shred_report *r, tf_shred_report *report)
+{
+    if (check_opts(opts, sh, r) < 0)
+        return -1;
+    if (path && *path)
+        return 0;
+    errno = path ? ENOENT : EINVAL;
+    return finish(-1, r, report);
+}
+
 int tf_shredat(int dirfd, const char *path, const tf_shred_opts *opts,
                tf_shred_report *report)
 {
     struct shred sh;
     tf_shred_report r;
-    if (check_opts(opts, &sh, &r) < 0)
+    if (begin_path(path, opts, &sh, &r, report) < 0)
         return -1;
-    if (!path || !*path) {
-        errno = path ? ENOENT : EINVAL;
-        return finish(-1, &r, report);
-    }
     int pdir;
     const char *base;
     if (open_parent(dirfd, path, &pdir, &base) < 0)
@@ -597,12 +607,8 @@ int tf_shred_treeat(int dirfd, const char *path, const tf_shred_opts *opts,
 {
     struct shred sh;
     tf_shred_report r;
-    if (check_opts(opts, &sh, &r) < 0)
+    if (begin_path(path, opts, &sh, &r, report) < 0)
         return -1;
-    if (!path || !*path) {
-        errno = path ? ENOENT : EINVAL;
-        return finish(-1, &r, report);
-    }
     r.effective = 1;
     int fd = tf__open_dir(dirfd, path);
     if (fd < 0)
