@@ -141,8 +141,11 @@ type_when() {
     grep -q "^got hello" tty.out
     grep -q "^rc=0" tty.out
     rm ready
+    # The ^C reaches the shell script(1) starts too. dash, the /bin/sh that
+    # script runs when SHELL is unset (as in CI), dies of it at once; bash
+    # waits to see how its child ended, as a login shell would, and reports.
     type_when ready '\003' |
-        script -qec "'$TMPF' run -d '$W/base' sh -c 'echo \"\$TMPDIR\"; touch ready; sleep 10; echo survived'; echo rc=\$?" /dev/null > tty.out
+        SHELL=$BASH script -qec "'$TMPF' run -d '$W/base' sh -c 'echo \"\$TMPDIR\"; touch ready; sleep 10; echo survived'; echo rc=\$?" /dev/null > tty.out
     grep -q "rc=130" tty.out
     ! grep -q survived tty.out
     d=$(head -n1 tty.out | tr -d '\r')
