@@ -33,6 +33,7 @@
  *                                  tf_shred_treeat, tf_shred_probe, tf_shred_reason
  *   Hand-over .................... tf_file_send, tf_file_recv, tf_file_spawn,
  *                                  tf_handoff_decode
+ *   Adoption ..................... tf_file_adopt
  */
 #ifndef TEMPFILE_H
 #define TEMPFILE_H
@@ -1239,6 +1240,32 @@ TF_API tf_file *tf_file_recv(int sock, unsigned flags) TF_MALLOC(tf_file_release
  * when the exec failed.
  */
 TF_API pid_t tf_file_spawn(tf_file *f, const char *path, char *const argv[], unsigned flags);
+
+/* ---------------------------------------------------------------------------
+ * Adopting a descriptor the program holds (src/adopt.c)
+ * ------------------------------------------------------------------------- */
+
+/*
+ * A handle around fd, an open descriptor of a regular file that the library
+ * did not open itself (a language binding's file object, tf_mkstemp()'s
+ * result), so that tf_file_persist(), tf_file_shred(), tf_file_send() and
+ * every tf_file_* call work on it. fd must be open for reading and writing;
+ * on success the handle owns it (tf_file_release() closes it), on failure
+ * the caller still does. Pass a dup(2) to keep a descriptor of one's own.
+ * path: NULL for a file with no name, else its absolute name, which must
+ * name fd's file (same device and inode, a final symbolic link not
+ * followed). flags: TF_KEEP (the library never removes the file: adopt a
+ * file the caller removes itself) and TF_NO_DELETE_ON_CLOSE, with the
+ * meaning they have for tf_named_temporary_file(); a named file adopted
+ * without TF_KEEP is marked live and registered for removal at exit and on
+ * fatal signals like one the library created.
+ * Errors: EBADF fd is not open; EINVAL unknown flags, fd not a regular file
+ * open for reading and writing, or a relative path; ESTALE path names
+ * another file; ENOMEM; fcntl(2)'s, fstat(2)'s and fstatat(2)'s (ENOENT
+ * path missing).
+ */
+TF_API tf_file *tf_file_adopt(int fd, const char *path, unsigned flags)
+    TF_MALLOC(tf_file_release);
 
 #ifdef __cplusplus
 }
