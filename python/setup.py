@@ -34,7 +34,8 @@ for f in glob.glob(os.path.join(LIB_SRC, "*.[ch]")) + [os.path.join(LIB_INCLUDE,
     shutil.copy2(f, COPY)
 library_sources = sorted(os.path.join(COPY, os.path.basename(f))
                          for f in glob.glob(os.path.join(LIB_SRC, "*.c")))
-module_sources = [os.path.join("src", f) for f in ("_ctempfile.c", "spool_buffer.c", "spooled.c", "fdopen.c", "fastpath.c")]
+module_sources = [os.path.join("src", f) for f in ("_ctempfile.c", "spool_buffer.c", "spooled.c", "fdopen.c", "fastpath.c",
+                                                  "durable.c", "shredding.c", "handover.c")]
 
 core = Extension(
     "ctempfile._ctempfile",

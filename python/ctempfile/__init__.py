@@ -808,3 +808,20 @@ def _implicit_cleanup(cleanup, pid, *args, delete=True, **kwargs):
 
 _library_mkdtemp = mkdtemp
 _library_rmtree_peer = _shutil.rmtree   # shutil.rmtree unless a program replaces it
+
+
+# ---- beyond tempfile: the library's own capabilities --------------------------------
+
+# atomic_write, persist, shred, send_file, receive_file (ctempfile/_capabilities.py,
+# README.md "Beyond tempfile"). Reached through this module's __getattr__, so
+# that none of them is in the namespace (or __all__) of the drop-in: programs
+# and tests that inspect tempfile's names see the standard module's.
+_CAPABILITIES = frozenset({"atomic_write", "AtomicWrite", "Level", "persist", "shred",
+                           "ShredReport", "send_file", "receive_file"})
+
+
+def __getattr__(name):
+    if name in _CAPABILITIES:
+        from . import _capabilities
+        return getattr(_capabilities, name)
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))

@@ -531,6 +531,15 @@ tf_file *ct_file_handle_take(PyObject *handle)
     return f;
 }
 
+tf_file **ct_file_handle_slot(PyObject *handle)
+{
+    if (!PyObject_TypeCheck(handle, &FileHandle_Type)) {
+        PyErr_Format(PyExc_TypeError, "expected a FileHandle, not %.100s", Py_TYPE(handle)->tp_name);
+        return NULL;
+    }
+    return &((FileHandle *)handle)->f;
+}
+
 /*
  * named_temporary_file(dir, prefix, suffix, want_bytes, keep)
  *   -> (fd, name, handle).
@@ -834,7 +843,8 @@ PyMODINIT_FUNC PyInit__ctempfile(void)
         add_new(m, ct_spooled_type(), "_Spooled") < 0 ||
         add_public_functions(m, ct_fastpath_methods) < 0 ||
         PyModule_AddIntConstant(m, "TMP_MAX", TF_TMP_MAX) < 0 ||
-        PyModule_AddIntConstant(m, "RANDOM_CHARS", TF_RANDOM_CHARS) < 0) {
+        PyModule_AddIntConstant(m, "RANDOM_CHARS", TF_RANDOM_CHARS) < 0 ||
+        ct_durable_init(m) < 0 || ct_shred_init(m) < 0 || ct_handover_init(m) < 0) {
         Py_DECREF(m);
         return NULL;
     }
