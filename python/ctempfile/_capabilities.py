@@ -128,6 +128,9 @@ class AtomicWrite:
     aborts. After a commit, level is the Level reached and not_copied the
     metadata of the replaced file that best_effort let go."""
 
+    _handle = None      # the library's handle while the write is under way
+    file = None
+
     def __init__(self, path, mode="w", *, buffering=-1, encoding=None,
                  errors=None, newline=None, level=Level.DURABLE, strict=False,
                  symlinks="follow", no_clobber=False, best_effort=False,
@@ -191,10 +194,17 @@ class AtomicWrite:
         except OSError as e:
             raise _renamed(e, self.path) from None
         try:
-            fd = self._handle.fileno()
-            if self._append:
-                self._copy_old(fd)
-            self.file = _io.open(fd, self._io_mode, closefd=False, **self._io_args)
+            # A descriptor of the file object's own: one that outlives the
+            # handle can never write into a number reused meanwhile.
+            fd = _os.dup(self._handle.fileno())
+            try:
+                if self._append:
+                    self._copy_old(fd)
+            except BaseException:
+                _os.close(fd)
+                raise
+            # io.open() closes fd itself if it fails.
+            self.file = _io.open(fd, self._io_mode, **self._io_args)
         except BaseException:
             self.abort()
             raise
@@ -255,6 +265,11 @@ class AtomicWrite:
         finally:
             if handle is not None:
                 handle.abort()
+
+    def __del__(self):
+        # Neither committed nor aborted: dropped, as an exception would.
+        if self._handle is not None:
+            self.abort()
 
     def __exit__(self, exc, value, tb):
         if exc is None:
