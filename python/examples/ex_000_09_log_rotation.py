@@ -18,3 +18,28 @@ with open(log_file, "w") as f:
 rotate_log(log_file)
 print(f"Log rotated: {log_file} -> {log_file}.1")
 print(f"{log_file}.1 holds {open(log_file + '.1').read()!r}, {log_file} holds {open(log_file).read()!r}")
+
+# The ctempfile way (not in the standard module): each file is replaced
+# atomically and durably, so a crash midway leaves the old or the new log,
+# never a torn or empty one.
+atomic_write = getattr(tempfile, "atomic_write", None)
+
+
+def rotate_log_atomically(log_file):
+    with open(log_file, "rb") as src:
+        data = src.read()
+    if atomic_write is not None:
+        with atomic_write(log_file + ".1", "wb") as rotated:
+            rotated.write(data)
+        with atomic_write(log_file, "wb"):
+            pass
+    else:
+        with open(log_file + ".1", "wb") as rotated:
+            rotated.write(data)
+        open(log_file, "wb").close()
+
+
+with open(log_file, "a") as f:
+    f.write("line 3\n")
+rotate_log_atomically(log_file)
+print(f"{log_file}.1 holds {open(log_file + '.1').read()!r}, {log_file} holds {open(log_file).read()!r}")

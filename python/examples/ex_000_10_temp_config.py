@@ -1,5 +1,6 @@
 import ctempfile as tempfile
 import configparser
+import os
 
 # Seed 000, slide 10: a temporary configuration file.
 def create_temp_config():
@@ -19,3 +20,14 @@ print(f"Temporary config created at: {config_file}")
 config = configparser.ConfigParser()
 config.read(config_file)
 print(f"CompressionLevel: {config['DEFAULT']['CompressionLevel']}")
+
+# The ctempfile way (not in the standard module): the temporary .ini becomes
+# the real config by one atomic, durable rename, or not at all.
+persist = getattr(tempfile, "persist", None)
+if persist is not None:
+    persist(config_file, "app.ini", no_clobber=True)
+else:
+    os.rename(config_file, "app.ini")
+config = configparser.ConfigParser()
+config.read("app.ini")
+print(f"app.ini CompressionLevel: {config['DEFAULT']['CompressionLevel']}")

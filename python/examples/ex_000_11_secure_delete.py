@@ -17,3 +17,21 @@ with tempfile.NamedTemporaryFile(delete=False) as temp_file:
 secure_delete(temp_path)
 print(f"File {temp_path} securely deleted")
 print(f"Still there: {os.path.exists(temp_path)}")
+
+# The ctempfile way (not in the standard module): the data is overwritten in
+# place (the seed's "wb" truncates first, so it overwrites nothing on most
+# filesystems), each pass synced, and the library first checks that the
+# filesystem writes in place (else EMEDIUMTYPE).
+shred = getattr(tempfile, "shred", None)
+with tempfile.NamedTemporaryFile() as temp_file:
+    temp_file.write(b"Sensitive data")
+    temp_path = temp_file.name
+    if shred is not None:
+        try:
+            shred(temp_file, zero=True)
+        except OSError as e:
+            print(f"not shredded: {e.report.findings}")
+            raise
+    else:
+        secure_delete(temp_path)
+    print(f"Still there: {os.path.exists(temp_path)}")

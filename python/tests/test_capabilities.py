@@ -93,6 +93,85 @@ class TestSurface(unittest.TestCase):
         self.assertEqual([int(x) for x in L], [1, 2, 3])
 
 
+class TestStubs(unittest.TestCase):
+    """__init__.pyi declares every capability as it is at run time."""
+
+    STUB = os.path.join(os.path.dirname(os.path.abspath(ctempfile.__file__)), "__init__.pyi")
+
+    def stub_defs(self):
+        import ast
+        with open(self.STUB) as f:
+            tree = ast.parse(f.read())
+        defs = {}
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef):
+                defs[node.name] = node
+            elif isinstance(node, ast.ClassDef):
+                defs[node.name] = node
+                for item in node.body:
+                    if isinstance(item, ast.FunctionDef):
+                        defs[node.name + "." + item.name] = item
+        return defs
+
+    @staticmethod
+    def stub_params(fn):
+        a = fn.args
+        names = [("p", x.arg) for x in a.posonlyargs + a.args]
+        names += [("k", x.arg) for x in a.kwonlyargs]
+        return [n for n in names if n[1] != "self"]
+
+    @staticmethod
+    def runtime_params(obj):
+        import inspect
+        kinds = {inspect.Parameter.KEYWORD_ONLY: "k"}
+        return [(kinds.get(p.kind, "p"), p.name)
+                for p in inspect.signature(obj).parameters.values() if p.name != "self"]
+
+    def test_signatures(self):
+        defs = self.stub_defs()
+        for name in sorted(ctempfile._CAPABILITIES):
+            self.assertIn(name, defs)
+        for name in ("atomic_write", "persist", "shred", "send_file", "receive_file",
+                     "AtomicWrite.__init__", "AtomicWrite.commit", "AtomicWrite.abort"):
+            obj = ctempfile
+            for part in name.split("."):
+                obj = getattr(obj, part)
+            with self.subTest(name=name):
+                self.assertEqual(self.stub_params(defs[name]), self.runtime_params(obj))
+        self.assertNotIn("atomic_write", open(self.STUB).read().split("__all__")[1].split("]")[0])
+
+    def test_mypy(self):
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        try:
+            import test_types
+        finally:
+            sys.path.pop(0)
+        if not test_types.MYPY:
+            self.skipTest("mypy is not installed (Debian: python3-mypy)")
+        checker = test_types.TestTypes("test_wrong_use_reported")
+        checker.setUpClass()
+        try:
+            report = checker.check({"uses.py": textwrap.dedent("""
+                import socket
+                import ctempfile
+                aw = ctempfile.atomic_write("x", "wb", level="consistent", lock=True)
+                with aw as f:
+                    f.write(b"x")
+                level: ctempfile.Level | None = aw.level
+                with ctempfile.NamedTemporaryFile(delete=False) as t:
+                    ctempfile.persist(t, "y", no_clobber=True)
+                passes: int = ctempfile.shred("y", zero=True).passes
+                a, b = socket.socketpair()
+                ctempfile.send_file(a, ctempfile.TemporaryFile(), share=True)
+                text: str = ctempfile.receive_file(b, "r").read()
+                ctempfile.persist(3.5, "x")
+                """)})
+        finally:
+            checker.tearDownClass()
+        self.assertEqual(len(report), 1, report)
+        self.assertIn('Argument 1 to "persist"', report[0])
+
+
 # ---- atomic_write ---------------------------------------------------------------------
 
 class TestAtomicWrite(Case):
