@@ -88,23 +88,8 @@ class AtomicWrite:
     def commit(self) -> Level: ...
     def abort(self) -> None: ...
 
-def atomic_write(
-    path: _StrOrBytesPath,
-    mode: str = "w",
-    *,
-    buffering: int = -1,
-    encoding: str | None = None,
-    errors: str | None = None,
-    newline: str | None = None,
-    level: _LevelArg = ...,
-    strict: bool = False,
-    symlinks: _Symlinks = "follow",
-    no_clobber: bool = False,
-    best_effort: bool = False,
-    permissions: int | None = None,
-    lock: bool = False,
-    timeout: float | None = 0,
-) -> AtomicWrite: ...
+atomic_write = AtomicWrite
+
 def persist(
     file: _TemporaryFileWrapper[_Any] | _StrOrBytesPath,
     dest: _StrOrBytesPath,

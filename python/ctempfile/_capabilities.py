@@ -123,10 +123,33 @@ def _same_type_name(name, like):
 # ---- atomic_write -----------------------------------------------------------------
 
 class AtomicWrite:
-    """An atomic write of path under way (see atomic_write()). Entering it
-    begins and returns the file object; a normal exit commits, an exception
-    aborts. After a commit, level is the Level reached and not_copied the
-    metadata of the replaced file that best_effort let go."""
+    """Write path atomically: readers and crashes see the old content or the
+    new one, never a part.
+
+        with ctempfile.atomic_write("app.ini") as f:
+            f.write(text)
+
+    mode: 'w' (text) or 'wb', with '+' to read back; 'x' fails with
+    FileExistsError if path exists (as no_clobber=True); 'a' starts from a
+    copy of the old content. buffering, encoding, errors, newline as for
+    open(). level: 'visible' (rename only), 'consistent' (data synced
+    first) or 'durable' (the directory synced too; the default); the level
+    reached is the context object's .level (lower than asked only where the
+    filesystem refuses a directory sync, unless strict=True, which fails
+    instead). symlinks: 'follow' (replace the link's final target, the
+    default), 'replace' (the link itself) or 'refuse' (ELOOP). The replaced
+    file's owner, mode, extended attributes and ACLs are carried over, or
+    the commit fails (best_effort=True: carried over where possible, the
+    rest in .not_copied); permissions sets the mode instead. lock=True
+    makes it a lock file (path + '.lock', git's model): a second writer
+    gets FileExistsError at once, or waits up to timeout seconds (None: for
+    ever).
+
+    Entering the object begins the write and returns the file object; a
+    normal exit commits, an exception aborts. After a commit, level is the
+    Level reached and not_copied the metadata of the replaced file that
+    best_effort let go. Without with: __enter__(), then commit() or
+    abort()."""
 
     _handle = None      # the library's handle while the write is under way
     file = None
@@ -284,36 +307,9 @@ class AtomicWrite:
         return "<%s %r %s>" % (type(self).__name__, self.path, state)
 
 
-def atomic_write(path, mode="w", *, buffering=-1, encoding=None, errors=None,
-                 newline=None, level=Level.DURABLE, strict=False, symlinks="follow",
-                 no_clobber=False, best_effort=False, permissions=None, lock=False,
-                 timeout=0):
-    """Write path atomically: readers and crashes see the old content or the
-    new one, never a part.
-
-        with ctempfile.atomic_write("app.ini") as f:
-            f.write(text)
-
-    mode: 'w' (text) or 'wb', with '+' to read back; 'x' fails with
-    FileExistsError if path exists (as no_clobber=True); 'a' starts from a
-    copy of the old content. buffering, encoding, errors, newline as for
-    open(). level: 'visible' (rename only), 'consistent' (data synced
-    first) or 'durable' (the directory synced too; the default); the level
-    reached is the context object's .level (lower than asked only where the
-    filesystem refuses a directory sync, unless strict=True, which fails
-    instead). symlinks: 'follow' (replace the link's final target, the
-    default), 'replace' (the link itself) or 'refuse' (ELOOP). The replaced
-    file's owner, mode, extended attributes and ACLs are carried over, or
-    the commit fails (best_effort=True: carried over where possible, the
-    rest in .not_copied); permissions sets the mode instead. lock=True
-    makes it a lock file (path + '.lock', git's model): a second writer
-    gets FileExistsError at once, or waits up to timeout seconds (None: for
-    ever)."""
-    return AtomicWrite(path, mode, buffering=buffering, encoding=encoding,
-                       errors=errors, newline=newline, level=level, strict=strict,
-                       symlinks=symlinks, no_clobber=no_clobber,
-                       best_effort=best_effort, permissions=permissions, lock=lock,
-                       timeout=timeout)
+# atomic_write(path, ...) makes the AtomicWrite object: a class, so that its
+# signature is written once.
+atomic_write = AtomicWrite
 
 
 # ---- the library's handle of a Python file object ----------------------------------------

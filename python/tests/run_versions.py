@@ -43,7 +43,9 @@ def build(py, out):
     suffix = ask(py, "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))")
     pkg = os.path.join(out, "ctempfile")
     os.makedirs(pkg)
-    shutil.copy(os.path.join(PYDIR, "ctempfile", "__init__.py"), pkg)
+    for name in os.listdir(os.path.join(PYDIR, "ctempfile")):
+        if name.endswith((".py", ".pyi", ".typed")):
+            shutil.copy(os.path.join(PYDIR, "ctempfile", name), pkg)
     sources = sorted(glob.glob(os.path.join(ROOT, "src", "*.c")) +
                      glob.glob(os.path.join(PYDIR, "src", "*.c")))
     subprocess.run(["gcc", "-std=gnu11", "-O2", "-fPIC", "-shared", "-pthread",

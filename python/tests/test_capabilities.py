@@ -104,7 +104,9 @@ class TestStubs(unittest.TestCase):
             tree = ast.parse(f.read())
         defs = {}
         for node in tree.body:
-            if isinstance(node, ast.FunctionDef):
+            if isinstance(node, ast.Assign):
+                defs[node.targets[0].id] = node
+            elif isinstance(node, ast.FunctionDef):
                 defs[node.name] = node
             elif isinstance(node, ast.ClassDef):
                 defs[node.name] = node
@@ -131,14 +133,17 @@ class TestStubs(unittest.TestCase):
         defs = self.stub_defs()
         for name in sorted(ctempfile._CAPABILITIES):
             self.assertIn(name, defs)
-        for name in ("atomic_write", "persist", "shred", "send_file", "receive_file",
+        self.assertIs(ctempfile.atomic_write, ctempfile.AtomicWrite)
+        for name in ("persist", "shred", "send_file", "receive_file",
                      "AtomicWrite.__init__", "AtomicWrite.commit", "AtomicWrite.abort"):
             obj = ctempfile
             for part in name.split("."):
                 obj = getattr(obj, part)
             with self.subTest(name=name):
                 self.assertEqual(self.stub_params(defs[name]), self.runtime_params(obj))
-        self.assertNotIn("atomic_write", open(self.STUB).read().split("__all__")[1].split("]")[0])
+        with open(self.STUB) as f:
+            stub_all = f.read().split("__all__")[1].split("]")[0]
+        self.assertNotIn("atomic_write", stub_all)
 
     def test_mypy(self):
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
