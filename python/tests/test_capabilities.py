@@ -847,6 +847,7 @@ class TestHandover(Case):
         self.assertIsNone(ctempfile.send_file(sock, f))
         self.assertTrue(f.closed)
         self.assertEqual(p.stdout.readline().strip(), "%r %r" % (name, "données"))
+        self.assertFalse(self.unlocked(name))       # live throughout
         f.close()
         del f
         gc.collect()
@@ -860,13 +861,28 @@ class TestHandover(Case):
         f.write(b"x")
         ctempfile.send_file(sock, f)
         p.stdout.readline()
+        self.assertFalse(self.unlocked(f.name))     # live: the child holds it
         p.send_signal(signal.SIGKILL)
         p.wait()
-        self.assertTrue(os.path.exists(f.name))
-        swept = std_tempfile.TemporaryDirectory()   # nothing of ours removes it
-        swept.cleanup()
-        self.assertTrue(os.path.exists(f.name))
-        os.unlink(f.name)
+        self.assertTrue(os.path.exists(f.name))     # an orphan now, for a sweep
+        self.assertTrue(self.unlocked(f.name))
+        f.close()
+        del f
+        gc.collect()
+        self.assertEqual(len(os.listdir(self.dir)), 1)   # the sender removes nothing
+        os.unlink(os.path.join(self.dir, os.listdir(self.dir)[0]))
+
+    @staticmethod
+    def unlocked(name):
+        """Whether nobody holds the file's live lock (the sweep's probe)."""
+        import fcntl
+        with open(name, "rb") as probe:
+            try:
+                fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            fcntl.flock(probe, fcntl.LOCK_UN)
+            return True
 
     def test_share_last_owner_removes(self):
         for parent_first in (True, False):
