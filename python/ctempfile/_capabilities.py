@@ -113,13 +113,6 @@ def _not_copied(bits):
     return frozenset(name for bit, name in _NOT_COPIED if bits & bit)
 
 
-def _same_type_name(name, like):
-    """name (bytes) decoded as the user gave like: bytes stay bytes."""
-    if isinstance(like, bytes):
-        return name
-    return _os.fsdecode(name)
-
-
 # ---- atomic_write -----------------------------------------------------------------
 
 class AtomicWrite:
@@ -206,8 +199,8 @@ class AtomicWrite:
         """The temporary's name while the write is under way, else None."""
         if self._handle is None:
             return None
-        return _same_type_name(self._handle.name, self._dest if isinstance(self.path, bytes)
-                               else "")
+        name = self._handle.name
+        return name if isinstance(self.path, bytes) else _os.fsdecode(name)
 
     def __enter__(self):
         if self._handle is not None or self.level is not None:

@@ -189,12 +189,16 @@ class TestAtomicWrite(Case):
             f.write("[a]\nb = 1\n")
             self.assertIsNone(aw.level)
             tmp = aw.name
+            self.assertIsInstance(tmp, str)
             self.assertEqual(os.path.dirname(tmp), self.dir)
             self.assertTrue(os.path.basename(tmp).startswith(".tmp"))
             self.assertFalse(os.path.exists(dest))      # nothing until the commit
         self.assertEqual(aw.level, ctempfile.Level.DURABLE)
         self.assertIsNone(aw.name)
         self.assertEqual(read(dest), "[a]\nb = 1\n")
+        aw_b = ctempfile.atomic_write(os.fsencode(dest))
+        with aw_b:
+            self.assertIsInstance(aw_b.name, bytes)
         self.assertEqual(stat.S_IMODE(os.stat(dest).st_mode), 0o666 & ~self.umask)
         self.assertEqual(aw.not_copied, frozenset())
         self.assertIn("committed at durable", repr(aw))
@@ -452,6 +456,31 @@ class TestAtomicWrite(Case):
         gc.collect()
         self.assertNothingElse("manual")
         os.unlink(dest)
+
+    def test_disk_full(self):
+        """ENOSPC while writing or committing: the destination is untouched
+        and nothing is left, on a 64 KiB tmpfs."""
+        small = self.path("small")
+        os.mkdir(small)
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", small],
+                           capture_output=True, text=True)
+        if r.returncode:
+            os.rmdir(small)
+            self.skipTest("cannot mount a tmpfs: %s" % r.stderr.strip())
+        self.addCleanup(os.rmdir, small)
+        self.addCleanup(subprocess.run, ["umount", small], check=True)
+        dest = os.path.join(small, "dest")
+        write(dest, "old")
+        for buffering in (-1, 0):
+            with self.assertRaises(OSError) as cm:
+                with ctempfile.atomic_write(dest, "wb", buffering=buffering) as f:
+                    for _ in range(40):
+                        f.write(bytes(4096))
+            self.assertEqual(cm.exception.errno, errno.ENOSPC)
+            self.assertEqual(read(dest), "old")
+            self.assertEqual(os.listdir(small), ["dest"])
+        os.unlink(dest)
+        self.assertEqual(os.listdir(small), [])
 
     def test_bytes_and_pathlike(self):
         import pathlib
