@@ -43,8 +43,8 @@ static void test_refused(void **state)
     assert_int_equal(write_file(dir, "other", "x"), 0);
     assert_null(tf_file_adopt(fd, other, 0));
     assert_errno(ESTALE);
-    assert_int_equal(symlink(path, path_join(dir, "link")), 0);
     char *link = path_join(dir, "link");
+    assert_int_equal(symlink(path, link), 0);
     assert_null(tf_file_adopt(fd, link, 0));   /* a final link is not followed */
     assert_errno(ESTALE);
     char *missing = path_join(dir, "missing");
@@ -92,6 +92,7 @@ static void test_named_owned(void **state)
     assert_false(path_exists(path));
     assert_false(fd_open(fd));
     assert_int_equal(tf_cleanup_registered(), reg);
+    free(path);
 
     fd = made(dir, &path);
     f = tf_file_adopt(fd, path, TF_NO_DELETE_ON_CLOSE);

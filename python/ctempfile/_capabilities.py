@@ -353,7 +353,8 @@ def persist(file, dest, *, no_clobber=False, level=Level.DURABLE, strict=False,
             copy=False, symlinks="follow", permissions=None):
     """Give a temporary file its final name dest and make it no temporary:
     file is a NamedTemporaryFile (delete=False or not; it stays open and its
-    .name becomes dest's absolute path) or the path of a file (mkstemp's).
+    .name becomes the absolute path it now has: dest, or the final target of
+    a symbolic link dest) or the path of a file (mkstemp's).
     no_clobber=True fails with FileExistsError if dest exists. level, strict
     and symlinks as for atomic_write(); copy=True copies across filesystems
     (else OSError EXDEV); permissions sets the mode. Returns the Level
@@ -382,14 +383,13 @@ def persist(file, dest, *, no_clobber=False, level=Level.DURABLE, strict=False,
         if own is not None:
             _os.close(own)
     try:
-        err, reached, _, _ = _c.handle_persist(handle, dest_b, opts)
+        (err, reached, _, _), new = _c.handle_persist(handle, dest_b, opts)
     finally:
         handle.forget()
     if err and not reached:
         raise _error(err, src, dest)
     if wrapper is not None:
         _let_go(wrapper)
-        new = _os.path.abspath(dest_b)
         new = new if isinstance(src, bytes) else _os.fsdecode(new)
         wrapper.name = new
         _raw_of(wrapper.file).name = new

@@ -198,7 +198,8 @@ static PyObject *ct_adopt(PyObject *m, PyObject *args)
     return h;
 }
 
-/* handle_persist(handle, dest, options) -> (err, level, not_copied, errno). */
+/* handle_persist(handle, dest, options)
+ *   -> ((err, level, not_copied, not_copied_errno), the file's new name or None). */
 static PyObject *ct_handle_persist(PyObject *m, PyObject *args)
 {
     (void)m;
@@ -219,7 +220,15 @@ static PyObject *ct_handle_persist(PyObject *m, PyObject *args)
     rc = tf_file_persist(*slot, dest, &o, &r);
     err = errno;
     Py_END_ALLOW_THREADS
-    return persist_result(rc, err, &r);
+    PyObject *result = persist_result(rc, err, &r);
+    /* Where the file is now (a followed link's target): the handle knows. */
+    PyObject *where = r.level > 0 ? PyBytes_FromString(tf_file_name(*slot)) : Py_NewRef(Py_None);
+    if (!result || !where) {
+        Py_XDECREF(result);
+        Py_XDECREF(where);
+        return NULL;
+    }
+    return Py_BuildValue("(NN)", result, where);
 }
 
 static PyMethodDef ct_durable_methods[] = {
@@ -227,7 +236,7 @@ static PyMethodDef ct_durable_methods[] = {
      "replace_begin(dest, (level, flags, symlinks, mode, timeout_ms), lock) -> Replace."},
     {"adopt", CT_VARARGS(ct_adopt), "adopt(fd, path or None, flags) -> FileHandle (tf_file_adopt)."},
     {"handle_persist", CT_VARARGS(ct_handle_persist),
-     "handle_persist(handle, dest, options) -> (err, level, not_copied, not_copied_errno)."},
+     "handle_persist(handle, dest, options) -> ((err, level, not_copied, errno), new name)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -547,6 +547,35 @@ class TestPersist(Case):
             self.assertNothingElse("dest")
             os.unlink(dest)
 
+    def test_through_a_symlink(self):
+        os.mkdir(self.path("real"))
+        os.symlink("real/config", self.path("config"))
+        f = ctempfile.NamedTemporaryFile(dir=self.dir, delete=False)
+        ctempfile.persist(f, self.path("config"))
+        self.assertEqual(f.name, self.path("real/config"))
+        f.close()
+        self.assertTrue(os.path.islink(self.path("config")))
+        fd, path = ctempfile.mkstemp(dir=self.dir)
+        os.close(fd)
+        ctempfile.persist(path, self.path("config"), symlinks="replace")
+        self.assertFalse(os.path.islink(self.path("config")))
+        with self.assertRaisesRegex(ValueError, "symlinks must be"):
+            ctempfile.persist(path, self.path("config"), symlinks="sideways")
+        os.symlink("config", self.path("link"))
+        fd, path = ctempfile.mkstemp(dir=self.dir)
+        os.close(fd)
+        with self.assertRaises(OSError) as cm:
+            ctempfile.persist(path, self.path("link"), symlinks="refuse")
+        self.assertEqual((cm.exception.errno, cm.exception.filename2),
+                         (errno.ELOOP, self.path("link")))
+        self.assertTrue(os.path.exists(path))
+        os.unlink(path)
+        os.unlink(self.path("link"))
+        self.assertNothingElse("config", "real")
+        os.unlink(self.path("config"))
+        os.unlink(self.path("real/config"))
+        os.rmdir(self.path("real"))
+
     def test_context_and_finalizer_remove_nothing(self):
         dest = self.path("dest")
         with ctempfile.NamedTemporaryFile(dir=self.dir) as f:
