@@ -983,6 +983,45 @@ class TestHandover(Case):
         self.assertEqual(self.go(p), "True")        # the receiver kept it too
         os.unlink(f.name)
 
+    def test_receiver_out_of_descriptors(self):
+        """The receiver cannot take the descriptor (RLIMIT_NOFILE): it says
+        so (EMFILE), the sender gets ECONNREFUSED and keeps the file."""
+        ours, theirs = socket.socketpair()
+        child = textwrap.dedent("""
+            import os, resource, socket, sys
+            sys.path.insert(0, sys.argv[2])
+            import ctempfile
+            receive = ctempfile.receive_file      # imported while it can be
+            sock = socket.socket(fileno=int(sys.argv[1]))
+            top = max(int(n) for n in os.listdir("/proc/self/fd"))
+            resource.setrlimit(resource.RLIMIT_NOFILE, (top + 1, top + 1))
+            try:
+                while True:
+                    os.open("/dev/null", os.O_RDONLY)
+            except OSError:
+                pass
+            try:
+                receive(sock)
+            except OSError as e:
+                print(e.errno)
+            """)
+        p = subprocess.Popen([sys.executable, "-c", child, str(theirs.fileno()), PACKAGE_DIR],
+                             pass_fds=[theirs.fileno()], stdout=subprocess.PIPE, text=True)
+        theirs.close()
+        f = ctempfile.NamedTemporaryFile(dir=self.dir)
+        f.write(b"stays")
+        with self.assertRaises(ConnectionRefusedError) as cm:
+            ctempfile.send_file(ours, f)
+        self.assertEqual(cm.exception.filename, f.name)
+        out, _ = p.communicate()
+        ours.close()
+        self.assertEqual(out.strip(), str(errno.EMFILE))
+        self.assertFalse(f.closed)
+        f.seek(0)
+        self.assertEqual(f.read(), b"stays")
+        f.close()
+        self.assertNothingElse()
+
     def in_thread_receive(self, sock, **kw):
         out = []
 
