@@ -820,8 +820,14 @@ _CAPABILITIES = frozenset({"atomic_write", "AtomicWrite", "Level", "persist", "s
                            "ShredReport", "send_file", "receive_file"})
 
 
+_capabilities_module = None
+
+
 def __getattr__(name):
+    global _capabilities_module
     if name in _CAPABILITIES:
-        from . import _capabilities
-        return getattr(_capabilities, name)
+        if _capabilities_module is None:
+            from . import _capabilities
+            _capabilities_module = _capabilities
+        return getattr(_capabilities_module, name)
     raise AttributeError("module %r has no attribute %r" % (__name__, name))
