@@ -284,6 +284,7 @@ struct tf_file {
     bool linked;              /* path names our file and is ours to remove */
     char *path;               /* named files only */
     FILE *stream;             /* the tf_file_stream() view, if open */
+    char *stream_buf;         /* its stdio buffer (TF__STREAM_BUF), wiped when it closes */
     struct tf__spool *spool;  /* spooled files only */
     struct tf__reg_entry *reg;  /* registry entry while the name is ours to remove */
     bool linkable;            /* O_TMPFILE without O_EXCL: tf_file_persist() links it */
@@ -368,6 +369,9 @@ int tf__meta_carry(int fd, int dirfd, const char *name, const tf_persist_opts *o
 
 /* fcloses f's stream if open; 0 or -1 with errno. */
 int tf__stream_close(tf_file *f);
+
+/* The size of the view's stdio buffer, glibc's default for a cookie stream. */
+#define TF__STREAM_BUF BUFSIZ
 
 /* ---- rmtree.c --------------------------------------------------------- */
 
