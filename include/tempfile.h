@@ -887,7 +887,9 @@ TF_API int tf_file_commit(tf_file *f, tf_persist_report *report);
  * One-shot atomic replace of dest with the n bytes at buf:
  * tf_replace_begin(), write, tf_file_commit(), release. Returns the level
  * reached; on failure dest is unchanged and nothing is left behind (a
- * failure after the rename: see Levels).
+ * failure after the rename: see Levels). The commit takes the replaced
+ * file's owner, group and mode as begin found them a moment before (one
+ * lookup fewer); its extended attributes are read at the commit.
  * Errors: EINVAL buf is NULL with n > 0; those of the three calls.
  */
 TF_API int tf_replace_contents(const char *dest, const void *buf, size_t n,
