@@ -578,6 +578,37 @@ static void test_bad_peer_closes_mid_transfer(void **state)
     bad_expect(&b, ECONNRESET, false);
 }
 
+/* A stream may deliver a message in parts: the receiver reads on for the
+ * rest, and no further (the next message stays for the next receive). */
+static void test_stream_message_in_parts(void **state)
+{
+    struct bad b;
+    bad_open(&b, TFT_DIR(state), SOCK_STREAM);
+    tf_file *second = tf_named_temporary_file(&(tf_opts){ .dir = TFT_DIR(state) });
+    assert_non_null(second);
+    unsigned char m[TF_HANDOFF_META_MAX];
+    size_t n = meta(m, TF_HANDOFF_NO_ANSWER, 0, tf_file_name(b.f));
+    int fd = tf_file_fileno(b.f);
+    raw_send(b.sv[0], m, 10, &fd, 1);   /* 10 of the header's 16 bytes */
+    raw_send(b.sv[0], m + 10, n - 10, NULL, 0);
+    char *name2 = strdup(tf_file_name(second));
+    assert_int_equal(tf_file_send(b.sv[0], second, TF_HANDOFF_NO_ANSWER), 0);
+    tf_file *g = tf_file_recv(b.sv[1], 0);
+    assert_non_null(g);
+    assert_string_equal(tf_file_name(g), tf_file_name(b.f));
+    tf_file *h = tf_file_recv(b.sv[1], 0);
+    assert_non_null(h);
+    assert_string_equal(tf_file_name(h), name2);
+    assert_int_equal(answer_of(b.sv[0]), 0);
+    assert_int_equal(tf_file_release(h), 0);
+    assert_false(path_exists(name2));
+    free(name2);
+    tf_file_keep(g);   /* b.f still owns that name */
+    tf_file_release(g);
+    close(b.sv[0]), close(b.sv[1]);
+    tf_file_release(b.f);
+}
+
 static void test_bad_peer_closes_before(void **state)
 {
     struct bad b;
@@ -900,6 +931,7 @@ int main(void)
         T(test_bad_name_length),
         T(test_bad_peer_closes_mid_transfer),
         T(test_bad_peer_closes_before),
+        T(test_stream_message_in_parts),
         T(test_bad_not_regular),
         T(test_bad_read_only),
         T(test_bad_name_of_another_file),
