@@ -310,7 +310,7 @@ static tf_file *create_named(const ct_names *n, bool keep, int *fd)
     }
     Py_END_ALLOW_THREADS
     if (!f)
-        ct_oserror(err, n->dir_obj);
+        ct_creation_error(err, n, 0, 0);
     return f;
 }
 

@@ -47,6 +47,9 @@ int ct_audit_new_file(PyObject *name);
 
 /* Raises the OSError subclass for err, naming filename (may be NULL). */
 PyObject *ct_oserror(int err, PyObject *filename);
+/* Raises what CPython's failed creation of a file (is_dir: a directory) in
+ * n's directory raises for err: the path it tried as filename. NULL. */
+PyObject *ct_creation_error(int err, const ct_names *n, int want_bytes, int is_dir);
 
 /* io.TextIOWrapper, io.UnsupportedOperation (set at module init). */
 extern PyObject *ct_io_TextIOWrapper;
