@@ -70,14 +70,29 @@ static PyObject *call_file(Spooled *self, const char *name, PyObject *const *arg
         PyErr_SetString(PyExc_TypeError, "too many arguments");
         return NULL;
     }
-    PyObject *meth = PyUnicode_InternFromString(name);
-    if (!meth)
-        return NULL;
+    /* The names, interned once: name is always a string literal. */
+    static const char *seen[48];
+    static PyObject *interned[48];
+    PyObject *meth = NULL, *owned = NULL;
+    size_t i = 0;
+    for (; i < 48 && seen[i] && !meth; i++)
+        if (seen[i] == name)
+            meth = interned[i];
+    if (!meth) {
+        if (!(meth = PyUnicode_InternFromString(name)))
+            return NULL;
+        if (i < 48) {
+            seen[i] = name;
+            interned[i] = meth;   /* kept for the life of the process */
+        } else {
+            owned = meth;
+        }
+    }
     stack[0] = self->file;
-    for (Py_ssize_t i = 0; i < nargs; i++)
-        stack[i + 1] = args[i];
+    for (Py_ssize_t k = 0; k < nargs; k++)
+        stack[k + 1] = args[k];
     PyObject *r = PyObject_VectorcallMethod(meth, stack, (size_t)(nargs + 1), NULL);
-    Py_DECREF(meth);
+    Py_XDECREF(owned);
     return r;
 }
 
