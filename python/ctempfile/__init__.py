@@ -402,7 +402,11 @@ class _TemporaryFileCloser:
                 self.file.close()
         finally:
             if self.delete and not (windows and self.delete_on_close):
-                self._remove(unlink)
+                handle = self._handle
+                if handle is not None and unlink is _os.unlink:
+                    handle.remove()     # the common case, without _remove's call
+                else:
+                    self._remove(unlink)
 
     def close(self):
         if self.close_called:
@@ -719,7 +723,13 @@ class TemporaryDirectory:
 
     def __init__(self, suffix=None, prefix=None, dir=None,
                  ignore_cleanup_errors=False, *, delete=True):
-        if mkdtemp is _library_mkdtemp and _get_candidate_names is _library_names:
+        target = None
+        if mkdtemp is _library_mkdtemp:     # str or None names: all in C
+            target = _c.temporary_directory_fast(suffix, prefix, dir,
+                                                 ignore_cleanup_errors, delete)
+        if target is not None:
+            self.name = target.name
+        elif mkdtemp is _library_mkdtemp and _get_candidate_names is _library_names:
             prefix, suffix, dir, output_type = _sanitize_params(prefix, suffix, dir)
             if type(prefix) is not output_type or type(suffix) is not output_type:
                 _joinable(prefix, suffix, output_type)

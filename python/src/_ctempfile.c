@@ -729,21 +729,10 @@ static PyTypeObject DirHandle_Type = {
     .tp_members = DirHandle_members,
 };
 
-/*
- * temporary_directory(dir, prefix, suffix, want_bytes, ignore_errors, keep)
- *   -> DirHandle. keep (Python's delete=False): only cleanup() removes it.
- */
-static PyObject *ct_temporary_directory(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
+PyObject *ct_dir_handle_new(const ct_names *n, int want_bytes, int ignore, int keep)
 {
-    (void)m;
-    ct_names n;
-    if (parse_names(&n, args, nargs, 6, "temporary_directory", "mkdir") < 0)
-        return NULL;
-    int want_bytes = PyObject_IsTrue(args[3]);
-    int ignore = PyObject_IsTrue(args[4]);
-    int keep = PyObject_IsTrue(args[5]);
     tf_opts o;
-    ct_names_opts(&n, &o);
+    ct_names_opts(n, &o);
     o.flags = (ignore ? TF_IGNORE_CLEANUP_ERRORS : 0) | (keep ? TF_KEEP : 0);
     tf_dir *d;
     int err;
@@ -751,12 +740,8 @@ static PyObject *ct_temporary_directory(PyObject *m, PyObject *const *args, Py_s
     d = tf_temporary_directory(&o);
     err = errno;
     Py_END_ALLOW_THREADS
-    if (!d) {
-        ct_creation_error(err, &n, want_bytes, 1);
-        ct_names_clear(&n);
-        return NULL;
-    }
-    ct_names_clear(&n);
+    if (!d)
+        return ct_creation_error(err, n, want_bytes, 1);
     DirHandle *h = PyObject_New(DirHandle, &DirHandle_Type);
     PyObject *name = name_out(tf_dir_name(d), want_bytes);
     if (!h || !name || audit_new_dir(name) < 0) {
@@ -774,6 +759,26 @@ static PyObject *ct_temporary_directory(PyObject *m, PyObject *const *args, Py_s
     h->busy = 0;
     h->ignore = ignore;
     return (PyObject *)h;
+}
+
+/*
+ * temporary_directory(dir, prefix, suffix, want_bytes, ignore_errors, keep)
+ *   -> DirHandle: ct_dir_handle_new().
+ */
+static PyObject *ct_temporary_directory(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)m;
+    ct_names n;
+    if (parse_names(&n, args, nargs, 6, "temporary_directory", "mkdir") < 0)
+        return NULL;
+    int want_bytes = PyObject_IsTrue(args[3]);
+    int ignore = PyObject_IsTrue(args[4]);
+    int keep = PyObject_IsTrue(args[5]);
+    PyObject *r = want_bytes < 0 || ignore < 0 || keep < 0
+                      ? NULL
+                      : ct_dir_handle_new(&n, want_bytes, ignore, keep);
+    ct_names_clear(&n);
+    return r;
 }
 
 /* ---- module ---------------------------------------------------------------- */
@@ -802,6 +807,9 @@ static PyMethodDef module_methods[] = {
      "named_temporary_file(dir, prefix, suffix, want_bytes, keep) -> (fd, name, handle)."},
     {"temporary_directory", CT_FASTCALL(ct_temporary_directory),
      "temporary_directory(dir, prefix, suffix, want_bytes, ignore_errors, keep) -> DirHandle."},
+    {"temporary_directory_fast", CT_FASTCALL(ct_temporary_directory_fast),
+     "temporary_directory_fast(suffix, prefix, dir, ignore_errors, delete) -> DirHandle, or\n"
+     "None where TemporaryDirectory's Python path must take the call."},
     {"_own_methods", ct_spooled_own_methods, METH_O,
      "_own_methods(cls): _Spooled's methods, as cls's own (for the fastest calls)."},
     {"_bind", ct_bind, METH_O, "_bind(package): where the C code reads the package's globals."},

@@ -65,6 +65,12 @@ PyObject *ct_mkdtemp_in(const ct_names *n, int want_bytes);
  */
 int ct_unnamed_fd(const ct_names *n, int use_o_tmpfile);
 
+/* A DirHandle of a new temporary directory for n (ignore: its cleanup's
+ * errors; keep: Python's delete=False), or NULL with CPython's error. */
+PyObject *ct_dir_handle_new(const ct_names *n, int want_bytes, int ignore, int keep);
+/* fastpath.c: TemporaryDirectory's creation in C for the common case. */
+PyObject *ct_temporary_directory_fast(PyObject *m, PyObject *const *args, Py_ssize_t nargs);
+
 /* A FileHandle (remove(), forget()) taking f over; NULL, f untouched, on failure. */
 PyObject *ct_file_handle_new(tf_file *f, PyObject *name);
 /* Takes f back from a FileHandle, which then holds nothing. */

@@ -45,6 +45,8 @@ typedef struct {
     PyObject *max_size_obj;
     PyObject *given;         /* (prefix, suffix, dir) as given */
     size_t limit;            /* max_size, for BY_LIBRARY */
+    off_t pos;               /* the library memory's position, kept by the
+                                calls that move it (a write: by its size) */
     enum by_size by_size;
     int binary;
     int rolled;
@@ -548,14 +550,11 @@ static int after_write(Spooled *self)
     if (self->by_size == BY_ANY_WRITE)
         return do_rollover(self);
     int past;
-    if (self->buf && self->buf->f) {
-        off_t pos = tf_file_tell(self->buf->f);
-        PyObject *p = pos < 0 ? ct_errno_error()
-                      : self->by_size == BY_LIBRARY ? NULL : PyLong_FromLongLong((long long)pos);
-        if (pos >= 0 && self->by_size == BY_LIBRARY)
-            past = (unsigned long long)pos > self->limit;
-        else
-            past = p ? PyObject_RichCompareBool(p, self->max_size_obj, Py_GT) : -1;
+    if (self->buf && self->buf->f && self->by_size == BY_LIBRARY) {
+        past = (unsigned long long)self->pos > self->limit;
+    } else if (self->buf && self->buf->f) {
+        PyObject *p = PyLong_FromLongLong((long long)self->pos);
+        past = p ? PyObject_RichCompareBool(p, self->max_size_obj, Py_GT) : -1;
         Py_XDECREF(p);
     } else {
         PyObject *pos = call_file(self, "tell", NULL, 0);
@@ -593,6 +592,7 @@ static PyObject *sp_write(Spooled *self, PyObject *arg)
         }
         if (n < 0)
             return ct_errno_error();
+        self->pos += n;
         if (self->by_size != BY_NEVER && after_write(self) < 0)
             return NULL;
         return PyLong_FromSsize_t(n);
@@ -677,14 +677,17 @@ static int plain_args(PyObject *const *args, Py_ssize_t nargs, Py_ssize_t max, i
 }
 
 /* read(), seek() and tell(), on the library's memory while their
- * arguments are plain; anything else on a BytesIO. */
+ * arguments are plain (its position kept); anything else on a BytesIO. */
 #define DELEGATE_PLAIN(cname, pyname, max, seek)                                     \
     static PyObject *cname(Spooled *self, PyObject *const *args, Py_ssize_t nargs)   \
     {                                                                                \
         SP_CHECK(self);                                                              \
         if (self->buf && !plain_args(args, nargs, max, seek) && to_bytesio(self) < 0) \
             return NULL;                                                             \
-        return call_file(self, pyname, args, nargs);                                 \
+        PyObject *r = call_file(self, pyname, args, nargs);                          \
+        if (r && self->buf && self->buf->f)                                          \
+            self->pos = tf_file_tell(self->buf->f);                                  \
+        return r;                                                                    \
     }
 
 #define DELEGATE(cname, pyname)                                                      \
