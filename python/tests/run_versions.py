@@ -38,15 +38,16 @@ def ask(py, code):
                           check=True).stdout.strip()
 
 
-def build(py, out):
-    """The package for py in out/ctempfile; raises CalledProcessError."""
+def build(py, out, pydir=PYDIR):
+    """The package for py in out/ctempfile (the module's sources from pydir,
+    the library's from this tree); raises CalledProcessError."""
     include = ask(py, "import sysconfig; print(sysconfig.get_paths()['include'])")
     suffix = ask(py, "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))")
     pkg = os.path.join(out, "ctempfile")
     os.makedirs(pkg)
-    shutil.copy(os.path.join(PYDIR, "ctempfile", "__init__.py"), pkg)
+    shutil.copy(os.path.join(pydir, "ctempfile", "__init__.py"), pkg)
     sources = sorted(glob.glob(os.path.join(ROOT, "src", "*.c")) +
-                     glob.glob(os.path.join(PYDIR, "src", "*.c")))
+                     glob.glob(os.path.join(pydir, "src", "*.c")))
     subprocess.run(["gcc", "-std=gnu11", "-O2", "-fPIC", "-shared", "-pthread",
                     "-fvisibility=hidden", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror",
                     "-I", os.path.join(ROOT, "include"), "-I", include, *sources,

@@ -262,7 +262,25 @@ def audit_cases(d):
         s.rollover()
         s.close()
 
+    def failing(fn):
+        def run(m):
+            try:
+                fn(m)
+            except OSError:
+                pass
+        return during(run)
+
+    missing = os.path.join(d, "missing")
+    failures = {
+        "audit:%s:missing" % name: failing(call) for name, call in {
+            "mkstemp": lambda m: m.mkstemp(dir=missing),
+            "mkdtemp": lambda m: m.mkdtemp(dir=missing),
+            "TemporaryFile": lambda m: m.TemporaryFile(dir=missing),
+            "NamedTemporaryFile": lambda m: m.NamedTemporaryFile(dir=missing),
+            "TemporaryDirectory": lambda m: m.TemporaryDirectory(dir=missing),
+        }.items()}
     return {
+        **failures,
         "audit:mkstemp": during(lambda m: (lambda r: (os.close(r[0]), os.unlink(r[1])))(
             m.mkstemp(dir=d))),
         "audit:mkdtemp": during(lambda m: os.rmdir(m.mkdtemp(dir=d))),
