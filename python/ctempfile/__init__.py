@@ -684,8 +684,10 @@ class SpooledTemporaryFile(_c._Spooled, _io.IOBase):
         # one with its BytesIO, any other refused by its io object.
         state = {'_file': self._file, '_max_size': self._max_size,
                  '_rolled': self._rolled}
-        if not self._rolled:
+        try:
             state['_TemporaryFileArgs'] = self._TemporaryFileArgs
+        except AttributeError:      # gone with the rollover
+            pass
         state.update(vars(self))
         return state
 

@@ -48,6 +48,7 @@ typedef struct {
     off_t pos;               /* the library memory's position, kept by the
                                 calls that move it (a write: by its size) */
     enum by_size by_size;
+    int args_gone;           /* _TemporaryFileArgs deleted: at the rollover */
     int binary;
     int rolled;
 } Spooled;
@@ -287,6 +288,7 @@ static int roll_python(Spooled *self, PyObject *newfile)
 {
     PyObject *file = self->file;
     self->file = Py_NewRef(newfile);
+    self->args_gone = 1;   /* as CPython deletes _TemporaryFileArgs here */
     PyObject *pos = PyObject_CallMethod(file, "tell", NULL);
     PyObject *value = NULL, *r = NULL;
     int text = pos ? PyObject_HasAttrString(newfile, "buffer") : 0;
@@ -315,12 +317,10 @@ static int do_rollover(Spooled *self)
 {
     if (self->rolled)
         return 0;
-    if (self->buf) {
-        if (!self->buf->f)
-            return to_bytesio(self);   /* closed: the rollover fails as BytesIO's */
-        if (tf_file_rolled(self->buf->f) == 1)
-            return switch_to_disk(self);
-    }
+    if (self->buf && self->buf->f && tf_file_rolled(self->buf->f) == 1)
+        return switch_to_disk(self);
+    if (self->buf && !self->buf->f && to_bytesio(self) < 0)
+        return -1;   /* closed: it fails as CPython's, on a closed BytesIO */
     PyObject *args = sp_get_args(self, NULL);
     PyObject *make = args ? package_attr("TemporaryFile", Py_None) : NULL;
     PyObject *empty = make ? PyTuple_New(0) : NULL;
@@ -330,13 +330,14 @@ static int do_rollover(Spooled *self)
     Py_XDECREF(args);
     if (!newfile)
         return -1;
-    int rc = self->buf ? roll_library(self, newfile) : roll_python(self, newfile);
-    if (rc == 0 || !self->buf)
-        self->rolled = 1;
-    if (rc == 0 && self->buf == NULL && self->file != newfile)
+    int from_library = self->buf != NULL;
+    int rc = from_library ? roll_library(self, newfile) : roll_python(self, newfile);
+    if (rc == 0 && from_library)
         Py_SETREF(self->file, Py_NewRef(newfile));
-    else if (rc < 0 && self->buf)
+    else if (rc < 0 && from_library)
         ct_close_keeping_error(newfile);
+    if (rc == 0)
+        self->rolled = 1;
     Py_DECREF(newfile);
     return rc;
 }
@@ -489,7 +490,7 @@ static PyObject *sp_restore(Spooled *self, PyObject *state)
     PyObject *rolled = PyDict_GetItemString(state, "_rolled");
     PyObject *args = PyDict_GetItemString(state, "_TemporaryFileArgs");
     int is_rolled = rolled ? PyObject_IsTrue(rolled) : -1;
-    if (!file || !max_size || is_rolled < 0 || (!args && !is_rolled)) {
+    if (!file || !max_size || is_rolled < 0) {
         if (!PyErr_Occurred())
             PyErr_SetString(PyExc_ValueError, "not a SpooledTemporaryFile's state");
         return NULL;
@@ -503,6 +504,10 @@ static PyObject *sp_restore(Spooled *self, PyObject *state)
             v[i] = Py_None;
     }
     PyObject *mode = args ? Py_NewRef(v[0]) : PyObject_GetAttrString(file, "mode");
+    if (!mode) {   /* only the rollover, which is over, reads it */
+        PyErr_Clear();
+        mode = PyUnicode_FromString("w+b");
+    }
     PyObject *given = mode ? PyTuple_Pack(3, v[5], v[6], v[7]) : NULL;
     int rc = given ? set_state(self, Py_NewRef(file), NULL, max_size, mode, v[1], v[2], v[3],
                                v[4], given)
@@ -512,6 +517,7 @@ static PyObject *sp_restore(Spooled *self, PyObject *state)
     if (rc < 0)
         return NULL;
     self->rolled = is_rolled;
+    self->args_gone = args == NULL;
     Py_RETURN_NONE;
 }
 
@@ -851,7 +857,7 @@ static PyObject *sp_get_args(Spooled *self, void *c)
     (void)c;
     if (!self->file)
         return not_set_up();
-    if (self->rolled) {
+    if (self->rolled || self->args_gone) {
         PyErr_SetString(PyExc_AttributeError, "_TemporaryFileArgs");
         return NULL;
     }

@@ -862,6 +862,20 @@ def spool_memory_cases():
         return calls, s._rolled
 
     @case
+    def rollover_when_closed(m):
+        out = []
+        for kw, touch in (({}, False), ({}, True), ({"mode": "w+"}, False)):
+            s = m.SpooledTemporaryFile(**kw)
+            if touch:
+                s._file
+            s.close()
+            out.append(outcome(lambda mod: s.fileno(), m))
+            out += [s._rolled, hasattr(s, "_TemporaryFileArgs"), type(s._file).__name__,
+                    outcome(lambda mod: s.write(b"x" if not kw else "x"), m)]
+            out.append(outcome(lambda mod: type(copy.copy(s)._file).__name__, m))
+        return out
+
+    @case
     def gettempdir_at_rollover(m):
         s = m.SpooledTemporaryFile()
         s.write(b"x")
