@@ -862,6 +862,17 @@ def spool_memory_cases():
         return calls, s._rolled
 
     @case
+    def far_past_the_end(m):
+        s = m.SpooledTemporaryFile()
+        s.write(b"ab")
+        s.seek(3 << 20)
+        s.write(b"z")
+        r = [s._rolled, type(s._file).__name__, s.tell()]
+        s.seek(0)
+        data = s.read()
+        return r + [len(data), data[:3], data[-1:]]
+
+    @case
     def rollover_when_closed(m):
         out = []
         for kw, touch in (({}, False), ({}, True), ({"mode": "w+"}, False)):
