@@ -368,22 +368,30 @@ static int size_rule(PyObject *max_size, size_t *limit, enum by_size *rule)
     return 0;
 }
 
+/* A '/' in prefix or suffix is refused at creation (the README's list);
+ * anything else about them is TemporaryFile()'s to refuse at rollover. */
+static int refuse_slash(PyObject *prefix, PyObject *suffix)
+{
+    ct_names n;
+    if (ct_names_parse(&n, Py_None, prefix, suffix) == 0) {
+        ct_names_clear(&n);
+        return 0;
+    }
+    if (PyErr_ExceptionMatches(PyExc_OSError))
+        return -1;
+    PyErr_Clear();
+    return 0;
+}
+
 /*
  * The library's memory file for a binary spool, in dir (str, bytes or
  * path-like; anything else: the default directory). Only the library's own
  * rollover (a write far past the end) uses it; the names are
- * TemporaryFile()'s at rollover. A '/' in prefix or suffix is refused now.
+ * TemporaryFile()'s at rollover.
  */
-static SpoolBuffer *library_memory(PyObject *dir, PyObject *prefix, PyObject *suffix)
+static SpoolBuffer *library_memory(PyObject *dir)
 {
     ct_names n;
-    if (ct_names_parse(&n, Py_None, prefix, suffix) < 0) {
-        if (PyErr_ExceptionMatches(PyExc_OSError))
-            return NULL;
-        PyErr_Clear();
-    } else {
-        ct_names_clear(&n);
-    }
     if (ct_names_parse(&n, dir, Py_None, Py_None) < 0) {
         PyErr_Clear();
         ct_names_parse(&n, Py_None, Py_None, Py_None);
@@ -458,10 +466,10 @@ static int set_state(Spooled *self, PyObject *file, SpoolBuffer *buf, PyObject *
 static PyObject *sp_setup_with(Spooled *self, PyObject *const *args)
 {
     int binary = is_binary(args[1]);
-    if (binary < 0)
+    if (binary < 0 || refuse_slash(args[6], args[5]) < 0)
         return NULL;
     SpoolBuffer *buf = NULL;
-    PyObject *file = binary ? (PyObject *)(buf = library_memory(args[9], args[6], args[5]))
+    PyObject *file = binary ? (PyObject *)(buf = library_memory(args[9]))
                             : text_memory(args[3], args[8], args[4]);
     PyObject *given = file ? PyTuple_Pack(3, args[6], args[5], args[7]) : NULL;
     if (!given) {

@@ -177,6 +177,11 @@ class TestLowLevel(PrivateDir):
                     with self.assertRaises(OSError) as cm:
                         call(dir=d, **kw)
                     self.assertEqual(cm.exception.errno, errno.EINVAL)
+        for kw in ({"prefix": "a/b"}, {"suffix": "/x"}):   # text mode too, at creation
+            with self.subTest(mode="w+", kw=kw):
+                with self.assertRaises(OSError) as cm:
+                    ctempfile.SpooledTemporaryFile(mode="w+", dir=self.dir, **kw)
+                self.assertEqual(cm.exception.errno, errno.EINVAL)
         self.assertEqual(listdir(self.dir), [])
 
     def test_missing_dir(self):
