@@ -448,13 +448,14 @@ int ct_unnamed_fd(const ct_names *n, int use_o_tmpfile)
         err = errno;
     }
     Py_END_ALLOW_THREADS
+    /* CPython's os.open(dir, O_TMPFILE) audits, then fails or not. */
+    int refused = use_o_tmpfile && PySys_Audit("open", "OOi", n->dir_obj, Py_None,
+                                               O_RDWR | O_EXCL | O_NOFOLLOW | O_TMPFILE |
+                                                   O_CLOEXEC) < 0;
     if (fd < 0) {
-        if (!use_o_tmpfile || PySys_Audit("open", "OOi", n->dir_obj, Py_None,
-                                          O_RDWR | O_EXCL | O_NOFOLLOW | O_TMPFILE | O_CLOEXEC) == 0)
+        if (!refused)
             ct_creation_error(err, n, n->dir_obj && PyBytes_Check(n->dir_obj), 0);
-    } else if (use_o_tmpfile &&
-               PySys_Audit("open", "OOi", n->dir_obj, Py_None,
-                           O_RDWR | O_EXCL | O_NOFOLLOW | O_TMPFILE | O_CLOEXEC) < 0) {
+    } else if (refused) {
         close(fd);
         fd = -1;
     }
