@@ -475,12 +475,26 @@ def _shred_file_object(file, passes, flags, name=None):
 
 
 def _shred_spooled(sp, passes, flags):
-    if not sp._rolled:
-        memory = sp._file
-        memory.flush()
-        memory = getattr(memory, "buffer", memory)      # text: the SpoolBuffer below
+    memory = _c.spooled_memory(sp)
+    if memory is not None:      # the library's memory: explicit_bzero
         return _shred_done(_c.shred_file(memory, passes, flags), None)
-    return _shred_file_object(sp._file, passes, flags)
+    if sp._rolled:
+        return _shred_file_object(sp._file, passes, flags)
+    return _shred_bytesio(sp._file, flags)
+
+
+def _shred_bytesio(file, flags):
+    """The data in an io.BytesIO (text mode, or once _file was read): its
+    buffer zeroed in place. Copies Python made as it grew are not reached."""
+    file.flush()
+    bio = getattr(file, "buffer", file)     # text: the BytesIO below
+    with bio.getbuffer() as view:
+        size = len(view)
+        view[:] = bytes(size)
+    if flags & _c.SHRED_REMOVE:
+        file.seek(0)
+        file.truncate(0)
+    return ShredReport((0, _c.FS_PROCESS_MEMORY, 1, 1, size, 0, 0, b""))
 
 
 def shred(file, *, passes=3, zero=False, remove=True, exact=False, force=False):
@@ -491,7 +505,9 @@ def shred(file, *, passes=3, zero=False, remove=True, exact=False, force=False):
     tree), a TemporaryDirectory, a NamedTemporaryFile, a TemporaryFile or
     another file object open for reading and writing, or a
     SpooledTemporaryFile (still in memory: its memory is wiped, nothing
-    touches the disk). passes: passes of random data (1-100); zero=True adds
+    touches the disk; libtempfile's memory with explicit_bzero, an
+    io.BytesIO's buffer, in text mode or once _file was read, zeroed in
+    place). passes: passes of random data (1-100); zero=True adds
     a last pass of zeros; exact=True overwrites st_size bytes only (else up
     to the end of the last block). Before writing, the library looks at the
     file and its filesystem; where overwriting cannot reach the old data

@@ -23,18 +23,6 @@
 #include <structmember.h>
 #define CT_T_OBJECT T_OBJECT_EX
 #define CT_READONLY READONLY
-/* ---- the library's own capabilities (ctempfile/_capabilities.py) ------- */
-
-/* A FileHandle's tf_file slot (NULL with TypeError for anything else). */
-tf_file **ct_file_handle_slot(PyObject *handle);
-
-/* durable.c, shredding.c, handover.c: their functions, types and constants
- * added to the module; 0 or -1 with an exception. */
-extern PyTypeObject ct_Replace_Type;
-int ct_durable_init(PyObject *m);
-int ct_shred_init(PyObject *m);
-int ct_handover_init(PyObject *m);
-
 #endif
 
 /* dir, prefix and suffix converted to filesystem bytes (NULL for None). */
@@ -143,6 +131,10 @@ PyObject *ct_spooled_type(void);
 PyObject *ct_spooled_own_methods(PyObject *m, PyObject *cls);
 
 /* ---- the library's own capabilities (ctempfile/_capabilities.py) ------- */
+
+/* The library's memory file of a _Spooled (sp must be one) while it still
+ * holds it, else NULL (spooled.c; borrowed). */
+SpoolBuffer *ct_spooled_buffer(PyObject *sp);
 
 /* A FileHandle's tf_file slot (NULL with TypeError for anything else). */
 tf_file **ct_file_handle_slot(PyObject *handle);

@@ -76,6 +76,22 @@ static PyObject *ct_shred_file(PyObject *m, PyObject *args)
     return shred_result(rc, err, &r);
 }
 
+/* spooled_memory(sp) -> the SpoolBuffer of a SpooledTemporaryFile whose data
+ * is still the library's memory, or None (on disk, or in an io.BytesIO). */
+static PyObject *ct_spooled_memory(PyObject *m, PyObject *sp)
+{
+    PyObject *type = PyObject_GetAttrString(m, "_Spooled");
+    if (!type)
+        return NULL;
+    int ok = PyType_Check(type) && PyObject_TypeCheck(sp, (PyTypeObject *)type);
+    Py_DECREF(type);
+    if (!ok)
+        return PyErr_Format(PyExc_TypeError, "expected a SpooledTemporaryFile, not %.100s",
+                            Py_TYPE(sp)->tp_name);
+    SpoolBuffer *buf = ct_spooled_buffer(sp);
+    return Py_NewRef(buf ? (PyObject *)buf : Py_None);
+}
+
 /* shred_reasons() -> {bit: phrase} for every TF_FS_* bit. */
 static PyObject *ct_shred_reasons(PyObject *m, PyObject *unused)
 {
@@ -101,6 +117,8 @@ static PyMethodDef ct_shred_methods[] = {
     {"shred_file", CT_VARARGS(ct_shred_file),
      "shred_file(handle or SpoolBuffer, passes, flags) -> (err, report): tf_file_shred."},
     {"shred_reasons", CT_NOARGS(ct_shred_reasons), "{TF_FS_* bit: tf_shred_reason(bit)}."},
+    {"spooled_memory", CT_ONEARG(ct_spooled_memory),
+     "spooled_memory(sp) -> its SpoolBuffer while the library's memory holds the data, or None."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -112,6 +130,7 @@ int ct_shred_init(PyObject *m)
         {"SHRED_EXACT", TF_SHRED_EXACT},
         {"SHRED_FORCE", TF_SHRED_FORCE},
         {"FS_INEFFECTIVE", TF_FS_INEFFECTIVE},
+        {"FS_PROCESS_MEMORY", TF_FS_PROCESS_MEMORY},
     };
     if (PyModule_AddFunctions(m, ct_shred_methods) < 0)
         return -1;

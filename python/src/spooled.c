@@ -1070,6 +1070,12 @@ static PyType_Spec sp_spec = {
     .slots = sp_slots,
 };
 
+SpoolBuffer *ct_spooled_buffer(PyObject *sp)
+{
+    SpoolBuffer *buf = ((Spooled *)sp)->buf;
+    return buf && buf->f ? buf : NULL;
+}
+
 /* _Spooled extends _io._IOBase (a heap type from CPython 3.12 on, so this is
  * one too), whose instance layout (the head, the dict, the weak references)
  * it repeats: checked here, as that layout is not public. The dict and weak

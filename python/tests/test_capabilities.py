@@ -763,6 +763,23 @@ class TestShred(Case):
             s.close()
             self.assertNothingElse()          # never on disk
 
+    def test_spooled_in_a_bytesio(self):
+        # once _file was read, the data is in a real io.BytesIO (CPython's)
+        s = ctempfile.SpooledTemporaryFile(dir=self.dir)
+        s.write(SECRET)
+        self.assertIsInstance(s._file, __import__("io").BytesIO)
+        r = ctempfile.shred(s, remove=False)
+        self.assertEqual((r.findings, r.bytes, r.effective), (
+            ("process memory (spooled file)",), len(SECRET), True))
+        s.seek(0)
+        self.assertEqual(s.read(), bytes(len(SECRET)))
+        ctempfile.shred(s)
+        self.assertEqual(s.tell(), 0)
+        s.seek(0, 2)
+        self.assertEqual(s.tell(), 0)
+        s.close()
+        self.assertNothingElse()
+
     def test_spooled_rolled(self):
         s = ctempfile.SpooledTemporaryFile(max_size=10, dir=self.dir)
         s.write(SECRET)
