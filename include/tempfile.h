@@ -1090,7 +1090,9 @@ TF_API const char *tf_shred_reason(unsigned bit);
  * ESTALE the name no longer names the file (nothing removed); ENOMEM;
  * pwrite(2)'s (ENOSPC, EIO, EDQUOT...), fdatasync(2)'s, fsync(2)'s,
  * renameat2(2)'s, unlinkat(2)'s. A failure during removal leaves the file
- * under report->left.
+ * under report->left. A failure during the passes puts back the size that
+ * overwriting the last block's slack may have grown; only if that
+ * ftruncate(2) fails too does the file end at its last block's end.
  */
 TF_API int tf_file_shred(tf_file *f, const tf_shred_opts *opts, tf_shred_report *report);
 

@@ -271,17 +271,14 @@ int tf__share_unlink(tf_file *f)
     return rc;
 }
 
-/* f becomes one of the shared owners of its file. */
-static int become_shared(tf_file *f)
+/* f becomes one of the shared owners of its file (st: its fstat, taken
+ * before the send, so that nothing can fail once the peer has it). */
+static void become_shared(tf_file *f, const struct stat *st)
 {
-    struct stat st;
-    if (tf__sys.fstat(f->fd, &st) < 0)
-        return -1;
-    f->dev = st.st_dev;
-    f->ino = st.st_ino;
+    f->dev = st->st_dev;
+    f->ino = st->st_ino;
     f->shared = f->path != NULL;
     tf__reg_remove(&f->reg);
-    return 0;
 }
 
 /* ---- sending ------------------------------------------------------------ */
@@ -302,11 +299,12 @@ int tf_file_send(int sock, tf_file *f, unsigned flags)
     unsigned wire = flags | (f->shared ? TF_HANDOFF_SHARE : 0);
     unsigned char meta[TF_HANDOFF_META_MAX];
     ssize_t n = encode(meta, f, wire);
-    if (n < 0 || send_all(sock, meta, (size_t)n, fd) < 0 || wait_answer(sock) < 0)
+    struct stat st;
+    if (n < 0 || ((flags & TF_HANDOFF_SHARE) && tf__sys.fstat(fd, &st) < 0) ||
+        send_all(sock, meta, (size_t)n, fd) < 0 || wait_answer(sock) < 0)
         return -1;
     if (flags & TF_HANDOFF_SHARE) {
-        if (become_shared(f) < 0)
-            f->flags |= TF_KEEP;   /* the receiver owns it now: never remove */
+        become_shared(f, &st);
         return 0;
     }
     /* Moved: the descriptor goes; the name stays, the receiver's now (a
