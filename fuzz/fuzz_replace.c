@@ -59,14 +59,6 @@ static char *at(const char *name)
     return path_join(W.dir, name);
 }
 
-static bool in_set(int e, const int *set)
-{
-    for (; *set; set++)
-        if (*set == e)
-            return true;
-    return false;
-}
-
 /* What the header lists for bad destinations and the temporary's creation. */
 static const int BEGIN_ERRS[] = { EINVAL, ENOENT, EISDIR, ELOOP, EEXIST, ENOTDIR,
                                   ENAMETOOLONG, EACCES, EROFS, 0 };
@@ -279,7 +271,7 @@ static void expect_refusal(const char *what, tf_file *f, int err, bool bad, int 
         FUZZ_CHECK(!f && err == want, "%s: %s, not %s", what, f ? "succeeded" : errname(err),
                    errname(want));
     } else if (!f) {
-        FUZZ_CHECK(in_set(err, BEGIN_ERRS), "%s: undocumented errno %s", what, errname(err));
+        FUZZ_CHECK(fuzz_in_set(err, BEGIN_ERRS), "%s: undocumented errno %s", what, errname(err));
     }
 }
 
@@ -366,7 +358,7 @@ static void op_commit(struct fuzz_in *in)
         s->len = 0;
         return;
     }
-    FUZZ_CHECK(in_set(got, COMMIT_ERRS), "commit: undocumented errno %s", errname(got));
+    FUZZ_CHECK(fuzz_in_set(got, COMMIT_ERRS), "commit: undocumented errno %s", errname(got));
     FUZZ_CHECK(err || (s->noclobber && exists), "commit failed with %s where it can work",
                errname(got));
     if (err)
@@ -420,7 +412,7 @@ static void op_contents(struct fuzz_in *in)
     else if (err)
         FUZZ_CHECK(got == err, "tf_replace_contents: %s, not %s", errname(got), errname(err));
     else
-        FUZZ_CHECK(in_set(got, BEGIN_ERRS) || in_set(got, COMMIT_ERRS),
+        FUZZ_CHECK(fuzz_in_set(got, BEGIN_ERRS) || fuzz_in_set(got, COMMIT_ERRS),
                    "tf_replace_contents: undocumented errno %s", errname(got));
 }
 
@@ -450,7 +442,7 @@ static void op_persist(struct fuzz_in *in)
     } else if (err) {
         FUZZ_CHECK(got == err, "persist: %s, not %s", errname(got), errname(err));
     } else {
-        FUZZ_CHECK(in_set(got, PERSIST_ERRS), "persist: undocumented errno %s", errname(got));
+        FUZZ_CHECK(fuzz_in_set(got, PERSIST_ERRS), "persist: undocumented errno %s", errname(got));
     }
     /* Handed back on failure: still temporary, removed by the release. */
     FUZZ_CHECK(tf_file_release(f) == 0 || rc >= 0, "release after persist: %s",

@@ -1201,7 +1201,10 @@ TF_API int tf_handoff_decode(const void *buf, size_t len, tf_handoff_meta *out);
  * is an error, not a SIGPIPE) and waits for its answer. Move (flags 0): on
  * success f is freed and the peer owns the file. Share: f stays the
  * caller's, as a shared owner. On failure f is as it was (a spooled file may
- * have rolled over).
+ * have rolled over). One failure cannot be told from a refusal: the peer
+ * answered ACK and only reading that answer failed (recvmsg(2)'s error);
+ * the peer then owns the file too, and the first release of a moved file
+ * removes it for both.
  * Errors: EINVAL f is NULL or unknown flags; EBADF f is closed; ECONNRESET the
  * peer closed before answering; ECONNREFUSED the peer refused the file (its
  * tf_file_recv() failed); EPIPE; sendmsg(2)'s and recvmsg(2)'s; a

@@ -244,6 +244,7 @@ static int shred_fd(struct shred *sh, int fd, const struct stat *st)
         return -1;
     int rc = overwrite(sh, fd);
     int err = errno;
+    sh->r->files = rc == 0;
     shred_end(sh);
     errno = err;
     return rc;
@@ -449,6 +450,7 @@ static int shred_in_memory(struct shred *sh, tf_file *f)
     sh->r->effective = 1;
     sh->r->bytes = tf__spool_shred(f, sh->flags & TF_SHRED_REMOVE);
     sh->r->passes = 1;
+    sh->r->files = 1;
     return 0;
 }
 
