@@ -62,7 +62,7 @@ static char *at(const char *name)
 /* What the header lists for bad destinations and the temporary's creation. */
 static const int BEGIN_ERRS[] = { EINVAL, ENOENT, EISDIR, ELOOP, EEXIST, ENOTDIR,
                                   ENAMETOOLONG, EACCES, EROFS, 0 };
-static const int COMMIT_ERRS[] = { EEXIST, EISDIR, EINVAL, EPERM, EACCES, ENOTSUP,
+static const int COMMIT_ERRS[] = { EEXIST, EISDIR, EINVAL, ELOOP, EPERM, EACCES, ENOTSUP,
                                    E2BIG, ENOSPC, EDQUOT, 0 };
 static const int PERSIST_ERRS[] = { EINVAL, EEXIST, EXDEV, ENOENT, EISDIR, ELOOP,
                                     ENOTDIR, ENAMETOOLONG, EACCES, EROFS, 0 };

@@ -870,7 +870,9 @@ TF_API tf_file *tf_replace_begin_at(int dirfd, const char *name, const tf_persis
  * the handle is unchanged: write more and commit again, or abort.
  * Errors: EINVAL f is not an uncommitted replace or lock handle; EBADF f is
  * closed; EEXIST (TF_PERSIST_NOCLOBBER) dest appeared; EISDIR, EINVAL dest
- * became a directory or a special file; EPERM, EACCES, ENOTSUP, E2BIG,
+ * became a directory or a special file; ELOOP dest became a symbolic link
+ * (TF_SYMLINK_FOLLOW, TF_SYMLINK_REFUSE: begin resolved the links once);
+ * EPERM, EACCES, ENOTSUP, E2BIG,
  * ENOSPC, EDQUOT metadata that cannot be carried over (fchown(2),
  * fsetxattr(2)); those of fsync(2), renameat2(2); ENOMEM.
  */
@@ -1087,7 +1089,8 @@ TF_API const char *tf_shred_reason(unsigned bit);
  * bytes.
  * Errors: EINVAL f is NULL, bad options or flags; EBADF f is closed;
  * EMEDIUMTYPE refused by the report (nothing written); EBUSY the file grew;
- * ESTALE the name no longer names the file (nothing removed); ENOMEM;
+ * ESTALE the name no longer names the file (nothing removed, and the
+ * handle no longer removes that name); ENOMEM;
  * pwrite(2)'s (ENOSPC, EIO, EDQUOT...), fdatasync(2)'s, fsync(2)'s,
  * renameat2(2)'s, unlinkat(2)'s. A failure during removal leaves the file
  * under report->left. A failure during the passes puts back the size that

@@ -464,8 +464,9 @@ static int remove_named(struct shred *sh, tf_file *f)
         return -1;
     tf__reg_remove(&f->reg);
     int rc = remove_wipesync(pdir, base, f->fd, sh->r);
-    if (rc == 0 || sh->r->left[0] || errno != ESTALE)
-        f->linked = 0;
+    /* Removed, left under report->left, or (ESTALE) not the file's name:
+     * in no case may the release remove that name. */
+    f->linked = 0;
     tf__close_keep_errno(pdir);
     return rc;
 }

@@ -49,7 +49,7 @@ static const struct {
     { "getdents64", { ENOMEM, EIO, EINTR } },
     { "getrandom", { EINTR, ENOSYS, EAGAIN } },
     { "flock", { EINTR, ENOLCK, EWOULDBLOCK } },
-    { "sendmsg", { EPIPE, ENOBUFS } },
+    { "sendmsg", { EPIPE, ENOBUFS, EINTR } },
     { "recvmsg", { EINTR, ENOBUFS } },
     { "getcwd", { ENOMEM, EACCES, ENOENT } },
     { "malloc", { ENOMEM } },
