@@ -40,18 +40,22 @@ time_t (*tf__sweep_clock_hook)(void);
 struct match {
     const char *prefix, *suffix;
     size_t plen, slen;
+    bool locks;                 /* TF_SWEEP_LOCK_FILES */
 };
+
+#define TF__SWEEP_FLAGS (TF_SWEEP_DRY_RUN | TF_SWEEP_LOCK_FILES)
 
 /* The options, checked as the creating calls check theirs. */
 static int match_init(struct match *m, const tf_sweep_opts *o)
 {
-    if (o && ((o->flags & ~(unsigned)TF_SWEEP_DRY_RUN) ||
+    if (o && ((o->flags & ~(unsigned)TF__SWEEP_FLAGS) ||
               (o->reserved[0] | o->reserved[1] | o->reserved[2] | o->reserved[3]))) {
         errno = EINVAL;
         return -1;
     }
     m->prefix = o && o->prefix ? o->prefix : tf_gettempprefix();
     m->suffix = o && o->suffix ? o->suffix : "";
+    m->locks = o && (o->flags & TF_SWEEP_LOCK_FILES);
     return tf__check_name_parts(m->prefix, m->suffix, &m->plen, &m->slen);
 }
 
@@ -68,9 +72,21 @@ bool tf__name_matches(const char *prefix, size_t plen, const char *suffix, size_
     return true;
 }
 
-static bool matches(const struct match *m, const char *name)
+/* NAME.lock, tf_lock_file()'s (and git's) lock of NAME. */
+static bool is_lock_name(const char *name)
+{
+    size_t len = strlen(name), slen = strlen(TF__LOCK_SUFFIX);
+    return len > slen && strcmp(name + len - slen, TF__LOCK_SUFFIX) == 0;
+}
+
+static bool is_temp_name(const struct match *m, const char *name)
 {
     return tf__name_matches(m->prefix, m->plen, m->suffix, m->slen, name);
+}
+
+static bool matches(const struct match *m, const char *name)
+{
+    return is_temp_name(m, name) || (m->locks && is_lock_name(name));
 }
 
 /* ---- looking at one entry ---------------------------------------------- */
@@ -244,7 +260,8 @@ static void look_at(const struct probe *p, const struct stat *st, bool walk, str
  * tf__rmtree_contents() itself never leaves the mount of the descriptor it is
  * given, so nothing outside can be reached that way either.
  */
-static void probe(int dirfd, const struct tf__node *pl, const char *name, time_t now, struct probe *p)
+static void probe(int dirfd, const struct tf__node *pl, const char *name, bool files_only,
+                  time_t now, struct probe *p)
 {
     struct stat st;
     *p = (struct probe){ .verdict = OTHER, .fd = -1 };
@@ -254,7 +271,7 @@ static void probe(int dirfd, const struct tf__node *pl, const char *name, time_t
     }
     /* Links, FIFOs, devices and mount points (of another filesystem, or bind
      * mounts of this one) are never a temporary of ours. */
-    if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+    if (!S_ISREG(st.st_mode) && !(S_ISDIR(st.st_mode) && !files_only))
         return;
     int here = in_place(dirfd, name, st.st_dev, pl);
     if (here <= 0) {
@@ -364,7 +381,8 @@ static int each_match(const char *dir, const tf_sweep_opts *opts, visit_fn visit
         now.tv_sec = tf__sweep_clock_hook();
     for (size_t off = 0; off < len; off += strlen(names + off) + 1) {
         struct probe p;
-        probe(dirfd, &pl, names + off, now.tv_sec, &p);
+        /* A lock file is a file: a directory named so is not ours. */
+        probe(dirfd, &pl, names + off, !is_temp_name(&m, names + off), now.tv_sec, &p);
         visit(dirfd, names + off, &p, ctx);
         probe_done(&p);
     }
