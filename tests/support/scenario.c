@@ -706,7 +706,7 @@ static int peer_status(struct scen_ctx *c)
  * file is still the sender's, open, registered as before, whole. One case
  * is both: the receiver had the file and answered, and only the sender's
  * wait for that answer failed (its recvmsg); each then owns the file, and
- * the receiver's release removed it (docs/coverage.md, "hand-over").
+ * the receiver's release removed it (the header says so at tf_file_send).
  */
 static int finish_send(struct scen_ctx *c, int ran)
 {
