@@ -999,6 +999,26 @@ static void test_xfs_reflink_refused(void **state)
     free(p), free(c), free(img), free(mnt);
 }
 
+/* The probe's own failures: a bad descriptor, fstatfs failing. */
+static void test_probe_failures(void **state)
+{
+    tf_shred_report r;
+    errno = 0;
+    assert_int_equal(tf_shred_probe(-1, &r), -1);
+    assert_errno(EBADF);
+    char *p = make_file(TFT_DIR(state), "f", 10, 'f');
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    fault_arm("fstatfs", 1, EIO);
+    errno = 0;
+    assert_int_equal(tf_shred_probe(fd, &r), -1);
+    assert_errno(EIO);
+    fault_reset();
+    assert_int_equal(tf_shred_probe(fd, &r), 0);
+    close(fd);
+    free(p);
+}
+
 static void test_reasons(void **state)
 {
     (void)state;
@@ -1023,6 +1043,7 @@ int main(void)
         T(test_no_seek_data),
         T(test_dot_names_refused),
         T(test_tree_too_deep),
+        T(test_probe_failures),
         T(test_zero_pass_exact),
         T(test_holes_not_filled),
         T(test_large_file_bounded_memory),
