@@ -58,21 +58,26 @@ static struct {
 } T;
 
 /* The scratch tree: top/bin (true, false), top/w the working directory
- * (with sub/ and file), its parent top within the scratch too (".."). */
+ * (with sub/ and file), its parent top within the scratch too (".."). Made
+ * again before each input: a command given ".." may have changed it. */
 static void setup(void)
 {
-    T.top = path_join(fuzz_scratch(), "tmpf");
-    T.work = path_join(T.top, "w");
-    T.bin = path_join(T.top, "bin");
-    T.in = path_join(T.top, "stdin");
-    T.out = path_join(T.top, "stdout");
-    T.err = path_join(T.top, "stderr");
-    FUZZ_CHECK(mkdir(T.top, 0700) == 0 && mkdir(T.bin, 0700) == 0, "mkdir %s", T.top);
+    if (!T.top) {
+        T.top = path_join(fuzz_scratch(), "tmpf");
+        T.work = path_join(T.top, "w");
+        T.bin = path_join(T.top, "bin");
+        T.in = path_join(T.top, "stdin");
+        T.out = path_join(T.top, "stdout");
+        T.err = path_join(T.top, "stderr");
+    }
+    FUZZ_CHECK((mkdir(T.top, 0700) == 0 || errno == EEXIST) &&
+               (mkdir(T.bin, 0700) == 0 || errno == EEXIST), "mkdir %s", T.top);
     static const char *const progs[] = { "true", "false" };
     for (int i = 0; i < 2; i++) {
         char *p = path_join(T.bin, progs[i]);
         char target[64];
         snprintf(target, sizeof target, "/bin/%s", progs[i]);
+        unlink(p);
         FUZZ_CHECK(symlink(target, p) == 0, "symlink %s", p);
         free(p);
     }
@@ -80,6 +85,7 @@ static void setup(void)
 
 static void fresh_work(void)
 {
+    setup();
     remove_tree(T.work);
     FUZZ_CHECK(mkdir(T.work, 0700) == 0, "mkdir %s: %s", T.work, errname(errno));
     char *sub = path_join(T.work, "sub");
@@ -159,8 +165,6 @@ static _Noreturn void child(int argc, char **argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct fuzz_in in = { data, size };
-    if (!T.top)
-        setup();
     fresh_work();
     uint8_t how = fuzz_u8(&in);
     write_stdin(&in);

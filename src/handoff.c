@@ -164,9 +164,11 @@ static void take_fds(struct msghdr *m, struct got *g)
 /* One recvmsg into buf; bytes or -1 (0: the peer closed). */
 static ssize_t recv_some(int sock, void *buf, size_t n, struct got *g)
 {
+    /* Room for the credentials too: a socket with SO_PASSCRED gets them with
+     * every message, and they must not crowd the descriptors out (MSG_CTRUNC). */
     union {
         struct cmsghdr h;
-        char room[CMSG_SPACE(FDS_ROOM * sizeof(int))];
+        char room[CMSG_SPACE(FDS_ROOM * sizeof(int)) + CMSG_SPACE(sizeof(struct ucred))];
     } c;
     struct iovec iov = { buf, n };
     struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.room,

@@ -667,6 +667,28 @@ static void test_stream_metadata_in_pieces(void **state)
     assert_int_equal(dir_entries(TFT_DIR(state)), 0);
 }
 
+/* A receiver with SO_PASSCRED gets the peer's credentials with every
+ * message, a control message of another kind: passed over, the descriptor
+ * still found. (They once took the room of the descriptors: MSG_CTRUNC, and
+ * the receive failed with EMFILE.) */
+static void test_recv_with_credentials(void **state)
+{
+    struct bad b;
+    bad_open(&b, TFT_DIR(state), SOCK_SEQPACKET);
+    int on = 1;
+    assert_int_equal(setsockopt(b.sv[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof on), 0);
+    unsigned char m[TF_HANDOFF_META_MAX];
+    int fd = tf_file_fileno(b.f);
+    raw_send(b.sv[0], m, meta(m, 0, TF_KEEP, tf_file_name(b.f)), &fd, 1);
+    tf_file *g = tf_file_recv(b.sv[1], 0);
+    assert_non_null(g);
+    assert_int_equal(answer_of(b.sv[0]), 'A');
+    assert_int_equal(tf_file_release(g), 0);
+    close(b.sv[0]), close(b.sv[1]);
+    assert_int_equal(tf_file_release(b.f), 0);
+    assert_int_equal(dir_entries(TFT_DIR(state)), 0);
+}
+
 /* A closed handle is refused before anything is sent. */
 static void test_send_closed_handle(void **state)
 {
@@ -853,6 +875,7 @@ int main(void)
         T(test_recv_not_a_socket),
         T(test_stream_metadata_in_pieces),
         T(test_send_closed_handle),
+        T(test_recv_with_credentials),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
