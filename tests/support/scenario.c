@@ -685,6 +685,15 @@ static int run_send_share(struct scen_ctx *c)
     return tf_file_send(c->sv[0], c->f, TF_HANDOFF_SHARE);
 }
 
+/* One message, no answer: the file is the peer's once it is queued. */
+static int run_send_no_answer(struct scen_ctx *c)
+{
+    if (tf_file_send(c->sv[0], c->f, TF_HANDOFF_NO_ANSWER) != 0)
+        return -1;
+    c->f = NULL;
+    return 0;
+}
+
 /* The peer's status, once its end is closed (a peer still waiting then
  * sees the end of the conversation). */
 static int peer_status(struct scen_ctx *c)
@@ -858,6 +867,8 @@ const struct scenario scenarios[] = {
       false },
     { "tf_file_send: unnamed, move", prepare_send_unnamed, run_send_move, finish_send, { 0 },
       false },
+    { "tf_file_send: named, no answer", prepare_send_named, run_send_no_answer, finish_send,
+      { 0 }, false },
     { "tf_file_send: spooled, move", prepare_send_spooled, run_send_move, finish_send, { 0 },
       false },
     { "tf_file_recv: move", prepare_recv_move, run_recv, finish_recv, { 0 }, false },
