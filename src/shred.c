@@ -191,18 +191,17 @@ static off_t round_up(off_t size, blksize_t blk)
  * the size put back where the slack made it grow. EBUSY if the file grew
  * past what the last pass covered.
  */
-static int overwrite(struct shred *sh, int fd)
+static int passes(struct shred *sh, int fd, off_t *size, off_t *end)
 {
     unsigned total = sh->passes + ((sh->flags & TF_SHRED_ZERO) ? 1 : 0);
     struct stat st;
-    off_t size = 0, end = 0;
     for (unsigned p = 0; p < total; p++) {
         if (tf__sys.fstat(fd, &st) < 0)
             return -1;
-        if (p == 0 || st.st_size > end)   /* the slack we wrote is not growth */
-            size = st.st_size;
-        end = (sh->flags & TF_SHRED_EXACT) ? size : round_up(size, st.st_blksize);
-        off_t n = one_pass(sh, fd, size, end, p == sh->passes);
+        if (p == 0 || st.st_size > *end)   /* the slack we wrote is not growth */
+            *size = st.st_size;
+        *end = (sh->flags & TF_SHRED_EXACT) ? *size : round_up(*size, st.st_blksize);
+        off_t n = one_pass(sh, fd, *size, *end, p == sh->passes);
         if (n < 0 || retry_sync(tf__sys.fdatasync, fd) < 0)
             return -1;
         sh->r->passes = p + 1;
@@ -210,14 +209,26 @@ static int overwrite(struct shred *sh, int fd)
     }
     if (tf__sys.fstat(fd, &st) < 0)
         return -1;
-    if (st.st_size > end) {
+    if (st.st_size > *end) {
         sh->r->grew = 1;
         errno = EBUSY;
         return -1;
     }
-    if (st.st_size > size && tf__sys.ftruncate(fd, size) < 0)
-        return -1;
-    return 0;
+    return st.st_size > *size ? tf__sys.ftruncate(fd, *size) : 0;
+}
+
+/* The passes; a failure puts back the size the slack may have grown (best
+ * effort: if that fails too, the file may end at its last block's end). */
+static int overwrite(struct shred *sh, int fd)
+{
+    off_t size = -1, end = -1;
+    if (passes(sh, fd, &size, &end) == 0)
+        return 0;
+    int err = errno;
+    if (!sh->r->grew && end > size && size >= 0)
+        tf__sys.ftruncate(fd, size);
+    errno = err;
+    return -1;
 }
 
 /* The report, the refusal, then the passes over fd (st: its fstat). */
@@ -233,6 +244,7 @@ static int shred_fd(struct shred *sh, int fd, const struct stat *st)
         return -1;
     int rc = overwrite(sh, fd);
     int err = errno;
+    sh->r->files = rc == 0;
     shred_end(sh);
     errno = err;
     return rc;
@@ -282,7 +294,7 @@ static int rename_shorter(int dirfd, char *cur, size_t len)
 /*
  * Empties fd's file, then renames its name (in dirfd) to ever shorter names
  * and unlinks it, each step synced. r->left follows the name, and is cleared
- * once it is gone.
+ * once it is gone (or found not to be the file's).
  */
 static int remove_wipesync(int dirfd, const char *name, int fd, tf_shred_report *r)
 {
@@ -290,11 +302,15 @@ static int remove_wipesync(int dirfd, const char *name, int fd, tf_shred_report 
         errno = ENAMETOOLONG;
         return -1;
     }
-    if (same_file(dirfd, name, fd) < 0)
+    /* Reported from the first step on: a failure anywhere leaves it there. */
+    strcpy(r->left, name);
+    if (same_file(dirfd, name, fd) < 0) {
+        if (errno == ESTALE)
+            r->left[0] = '\0';   /* that name is not the file's any more */
         return -1;
+    }
     if (tf__sys.ftruncate(fd, 0) < 0 || retry_sync(tf__sys.fsync, fd) < 0)
         return -1;
-    strcpy(r->left, name);
     for (size_t len = strlen(name); len > 0; len--) {
         int rc = rename_shorter(dirfd, r->left, len);
         if (rc < 0) {
@@ -434,6 +450,7 @@ static int shred_in_memory(struct shred *sh, tf_file *f)
     sh->r->effective = 1;
     sh->r->bytes = tf__spool_shred(f, sh->flags & TF_SHRED_REMOVE);
     sh->r->passes = 1;
+    sh->r->files = 1;
     return 0;
 }
 
@@ -447,8 +464,9 @@ static int remove_named(struct shred *sh, tf_file *f)
         return -1;
     tf__reg_remove(&f->reg);
     int rc = remove_wipesync(pdir, base, f->fd, sh->r);
-    if (rc == 0 || sh->r->left[0] || errno != ESTALE)
-        f->linked = 0;
+    /* Removed, left under report->left, or (ESTALE) not the file's name:
+     * in no case may the release remove that name. */
+    f->linked = 0;
     tf__close_keep_errno(pdir);
     return rc;
 }
