@@ -53,9 +53,10 @@ NAME = re.compile(r"(tmp|ctf)?[a-z0-9_]{8}(?=['\"/.>]|$|\s|,|\))")
 
 def norm(text):
     """Random names, addresses and the module's own name out of a repr."""
-    text = re.sub(r"0x[0-9a-f]+", "0x?", text)
-    text = re.sub(r"\b(ctempfile|tempfile)\b", "MOD", text)
+    # Names first: a random name may hold "0x" followed by hex digits.
     text = re.sub(r"tmp[a-z0-9_]{8}", "tmpNAME", text)
+    text = re.sub(r"\b0x[0-9a-f]+", "0x?", text)
+    text = re.sub(r"\b(ctempfile|tempfile)\b", "MOD", text)
     text = re.sub(r"name=\d+|<_io\.FileIO name=\d+", "name=FD", text)
     return text
 
