@@ -994,7 +994,8 @@ enum {
     /* A last pass of zeros, to hide the shredding (coreutils shred -z). */
     TF_SHRED_ZERO = 1u << 20,
     /* Then remove the file as coreutils shred --remove=wipesync: truncate to
-     * 0 and fsync, rename to ever shorter names (renameat2 RENAME_NOREPLACE)
+     * 0 and fsync, rename to ever shorter names (renameat2 RENAME_NOREPLACE;
+     * of each length the first free one in coreutils' order: 00, 01, ...)
      * with an fsync of the directory after each, unlink, fsync the directory. */
     TF_SHRED_REMOVE = 1u << 21,
     /* Overwrite exactly st_size bytes; by default the last block is

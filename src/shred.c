@@ -338,15 +338,33 @@ static int same_file(int dirfd, const char *name, int fd)
     return 0;
 }
 
-/* Renames cur (r->left) to a name of len characters that is free; 1
+/* The names removal tries, in coreutils' order, so that `shred -u -v`
+ * says what coreutils says. */
+static const char name_chars[] =
+    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_.";
+
+/* The next name of the same length, as an odometer; false after the last. */
+static bool next_name(char *name, size_t len)
+{
+    for (size_t i = len; i-- > 0; ) {
+        const char *c = strchr(name_chars, name[i]);
+        if (c[1]) {
+            name[i] = c[1];
+            return true;
+        }
+        name[i] = name_chars[0];
+    }
+    return false;
+}
+
+/* Renames cur (r->left) to the first free name of len characters; 1
  * renamed, 0 all taken, -1 error. */
 static int rename_shorter(const struct shred *sh, int dirfd, char *cur, size_t len)
 {
-    static const char chars[] = "0123456789abcdefghijklmnopqrstuvwxyz_";
     char name[NAME_MAX + 1];
-    for (const char *c = chars; *c; c++) {
-        memset(name, *c, len);
-        name[len] = '\0';
+    memset(name, name_chars[0], len);
+    name[len] = '\0';
+    do {
         if (strcmp(name, cur) == 0)
             continue;
         if (tf__sys.renameat2(dirfd, cur, dirfd, name, RENAME_NOREPLACE) == 0) {
@@ -359,7 +377,7 @@ static int rename_shorter(const struct shred *sh, int dirfd, char *cur, size_t l
         }
         if (errno != EEXIST)
             return -1;
-    }
+    } while (next_name(name, len));
     return 0;
 }
 

@@ -100,39 +100,51 @@ struct run {
 
 /* ---- messages ------------------------------------------------------------ */
 
-static bool shell_safe(unsigned char c)
+static bool shell_safe(const char *name, const char *p)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           strchr("%+,-./=@_", c);
+    unsigned char c = (unsigned char)*p;
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+        strchr("%+,-./@_", c))
+        return true;
+    return (c == '~' || c == '#') && p != name;   /* special only first */
 }
 
-/* gnulib's quotef(): a name as it is, or in shell quotes when it holds
- * characters a shell would take apart (a malloc'd string). */
-static char *quotef(const char *name)
+static char *xmalloc(size_t n)
 {
-    size_t n = strlen(name), extra = 2;
-    bool safe = n > 0;
-    for (const char *p = name; *p; p++) {
-        safe = safe && shell_safe((unsigned char)*p);
-        extra += *p == '\'' ? 3 : 0;
-    }
-    char *q = malloc(n + extra + 1), *o = q;
-    if (!q) {
+    char *p = malloc(n);
+    if (!p) {
         tmpf_error(ENOMEM, "memory exhausted");
         exit(TMPF_FAILURE);
     }
+    return p;
+}
+
+/* gnulib's quotef(): a name as it is when a shell would take it as it is,
+ * else in double quotes when it holds a single quote and nothing a double
+ * quote would expand, else in single quotes (a malloc'd string). */
+static char *quotef(const char *name)
+{
+    size_t n = strlen(name), quotes = 0;
+    bool safe = n > 0, dq = true;
+    for (const char *p = name; *p; p++) {
+        safe = safe && shell_safe(name, p);
+        quotes += *p == '\'';
+        dq = dq && !strchr("$`\"\\!", *p);
+    }
+    char *q = xmalloc(n + 3 * quotes + 3), *o = q;
     if (safe)
         return memcpy(q, name, n + 1);
-    *o++ = '\'';
+    char open = quotes && dq ? '"' : '\'';
+    *o++ = open;
     for (const char *p = name; *p; p++) {
-        if (*p == '\'') {
+        if (*p == '\'' && open == '\'') {
             memcpy(o, "'\\''", 4);
             o += 4;
         } else {
             *o++ = *p;
         }
     }
-    *o++ = '\'';
+    *o++ = open;
     *o = '\0';
     return q;
 }
@@ -188,11 +200,7 @@ static void progress_line(struct run *r, bool done)
 /* A name the library reports (in the file's directory) as messages show it. */
 static void say_renamed(const struct run *r, const char *from, const char *to)
 {
-    char *a = malloc(r->dirlen + strlen(from) + 1), *b = malloc(r->dirlen + strlen(to) + 1);
-    if (!a || !b) {
-        tmpf_error(ENOMEM, "memory exhausted");
-        exit(TMPF_FAILURE);
-    }
+    char *a = xmalloc(r->dirlen + strlen(from) + 1), *b = xmalloc(r->dirlen + strlen(to) + 1);
     memcpy(a, r->arg, r->dirlen);
     strcpy(a + r->dirlen, from);
     memcpy(b, r->arg, r->dirlen);
@@ -321,7 +329,10 @@ static bool looked(const tf_shred_report *rep)
 static void failure(struct run *r, int err, const tf_shred_report *rep)
 {
     const char *q = r->qname;
-    if (!looked(rep) && err == EINVAL) {
+    if (!looked(rep) && err == EBADF && strcmp(r->arg, "-") == 0) {
+        /* Open, but not for writing: coreutils finds out by writing. */
+        tmpf_error(err, "%s: error writing at offset 0", q);
+    } else if (!looked(rep) && err == EINVAL) {
         tmpf_error(0, "%s: invalid file type", q);
     } else if (!looked(rep) && err == ELOOP) {
         tmpf_error(0, "%s: a symbolic link, not followed: name the file it points to", q);
@@ -345,14 +356,12 @@ static void failure(struct run *r, int err, const tf_shred_report *rep)
         tmpf_error(err, "%s: error writing at offset %llu", q, r->offset);
     }
     if (rep->left[0]) {
-        char *left = malloc(r->dirlen + strlen(rep->left) + 1);
-        if (left) {
-            memcpy(left, r->arg, r->dirlen);
-            strcpy(left + r->dirlen, rep->left);
-            char *ql = quotef(left);
-            tmpf_error(0, "%s: left as %s", q, ql);
-            free(ql), free(left);
-        }
+        char *left = xmalloc(r->dirlen + strlen(rep->left) + 1);
+        memcpy(left, r->arg, r->dirlen);
+        strcpy(left + r->dirlen, rep->left);
+        char *ql = quotef(left);
+        tmpf_error(0, "%s: left as %s", q, ql);
+        free(ql), free(left);
     }
 }
 
