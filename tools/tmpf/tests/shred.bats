@@ -113,7 +113,7 @@ fixture() { mkfile f; mkfile g 4096; }
     fixture() { mkfile f 10000; mkfile g 100; }
     cmp_shred -x f g
     cmp_shred -v -x -n1 f
-    for s in 0 10 1K 2k 1KB 1KiB K 1b 1c 1B 010 0x10 12000 ' 5'; do
+    for s in 0 10 1K 2k 1KB 1KiB K 1b 3c 1B 010 0x10 12000 ' 5'; do
         cmp_shred -v -n1 -s "$s" f g
         cmp_shred -n1 --size="$s" -u f
     done
