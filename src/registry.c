@@ -449,6 +449,16 @@ static int open_for_writing(int fd)
     return errno == EAGAIN ? 1 : -1;
 }
 
+int tf__probe_live_hold(int fd)
+{
+    if (tf__sys.flock(fd, LOCK_EX | LOCK_NB) < 0)
+        return errno == EWOULDBLOCK ? 1 : -1;
+    /* Where leases cannot tell, the flock's answer stands. */
+    if (tf__sys.fcntl(fd, F_SETSIG, SIGURG) < 0 || tf__sys.fcntl(fd, F_SETLEASE, F_RDLCK) == 0)
+        return 0;
+    return errno == EAGAIN;
+}
+
 int tf__probe_live(int fd, bool is_dir)
 {
     if (tf__sys.flock(fd, LOCK_EX | LOCK_NB) < 0)

@@ -518,9 +518,10 @@ static void test_swapped_before_removal_is_left(void **state)
     struct fixture *fx = *state;
     tf_sweep_result res;
     find_targets(fx);
-    /* fstatat of each name: the probe's lstat, then the checks before removal
-     * (a directory's second one comes after emptying it). */
-    swap_at_lock = 0, swap_at_stat = 2, swap_at_stat_dir = 3;
+    /* fstatat of each name: only the checks before removal (the probe looks
+     * by statx: of a file's descriptor, of a directory's name); a directory's
+     * second one comes after emptying it. */
+    swap_at_lock = 0, swap_at_stat = 1, swap_at_stat_dir = 2;
     fault_count_start();
     fault_next.fstatat = fstatat_swapping;
     assert_int_equal(tf_sweep(fx->dir, &(tf_sweep_opts){ .prefix = "orph" }, &res), 0);
