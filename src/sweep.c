@@ -14,9 +14,10 @@
  * creator's live lock waits it out); the sweep takes it again before
  * removing and holds it while it removes, through the probed descriptor,
  * checking before each removal by name that the name still is that entry. A
- * regular file's probe keeps its lock and read lease from before its times
- * are read to its unlink: one statx, open, flock, two fcntl, fstat, unlinkat
- * and close per orphan file. It only ever works fd-relative inside the
+ * regular file's probe takes a write lease (granted only while nobody else
+ * has the file open) and keeps it from before its times are read to its
+ * unlink: open, two fcntl, one statx of the descriptor, one fstatat of the
+ * name, unlinkat and close per orphan file. It only ever works fd-relative inside the
  * directory it was given.
  */
 #include "internal.h"
@@ -292,7 +293,7 @@ static void stat_of(const struct statx *sx, struct stat *st)
  * O_RDONLY | O_NONBLOCK | O_NOFOLLOW of a name swapped meanwhile for a link
  * fails, for a FIFO does not block, for a socket fails; a device node needs
  * a privilege to make, and a hard link to one a filesystem that holds one.
- * Its lock and lease are taken (tf__probe_live_hold), then one statx of the
+ * Its lease (or lock) is taken (tf__probe_live_hold), then one statx of the
  * descriptor tells its type, mount, identity, size and times, read under
  * them. 0, or -1 if it is not to be looked at further (p->verdict says why).
  */
@@ -517,9 +518,9 @@ static enum outcome remove_orphan_dir(int dirfd, const char *name, struct probe 
 }
 
 /*
- * An orphan file's lock and lease have been held since before its times were
- * read (lock_probe, probe_file): it is unlinked once its name is seen to
- * still name it, with no second lock nor look.
+ * An orphan file's lease (or lock) has been held since before its times were
+ * read (probe_file): it is unlinked once its name is seen to still name it,
+ * with no second lock nor look.
  */
 static enum outcome remove_orphan(int dirfd, const char *name, struct probe *p)
 {
@@ -554,6 +555,7 @@ static void sweep_one(int dirfd, const char *name, struct probe *p, void *ctx)
     }
     s->res.removed++;
     s->res.bytes += p->bytes;
+    probe_done(p);   /* an open of the file in the report would wait for it */
     if (o && o->report)
         o->report(&(tf_sweep_entry){ name, p->is_dir, p->bytes, p->age }, o->arg);
 }
