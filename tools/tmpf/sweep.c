@@ -68,8 +68,10 @@ static void progress_clear(struct progress *p)
 
 static void progress_draw(struct sweep_run *r)
 {
+    if (!r->p.on)
+        return;
     double t = now();
-    if (!r->p.on || t - r->p.start < r->p.delay || (r->p.shown && t - r->p.last < 0.1))
+    if (t - r->p.start < r->p.delay || (r->p.shown && t - r->p.last < 0.1))
         return;
     char size[16];
     tmpf_human_size(size, sizeof size, r->bytes);
