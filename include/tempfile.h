@@ -562,6 +562,14 @@ TF_API size_t tf_cleanup_registered(void);
 enum tf_sweep_flags {
     /* Report what would be removed, remove nothing. */
     TF_SWEEP_DRY_RUN = 1u << 8,
+    /* Also take stale lock files: regular files named NAME.lock (any NAME,
+     * whatever prefix and suffix say), tf_lock_file()'s and git's naming.
+     * Such a file is judged as any other entry: left while a process holds
+     * its flock (tf_lock_file()'s live mark) or has it open for writing (as
+     * git does with its locks), removed once unlocked and min_age old. Use it
+     * only in a directory whose .lock files follow that convention: a program
+     * whose locks are held by existence alone, closed, would lose its lock. */
+    TF_SWEEP_LOCK_FILES = 1u << 9,
 };
 
 /* Age used when tf_sweep_opts.min_age is 0: one day. */
@@ -588,7 +596,8 @@ typedef struct tf_sweep_entry {
  *                  over its whole tree). A small value can race with a
  *                  process that has just created a name and not yet locked it
  *                  (a few microseconds).
- *  flags           enum tf_sweep_flags: TF_SWEEP_DRY_RUN; any other bit: EINVAL.
+ *  flags           enum tf_sweep_flags: TF_SWEEP_DRY_RUN, TF_SWEEP_LOCK_FILES;
+ *                  any other bit: EINVAL.
  *  report, arg     called for each entry removed (dry run: removable), with
  *                  arg; the entry is valid during the call only. May be NULL.
  *  reserved        must be zero.
@@ -900,7 +909,7 @@ TF_API int tf_replace_contents_at(int dirfd, const char *name, const void *buf, 
  * to that long, then EEXIST; < 0: for ever). A lock left by a process that
  * died (SIGKILL, power cut) is told apart by its live mark (nobody holds
  * its flock or has it open for writing) and removed by the next
- * tf_lock_file(), as tf_sweep() would. Write the new content through the
+ * tf_lock_file(), or by tf_sweep() with TF_SWEEP_LOCK_FILES. Write the new content through the
  * handle; tf_file_commit() renames it over dest, which releases the lock;
  * abort (close or release), exit and fatal signals remove it.
  * Flags: TF_PERSIST_STRICT, TF_PERSIST_BEST_EFFORT.

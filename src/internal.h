@@ -301,6 +301,9 @@ tf_file *tf__file_new(int fd, char *path, unsigned flags);
 
 /* ---- persist.c, replace.c, metadata.c, lockfile.c: durable data ------- */
 
+/* tf_lock_file()'s lock of NAME is NAME.lock (the sweep knows them by it). */
+#define TF__LOCK_SUFFIX ".lock"
+
 /* The destination, resolved by the symlink policy: name in the directory
  * open as dirfd (O_RDONLY, held for the directory fsync). */
 struct tf__target {

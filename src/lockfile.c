@@ -15,8 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define TF__LOCK_SUFFIX ".lock"
-
 static long long now_ms(void)
 {
     struct timespec ts;

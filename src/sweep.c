@@ -45,18 +45,22 @@ time_t (*tf__sweep_clock_hook)(void);
 struct match {
     const char *prefix, *suffix;
     size_t plen, slen;
+    bool locks;                 /* TF_SWEEP_LOCK_FILES */
 };
+
+#define TF__SWEEP_FLAGS (TF_SWEEP_DRY_RUN | TF_SWEEP_LOCK_FILES)
 
 /* The options, checked as the creating calls check theirs. */
 static int match_init(struct match *m, const tf_sweep_opts *o)
 {
-    if (o && ((o->flags & ~(unsigned)TF_SWEEP_DRY_RUN) ||
+    if (o && ((o->flags & ~(unsigned)TF__SWEEP_FLAGS) ||
               (o->reserved[0] | o->reserved[1] | o->reserved[2] | o->reserved[3]))) {
         errno = EINVAL;
         return -1;
     }
     m->prefix = o && o->prefix ? o->prefix : tf_gettempprefix();
     m->suffix = o && o->suffix ? o->suffix : "";
+    m->locks = o && (o->flags & TF_SWEEP_LOCK_FILES);
     return tf__check_name_parts(m->prefix, m->suffix, &m->plen, &m->slen);
 }
 
@@ -73,9 +77,21 @@ bool tf__name_matches(const char *prefix, size_t plen, const char *suffix, size_
     return true;
 }
 
-static bool matches(const struct match *m, const char *name)
+/* NAME.lock, tf_lock_file()'s (and git's) lock of NAME. */
+static bool is_lock_name(const char *name)
+{
+    size_t len = strlen(name), slen = strlen(TF__LOCK_SUFFIX);
+    return len > slen && strcmp(name + len - slen, TF__LOCK_SUFFIX) == 0;
+}
+
+static bool is_temp_name(const struct match *m, const char *name)
 {
     return tf__name_matches(m->prefix, m->plen, m->suffix, m->slen, name);
+}
+
+static bool matches(const struct match *m, const char *name)
+{
+    return is_temp_name(m, name) || (m->locks && is_lock_name(name));
 }
 
 /* ---- looking at one entry ---------------------------------------------- */
@@ -241,10 +257,11 @@ static void lock_probe(int dirfd, const char *name, struct stat *st, struct prob
 /*
  * What the entry name in dirfd is, by one statx: its type, identity, and
  * whether it is on the swept directory's filesystem and mount (pl). 1 a
- * regular file or directory in place, 0 anything else (a link, FIFO, device,
- * mount point), -1 with errno if it could not be told.
+ * regular file or (unless files_only) directory in place, 0 anything else (a
+ * link, FIFO, device, mount point), -1 with errno if it could not be told.
  */
-static int look(int dirfd, const char *name, const struct tf__node *pl, struct probe *p)
+static int look(int dirfd, const char *name, const struct tf__node *pl, bool files_only,
+                struct probe *p)
 {
     struct statx sx;
     if (tf__sys.statx(dirfd, name, AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_INO | STATX_MNT_ID,
@@ -255,7 +272,7 @@ static int look(int dirfd, const char *name, const struct tf__node *pl, struct p
         p->is_dir = S_ISDIR(st.st_mode);
         p->dev = st.st_dev;
         p->ino = st.st_ino;
-        if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+        if (!S_ISREG(st.st_mode) && !(p->is_dir && !files_only))
             return 0;
         return in_place(dirfd, name, st.st_dev, pl);
     }
@@ -264,7 +281,7 @@ static int look(int dirfd, const char *name, const struct tf__node *pl, struct p
     p->is_dir = S_ISDIR(sx.stx_mode);
     p->dev = id.dev;
     p->ino = id.ino;
-    return (S_ISREG(sx.stx_mode) || p->is_dir) && tf__same_mount(&id, pl);
+    return (S_ISREG(sx.stx_mode) || (p->is_dir && !files_only)) && tf__same_mount(&id, pl);
 }
 
 /* What the probed entry (stat st) holds: itself and, for a directory open as
@@ -331,7 +348,7 @@ static int probe_file(int dirfd, const char *name, const struct tf__node *pl, st
  * given, so nothing outside can be reached that way either.
  */
 static void probe(int dirfd, const struct tf__node *pl, const char *name, unsigned char type,
-                  time_t now, struct probe *p)
+                  bool files_only, time_t now, struct probe *p)
 {
     struct stat st;
     *p = (struct probe){ .verdict = OTHER, .fd = -1, .place = *pl };
@@ -341,7 +358,7 @@ static void probe(int dirfd, const struct tf__node *pl, const char *name, unsign
     } else {
         /* Links, FIFOs, devices and mount points (of another filesystem, or
          * bind mounts of this one) are never a temporary of ours. */
-        int here = look(dirfd, name, pl, p);
+        int here = look(dirfd, name, pl, files_only, p);
         if (here <= 0) {
             if (here < 0)
                 p->verdict = errno == ENOENT ? GONE : UNKNOWN;
@@ -448,7 +465,9 @@ static int each_match(const char *dir, const tf_sweep_opts *opts, visit_fn visit
     for (size_t off = 0; off < len; off += strlen(names + off + 1) + 2) {
         struct probe p;
         const char *name = names + off + 1;
-        probe(dirfd, &pl, name, (unsigned char)names[off], now.tv_sec, &p);
+        /* A lock file is a file: a directory named so is not ours. */
+        probe(dirfd, &pl, name, (unsigned char)names[off], !is_temp_name(&m, name),
+              now.tv_sec, &p);
         visit(dirfd, name, &p, ctx);
         probe_done(&p);
     }

@@ -57,6 +57,7 @@ static void test_bad_options_refused_by_every_creator(void **state)
     all_creators_refuse(dir, &(tf_opts){ .dir = dir, .suffix = long_prefix + 50 }, ENAMETOOLONG);
     all_creators_refuse(dir, &(tf_opts){ .dir = dir, .flags = 1u << 3 }, EINVAL);
     all_creators_refuse(dir, &(tf_opts){ .dir = dir, .flags = TF_SWEEP_DRY_RUN }, EINVAL);
+    all_creators_refuse(dir, &(tf_opts){ .dir = dir, .flags = TF_SWEEP_LOCK_FILES }, EINVAL);
     all_creators_refuse(dir, &(tf_opts){ .dir = dir, .flags = TF_KEEP | 1u << 31 }, EINVAL);
     for (unsigned bit = 3; bit < 32; bit++)
         all_creators_refuse(dir, &(tf_opts){ .dir = dir, .flags = 1u << bit }, EINVAL);
@@ -126,7 +127,7 @@ static void test_sweep_options_checked_alike(void **state)
     sweep_and_usage_refuse(dir, &(tf_sweep_opts){ .suffix = "/" }, EINVAL);
     sweep_and_usage_refuse(dir, &(tf_sweep_opts){ .prefix = long_prefix }, ENAMETOOLONG);
     sweep_and_usage_refuse(dir, &(tf_sweep_opts){ .flags = TF_KEEP, .min_age = 1 }, EINVAL);
-    sweep_and_usage_refuse(dir, &(tf_sweep_opts){ .flags = TF_SWEEP_DRY_RUN << 1 }, EINVAL);
+    sweep_and_usage_refuse(dir, &(tf_sweep_opts){ .flags = TF_SWEEP_LOCK_FILES << 1 }, EINVAL);
     for (int i = 0; i < 4; i++) {
         tf_sweep_opts o = { .min_age = 1 };
         o.reserved[i] = 1;
@@ -145,7 +146,8 @@ static void test_flag_families_do_not_overlap(void **state)
     const unsigned opts = TF_KEEP | TF_NO_DELETE_ON_CLOSE | TF_IGNORE_CLEANUP_ERRORS;
     assert_int_equal(opts & TF_SWEEP_DRY_RUN, 0);
     assert_true(opts <= 0xff);
-    assert_true(TF_SWEEP_DRY_RUN >= 1u << 8 && TF_SWEEP_DRY_RUN < 1u << 12);
+    const unsigned sweep = TF_SWEEP_DRY_RUN | TF_SWEEP_LOCK_FILES;
+    assert_true(sweep >= 1u << 8 && sweep < 1u << 12);
     assert_int_equal(TF_RMTREE_IGNORE_ERRORS, TF_IGNORE_CLEANUP_ERRORS);
 }
 

@@ -287,6 +287,81 @@ static void test_errors(void **state)
 }
 
 
+/* ---- lock files (TF_SWEEP_LOCK_FILES) ------------------------------------- */
+
+/* Child: takes the lock of dest and dies by SIGKILL, holding it. */
+static int die_holding_lock(void *dest)
+{
+    tf_file *f = tf_lock_file(dest, NULL);
+    CHECK(f != NULL);
+    raise(SIGKILL);
+    return 1;
+}
+
+/* Is there an entry (a link too) named name in the swept directory? */
+static bool exists_in(const struct fixture *fx, const char *name)
+{
+    struct stat st;
+    char *p = path_join(fx->dir, name);
+    bool there = lstat(p, &st) == 0;
+    free(p);
+    return there;
+}
+
+static void test_stale_lock_files(void **state)
+{
+    struct fixture *fx = *state;
+    char *conf = path_join(fx->dir, "conf"), *held = path_join(fx->dir, "held");
+    int st = fork_status(die_holding_lock, conf);
+    assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    tf_file *mine = tf_lock_file(held, NULL);   /* live: flocked */
+    assert_non_null(mine);
+    /* git's way: open for writing, no flock. */
+    int git = openat(AT_FDCWD, fx->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int gfd = openat(git, "index.lock", O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    assert_true(gfd >= 0);
+    assert_int_equal(write_file(fx->dir, "closed.lock", "x"), 0);   /* nobody's */
+    assert_int_equal(mkdirat(git, "dir.lock", 0700), 0);        /* not a lock file */
+    assert_int_equal(symlinkat(fx->outside, git, "link.lock"), 0);
+    assert_int_equal(write_file(fx->dir, ".lock", "x"), 0);     /* no NAME */
+    size_t before = dir_entries(fx->dir);
+    tf_sweep_result res;
+    /* Without the flag, no lock file is looked at. */
+    tf_sweep_opts o = { .prefix = "orph", .flags = TF_SWEEP_DRY_RUN };
+    assert_int_equal(tf_sweep(fx->dir, &o, &res), 0);
+    assert_int_equal(res.removed, 3);
+    assert_int_equal(res.live, 2);
+    o.flags |= TF_SWEEP_LOCK_FILES;
+    tf_usage_report r;
+    assert_int_equal(tf_disk_usage(fx->dir, &o, &r), 0);
+    assert_int_equal(r.count, 5 + 4);
+    assert_int_equal(r.live, 2 + 2);
+    o.flags &= ~(unsigned)TF_SWEEP_DRY_RUN;
+    assert_int_equal(tf_sweep(fx->dir, &o, &res), 0);
+    assert_int_equal(res.removed, 3 + 2);
+    assert_int_equal(res.live, 2 + 2);
+    assert_int_equal(res.failed, 0);
+    assert_false(exists_in(fx, "conf.lock"));
+    assert_false(exists_in(fx, "closed.lock"));
+    assert_true(exists_in(fx, "held.lock") && exists_in(fx, "index.lock"));
+    assert_true(exists_in(fx, "dir.lock") && exists_in(fx, "link.lock"));
+    assert_true(exists_in(fx, ".lock"));
+    assert_int_equal(dir_entries(fx->dir), before - 5);
+    assert_outside_intact(fx);
+    /* The dead holder's lock is free; the live one still is not. */
+    tf_file *next = tf_lock_file(conf, &(tf_persist_opts){ .level = TF_LEVEL_VISIBLE });
+    assert_non_null(next);
+    errno = 0;
+    assert_null(tf_lock_file(held, NULL));
+    assert_errno(EEXIST);
+    tf_file_release(next);
+    tf_file_release(mine);
+    close(gfd);
+    close(git);
+    free(conf);
+    free(held);
+}
+
 /* ---- unlocked entries: judged by their newest time ---------------------- */
 
 /*
@@ -675,6 +750,7 @@ int main(void)
         T(test_swapped_after_probe_is_left),
         T(test_swapped_before_removal_is_left),
         T(test_written_inside_before_removal_stays),
+        T(test_stale_lock_files),
         cmocka_unit_test_setup_teardown(test_bind_mounts_left, tft_setup, tft_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
