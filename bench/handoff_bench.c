@@ -1,10 +1,16 @@
 /*
  * Hand-over, timed (issue 13): the round trip of a named temporary file
  * between two processes (tf_file_send() there, tf_file_recv() and
- * tf_file_send() back, tf_file_recv() here: moves both ways) against the
- * bare floor (sendmsg of the descriptor with 16 bytes, recvmsg, and the same
- * back; the received descriptor closed), and that floor with the one-byte
- * answer per hop that the protocol adds. Batches of each, interleaved.
+ * tf_file_send() back, tf_file_recv() here: moves both ways), in the default
+ * mode (the receiver answers) and with TF_HANDOFF_NO_ANSWER, against two
+ * floors: the bare one-message floor (sendmsg of the descriptor with 16
+ * bytes, recvmsg, and the same back; the received descriptor closed) and
+ * the same-protocol floor (that, plus the one-byte answer per hop the
+ * default mode sends: sendmsg + answer recv on one side, recvmsg + answer
+ * send on the other), and the one-message floor plus the checks a receiver
+ * makes of what it got (fstat, fcntl F_GETFL, geteuid, fstatat of the name:
+ * what TF_HANDOFF_NO_ANSWER still pays over the bare floor). Batches of
+ * each, interleaved, the order rotated every round.
  *
  *   handoff_bench [BATCH] [ROUNDS]      (defaults 2000, 9)
  */
@@ -14,10 +20,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#define MAX_ROUNDS 64
 
 static double now(void)
 {
@@ -47,6 +57,17 @@ static void bare_send(int s, int fd)
         die("sendmsg");
 }
 
+static const char *name;   /* the file's, for mode C's check */
+
+/* What tf_file_recv() checks of a named file it got (see src/handoff.c). */
+static void checks(int fd)
+{
+    struct stat st, ns;
+    if (fstat(fd, &st) < 0 || fcntl(fd, F_GETFL) < 0 || st.st_uid != geteuid() ||
+        fstatat(AT_FDCWD, name, &ns, AT_SYMLINK_NOFOLLOW) < 0 || ns.st_ino != st.st_ino)
+        die("checks");
+}
+
 static int bare_recv(int s)
 {
     char room[CMSG_SPACE(sizeof(int))], payload[16];
@@ -60,18 +81,27 @@ static int bare_recv(int s)
     return fd;
 }
 
+/* Modes: L library (answers), N library without answers, B bare, A bare
+ * with answers, C bare with the receiver's checks. */
+static unsigned lib_flags(char mode)
+{
+    return mode == 'N' ? TF_HANDOFF_NO_ANSWER : 0;
+}
+
 /* The peer: echoes whatever arrives, batch after batch; ends on EOF. */
 static void peer(int s, int batch)
 {
     char mode;
     while (read(s, &mode, 1) == 1) {
         for (int i = 0; i < batch; i++) {
-            if (mode == 'L') {
+            if (mode == 'L' || mode == 'N') {
                 tf_file *f = tf_file_recv(s, 0);
-                if (!f || tf_file_send(s, f, 0) < 0)
+                if (!f || tf_file_send(s, f, lib_flags(mode)) < 0)
                     die("peer hand-over");
             } else {
                 int fd = bare_recv(s);
+                if (mode == 'C')
+                    checks(fd);
                 char a = 'A';
                 if (mode == 'A' && write(s, &a, 1) != 1)
                     die("answer");
@@ -85,54 +115,26 @@ static void peer(int s, int batch)
     _exit(0);
 }
 
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
+static tf_file *f;
 
-int main(int argc, char **argv)
+/* One batch of mode; microseconds per round trip. */
+static double batch_of(int s, char mode, int batch)
 {
-    int batch = argc > 1 ? atoi(argv[1]) : 2000, rounds = argc > 2 ? atoi(argv[2]) : 9;
-    if (rounds > 64)
-        rounds = 64;
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-        die("socketpair");
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(sv[0]);
-        peer(sv[1], batch);
-    }
-    close(sv[1]);
-    int s = sv[0];
-    tf_file *f = tf_named_temporary_file(&(tf_opts){ .dir = "/dev/shm" });
-    if (!f)
-        die("tf_named_temporary_file");
+    if (write(s, &mode, 1) != 1)
+        die("write");
     int fd = tf_file_fileno(f);
-    double lib[64], bare[64], acked[64], ratio[64], ratio_acked[64];
-    for (int r = 0; r < rounds; r++) {
-        if (write(s, "L", 1) != 1)
-            die("write");
-        double t0 = now();
-        for (int i = 0; i < batch; i++) {
-            if (tf_file_send(s, f, 0) < 0 || !(f = tf_file_recv(s, 0)))
+    double t0 = now();
+    for (int i = 0; i < batch; i++) {
+        if (mode == 'L' || mode == 'N') {
+            if (tf_file_send(s, f, lib_flags(mode)) < 0 || !(f = tf_file_recv(s, 0)))
                 die("hand-over");
-        }
-        lib[r] = (now() - t0) / batch * 1e6;
-        if (write(s, "B", 1) != 1)
-            die("write");
-        fd = tf_file_fileno(f);
-        t0 = now();
-        for (int i = 0; i < batch; i++) {
+        } else if (mode == 'B' || mode == 'C') {
             bare_send(s, fd);
-            close(bare_recv(s));
-        }
-        bare[r] = (now() - t0) / batch * 1e6;
-        if (write(s, "A", 1) != 1)
-            die("write");
-        t0 = now();
-        for (int i = 0; i < batch; i++) {
+            int back = bare_recv(s);
+            if (mode == 'C')
+                checks(back);
+            close(back);
+        } else {
             char a;
             bare_send(s, fd);
             if (read(s, &a, 1) != 1)
@@ -142,26 +144,72 @@ int main(int argc, char **argv)
                 die("answer");
             close(back);
         }
-        acked[r] = (now() - t0) / batch * 1e6;
-        ratio[r] = lib[r] / bare[r];
-        ratio_acked[r] = lib[r] / acked[r];
+    }
+    return (now() - t0) / batch * 1e6;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sorts v and prints its median and quartiles. */
+static void spread(const char *label, double *v, int n, const char *unit)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp);
+    printf("| %s | %.2f%s | %.2f-%.2f%s |\n", label, v[n / 2], unit, v[n / 4], v[3 * n / 4], unit);
+}
+
+int main(int argc, char **argv)
+{
+    int batch = argc > 1 ? atoi(argv[1]) : 2000, rounds = argc > 2 ? atoi(argv[2]) : 9;
+    if (rounds > MAX_ROUNDS)
+        rounds = MAX_ROUNDS;
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        die("socketpair");
+    /* Before the fork: the peer checks the same name. */
+    f = tf_named_temporary_file(&(tf_opts){ .dir = "/dev/shm" });
+    if (!f || !(name = strdup(tf_file_name(f))))
+        die("tf_named_temporary_file");
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(sv[0]);
+        peer(sv[1], batch);
+    }
+    close(sv[1]);
+    int s = sv[0];
+    static const char modes[] = "LNBAC";
+    double t[5][MAX_ROUNDS], r[5][MAX_ROUNDS];
+    for (int k = 0; k < rounds; k++) {
+        for (int j = 0; j < 5; j++) {
+            int m = (j + k) % 5;
+            t[m][k] = batch_of(s, modes[m], batch);
+        }
+        r[0][k] = t[0][k] / t[2][k];   /* default / bare */
+        r[1][k] = t[0][k] / t[3][k];   /* default / same protocol */
+        r[2][k] = t[1][k] / t[2][k];   /* no answer / bare */
+        r[3][k] = t[1][k] / t[0][k];   /* no answer / default */
+        r[4][k] = t[1][k] / t[4][k];   /* no answer / bare with the checks */
     }
     tf_file_release(f);
     close(s);
     waitpid(pid, NULL, 0);
-    qsort(lib, (size_t)rounds, sizeof(double), cmp);
-    qsort(bare, (size_t)rounds, sizeof(double), cmp);
-    qsort(ratio, (size_t)rounds, sizeof(double), cmp);
-    qsort(acked, (size_t)rounds, sizeof(double), cmp);
-    qsort(ratio_acked, (size_t)rounds, sizeof(double), cmp);
-    printf("| round trip (batches of %d, %d rounds interleaved) | median |\n|---|---|\n", batch,
-           rounds);
-    printf("| tf_file_send + tf_file_recv, both ways (named file, move) | %.1f us |\n",
-           lib[rounds / 2]);
-    printf("| bare sendmsg/recvmsg of the descriptor, both ways | %.1f us |\n", bare[rounds / 2]);
-    printf("| bare, with a one-byte answer per hop (the protocol's messages) | %.1f us |\n",
-           acked[rounds / 2]);
-    printf("\nper-round ratio to bare: median %.2f; to bare with answers: median %.2f\n",
-           ratio[rounds / 2], ratio_acked[rounds / 2]);
+    printf("| round trip (batches of %d, %d rounds interleaved) | median | quartiles |\n"
+           "|---|---|---|\n", batch, rounds);
+    spread("tf_file_send + tf_file_recv, both ways (named file, move)", t[0], rounds, " us");
+    spread("the same with TF_HANDOFF_NO_ANSWER", t[1], rounds, " us");
+    spread("bare sendmsg/recvmsg of the descriptor, both ways (one-message floor)", t[2],
+           rounds, " us");
+    spread("bare, with a one-byte answer per hop (same-protocol floor)", t[3], rounds, " us");
+    spread("bare, with the receiver's checks (fstat, fcntl, geteuid, fstatat)", t[4], rounds,
+           " us");
+    printf("\n| per-round ratio | median | quartiles |\n|---|---|---|\n");
+    spread("default / one-message floor", r[0], rounds, "");
+    spread("default / same-protocol floor", r[1], rounds, "");
+    spread("no answer / one-message floor", r[2], rounds, "");
+    spread("no answer / default", r[3], rounds, "");
+    spread("no answer / bare with the receiver's checks", r[4], rounds, "");
     return 0;
 }

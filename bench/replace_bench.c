@@ -10,13 +10,21 @@
  *           names computed in advance
  *   floor   the syscalls ours makes, by hand, names computed in advance:
  *           open the directory, lstat dest, create, flock (live mark), write,
- *           lstat dest, fstat, llistxattr, fchmod (metadata), fsync, rename,
- *           fsync the directory, two closes
+ *           fstat, listxattrat (metadata; llistxattr of the /proc path
+ *           before Linux 6.13), fchmod, fsync, rename, fsync the directory,
+ *           two closes (the one-shot reuses begin's lstat for the metadata)
  * Batches are interleaved (the order rotated each round); each batch reports
  * CPU time (CLOCK_PROCESS_CPUTIME_ID) and wall time per replace. The figures
  * are the median over rounds of the per-round ratio to the floor.
  *
  *   replace_bench DIR SIZE ROUNDS OPS [PYTHON]
+ *   replace_bench --costs DIR SIZE ROUNDS OPS
+ *
+ * --costs: what each syscall of a guarantee GLib does not give costs, per
+ * level: the floor, and the floor without one of them (the directory
+ * descriptor: paths instead; the symlink-policy lstat; the live flock; the
+ * owner fstat; the xattr list; the fchmod), interleaved with ours and GLib;
+ * the cost is the median of the per-round differences to the whole floor.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -26,6 +34,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <time.h>
@@ -34,6 +43,12 @@
 #include <tempfile.h>
 #ifdef TF_BENCH_HAVE_GLIB
 #include <glib.h>
+#endif
+
+#ifndef SYS_listxattrat
+#define SYS_LISTXATTRAT 465   /* Linux 6.13, the same number everywhere */
+#else
+#define SYS_LISTXATTRAT SYS_listxattrat
 #endif
 
 enum { OURS, GLIB, PYTHON, MINIMAL, FLOOR, NCONT };
@@ -103,32 +118,49 @@ static void run_minimal(int level)
     free(names);
 }
 
+/* Steps of the floor that --costs leaves out, one at a time. */
+enum { NO_DIRFD = 1, NO_LSTAT = 2, NO_FLOCK = 4, NO_FSTAT = 8, NO_LIST = 16, NO_FCHMOD = 32 };
+static unsigned skip;
+
 static void run_floor(int level)
 {
-    char (*names)[32] = malloc((size_t)ops * sizeof *names);
+    char (*names)[4200] = malloc((size_t)ops * sizeof *names);
     for (int i = 0; i < ops; i++)
-        snprintf(names[i], sizeof names[i], ".floor%08d", i);
+        snprintf(names[i], sizeof names[i], "%s.floor%08d", skip & NO_DIRFD ? dest : "", i);
     for (int i = 0; i < ops; i++) {
         struct stat st;
-        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        fstatat(dfd, "dest", &st, AT_SYMLINK_NOFOLLOW);
+        /* Without the descriptor held: paths, and the directory opened for
+         * its fsync only (as GLib does). */
+        int dfd = skip & NO_DIRFD ? AT_FDCWD : open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        const char *d = skip & NO_DIRFD ? dest : "dest";
+        if (!(skip & NO_LSTAT))
+            fstatat(dfd, d, &st, AT_SYMLINK_NOFOLLOW);
         int fd = openat(dfd, names[i], O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        flock(fd, LOCK_SH | LOCK_NB);
+        if (!(skip & NO_FLOCK))
+            flock(fd, LOCK_SH | LOCK_NB);
         if (fd < 0 || write(fd, data, size) != (ssize_t)size)
             die("floor write");
-        char proc[64];
-        snprintf(proc, sizeof proc, "/proc/self/fd/%d/dest", dfd);
-        fstatat(dfd, "dest", &st, AT_SYMLINK_NOFOLLOW);
-        fstat(fd, &st);
-        llistxattr(proc, NULL, 0);
-        fchmod(fd, 0644);
+        char list[512];
+        if (!(skip & NO_FSTAT))
+            fstat(fd, &st);
+        if (!(skip & NO_LIST) &&
+            syscall(SYS_LISTXATTRAT, dfd, d, AT_SYMLINK_NOFOLLOW, list, sizeof list) < 0) {
+            char proc[64];
+            snprintf(proc, sizeof proc, "/proc/self/fd/%d/dest", dfd);
+            llistxattr(proc, list, sizeof list);
+        }
+        if (!(skip & NO_FCHMOD))
+            fchmod(fd, 0644);
         if (level >= TF_LEVEL_CONSISTENT && fsync(fd) < 0)
             die("floor fsync");
-        if (renameat(dfd, names[i], dfd, "dest") < 0)
+        if (renameat(dfd, names[i], dfd, d) < 0)
             die("floor rename");
+        if (level == TF_LEVEL_DURABLE && skip & NO_DIRFD)
+            dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (level == TF_LEVEL_DURABLE && fsync(dfd) < 0)
             die("floor dir fsync");
-        close(dfd);
+        if (dfd >= 0)
+            close(dfd);
         close(fd);
     }
     free(names);
@@ -223,8 +255,62 @@ static double median(double *v, int n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* --costs: the floor without each step in turn, with ours and GLib. */
+static int costs(int rounds)
+{
+    static const unsigned steps[] = { 0, NO_DIRFD, NO_LSTAT, NO_FLOCK, NO_FSTAT, NO_LIST, NO_FCHMOD };
+    static const char *const what[] = {
+        "floor (all of them)", "directory descriptor held (open + close)",
+        "symlink-policy lstat", "live flock", "owner fstat", "xattr list (listxattrat)",
+        "fchmod (mode carried over)",
+    };
+    enum { NSTEP = sizeof steps / sizeof steps[0], NC = NSTEP + 2 };
+    static const char *const LEVELS[] = { "", "visible", "consistent", "durable" };
+    printf("| size | level | step | cost, CPU us/op (median of per-round differences) | share of the floor |\n");
+    printf("|---|---|---|---|---|\n");
+    for (int level = TF_LEVEL_VISIBLE; level <= TF_LEVEL_DURABLE; level++) {
+        double cpu[NC][64], wall, diff[NC][64], ratio[NC][64];
+        for (int r = 0; r < rounds && r < 64; r++) {
+            for (int k = 0; k < NC; k++) {
+                int c = (k + r) % NC;
+                if (c < NSTEP) {
+                    skip = steps[c];
+                    batch(FLOOR, level, &cpu[c][r], &wall);
+                    skip = 0;
+                } else {
+#ifndef TF_BENCH_HAVE_GLIB
+                    if (c == NSTEP + 1) {
+                        cpu[c][r] = cpu[0][r];
+                        continue;
+                    }
+#endif
+                    batch(c == NSTEP ? OURS : GLIB, level, &cpu[c][r], &wall);
+                }
+            }
+            for (int c = 0; c < NC; c++) {
+                diff[c][r] = cpu[0][r] - cpu[c][r];
+                ratio[c][r] = cpu[c][r] / cpu[0][r];
+            }
+        }
+        for (int c = 1; c < NSTEP; c++)
+            printf("| %zu | %s | %s | %.2f | %.1f%% |\n", size, LEVELS[level], what[c],
+                   median(diff[c], rounds) * 1e6, median(diff[c], rounds) / median(cpu[0], rounds) * 100);
+        printf("| %zu | %s | floor itself | %.1f us | ours / floor %.3f, GLib / floor %.3f |\n", size,
+               LEVELS[level], median(cpu[0], rounds) * 1e6, median(ratio[NSTEP], rounds),
+               median(ratio[NSTEP + 1], rounds));
+        fflush(stdout);
+    }
+    unlink(dest);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    bool cost_mode = argc > 1 && strcmp(argv[1], "--costs") == 0;
+    if (cost_mode) {
+        argv++;
+        argc--;
+    }
     if (argc < 5) {
         fprintf(stderr, "usage: replace_bench DIR SIZE ROUNDS OPS [PYTHON]\n");
         return 2;
@@ -237,6 +323,8 @@ int main(int argc, char **argv)
     snprintf(dest, sizeof dest, "%s/dest", dir);
     data = malloc(size);
     memset(data, 'x', size);
+    if (cost_mode)
+        return costs(rounds);
     bool have[NCONT] = { true, false, python != NULL, true, true };
 #ifdef TF_BENCH_HAVE_GLIB
     have[GLIB] = true;
@@ -257,6 +345,11 @@ int main(int argc, char **argv)
                 rw[c][r] = wall[c][r] / wall[FLOOR][r];
             }
         }
+        double og[64], ogw[64];   /* ours / GLib, per round */
+        for (int r = 0; r < rounds && r < 64; r++) {
+            og[r] = cpu[OURS][r] / cpu[GLIB][r];
+            ogw[r] = wall[OURS][r] / wall[GLIB][r];
+        }
         for (int c = 0; c < NCONT; c++) {
             if (!have[c])
                 continue;
@@ -264,6 +357,9 @@ int main(int argc, char **argv)
                    median(cpu[c], rounds) * 1e6, median(wall[c], rounds) * 1e6,
                    median(rc[c], rounds), median(rw[c], rounds));
         }
+        if (have[GLIB])
+            printf("| %zu | %s | ours / glib | | | %.3f | %.3f |\n", size, LEVELS[level],
+                   median(og, rounds), median(ogw, rounds));
         fflush(stdout);
     }
     unlink(dest);

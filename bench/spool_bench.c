@@ -33,6 +33,10 @@
  *                    putc / putc_unlocked / memstream_putc (the FILE * view;
  *                    open_memstream, glibc's own growing buffer stream);
  *   w4_*             4-byte writes: floor, tf, fwrite on the view, memstream;
+ *                    fwrite on the view without its lock (where the time
+ *                    goes): fwrite_bycaller (__fsetlocking BYCALLER: the
+ *                    same call path, no lock) and fwrite_unlocked (glibc's
+ *                    macro inlines it for a constant size: no call at all);
  *   wfmt_*           fprintf(fp, "%d,", i) on the view and on open_memstream,
  *                    and the floor: snprintf into the growing buffer;
  *   r1_*             1-byte reads of an N-byte file: floor (memcpy out of a
@@ -52,6 +56,7 @@
 #include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -206,7 +211,7 @@ static inline void buf_put1(struct buf *b, unsigned char c)
 
 enum small_op {
     W1_FLOOR, W1_FLOOR_INLINE, W1_TF, W1_TF_PUTC, W1_PUTC, W1_PUTC_UNLOCKED, W1_MEMSTREAM,
-    W4_FLOOR, W4_TF, W4_FWRITE, W4_MEMSTREAM,
+    W4_FLOOR, W4_TF, W4_FWRITE, W4_FWRITE_BYCALLER, W4_FWRITE_UNLOCKED, W4_MEMSTREAM,
     WFMT_FLOOR, WFMT_FPRINTF, WFMT_MEMSTREAM,
     R1_FLOOR, R1_TF, R1_TF_GETC, R1_GETC,
 };
@@ -235,10 +240,13 @@ static void target_open(struct target *t, enum small_op op)
     case W1_TF: case W1_TF_PUTC: case W4_TF: case R1_TF: case R1_TF_GETC:
         t->f = new_spooled(small_max);
         break;
-    case W1_PUTC: case W1_PUTC_UNLOCKED: case W4_FWRITE: case WFMT_FPRINTF: case R1_GETC:
+    case W1_PUTC: case W1_PUTC_UNLOCKED: case W4_FWRITE: case W4_FWRITE_BYCALLER:
+    case W4_FWRITE_UNLOCKED: case WFMT_FPRINTF: case R1_GETC:
         t->f = new_spooled(small_max);
         if (!(t->fp = tf_file_stream(t->f)))
             die("tf_file_stream");
+        if (op == W4_FWRITE_BYCALLER)
+            __fsetlocking(t->fp, FSETLOCKING_BYCALLER);
         break;
     default:
         break;
@@ -289,7 +297,10 @@ static void small_run(struct target *t, enum small_op op, size_t n)
             if (tf_file_write(t->f, four, 4) != 4)
                 die("tf_file_write");
             break;
-        case W4_FWRITE: case W4_MEMSTREAM: fwrite(four, 1, 4, t->fp); break;
+        case W4_FWRITE: case W4_FWRITE_BYCALLER: case W4_MEMSTREAM:
+            fwrite(four, 1, 4, t->fp);
+            break;
+        case W4_FWRITE_UNLOCKED: fwrite_unlocked(four, 1, 4, t->fp); break;
         case WFMT_FLOOR:
             buf_write(&t->b, tmp, (size_t)snprintf(tmp, sizeof tmp, "%d,", (int)(i & 1023)));
             break;
@@ -540,6 +551,8 @@ SMALL(W1_MEMSTREAM, w1_memstream)
 SMALL(W4_FLOOR, w4_floor)
 SMALL(W4_TF, w4_tf)
 SMALL(W4_FWRITE, w4_fwrite)
+SMALL(W4_FWRITE_BYCALLER, w4_fwrite_bycaller)
+SMALL(W4_FWRITE_UNLOCKED, w4_fwrite_unlocked)
 SMALL(W4_MEMSTREAM, w4_memstream)
 SMALL(WFMT_FLOOR, wfmt_floor)
 SMALL(WFMT_FPRINTF, wfmt_fprintf)
@@ -568,6 +581,8 @@ static const struct workload {
     S(w4_floor, W4_FLOOR),
     S(w4_tf, W4_TF),
     S(w4_fwrite, W4_FWRITE),
+    S(w4_fwrite_bycaller, W4_FWRITE_BYCALLER),
+    S(w4_fwrite_unlocked, W4_FWRITE_UNLOCKED),
     S(w4_memstream, W4_MEMSTREAM),
     S(wfmt_floor, WFMT_FLOOR),
     S(wfmt_fprintf, WFMT_FPRINTF),

@@ -289,6 +289,8 @@ SMALL_ROWS = [
         ("plain growing buffer: the floor", "w4_floor_reuse", "c", "w4_floor"),
         ("tf_file_write", "w4_tf_reuse", "c", "w4_tf"),
         ("FILE * view: fwrite", "w4_fwrite_reuse", "c", "w4_fwrite"),
+        ("FILE * view: fwrite, lock dropped (__fsetlocking)", "w4_fwrite_bycaller_reuse", "c", "w4_fwrite_bycaller"),
+        ("FILE * view: fwrite_unlocked (inlined)", "w4_fwrite_unlocked_reuse", "c", "w4_fwrite_unlocked"),
         ("open_memstream: fwrite", "w4_memstream_reuse", "c", "w4_memstream"),
     ], "w4_floor_reuse"),
     ('fprintf "%d," (1 to 4 digits)', [
@@ -319,8 +321,8 @@ def small_report(fs, runs, n1, irs):
     """runs: list of rounds, each {"c": {...}, "py": {...}, "rust": {...} or None}."""
     L = ["#### Small accesses, %s: ns per operation (%d operations, %d interleaved rounds)" %
          (fs, n1, len(runs)), "",
-         "| workload | contender | ns/op (median) | / floor (median of per-round ratios) | Ir/op (callgrind) |",
-         "|---|---|---|---|---|"]
+         "| workload | contender | ns/op (median) | / floor (median of per-round ratios) | quartiles of the ratios | Ir/op (callgrind) |",
+         "|---|---|---|---|---|---|"]
     for label, rows, floor in SMALL_ROWS:
         fl = [r["c"][floor] for r in runs]
         for name, key, who, irk in rows:
@@ -328,8 +330,10 @@ def small_report(fs, runs, n1, irs):
                 continue
             xs = [r[who][key] for r in runs]
             ir = irs.get((who, irk)) if irk else None
-            L.append("| %s | %s | %.2f | %.2fx | %s |" % (
-                label, name, med(xs) * 1e9 / n1, med([x / f for x, f in zip(xs, fl)]),
+            ratios = sorted(x / f for x, f in zip(xs, fl))
+            q1, q3 = ratios[len(ratios) // 4], ratios[(3 * len(ratios)) // 4]
+            L.append("| %s | %s | %.2f | %.2fx | %.2f-%.2f | %s |" % (
+                label, name, med(xs) * 1e9 / n1, med(ratios), q1, q3,
                 "%.1f" % ir if ir is not None else ""))
     c = [r["c"] for r in runs]
     L.append("")

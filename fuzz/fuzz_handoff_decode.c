@@ -27,7 +27,8 @@ static int reference(const uint8_t *p, size_t n, tf_handoff_meta *m)
     if (n < 16 || p[0] != 'T' || p[1] != 'F' || p[2] != 'H' || p[3] != 1)
         return EBADMSG;
     unsigned long flags = le32(p + 4), file_flags = le32(p + 8), len = le32(p + 12);
-    if ((flags | TF_HANDOFF_SHARE) != TF_HANDOFF_SHARE ||
+    const unsigned long known = TF_HANDOFF_SHARE | TF_HANDOFF_NO_ANSWER;
+    if ((flags | known) != known ||
         (file_flags | TF_KEEP | TF_NO_DELETE_ON_CLOSE) != (TF_KEEP | TF_NO_DELETE_ON_CLOSE))
         return EBADMSG;
     if (len >= PATH_MAX)

@@ -97,6 +97,7 @@ static void file_free(tf_file *f)
 {
     tf__reg_remove(&f->reg);   /* before the path it points to goes */
     tf__durable_free(f->dur);
+    free(f->stream_buf);   /* wiped when the view closed */
     free(f->path);
     free(f);
 }

@@ -7,6 +7,13 @@
  * that fails anywhere leaves it with the sender. A receiver that cannot send
  * its ACK gives the file up again, without removing it.
  *
+ * TF_HANDOFF_NO_ANSWER drops the answer (half the messages, half the
+ * wake-ups): the sender gives the file up once sendmsg has queued the
+ * message, and a receiver that fails closes what it got, so the file is an
+ * unlocked orphan for tf_sweep(). The receiver learns of the mode from the
+ * metadata and answers nothing once it has decoded that flag; it answers a
+ * message it cannot decode as before (a sender of ours never sends one).
+ *
  * Metadata: "TFH" 0x01, flags, file flags, name length (little-endian
  * uint32 each), the name. The decoder is pure so that a fuzzer can drive it.
  */
@@ -26,7 +33,7 @@
 
 #define META_HDR 16
 #define NAME_MAX_LEN (TF_HANDOFF_META_MAX - META_HDR)
-#define SEND_FLAGS TF_HANDOFF_SHARE
+#define SEND_FLAGS (TF_HANDOFF_SHARE | TF_HANDOFF_NO_ANSWER)
 #define FILE_FLAGS (TF_KEEP | TF_NO_DELETE_ON_CLOSE)
 /* Room for more descriptors than one, to tell "several" from "out of fds". */
 #define FDS_ROOM 8
@@ -198,19 +205,26 @@ static size_t wanted(const unsigned char *buf, size_t got)
  */
 static ssize_t recv_meta(int sock, unsigned char *buf, size_t cap, struct got *g)
 {
-    int type = SOCK_STREAM;
+    ssize_t r = recv_some(sock, buf, cap, g);
+    if (r <= 0)
+        return r < 0 ? -1 : bad(ECONNRESET);
+    size_t got = (size_t)r;
+    /* Whole at once, the usual case, or cut short (MSG_TRUNC): no need to
+     * ask what the socket is. Only a stream delivers the rest later. */
+    if (got >= wanted(buf, got) || g->trunc)
+        return r;
+    int type;
     socklen_t tl = sizeof type;
     if (getsockopt(sock, SOL_SOCKET, SO_TYPE, &type, &tl) < 0)
         return -1;
-    size_t got = 0;
-    do {
-        ssize_t r = recv_some(sock, buf + got, cap - got, g);
-        if (r < 0)
-            return -1;
-        if (r == 0)
-            return bad(ECONNRESET);
+    /* No more than the message's own bytes: the next one (a sender that
+     * does not wait for answers) stays in the socket. */
+    while (type == SOCK_STREAM && got < wanted(buf, got) && got < cap) {
+        r = recv_some(sock, buf + got, wanted(buf, got) - got, g);
+        if (r <= 0)
+            return r < 0 ? -1 : bad(ECONNRESET);
         got += (size_t)r;
-    } while (type == SOCK_STREAM && got < wanted(buf, got) && got < cap);
+    }
     return (ssize_t)got;
 }
 
@@ -302,7 +316,8 @@ int tf_file_send(int sock, tf_file *f, unsigned flags)
     unsigned wire = flags | (f->shared ? TF_HANDOFF_SHARE : 0);
     unsigned char meta[TF_HANDOFF_META_MAX];
     ssize_t n = encode(meta, f, wire);
-    if (n < 0 || send_all(sock, meta, (size_t)n, fd) < 0 || wait_answer(sock) < 0)
+    if (n < 0 || send_all(sock, meta, (size_t)n, fd) < 0 ||
+        (!(flags & TF_HANDOFF_NO_ANSWER) && wait_answer(sock) < 0))
         return -1;
     if (flags & TF_HANDOFF_SHARE) {
         if (become_shared(f) < 0)
@@ -341,13 +356,16 @@ static int the_fd(const struct got *g, struct stat *st)
 /* A name the peer may hand over: its file, still named so. */
 static char *checked_name(int sock, const tf_handoff_meta *m, const struct stat *st)
 {
-    struct ucred cred;
-    socklen_t cl = sizeof cred;
-    if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0)
-        return NULL;
-    if (st->st_uid != cred.uid && st->st_uid != geteuid()) {
-        errno = EPERM;
-        return NULL;
+    /* Ours (the usual case) needs no question to the socket. */
+    if (st->st_uid != geteuid()) {
+        struct ucred cred;
+        socklen_t cl = sizeof cred;
+        if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0)
+            return NULL;
+        if (st->st_uid != cred.uid) {
+            errno = EPERM;
+            return NULL;
+        }
     }
     char *name = tf__sys.malloc(m->name_len + 1);
     if (!name)
@@ -419,17 +437,24 @@ static void disown(tf_file *f)
     tf_file_release(f);
 }
 
-static tf_file *receive(int sock, struct got *g)
+/* *quiet: the sender asked for no answer (known once the metadata decode). */
+static tf_file *receive(int sock, struct got *g, bool *quiet)
 {
     unsigned char buf[TF_HANDOFF_META_MAX + 1];
     ssize_t n = recv_meta(sock, buf, sizeof buf, g);
     if (n < 0)
         return NULL;
-    struct stat st;
     tf_handoff_meta m;
-    int fd = the_fd(g, &st);
-    if (fd < 0 || tf_handoff_decode(buf, (size_t)n, &m) < 0)
+    int derr = tf_handoff_decode(buf, (size_t)n, &m) < 0 ? errno : 0;
+    *quiet = !derr && (m.flags & TF_HANDOFF_NO_ANSWER);
+    struct stat st;
+    int fd = the_fd(g, &st);   /* its errno first: a cut message decodes badly too */
+    if (fd < 0)
         return NULL;
+    if (derr) {
+        errno = derr;
+        return NULL;
+    }
     char *name = NULL;
     if (m.name && !(name = checked_name(sock, &m, &st)))
         return NULL;
@@ -449,16 +474,17 @@ tf_file *tf_file_recv(int sock, unsigned flags)
         return NULL;
     }
     struct got g = {0};
-    tf_file *f = receive(sock, &g);
+    bool quiet = false;
+    tf_file *f = receive(sock, &g, &quiet);
     if (!f) {
         int err = errno;
-        close_fds(&g);
-        if (err != ECONNRESET)
+        close_fds(&g);   /* quiet: the file is an orphan now, for tf_sweep() */
+        if (err != ECONNRESET && !quiet)
             answer(sock, NACK);   /* best effort: the peer keeps its file */
         errno = err;
         return NULL;
     }
-    if (answer(sock, ACK) < 0) {
+    if (!quiet && answer(sock, ACK) < 0) {
         int err = errno;
         disown(f);
         errno = err;
@@ -479,7 +505,8 @@ static void reap(pid_t pid)
 
 pid_t tf_file_spawn(tf_file *f, const char *path, char *const argv[], unsigned flags)
 {
-    if (!f || !path || !argv || (flags & ~SEND_FLAGS))
+    /* No answer would let a child whose exec failed take the file along. */
+    if (!f || !path || !argv || (flags & ~TF_HANDOFF_SHARE))
         return bad(EINVAL);
     if (f->closed)
         return bad(EBADF);

@@ -284,6 +284,7 @@ struct tf_file {
     bool linked;              /* path names our file and is ours to remove */
     char *path;               /* named files only */
     FILE *stream;             /* the tf_file_stream() view, if open */
+    char *stream_buf;         /* its stdio buffer (TF__STREAM_BUF), wiped when it closes */
     struct tf__spool *spool;  /* spooled files only */
     struct tf__reg_entry *reg;  /* registry entry while the name is ours to remove */
     bool linkable;            /* O_TMPFILE without O_EXCL: tf_file_persist() links it */
@@ -311,6 +312,7 @@ struct tf__target {
     char *name;
     char *dirpath;   /* the directory's absolute path, once known (malloc'd) */
     bool exists;   /* a regular file is there now (a link, with TF_SYMLINK_REPLACE) */
+    struct stat st;   /* what was there, as resolving saw it (exists only) */
 };
 
 /* Resolves path (relative to atfd) under the symlink policy; -1 with errno. */
@@ -363,14 +365,19 @@ tf_file *tf__durable_new(int fd, char *tmpname, struct tf__target *t, const tf_p
  * Carries the metadata of the regular file `name` in dirfd over to fd (see
  * tf_file_commit()); a missing file gives fd 0666 & ~umask. o->mode, if
  * set, replaces the mode. Fills rep->not_copied under TF_PERSIST_BEST_EFFORT.
+ * seen: the target as resolving it just found it (one lookup fewer), or
+ * NULL to look now.
  */
-int tf__meta_carry(int fd, int dirfd, const char *name, const tf_persist_opts *o,
-                   tf_persist_report *rep);
+int tf__meta_carry(int fd, int dirfd, const char *name, const struct tf__target *seen,
+                   const tf_persist_opts *o, tf_persist_report *rep);
 
 /* ---- stream.c --------------------------------------------------------- */
 
 /* fcloses f's stream if open; 0 or -1 with errno. */
 int tf__stream_close(tf_file *f);
+
+/* The size of the view's stdio buffer, glibc's default for a cookie stream. */
+#define TF__STREAM_BUF BUFSIZ
 
 /* ---- rmtree.c --------------------------------------------------------- */
 

@@ -42,15 +42,18 @@ static mode_t current_umask(void)
     return u ? (mode_t)strtoul(u + 7, NULL, 8) & 0777 : 077;
 }
 
-static int carry_owner(int fd, const struct stat *old, const tf_persist_opts *o,
-                       tf_persist_report *rep)
+/* *changed: the temporary's mode may no longer be the one *me says. */
+static int carry_owner(int fd, const struct stat *old, struct stat *me, bool *changed,
+                       const tf_persist_opts *o, tf_persist_report *rep)
 {
-    struct stat me;
-    if (tf__sys.fstat(fd, &me) < 0)
+    if (tf__sys.fstat(fd, me) < 0)
         return -1;
-    uid_t u = old->st_uid != me.st_uid ? old->st_uid : (uid_t)-1;
-    gid_t g = old->st_gid != me.st_gid ? old->st_gid : (gid_t)-1;
-    if ((u == (uid_t)-1 && g == (gid_t)-1) || tf__sys.fchown(fd, u, g) == 0)
+    uid_t u = old->st_uid != me->st_uid ? old->st_uid : (uid_t)-1;
+    gid_t g = old->st_gid != me->st_gid ? old->st_gid : (gid_t)-1;
+    if (u == (uid_t)-1 && g == (gid_t)-1)
+        return 0;
+    *changed = true;   /* fchown clears the set-user-ID and set-group-ID bits */
+    if (tf__sys.fchown(fd, u, g) == 0)
         return 0;
     int err = errno;
     /* Best effort: the group alone may still be ours to give. */
@@ -59,63 +62,108 @@ static int carry_owner(int fd, const struct stat *old, const tf_persist_opts *o,
     return let_go(o, rep, TF_META_OWNER, err);
 }
 
-/* A list of names or a value, sized by a first call; ERANGE (it grew) retries. */
-static ssize_t fetch(const char *path, const char *name, char **out)
+/*
+ * The old file, as its extended attributes are read: name in dirfd, never
+ * following a link swapped in at the last component, and no descriptor of
+ * the old file needed. listxattrat/getxattrat (Linux 6.13) take the pair as
+ * it is; an older kernel (ENOSYS, or EPERM from a seccomp filter that does
+ * not know them) is asked the l* calls on the directory's /proc path, which
+ * costs a walk through /proc on every call (about three times the lookup).
+ */
+struct old_file {
+    int dirfd;
+    const char *name;
+    char path[PATH_MAX];   /* the /proc path, made at its first use */
+};
+
+static bool at_refused(int err)
 {
-    for (int tries = 0; tries < 8; tries++) {
-        ssize_t n = name ? tf__sys.lgetxattr(path, name, NULL, 0) : tf__sys.llistxattr(path, NULL, 0);
-        if (n <= 0)
-            return n;
-        char *buf = tf__sys.malloc((size_t)n);
-        if (!buf)
-            return -1;
-        ssize_t m = name ? tf__sys.lgetxattr(path, name, buf, (size_t)n)
-                         : tf__sys.llistxattr(path, buf, (size_t)n);
-        if (m >= 0) {
-            *out = buf;
-            return m;
-        }
-        free(buf);
-        if (errno != ERANGE)
-            return -1;
-    }
-    errno = ERANGE;
-    return -1;
+    return err == ENOSYS || err == EPERM;
 }
 
-static int copy_one(const char *path, const char *name, int fd, const tf_persist_opts *o,
+static int proc_path(struct old_file *of)
+{
+    if (of->path[0])
+        return 0;
+    if (snprintf(of->path, sizeof of->path, "/proc/self/fd/%d/%s", of->dirfd, of->name) >=
+        (int)sizeof of->path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return 0;
+}
+
+/* llistxattr (attr NULL) or lgetxattr of the old file. */
+static ssize_t xattr_call(struct old_file *of, const char *attr, char *buf, size_t n)
+{
+    ssize_t r = attr ? tf__sys.getxattrat(of->dirfd, of->name, AT_SYMLINK_NOFOLLOW, attr, buf, n)
+                     : tf__sys.listxattrat(of->dirfd, of->name, AT_SYMLINK_NOFOLLOW, buf, n);
+    if (r >= 0 || !at_refused(errno))
+        return r;
+    if (proc_path(of) < 0)
+        return -1;
+    return attr ? tf__sys.lgetxattr(of->path, attr, buf, n) : tf__sys.llistxattr(of->path, buf, n);
+}
+
+/* A list of names (attr NULL) or a value: into small when it fits (one call,
+ * the usual case), else into *heap, sized by a call first; ERANGE (it grew
+ * meanwhile) retries. Returns the length; the bytes are in *heap or small. */
+static ssize_t fetch(struct old_file *of, const char *attr, char *small, size_t cap, char **heap)
+{
+    *heap = NULL;
+    ssize_t n = xattr_call(of, attr, small, cap);
+    for (int tries = 0; n < 0 && errno == ERANGE && tries < 8; tries++) {
+        free(*heap);
+        *heap = NULL;
+        if ((n = xattr_call(of, attr, NULL, 0)) < 0)
+            break;
+        if (!(*heap = tf__sys.malloc((size_t)n + 1)))
+            return -1;
+        n = xattr_call(of, attr, *heap, (size_t)n + 1);
+    }
+    if (n < 0) {
+        int err = errno;
+        free(*heap);
+        *heap = NULL;
+        errno = err;
+    }
+    return n;
+}
+
+/* Room for the values and lists most files have (a label, an ACL). */
+#define SMALL_XATTR 512
+
+static int copy_one(struct old_file *of, const char *name, int fd, const tf_persist_opts *o,
                     tf_persist_report *rep)
 {
-    char *val = NULL;
-    ssize_t n = fetch(path, name, &val);
+    char small[SMALL_XATTR], *heap;
+    ssize_t n = fetch(of, name, small, sizeof small, &heap);
     if (n < 0)
         return errno == ENODATA ? 0 : -1;   /* removed meanwhile: nothing to carry */
-    int rc = tf__sys.fsetxattr(fd, name, val ? val : "", (size_t)n, 0);
-    free(val);
+    int rc = tf__sys.fsetxattr(fd, name, heap ? heap : small, (size_t)n, 0);
+    free(heap);
     if (rc == 0)
         return 0;
     bool acl = strncmp(name, "system.posix_acl_", 17) == 0;
     return let_go(o, rep, acl ? TF_META_ACL : TF_META_XATTR, errno);
 }
 
-/* Every extended attribute of name in dirfd onto fd. Through the
- * directory's /proc path: no descriptor of the old file is needed, and the
- * l* calls do not follow a link swapped in at the last component. */
-static int carry_xattrs(int dirfd, const char *name, int fd, const tf_persist_opts *o,
-                        tf_persist_report *rep)
+/* Every extended attribute of name in dirfd onto fd; *copied: some were. */
+static int carry_xattrs(int dirfd, const char *name, int fd, bool *copied,
+                        const tf_persist_opts *o, tf_persist_report *rep)
 {
-    char path[PATH_MAX], *names = NULL;
-    if (snprintf(path, sizeof path, "/proc/self/fd/%d/%s", dirfd, name) >= (int)sizeof path) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    ssize_t n = fetch(path, NULL, &names);
+    struct old_file of = { .dirfd = dirfd, .name = name };
+    char small[SMALL_XATTR], *heap;
+    ssize_t n = fetch(&of, NULL, small, sizeof small, &heap);
     if (n < 0)
         return errno == ENOTSUP ? 0 : -1;   /* a filesystem without them has none */
+    const char *names = heap ? heap : small;
+    if (n > 0)
+        *copied = true;
     int rc = 0;
     for (ssize_t i = 0; i < n && rc == 0; i += (ssize_t)strlen(names + i) + 1)
-        rc = copy_one(path, names + i, fd, o, rep);
-    free(names);
+        rc = copy_one(&of, names + i, fd, o, rep);
+    free(heap);
     return rc;
 }
 
@@ -125,11 +173,15 @@ static int fresh_mode(int fd, const tf_persist_opts *o)
     return tf__sys.fchmod(fd, o->mode ? o->mode : 0666 & ~current_umask());
 }
 
-int tf__meta_carry(int fd, int dirfd, const char *name, const tf_persist_opts *o,
-                   tf_persist_report *rep)
+int tf__meta_carry(int fd, int dirfd, const char *name, const struct tf__target *seen,
+                   const tf_persist_opts *o, tf_persist_report *rep)
 {
     struct stat st;
-    if (tf__sys.fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    if (seen && !seen->exists)
+        return fresh_mode(fd, o);
+    if (seen)
+        st = seen->st;
+    else if (tf__sys.fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
         return errno == ENOENT ? fresh_mode(fd, o) : -1;
     if (S_ISLNK(st.st_mode)) {
         if (o->symlinks == TF_SYMLINK_REPLACE)
@@ -142,8 +194,16 @@ int tf__meta_carry(int fd, int dirfd, const char *name, const tf_persist_opts *o
         return -1;
     }
     /* Owner first: fchown clears the set-user-ID and set-group-ID bits.
-     * Mode last: an ACL sets the mode's bits, a mode given must win. */
-    if (carry_owner(fd, &st, o, rep) < 0 || carry_xattrs(dirfd, name, fd, o, rep) < 0)
+     * Mode last: an ACL sets the mode's bits, a mode given must win. A
+     * temporary that already has the mode (as fstat saw it, nothing changed
+     * since) needs no fchmod. */
+    struct stat me;
+    bool changed = false;
+    if (carry_owner(fd, &st, &me, &changed, o, rep) < 0 ||
+        carry_xattrs(dirfd, name, fd, &changed, o, rep) < 0)
         return -1;
-    return tf__sys.fchmod(fd, o->mode ? o->mode : st.st_mode & 07777);
+    mode_t want = o->mode ? o->mode : st.st_mode & 07777;
+    if (!changed && (me.st_mode & 07777) == want)
+        return 0;
+    return tf__sys.fchmod(fd, want);
 }

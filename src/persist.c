@@ -132,8 +132,8 @@ static int hop(struct tf__target *t)
 /* Applies the symlink policy and checks what is there. */
 static int resolve(struct tf__target *t, int policy)
 {
+    struct stat st;
     for (int hops = 0;; hops++) {
-        struct stat st;
         if (tf__sys.fstatat(t->dirfd, t->name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
             if (errno != ENOENT)
                 return -1;
@@ -158,6 +158,7 @@ static int resolve(struct tf__target *t, int policy)
         break;
     }
     t->exists = true;
+    t->st = st;
     return 0;
 }
 

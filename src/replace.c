@@ -81,7 +81,8 @@ tf_file *tf_replace_begin(const char *dest, const tf_persist_opts *opts)
     return tf_replace_begin_at(AT_FDCWD, dest, opts);
 }
 
-int tf_file_commit(tf_file *f, tf_persist_report *report)
+/* oneshot: straight after begin, so the destination is as begin saw it. */
+static int commit(tf_file *f, bool oneshot, tf_persist_report *report)
 {
     tf_persist_report local;
     if (!report)
@@ -97,7 +98,7 @@ int tf_file_commit(tf_file *f, tf_persist_report *report)
     }
     struct tf__durable *d = f->dur;
     if ((f->stream && fflush(f->stream) != 0) ||
-        tf__meta_carry(f->fd, d->t.dirfd, d->t.name, &d->o, report) < 0)
+        tf__meta_carry(f->fd, d->t.dirfd, d->t.name, oneshot ? &d->t : NULL, &d->o, report) < 0)
         return -1;
     int level = tf__place(f, d->t.dirfd, d->tmpname, &d->t, &d->o, report);
     if (report->level > 0) {   /* renamed: no temporary any more */
@@ -105,6 +106,11 @@ int tf_file_commit(tf_file *f, tf_persist_report *report)
         tf__durable_free(d);
     }
     return level;
+}
+
+int tf_file_commit(tf_file *f, tf_persist_report *report)
+{
+    return commit(f, false, report);
 }
 
 int tf_replace_contents_at(int dirfd, const char *name, const void *buf, size_t n,
@@ -119,7 +125,7 @@ int tf_replace_contents_at(int dirfd, const char *name, const void *buf, size_t 
         return -1;
     int level = -1;
     if (!n || tf_file_write(f, buf, n) >= 0)
-        level = tf_file_commit(f, report);
+        level = commit(f, true, report);
     int err = errno;
     tf_file_release(f);   /* after a commit, only a close */
     errno = err;

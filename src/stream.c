@@ -3,10 +3,16 @@
  * the handle itself, so the stream follows whatever backs the file, across a
  * spooled file's rollover too. The handle owns the file; fclose of the view
  * only flushes and detaches it.
+ *
+ * stdio's buffer is the handle's (setvbuf): it holds bytes of the file, read
+ * ahead or not yet flushed, and glibc would free a buffer of its own without
+ * wiping it. The view wipes it when it closes; the handle frees it, so no
+ * stdio step after the close can touch freed memory.
  */
 #include "internal.h"
 
 #include <errno.h>
+#include <string.h>
 
 static ssize_t cookie_read(void *c, char *buf, size_t n)
 {
@@ -32,6 +38,7 @@ static int cookie_seek(void *c, off64_t *pos, int whence)
 static int cookie_close(void *c)
 {
     tf_file *f = c;
+    explicit_bzero(f->stream_buf, TF__STREAM_BUF);
     f->stream = NULL;
     return 0;
 }
@@ -42,16 +49,22 @@ FILE *tf_file_stream(tf_file *f)
         errno = f ? EBADF : EINVAL;
         return NULL;
     }
-    if (!f->stream) {
-        static const cookie_io_functions_t io = {
-            .read = cookie_read,
-            .write = cookie_write,
-            .seek = cookie_seek,
-            .close = cookie_close,
-        };
-        f->stream = fopencookie(f, "r+", io);
-    }
-    return f->stream;
+    if (f->stream)
+        return f->stream;
+    static const cookie_io_functions_t io = {
+        .read = cookie_read,
+        .write = cookie_write,
+        .seek = cookie_seek,
+        .close = cookie_close,
+    };
+    if (!f->stream_buf && !(f->stream_buf = tf__sys.malloc(TF__STREAM_BUF)))
+        return NULL;
+    FILE *s = fopencookie(f, "r+", io);
+    /* Before any I/O, setvbuf cannot fail with a valid mode. */
+    if (s)
+        setvbuf(s, f->stream_buf, _IOFBF, TF__STREAM_BUF);
+    f->stream = s;
+    return s;
 }
 
 int tf__stream_close(tf_file *f)

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/file.h>
@@ -23,6 +24,31 @@
 static int tf__raw_fchmodat2(int dirfd, const char *path, mode_t mode, int flags)
 {
     return (int)syscall(SYS_fchmodat2, dirfd, path, mode, flags);
+}
+
+#ifndef SYS_getxattrat
+#define SYS_getxattrat 464   /* the same number on every architecture */
+#endif
+#ifndef SYS_listxattrat
+#define SYS_listxattrat 465
+#endif
+
+/* listxattrat(2) and getxattrat(2) (Linux 6.13): extended attributes of a
+ * name relative to a directory descriptor; libc has no wrapper yet. The
+ * kernel takes getxattrat's buffer in a struct (its uapi xattr_args). */
+static ssize_t tf__raw_listxattrat(int dirfd, const char *path, int flags, char *list, size_t n)
+{
+    return syscall(SYS_listxattrat, dirfd, path, flags, list, n);
+}
+
+static ssize_t tf__raw_getxattrat(int dirfd, const char *path, int flags, const char *name,
+                                  void *value, size_t n)
+{
+    struct {
+        uint64_t value;
+        uint32_t size, flags;
+    } args = { (uint64_t)(uintptr_t)value, n > UINT32_MAX ? UINT32_MAX : (uint32_t)n, 0 };
+    return syscall(SYS_getxattrat, dirfd, path, flags, name, &args, sizeof args);
 }
 
 /* ioctl(2) is variadic; the seam passes its one pointer argument. */

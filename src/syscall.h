@@ -51,6 +51,8 @@
     X(int, fsetxattr, (int fd, const char *name, const void *value, size_t n, int flags), (fd, name, value, n, flags), fsetxattr, -1) \
     X(ssize_t, llistxattr, (const char *path, char *list, size_t n), (path, list, n), llistxattr, -1) \
     X(ssize_t, lgetxattr, (const char *path, const char *name, void *value, size_t n), (path, name, value, n), lgetxattr, -1) \
+    X(ssize_t, listxattrat, (int dirfd, const char *path, int flags, char *list, size_t n), (dirfd, path, flags, list, n), tf__raw_listxattrat, -1) \
+    X(ssize_t, getxattrat, (int dirfd, const char *path, int flags, const char *name, void *value, size_t n), (dirfd, path, flags, name, value, n), tf__raw_getxattrat, -1) \
     X(int, fcntl, (int fd, int cmd, int arg), (fd, cmd, arg), tf__raw_fcntl, -1) \
     X(ssize_t, copy_file_range, (int in, off_t *in_off, int out, off_t *out_off, size_t n, unsigned flags), (in, in_off, out, out_off, n, flags), copy_file_range, -1) \
     X(int, ioctl, (int fd, unsigned long req, void *arg), (fd, req, arg), tf__raw_ioctl, -1) \

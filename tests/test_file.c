@@ -665,6 +665,70 @@ static void test_stream_flushed_on_close(void **state)
     assert_no_fd_leak(fds);
 }
 
+/* The view's stdio buffer, caught as the handle allocates it. */
+static unsigned char *stream_buf;
+static void *spy_malloc(size_t n)
+{
+    void *p = tf__sys_default.malloc(n);
+    if (n == BUFSIZ)
+        stream_buf = p;
+    return p;
+}
+
+static bool all_zero(const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i])
+            return false;
+    return true;
+}
+
+/* What stdio held of the file, written or read ahead, is wiped when the view
+ * closes; the buffer is the handle's, kept for the next view. */
+static void test_stream_buffer_wiped(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    static const char secret[] = "0123456789abcdef";
+    tf_file *files[] = { make_kind(dir, 0), make_kind(dir, 1),
+                         tf_spooled_temporary_file(&(tf_opts){ .dir = dir, .max_size = 1 << 20 }) };
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        tf_file *f = files[i];
+        assert_non_null(f);
+        fault_arm("malloc", 1, ENOMEM);          /* no buffer, no view */
+        errno = 0;
+        assert_null(tf_file_stream(f));
+        assert_errno(ENOMEM);
+        fault_reset();
+
+        stream_buf = NULL;
+        fault_count_start();
+        fault_next.malloc = spy_malloc;
+        FILE *s = tf_file_stream(f);
+        fault_reset();
+        assert_non_null(s);
+        unsigned char *buf = stream_buf;
+        assert_non_null(buf);
+        assert_true(fputs(secret, s) >= 0);
+        assert_memory_equal(buf, secret, 16);    /* not flushed: in the buffer */
+        assert_int_equal(fclose(s), 0);          /* flushed, then wiped */
+        assert_true(all_zero(buf, BUFSIZ));
+
+        s = tf_file_stream(f);
+        assert_non_null(s);
+        assert_int_equal(fseek(s, 0, SEEK_SET), 0);
+        assert_int_equal(getc(s), '0');
+        assert_memory_equal(buf, secret, 16);    /* read ahead into the same buffer */
+        assert_int_equal(fclose(s), 0);
+        assert_true(all_zero(buf, BUFSIZ));
+
+        char back[17] = {0};
+        assert_int_equal(tf_file_seek(f, 0, SEEK_SET), 0);
+        assert_int_equal(tf_file_read(f, back, 16), 16);
+        assert_string_equal(back, secret);
+        assert_int_equal(tf_file_release(f), 0);
+    }
+}
+
 /* ---- tf_file_detach ------------------------------------------------------- */
 
 /* The descriptor outlives the handle, keeps its offset and data, and is ours to close. */
@@ -765,6 +829,7 @@ int main(void)
         T(test_stream_basic),
         T(test_stream_flush_between),
         T(test_stream_flushed_on_close),
+        T(test_stream_buffer_wiped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

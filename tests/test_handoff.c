@@ -51,6 +51,12 @@ static void test_decode(void **state)
     n = meta(b, 0, 0, NULL);
     assert_int_equal(tf_handoff_decode(b, n, &m), 0);
     assert_null(m.name);
+    n = meta(b, TF_HANDOFF_SHARE | TF_HANDOFF_NO_ANSWER, 0, "/tmp/x");
+    assert_int_equal(tf_handoff_decode(b, n, &m), 0);
+    assert_int_equal(m.flags, TF_HANDOFF_SHARE | TF_HANDOFF_NO_ANSWER);
+    n = meta(b, 1u << 28, 0, "/tmp/x");   /* the next hand-over bit is not known */
+    assert_int_equal(tf_handoff_decode(b, n, &m), -1);
+    assert_errno(EBADMSG);
 
     struct { const char *what; int err; } cases[] = {
         { "short", EBADMSG }, { "magic", EBADMSG }, { "version", EBADMSG },
@@ -149,9 +155,9 @@ static int receiver(void *arg)
     return 0;
 }
 
-static void test_move_to_child(void **state)
+/* The child receives, checks and releases; flags: the sender's. */
+static void move_to_child(const char *dir, unsigned flags)
 {
-    const char *dir = TFT_DIR(state);
     int sv[2];
     assert_int_equal(seqpair(sv), 0);
     tf_file *f = tf_named_temporary_file(&(tf_opts){ .dir = dir });
@@ -166,17 +172,25 @@ static void test_move_to_child(void **state)
         struct recv_arg a = { sv[1], sv[0], -1, "moved" };
         _exit(receiver(&a));
     }
-    assert_int_equal(tf_file_send(sv[0], f, 0), 0);
+    /* (No answer: returns before the child even received.) */
+    assert_int_equal(tf_file_send(sv[0], f, flags), 0);
     /* Ours no more: unregistered, its descriptor closed. */
     assert_int_equal(tf_cleanup_registered(), reg - 1);
     assert_int_equal(fd_count(), fds - 1);
     int st;
     assert_int_equal(waitpid(pid, &st, 0), pid);
     assert_int_equal(st, 0);
+    if (flags & TF_HANDOFF_NO_ANSWER)
+        assert_int_equal(answer_of(sv[0]), 0);   /* the child answered nothing */
     /* The child released it: removed. */
     assert_false(path_exists(name));
     close(sv[0]), close(sv[1]);
     free(name);
+}
+
+static void test_move_to_child(void **state)
+{
+    move_to_child(TFT_DIR(state), 0);
 }
 
 static void share_round(const char *dir, bool child_first)
@@ -448,6 +462,10 @@ static void test_spawn_exec_fails(void **state)
     assert_errno(EINVAL);
     assert_int_equal(tf_file_spawn(f, "/bin/true", argv, 1u << 20), -1);
     assert_errno(EINVAL);
+    /* No answer: a child whose exec failed would take the file along. */
+    assert_int_equal(tf_file_spawn(f, "/bin/true", argv, TF_HANDOFF_NO_ANSWER), -1);
+    assert_errno(EINVAL);
+    assert_int_equal(tf_cleanup_registered(), reg);
     tf_file_release(f);
 }
 
@@ -558,6 +576,37 @@ static void test_bad_peer_closes_mid_transfer(void **state)
     raw_send(b.sv[0], m, 10, &fd, 1);   /* 10 of the header's 16 bytes */
     shutdown(b.sv[0], SHUT_WR);
     bad_expect(&b, ECONNRESET, false);
+}
+
+/* A stream may deliver a message in parts: the receiver reads on for the
+ * rest, and no further (the next message stays for the next receive). */
+static void test_stream_message_in_parts(void **state)
+{
+    struct bad b;
+    bad_open(&b, TFT_DIR(state), SOCK_STREAM);
+    tf_file *second = tf_named_temporary_file(&(tf_opts){ .dir = TFT_DIR(state) });
+    assert_non_null(second);
+    unsigned char m[TF_HANDOFF_META_MAX];
+    size_t n = meta(m, TF_HANDOFF_NO_ANSWER, 0, tf_file_name(b.f));
+    int fd = tf_file_fileno(b.f);
+    raw_send(b.sv[0], m, 10, &fd, 1);   /* 10 of the header's 16 bytes */
+    raw_send(b.sv[0], m + 10, n - 10, NULL, 0);
+    char *name2 = strdup(tf_file_name(second));
+    assert_int_equal(tf_file_send(b.sv[0], second, TF_HANDOFF_NO_ANSWER), 0);
+    tf_file *g = tf_file_recv(b.sv[1], 0);
+    assert_non_null(g);
+    assert_string_equal(tf_file_name(g), tf_file_name(b.f));
+    tf_file *h = tf_file_recv(b.sv[1], 0);
+    assert_non_null(h);
+    assert_string_equal(tf_file_name(h), name2);
+    assert_int_equal(answer_of(b.sv[0]), 0);
+    assert_int_equal(tf_file_release(h), 0);
+    assert_false(path_exists(name2));
+    free(name2);
+    tf_file_keep(g);   /* b.f still owns that name */
+    tf_file_release(g);
+    close(b.sv[0]), close(b.sv[1]);
+    tf_file_release(b.f);
 }
 
 static void test_bad_peer_closes_before(void **state)
@@ -677,14 +726,24 @@ static void test_send_failures_keep_file(void **state)
     size_t reg = tf_cleanup_registered();
     int sv[2];
 
-    /* The peer is gone: EPIPE, no SIGPIPE. */
-    assert_int_equal(seqpair(sv), 0);
-    close(sv[1]);
-    errno = 0;
-    assert_int_equal(tf_file_send(sv[0], f, 0), -1);
-    assert_errno(EPIPE);
-    close(sv[0]);
-    assert_still_ours(f, reg);
+    /* The peer is gone: EPIPE, no SIGPIPE; sendmsg failing. With no answer
+     * too: the message was not queued, so the file stays. */
+    for (unsigned flags = 0; flags <= TF_HANDOFF_NO_ANSWER; flags += TF_HANDOFF_NO_ANSWER) {
+        assert_int_equal(seqpair(sv), 0);
+        close(sv[1]);
+        errno = 0;
+        assert_int_equal(tf_file_send(sv[0], f, flags), -1);
+        assert_errno(EPIPE);
+        close(sv[0]);
+        assert_still_ours(f, reg);
+        assert_int_equal(seqpair(sv), 0);
+        fault_arm("sendmsg", 1, EIO);
+        assert_int_equal(tf_file_send(sv[0], f, flags), -1);
+        assert_errno(EIO);
+        fault_reset();
+        close(sv[0]), close(sv[1]);
+        assert_still_ours(f, reg);
+    }
 
     /* The peer reads nothing and closes: ECONNRESET. */
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
@@ -699,15 +758,6 @@ static void test_send_failures_keep_file(void **state)
     assert_int_equal(write(sv[1], "N", 1), 1);
     assert_int_equal(tf_file_send(sv[0], f, TF_HANDOFF_SHARE), -1);
     assert_errno(ECONNREFUSED);
-    close(sv[0]), close(sv[1]);
-    assert_still_ours(f, reg);
-
-    /* sendmsg failing. */
-    assert_int_equal(seqpair(sv), 0);
-    fault_arm("sendmsg", 1, EIO);
-    assert_int_equal(tf_file_send(sv[0], f, 0), -1);
-    assert_errno(EIO);
-    fault_reset();
     close(sv[0]), close(sv[1]);
     assert_still_ours(f, reg);
 
@@ -745,6 +795,121 @@ static void test_recv_fault_closes_everything(void **state)
     }
 }
 
+/* ---- no answer ------------------------------------------------------------- */
+
+static void test_no_answer_move_to_child(void **state)
+{
+    move_to_child(TFT_DIR(state), TF_HANDOFF_NO_ANSWER);
+}
+
+/* The file of a hand-over without answer that does not complete: an
+ * unlocked orphan, which tf_sweep() removes. */
+static void expect_orphan_swept(const char *dir, const char *name)
+{
+    assert_true(path_exists(name));
+    tf_usage_report u;
+    assert_int_equal(tf_disk_usage(dir, NULL, &u), 0);
+    assert_int_equal(u.count, 1);
+    assert_int_equal(u.orphans, 1);
+    tf__sweep_clock_hook = later;
+    tf_sweep_result res;
+    assert_int_equal(tf_sweep(dir, NULL, &res), 0);
+    tf__sweep_clock_hook = NULL;
+    assert_int_equal(res.removed, 1);
+    assert_false(path_exists(name));
+}
+
+/* The receiver refuses (a failing fstat), or its socket goes before it
+ * receives: no answer goes back, nothing leaks, the file is an orphan. */
+static void test_no_answer_failure_leaves_orphan(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    for (int closes = 0; closes < 2; closes++) {
+        int sv[2];
+        assert_int_equal(seqpair(sv), 0);
+        tf_file *f = tf_named_temporary_file(&(tf_opts){ .dir = dir });
+        assert_non_null(f);
+        char *name = strdup(tf_file_name(f));
+        size_t reg = tf_cleanup_registered();
+        int fds = fd_count();
+        assert_int_equal(tf_file_send(sv[0], f, TF_HANDOFF_NO_ANSWER), 0);
+        /* In flight, the descriptor holds the live lock. */
+        tf_usage_report u;
+        assert_int_equal(tf_disk_usage(dir, NULL, &u), 0);
+        assert_int_equal(u.live, 1);
+        if (closes) {
+            close(sv[1]);   /* the kernel closes what was in flight */
+        } else {
+            fault_arm("fstat", 1, EIO);
+            errno = 0;
+            assert_null(tf_file_recv(sv[1], 0));
+            fault_reset();
+            assert_errno(EIO);
+            assert_int_equal(answer_of(sv[0]), 0);   /* no NACK */
+            close(sv[1]);
+        }
+        assert_no_fd_leak(fds - 2);
+        assert_int_equal(tf_cleanup_registered(), reg - 1);
+        expect_orphan_swept(dir, name);
+        close(sv[0]);
+        free(name);
+    }
+}
+
+/* Share without answer: both own it at once; the last release removes it. */
+static void test_no_answer_share(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    int sv[2];
+    assert_int_equal(seqpair(sv), 0);
+    tf_file *f = tf_named_temporary_file(&(tf_opts){ .dir = dir });
+    assert_non_null(f);
+    assert_int_equal(tf_file_write(f, "both", 4), 4);
+    size_t reg = tf_cleanup_registered();
+    assert_int_equal(tf_file_send(sv[0], f, TF_HANDOFF_SHARE | TF_HANDOFF_NO_ANSWER), 0);
+    assert_int_equal(tf_cleanup_registered(), reg - 1);
+    tf_file *g = tf_file_recv(sv[1], 0);
+    assert_non_null(g);
+    assert_int_equal(answer_of(sv[0]), 0);
+    assert_string_equal(read_whole(tf_file_fileno(g)), "both");
+    char *name = strdup(tf_file_name(f));
+    assert_int_equal(tf_file_release(f), 0);
+    assert_true(path_exists(name));   /* g still holds it */
+    assert_int_equal(tf_file_release(g), 0);
+    assert_false(path_exists(name));
+    close(sv[0]), close(sv[1]);
+    free(name);
+}
+
+/* A sender that does not wait may queue several hand-overs on a stream:
+ * each receive takes its own message and descriptor, no more. */
+static void test_no_answer_back_to_back_on_stream(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    char *names[3];
+    for (int i = 0; i < 3; i++) {
+        tf_file *f = tf_named_temporary_file(&(tf_opts){ .dir = dir });
+        assert_non_null(f);
+        assert_int_equal(tf_file_write(f, &"abc"[i], 1), 1);
+        names[i] = strdup(tf_file_name(f));
+        assert_int_equal(tf_file_send(sv[0], f, TF_HANDOFF_NO_ANSWER), 0);
+    }
+    for (int i = 0; i < 3; i++) {
+        tf_file *g = tf_file_recv(sv[1], 0);
+        assert_non_null(g);
+        assert_string_equal(tf_file_name(g), names[i]);
+        char c[2] = { "abc"[i], 0 };
+        assert_string_equal(read_whole(tf_file_fileno(g)), c);
+        assert_int_equal(tf_file_release(g), 0);
+        assert_false(path_exists(names[i]));
+        free(names[i]);
+    }
+    assert_int_equal(answer_of(sv[0]), 0);
+    close(sv[0]), close(sv[1]);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_DFL);
@@ -766,6 +931,7 @@ int main(void)
         T(test_bad_name_length),
         T(test_bad_peer_closes_mid_transfer),
         T(test_bad_peer_closes_before),
+        T(test_stream_message_in_parts),
         T(test_bad_not_regular),
         T(test_bad_read_only),
         T(test_bad_name_of_another_file),
@@ -773,6 +939,10 @@ int main(void)
         T(test_recv_flags_refused),
         T(test_send_failures_keep_file),
         T(test_recv_fault_closes_everything),
+        T(test_no_answer_move_to_child),
+        T(test_no_answer_failure_leaves_orphan),
+        T(test_no_answer_share),
+        T(test_no_answer_back_to_back_on_stream),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

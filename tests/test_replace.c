@@ -148,7 +148,7 @@ static ssize_t xattr_of(const char *path, const char *name, char *buf, size_t n)
 
 static void assert_same_xattr(const char *want, ssize_t wn, const char *path, const char *name)
 {
-    char got[256];
+    static char got[4096];
     ssize_t gn = xattr_of(path, name, got, sizeof got);
     if (gn != wn || memcmp(got, want, (size_t)wn) != 0)
         fail_msg("%s: %s not carried over (%zd vs %zd bytes)", path, name, gn, wn);
@@ -190,10 +190,112 @@ static void test_metadata_carried(void **state)
         assert_int_equal(st.st_uid, 1234);
         assert_int_equal(st.st_gid, 4321);
     }
+    /* The same through begin and commit, which looks at dest again. */
+    tf_file *f = tf_replace_begin(dest, NULL);
+    assert_non_null(f);
+    assert_int_equal(tf_file_write(f, "again", 5), 5);
+    assert_int_equal(tf_file_commit(f, NULL), TF_LEVEL_DURABLE);
+    assert_int_equal(tf_file_release(f), 0);
+    assert_content(dest, "again");
+    assert_int_equal(path_mode(dest), mode);
+    assert_same_xattr("blue", 4, dest, "user.colour");
+    if (acl)
+        assert_same_xattr(aclv, acln, dest, "system.posix_acl_access");
+    if (running_as_root()) {
+        assert_int_equal(stat(dest, &st), 0);
+        assert_int_equal(st.st_uid, 1234);
+        assert_int_equal(st.st_gid, 4321);
+    }
     /* A mode given replaces the old one. */
     assert_int_equal(replace_str(dest, "x", &(tf_persist_opts){ .mode = 0600 }, NULL),
                      TF_LEVEL_DURABLE);
     assert_int_equal(path_mode(dest), 0600);
+    free(dest);
+}
+
+/* Seam calls of one replace of `dest`, one-shot or through begin + commit. */
+static void count_replace(const char *dest, bool oneshot)
+{
+    fault_count_start();
+    if (oneshot) {
+        assert_int_equal(replace_str(dest, "counted", NULL, NULL), TF_LEVEL_DURABLE);
+    } else {
+        tf_file *f = tf_replace_begin(dest, NULL);
+        assert_non_null(f);
+        assert_int_equal(tf_file_write(f, "counted", 7), 7);
+        assert_int_equal(tf_file_commit(f, NULL), TF_LEVEL_DURABLE);
+        assert_int_equal(tf_file_release(f), 0);
+    }
+}
+
+/* What carrying metadata costs when there is little or nothing to carry:
+ * the one-shot looks at dest once (begin's look), the temporary's own mode
+ * needs no fchmod, a list of names and a small value take one call each. */
+static void test_metadata_syscalls(void **state)
+{
+    char *dest = dest_in(state, "c", "old");
+    assert_int_equal(chmod(dest, 0600), 0);   /* the temporary's own mode */
+    count_replace(dest, true);
+    assert_int_equal(fault_calls("fstatat"), 1);
+    assert_int_equal(fault_calls("fstat"), 1);
+    assert_int_equal(fault_calls("listxattrat"), 1);
+    assert_int_equal(fault_calls("fchmod"), 0);
+    assert_int_equal(fault_calls("fchown"), 0);
+    assert_int_equal(fault_calls("getxattrat") + fault_calls("lgetxattr"), 0);
+    fault_reset();
+    assert_int_equal(path_mode(dest), 0600);
+
+    count_replace(dest, false);   /* commit looks again */
+    assert_int_equal(fault_calls("fstatat"), 2);
+    assert_int_equal(fault_calls("fchmod"), 0);
+    fault_reset();
+
+    assert_int_equal(chmod(dest, 0640), 0);
+    count_replace(dest, true);
+    assert_int_equal(fault_calls("fchmod"), 1);
+    fault_reset();
+    assert_int_equal(path_mode(dest), 0640);
+
+    if (setxattr(dest, "user.colour", "blue", 4, 0) == 0) {
+        count_replace(dest, true);
+        bool at = fault_calls("llistxattr") == 0;   /* the kernel has listxattrat */
+        assert_int_equal(fault_calls("listxattrat") + fault_calls("llistxattr"), at ? 1 : 2);
+        assert_int_equal(fault_calls("getxattrat") + fault_calls("lgetxattr"), at ? 1 : 2);
+        assert_int_equal(fault_calls("fsetxattr"), 1);
+        fault_reset();
+        assert_same_xattr("blue", 4, dest, "user.colour");
+    } else {
+        print_message("no user xattrs here: their calls not counted\n");
+    }
+    free(dest);
+}
+
+/* A kernel without listxattrat/getxattrat (before 6.13), or a seccomp
+ * filter that refuses them: the /proc path of the directory does. */
+static void test_metadata_old_kernel(void **state)
+{
+    char *dest = dest_in(state, "k", "old");
+    if (setxattr(dest, "user.colour", "blue", 4, 0) < 0)
+        skip();
+    static char big[3000];   /* past the first try's buffer: sized, then read */
+    memset(big, 'v', sizeof big);
+    assert_int_equal(setxattr(dest, "user.big", big, sizeof big, 0), 0);
+    assert_int_equal(chmod(dest, 0604), 0);
+    for (int err = 0; err < 2; err++) {
+        int e = err ? EPERM : ENOSYS;
+        fault_arm_range("listxattrat", 1, 0, e);
+        fault_arm_range("getxattrat", 1, 0, e);
+        assert_int_equal(replace_str(dest, "new", NULL, NULL), TF_LEVEL_DURABLE);
+        assert_true(fault_calls("llistxattr") >= 1);
+        assert_true(fault_calls("lgetxattr") >= 2);
+        fault_reset();
+        assert_same_xattr("blue", 4, dest, "user.colour");
+        assert_same_xattr(big, sizeof big, dest, "user.big");
+        assert_int_equal(path_mode(dest), 0604);
+    }
+    /* And with them: the big value is sized first, then read. */
+    assert_int_equal(replace_str(dest, "newer", NULL, NULL), TF_LEVEL_DURABLE);
+    assert_same_xattr(big, sizeof big, dest, "user.big");
     free(dest);
 }
 
@@ -588,6 +690,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_abort, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_syscall_order, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_metadata_carried, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_metadata_syscalls, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_metadata_old_kernel, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_metadata_fail_closed, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_owner_fail_closed, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_symlink_policy, tft_setup, tft_teardown),
