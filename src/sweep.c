@@ -230,9 +230,20 @@ static void tree_walk(struct tree *t, int fd, int depth)
     free(buf);
 }
 
+/* The fields of struct stat that the age and size use, from a statx. */
+static void stat_of(const struct statx *sx, struct stat *st)
+{
+    *st = (struct stat){ .st_mode = sx->stx_mode, .st_ino = sx->stx_ino,
+                         .st_dev = makedev(sx->stx_dev_major, sx->stx_dev_minor),
+                         .st_blocks = (blkcnt_t)sx->stx_blocks };
+    st->st_atim = (struct timespec){ sx->stx_atime.tv_sec, sx->stx_atime.tv_nsec };
+    st->st_mtim = (struct timespec){ sx->stx_mtime.tv_sec, sx->stx_mtime.tv_nsec };
+    st->st_ctim = (struct timespec){ sx->stx_ctime.tv_sec, sx->stx_ctime.tv_nsec };
+}
+
 /*
- * Opens the entry looked at (p->dev, p->ino) and decides whether a live
- * process owns it; st gets its fstat. A directory's exclusive lock is dropped
+ * Opens the entry looked at (p->dev, p->ino; st its look) and decides
+ * whether a live process owns it. A directory's exclusive lock is dropped
  * at once (its tree is walked next, and locked again for a removal). A
  * regular file's lock and lease stay held when it is an orphan, and its times
  * are read under them: the removal can follow at once.
@@ -244,13 +255,16 @@ static void lock_probe(int dirfd, const char *name, struct stat *st, struct prob
         p->verdict = errno == ENOENT ? GONE : UNKNOWN;
         return;
     }
+    struct stat fst;
     int live = p->is_dir ? 0 : tf__probe_live_hold(p->fd);
-    if (tf__sys.fstat(p->fd, st) < 0 || st->st_dev != p->dev || st->st_ino != p->ino) {
+    if (tf__sys.fstat(p->fd, &fst) < 0 || fst.st_dev != p->dev || fst.st_ino != p->ino) {
         p->verdict = UNKNOWN;   /* swapped between the look and the open */
         return;
     }
     if (p->is_dir)
         live = tf__probe_live(p->fd, true);
+    else
+        *st = fst;   /* a file's times, read under its lease or lock */
     p->verdict = live == 0 ? ORPHAN : live > 0 ? LIVE_ENTRY : UNKNOWN;
 }
 
@@ -261,21 +275,22 @@ static void lock_probe(int dirfd, const char *name, struct stat *st, struct prob
  * link, FIFO, device, mount point), -1 with errno if it could not be told.
  */
 static int look(int dirfd, const char *name, const struct tf__node *pl, bool files_only,
-                struct probe *p)
+                struct probe *p, struct stat *st)
 {
     struct statx sx;
-    if (tf__sys.statx(dirfd, name, AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_INO | STATX_MNT_ID,
+    if (tf__sys.statx(dirfd, name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS | STATX_MNT_ID,
                       &sx) < 0) {
-        struct stat st;   /* a kernel without statx(2) */
-        if (errno != ENOSYS || tf__sys.fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        /* a kernel without statx(2) */
+        if (errno != ENOSYS || tf__sys.fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW) < 0)
             return -1;
-        p->is_dir = S_ISDIR(st.st_mode);
-        p->dev = st.st_dev;
-        p->ino = st.st_ino;
-        if (!S_ISREG(st.st_mode) && !(p->is_dir && !files_only))
+        p->is_dir = S_ISDIR(st->st_mode);
+        p->dev = st->st_dev;
+        p->ino = st->st_ino;
+        if (!S_ISREG(st->st_mode) && !(p->is_dir && !files_only))
             return 0;
-        return in_place(dirfd, name, st.st_dev, pl);
+        return in_place(dirfd, name, st->st_dev, pl);
     }
+    stat_of(&sx, st);
     struct tf__node id = { makedev(sx.stx_dev_major, sx.stx_dev_minor), sx.stx_ino,
                            (sx.stx_mask & STATX_MNT_ID) ? sx.stx_mnt_id : 0 };
     p->is_dir = S_ISDIR(sx.stx_mode);
@@ -292,17 +307,6 @@ static void look_at(const struct probe *p, const struct stat *st, bool walk, str
     tree_add(t, st);
     if (p->is_dir && walk)
         tree_walk(t, p->fd, 1);
-}
-
-/* The fields of struct stat that the age and size use, from a statx. */
-static void stat_of(const struct statx *sx, struct stat *st)
-{
-    *st = (struct stat){ .st_mode = sx->stx_mode, .st_ino = sx->stx_ino,
-                         .st_dev = makedev(sx->stx_dev_major, sx->stx_dev_minor),
-                         .st_blocks = (blkcnt_t)sx->stx_blocks };
-    st->st_atim = (struct timespec){ sx->stx_atime.tv_sec, sx->stx_atime.tv_nsec };
-    st->st_mtim = (struct timespec){ sx->stx_mtime.tv_sec, sx->stx_mtime.tv_nsec };
-    st->st_ctim = (struct timespec){ sx->stx_ctime.tv_sec, sx->stx_ctime.tv_nsec };
 }
 
 /*
@@ -353,12 +357,14 @@ static void probe(int dirfd, const struct tf__node *pl, const char *name, unsign
     struct stat st;
     *p = (struct probe){ .verdict = OTHER, .fd = -1, .place = *pl };
     if (type == DT_REG) {
-        if (probe_file(dirfd, name, pl, p, &st) < 0)
+        /* One that could not be probed still counts with its size and age. */
+        if (probe_file(dirfd, name, pl, p, &st) < 0 &&
+            (p->verdict != UNKNOWN || tf__sys.fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0))
             return;
     } else {
         /* Links, FIFOs, devices and mount points (of another filesystem, or
          * bind mounts of this one) are never a temporary of ours. */
-        int here = look(dirfd, name, pl, files_only, p);
+        int here = look(dirfd, name, pl, files_only, p, &st);
         if (here <= 0) {
             if (here < 0)
                 p->verdict = errno == ENOENT ? GONE : UNKNOWN;
