@@ -55,6 +55,15 @@ static inline uint16_t fuzz_u16(struct fuzz_in *in)
     return (uint16_t)(hi << 8 | fuzz_u8(in));
 }
 
+/* e is one of the 0-ended set's values (errno values a call documents). */
+static inline bool fuzz_in_set(int e, const int *set)
+{
+    for (; *set; set++)
+        if (*set == e)
+            return true;
+    return false;
+}
+
 /* A directory of this process's own under /tmp (mode 0755), made once,
  * absolute; removed at exit. tests/support (tftest.h) has the rest: fault
  * injection, fd_count(), dir_listing(), remove_tree(). */

@@ -887,7 +887,9 @@ TF_API tf_file *tf_replace_begin_at(int dirfd, const char *name, const tf_persis
  * the handle is unchanged: write more and commit again, or abort.
  * Errors: EINVAL f is not an uncommitted replace or lock handle; EBADF f is
  * closed; EEXIST (TF_PERSIST_NOCLOBBER) dest appeared; EISDIR, EINVAL dest
- * became a directory or a special file; EPERM, EACCES, ENOTSUP, E2BIG,
+ * became a directory or a special file; ELOOP dest became a symbolic link
+ * (TF_SYMLINK_FOLLOW, TF_SYMLINK_REFUSE: begin resolved the links once);
+ * EPERM, EACCES, ENOTSUP, E2BIG,
  * ENOSPC, EDQUOT metadata that cannot be carried over (fchown(2),
  * fsetxattr(2)); those of fsync(2), renameat2(2); ENOMEM.
  */
@@ -1167,10 +1169,14 @@ TF_API const char *tf_shred_reason(unsigned bit);
  * bytes.
  * Errors: EINVAL f is NULL, bad options, flags or hooks; EBADF f is closed;
  * EMEDIUMTYPE refused by the report (nothing written); EBUSY the file grew;
- * ESTALE the name no longer names the file (nothing removed); ENOMEM;
+ * ESTALE the name no longer names the file (nothing removed, and the
+ * handle no longer removes that name); ENOMEM;
  * pwrite(2)'s (ENOSPC, EIO, EDQUOT...), fdatasync(2)'s, fsync(2)'s,
  * renameat2(2)'s, unlinkat(2)'s; the errno of a failed random hook. A
- * failure during removal leaves the file under report->left.
+ * failure during removal leaves the file under report->left. A failure
+ * during the passes puts back the size that overwriting the last block's
+ * slack may have grown; only if that ftruncate(2) fails too does the file
+ * end at its last block's end.
  */
 TF_API int tf_file_shred(tf_file *f, const tf_shred_opts *opts, tf_shred_report *report);
 
@@ -1308,7 +1314,10 @@ TF_API int tf_handoff_decode(const void *buf, size_t len, tf_handoff_meta *out);
  * success f is freed and the peer owns the file. Share: f stays the
  * caller's, as a shared owner. On failure f is as it was (a spooled file may
  * have rolled over). With TF_HANDOFF_NO_ANSWER it returns once the message
- * is queued, without waiting (see above).
+ * is queued, without waiting (see above). One failure of a call that waits
+ * cannot be told from a refusal: the peer answered ACK and only reading
+ * that answer failed (recvmsg(2)'s error); the peer then owns the file too,
+ * and the first release of a moved file removes it for both.
  * Errors: EINVAL f is NULL or unknown flags; EBADF f is closed; ECONNRESET the
  * peer closed before answering; ECONNREFUSED the peer refused the file (its
  * tf_file_recv() failed); EPIPE; sendmsg(2)'s and recvmsg(2)'s; a

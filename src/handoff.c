@@ -171,9 +171,11 @@ static void take_fds(struct msghdr *m, struct got *g)
 /* One recvmsg into buf; bytes or -1 (0: the peer closed). */
 static ssize_t recv_some(int sock, void *buf, size_t n, struct got *g)
 {
+    /* Room for the credentials too: a socket with SO_PASSCRED gets them with
+     * every message, and they must not crowd the descriptors out (MSG_CTRUNC). */
     union {
         struct cmsghdr h;
-        char room[CMSG_SPACE(FDS_ROOM * sizeof(int))];
+        char room[CMSG_SPACE(FDS_ROOM * sizeof(int)) + CMSG_SPACE(sizeof(struct ucred))];
     } c;
     struct iovec iov = { buf, n };
     struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.room,
@@ -285,17 +287,14 @@ int tf__share_unlink(tf_file *f)
     return rc;
 }
 
-/* f becomes one of the shared owners of its file. */
-static int become_shared(tf_file *f)
+/* f becomes one of the shared owners of its file (st: its fstat, taken
+ * before the send, so that nothing can fail once the peer has it). */
+static void become_shared(tf_file *f, const struct stat *st)
 {
-    struct stat st;
-    if (tf__sys.fstat(f->fd, &st) < 0)
-        return -1;
-    f->dev = st.st_dev;
-    f->ino = st.st_ino;
+    f->dev = st->st_dev;
+    f->ino = st->st_ino;
     f->shared = f->path != NULL;
     tf__reg_remove(&f->reg);
-    return 0;
 }
 
 /* ---- sending ------------------------------------------------------------ */
@@ -316,12 +315,13 @@ int tf_file_send(int sock, tf_file *f, unsigned flags)
     unsigned wire = flags | (f->shared ? TF_HANDOFF_SHARE : 0);
     unsigned char meta[TF_HANDOFF_META_MAX];
     ssize_t n = encode(meta, f, wire);
-    if (n < 0 || send_all(sock, meta, (size_t)n, fd) < 0 ||
+    struct stat st;
+    if (n < 0 || ((flags & TF_HANDOFF_SHARE) && tf__sys.fstat(fd, &st) < 0) ||
+        send_all(sock, meta, (size_t)n, fd) < 0 ||
         (!(flags & TF_HANDOFF_NO_ANSWER) && wait_answer(sock) < 0))
         return -1;
     if (flags & TF_HANDOFF_SHARE) {
-        if (become_shared(f) < 0)
-            f->flags |= TF_KEEP;   /* the receiver owns it now: never remove */
+        become_shared(f, &st);
         return 0;
     }
     /* Moved: the descriptor goes; the name stays, the receiver's now (a

@@ -387,22 +387,17 @@ int tf__stream_close(tf_file *f);
  */
 int tf__rmtree_contents(int fd, unsigned flags);
 
-/* Bytes tf__rmtree_contents_fixed() needs at least. */
+/* Bytes the mem of tf__rmtree_remove() must have at least. */
 #define TF__RMTREE_MEM_MIN (64 * 1024)
-
-/*
- * tf__rmtree_contents() for a signal handler: it works in the len bytes at mem
- * (16-byte aligned, at least TF__RMTREE_MEM_MIN) and never allocates. A tree
- * deeper than 256 levels or with too many names in one path fails with ENOMEM.
- */
-TF__ASYNC_SAFE int tf__rmtree_contents_fixed(int fd, unsigned flags, void *mem, size_t len);
 
 /*
  * Empties the directory open as fd, then removes it by (dirfd, name). While
  * its rmdir finds entries again (a writer at work inside: ENOTEMPTY or
  * EEXIST), it is emptied once more, up to 8 passes, as long as the last pass
- * removed something. With mem (as tf__rmtree_contents_fixed()) it is
- * async-signal-safe; with mem NULL it allocates. Before each rmdir, name is
+ * removed something. With mem (len bytes, 16-byte aligned, at least
+ * TF__RMTREE_MEM_MIN) it is async-signal-safe: a tree deeper than 256 levels
+ * or with too many names in one path fails with ENOMEM; with mem NULL it
+ * allocates. Before each rmdir, name is
  * checked to still name fd's directory: ESTALE if another directory has
  * taken the name (ours was renamed away: it is left emptied), 0 if the name
  * is gone. 0, or -1 with errno; a failed rmdir is -1 even with

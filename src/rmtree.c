@@ -17,7 +17,7 @@
  * stays linear, even when entries keep coming back.
  *
  * The walker's functions are TF__ASYNC_SAFE when it works in the caller's
- * memory (tf__rmtree_contents_fixed, tf__rmtree_remove with mem): grow_array
+ * memory (tf__rmtree_remove with mem): grow_array
  * then never allocates. Otherwise they allocate.
  */
 #include "internal.h"
@@ -409,12 +409,6 @@ TF__ASYNC_SAFE static int empty_once(int fd, unsigned flags, void *mem, size_t l
     *removed = w.removed;
     errno = err;
     return rc < 0 && !ignoring_errors(flags) ? -1 : 0;
-}
-
-TF__ASYNC_SAFE int tf__rmtree_contents_fixed(int fd, unsigned flags, void *mem, size_t len)
-{
-    size_t removed;
-    return empty_once(fd, flags, mem, len, &removed);
 }
 
 int tf__rmtree_contents(int fd, unsigned flags)

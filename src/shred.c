@@ -258,32 +258,32 @@ static void begin_pass(struct shred *sh, unsigned p, unsigned total, off_t end)
  * EBUSY if the file grew past what the last pass covered (with
  * TF_SHRED_SIZE: past its first size and the size asked for).
  */
-static int overwrite(struct shred *sh, int fd)
+static int passes(struct shred *sh, int fd, off_t *size, off_t *end)
 {
     unsigned total = sh->passes + ((sh->flags & TF_SHRED_ZERO) ? 1 : 0);
     bool sized = sh->flags & TF_SHRED_SIZE;
     struct stat st;
-    off_t size = 0, end = 0, keep = 0;
+    off_t keep = 0;
     for (unsigned p = 0; p < total; p++) {
         if (tf__sys.fstat(fd, &st) < 0)
             return -1;
         if (sized) {
-            size = end = sh->size;
+            *size = *end = sh->size;
             if (p == 0)   /* a larger file keeps its tail; a smaller one grows */
-                keep = st.st_size > end ? st.st_size : end;
+                keep = st.st_size > *end ? st.st_size : *end;
         } else {
-            if (p == 0 || st.st_size > end)   /* the slack we wrote is not growth */
-                size = st.st_size;
-            keep = end = (sh->flags & TF_SHRED_EXACT) ? size : round_up(size, st.st_blksize);
+            if (p == 0 || st.st_size > *end)   /* the slack we wrote is not growth */
+                *size = st.st_size;
+            keep = *end = (sh->flags & TF_SHRED_EXACT) ? *size : round_up(*size, st.st_blksize);
         }
-        begin_pass(sh, p, total, end);
+        begin_pass(sh, p, total, *end);
         off_t n = sized ? sized_pass(sh, fd, p == sh->passes)
-                        : one_pass(sh, fd, size, end, p == sh->passes);
+                        : one_pass(sh, fd, *size, *end, p == sh->passes);
         if (n < 0 || retry_sync(tf__sys.fdatasync, fd) < 0)
             return -1;
         sh->r->passes = p + 1;
         sh->r->bytes = (unsigned long long)n;
-        sh->ev.done = (unsigned long long)end;
+        sh->ev.done = (unsigned long long)*end;
         emit(sh, TF_SHRED_EV_WRITTEN, sh->name, NULL);
     }
     if (total == 0)
@@ -295,9 +295,21 @@ static int overwrite(struct shred *sh, int fd)
         errno = EBUSY;
         return -1;
     }
-    if (!sized && st.st_size > size && tf__sys.ftruncate(fd, size) < 0)
-        return -1;
-    return 0;
+    return !sized && st.st_size > *size ? tf__sys.ftruncate(fd, *size) : 0;
+}
+
+/* The passes; a failure puts back the size the slack may have grown (best
+ * effort: if that fails too, the file may end at its last block's end). */
+static int overwrite(struct shred *sh, int fd)
+{
+    off_t size = -1, end = -1;
+    if (passes(sh, fd, &size, &end) == 0)
+        return 0;
+    int err = errno;
+    if (!sh->r->grew && end > size && size >= 0)
+        tf__sys.ftruncate(fd, size);
+    errno = err;
+    return -1;
 }
 
 /* The report, the refusal, then the passes over fd (st: its fstat). */
@@ -313,6 +325,7 @@ static int shred_fd(struct shred *sh, int fd, const struct stat *st)
         return -1;
     int rc = overwrite(sh, fd);
     int err = errno;
+    sh->r->files = rc == 0;
     shred_end(sh);
     errno = err;
     return rc;
@@ -392,7 +405,8 @@ static int empty_file(const struct shred *sh, int fd)
 /*
  * Empties fd's file, then renames its name (in dirfd) to ever shorter names
  * and unlinks it, each step synced (wipesync); with TF_SHRED_UNLINK only the
- * unlink. r->left follows the name, and is cleared once it is gone.
+ * unlink. r->left follows the name, and is cleared once it is gone (or found
+ * not to be the file's).
  */
 static int remove_name(const struct shred *sh, int dirfd, const char *name, int fd)
 {
@@ -402,9 +416,15 @@ static int remove_name(const struct shred *sh, int dirfd, const char *name, int 
         errno = ENAMETOOLONG;
         return -1;
     }
-    if (same_file(dirfd, name, fd) < 0 || empty_file(sh, fd) < 0)
-        return -1;
+    /* Reported from the first step on: a failure anywhere leaves it there. */
     strcpy(r->left, name);
+    if (same_file(dirfd, name, fd) < 0) {
+        if (errno == ESTALE)
+            r->left[0] = '\0';   /* that name is not the file's any more */
+        return -1;
+    }
+    if (empty_file(sh, fd) < 0)
+        return -1;
     emit(sh, TF_SHRED_EV_REMOVING, name, NULL);
     for (size_t len = strlen(name); wipe && len > 0; len--) {
         int rc = rename_shorter(sh, dirfd, r->left, len);
@@ -547,6 +567,7 @@ static int shred_in_memory(struct shred *sh, tf_file *f)
     sh->r->effective = 1;
     sh->r->bytes = tf__spool_shred(f, sh->flags & TF_SHRED_REMOVE);
     sh->r->passes = 1;
+    sh->r->files = 1;
     return 0;
 }
 
@@ -560,8 +581,9 @@ static int remove_named(struct shred *sh, tf_file *f)
         return -1;
     tf__reg_remove(&f->reg);
     int rc = remove_name(sh, pdir, base, f->fd);
-    if (rc == 0 || sh->r->left[0] || errno != ESTALE)
-        f->linked = 0;
+    /* Removed, left under report->left, or (ESTALE) not the file's name:
+     * in no case may the release remove that name. */
+    f->linked = 0;
     tf__close_keep_errno(pdir);
     return rc;
 }

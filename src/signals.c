@@ -217,22 +217,22 @@ TF__ASYNC_SAFE static bool about_to_die(int sig)
            sigismember(&pending, sig) == 1;
 }
 
+void (*tf__signal_death_hook)(void);
+
 /* Lets the pending signal (default disposition) in: the process ends here. */
 TF__ASYNC_SAFE static void deliver(int sig)
 {
     sigset_t one;
     sigemptyset(&one);
     sigaddset(&one, sig);
+    if (tf__signal_death_hook)
+        tf__signal_death_hook();
     pthread_sigmask(SIG_UNBLOCK, &one, NULL);
 }
-
-void (*tf__signal_death_hook)(void);
 
 /* Restores the previous (default) disposition and delivers the signal again. */
 TF__ASYNC_SAFE static void reraise(int sig, const struct sigaction *prev)
 {
-    if (tf__signal_death_hook)
-        tf__signal_death_hook();
     sigaction(sig, prev, NULL);
     raise(sig);   /* pending until unblocked, just below */
     deliver(sig);

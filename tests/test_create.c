@@ -669,6 +669,27 @@ static void test_relative_override_made_absolute(void **state)
     assert_int_equal(run_child(child_relative_override, (void *)TFT_DIR(state), false), 0);
 }
 
+/* A relative dir needs the working directory: getcwd failing fails the call
+ * with its errno, and nothing is made. */
+static void test_relative_dir_getcwd_fails(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *sub = path_join(dir, "sub");
+    assert_int_equal(mkdir(sub, 0700), 0);
+    char *old = getcwd(NULL, 0);
+    assert_int_equal(chdir(dir), 0);
+    assert_int_equal(fault_arm("getcwd", 1, ENOMEM), 0);
+    char *path = NULL;
+    errno = 0;
+    assert_int_equal(tf_mkstemp(&(tf_opts){ .dir = "sub" }, &path), -1);
+    assert_errno(ENOMEM);
+    fault_reset();
+    assert_null(path);
+    assert_int_equal(dir_entries(sub), 0);
+    assert_int_equal(chdir(old), 0);
+    free(old), free(sub);
+}
+
 /* A relative dir under a working directory of "/" gets one slash, not two. */
 static int child_cwd_root(void *arg)
 {
@@ -700,6 +721,7 @@ int main(void)
         T(test_prefix_suffix_placement),
         T(test_names_distinct),
         T(test_absolute_from_relative_dir),
+        T(test_relative_dir_getcwd_fails),
         T(test_absolute_dir_normalized_at_every_offset),
         T(test_default_dir_used),
         T(test_mkstemp_retries_on_eexist),

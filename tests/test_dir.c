@@ -382,6 +382,31 @@ static void test_umask_without_owner_read(void **state)
     assert_int_equal(run_child(child_umask_no_read, (void *)TFT_DIR(state), true), 0);
 }
 
+/* Unreadable (mode 0300: no descriptor) and not empty: cleaned by name,
+ * through tf_rmtree's rules. */
+static int child_unreadable_not_empty(void *arg)
+{
+    tf_dir *d = tf_temporary_directory(&(tf_opts){ .dir = arg, .mode = 0300 });
+    CHECK(d != NULL);
+    errno = 0;
+    CHECK(tf_dir_fileno(d) == -1 && errno == EACCES);
+    CHECK(write_file(tf_dir_name(d), "inside", "x") == 0);
+    char *name = strdup(tf_dir_name(d));
+    CHECK(tf_dir_cleanup(d) == 0);
+    CHECK(!path_exists(name));
+    CHECK(dir_entries(arg) == 0);
+    CHECK(tf_dir_release(d) == 0);
+    free(name);
+    return 0;
+}
+
+static void test_unreadable_not_empty(void **state)
+{
+    if (running_as_root())
+        give_to_nobody(TFT_DIR(state));
+    assert_int_equal(run_child(child_unreadable_not_empty, (void *)TFT_DIR(state), true), 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, tft_setup, tft_teardown)
 
 /*
@@ -435,6 +460,7 @@ int main(void)
         T(test_ignore_cleanup_errors),
         T(test_cleanup_unwritable_inside),
         T(test_umask_without_owner_read),
+        T(test_unreadable_not_empty),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

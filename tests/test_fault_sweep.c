@@ -2,7 +2,11 @@
  * The exhaustive fault sweep: for every scenario of public calls (each
  * creating call, every tf_file_* on each backend, stream use, closing,
  * detaching and releasing, directory cleanup of a populated tree, tf_rmtree,
- * tf_sweep, tf_disk_usage, tf_cleanup_now; tests/support/scenario.c), the
+ * tf_sweep, tf_disk_usage, tf_cleanup_now, tf_file_shred on each backend,
+ * and both sides of a hand-over: tf_file_send (move and share; named,
+ * unnamed, spooled) to a receiving child and tf_file_recv from a sending
+ * child, each side's every call failed while the peer runs unfaulted;
+ * tests/support/scenario.c), the
  * seam calls it makes are counted, then each of them is failed in turn with
  * every errno that call can return, once and from then on. Each time:
  * success or the injected errno, no descriptor left (/proc/self/fd), nothing
@@ -11,11 +15,13 @@
  * built with ASan. Runs as root and again with privileges dropped, where the
  * permission paths (chmod and retry) are taken.
  *
+ * TF_FAULT_SWEEP_ONLY=TEXT runs only the scenarios whose name holds TEXT.
+ *
  * TF_FAULT_SWEEP_QUICK=1 (valgrind's run) tries only the first errno of each
  * entry: the same calls fail, at a tenth of the cost.
  *
  * EINTR from then on is not tried where the library retries it (read, write,
- * ftruncate, getrandom, flock): the kernel never fails a call with EINTR
+ * ftruncate, getrandom, flock, pwrite, sendmsg, recvmsg): the kernel never fails a call with EINTR
  * forever, and the retry has no bound on purpose.
  */
 #include "scenario.h"
@@ -26,7 +32,7 @@
 static bool retries_eintr(const char *entry)
 {
     static const char *const retried[] = { "read", "write", "ftruncate", "getrandom",
-                                           "flock" };
+                                           "flock", "pwrite", "sendmsg", "recvmsg" };
     for (size_t i = 0; i < sizeof retried / sizeof *retried; i++)
         if (strcmp(entry, retried[i]) == 0)
             return true;
@@ -66,7 +72,10 @@ static int sweep_all(void *arg)
     const char *dir = arg;
     int failures = 0;
     umask(077);
+    const char *only = getenv("TF_FAULT_SWEEP_ONLY");
     for (size_t s = 0; s < scenario_count; s++) {
+        if (only && !strstr(scenarios[s].name, only))
+            continue;
         unsigned long tried = 0;
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -660,20 +660,121 @@ static void test_bad_name_of_another_file(void **state)
     free(got), free(victim);
 }
 
+/* A file of another user, from a peer that is neither: EPERM, untouched. */
+static void test_bad_owned_by_another(void **state)
+{
+    if (!running_as_root())
+        skip();   /* only root can give the file away */
+    struct bad b;
+    bad_open(&b, TFT_DIR(state), SOCK_SEQPACKET);
+    assert_int_equal(fchown(tf_file_fileno(b.f), NOBODY_ID, NOBODY_ID), 0);
+    unsigned char m[TF_HANDOFF_META_MAX];
+    int fd = tf_file_fileno(b.f);
+    char *name = strdup(tf_file_name(b.f));
+    raw_send(b.sv[0], m, meta(m, 0, 0, name), &fd, 1);
+    size_t reg = tf_cleanup_registered();
+    bad_expect(&b, EPERM, true);
+    assert_int_equal(tf_cleanup_registered(), reg - 1);   /* only b.f's release */
+    free(name);
+}
+
+/* Not a socket: recvmsg's ENOTSOCK, nothing kept. */
+static void test_recv_not_a_socket(void **state)
+{
+    (void)state;
+    int p[2];
+    assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+    int fds = fd_count();
+    errno = 0;
+    assert_null(tf_file_recv(p[0], 0));
+    assert_errno(ENOTSOCK);
+    assert_no_fd_leak(fds);
+    close(p[0]), close(p[1]);
+}
+
+/* A stream peer may deliver the metadata in pieces, the name cut too: the
+ * receiver reads on until the announced length, then owns the file. */
+static void test_stream_metadata_in_pieces(void **state)
+{
+    struct bad b;
+    bad_open(&b, TFT_DIR(state), SOCK_STREAM);
+    assert_int_equal(tf_file_write(b.f, "pieces", 6), 6);
+    unsigned char m[TF_HANDOFF_META_MAX];
+    size_t n = meta(m, 0, TF_KEEP, tf_file_name(b.f));
+    int fd = tf_file_fileno(b.f);
+    raw_send(b.sv[0], m, 20, &fd, 1);   /* the header and 4 bytes of the name */
+    raw_send(b.sv[0], m + 20, n - 20, NULL, 0);
+    tf_file *g = tf_file_recv(b.sv[1], 0);
+    assert_non_null(g);
+    assert_int_equal(answer_of(b.sv[0]), 'A');
+    assert_string_equal(tf_file_name(g), tf_file_name(b.f));
+    assert_string_equal(read_whole(tf_file_fileno(g)), "pieces");
+    assert_int_equal(tf_file_release(g), 0);   /* TF_KEEP: the name stays */
+    assert_true(path_exists(tf_file_name(b.f)));
+    close(b.sv[0]), close(b.sv[1]);
+    assert_int_equal(tf_file_release(b.f), 0);
+    assert_int_equal(dir_entries(TFT_DIR(state)), 0);
+}
+
+/* A receiver with SO_PASSCRED gets the peer's credentials with every
+ * message, a control message of another kind: passed over, the descriptor
+ * still found. (They once took the room of the descriptors: MSG_CTRUNC, and
+ * the receive failed with EMFILE.) */
+static void test_recv_with_credentials(void **state)
+{
+    struct bad b;
+    bad_open(&b, TFT_DIR(state), SOCK_SEQPACKET);
+    int on = 1;
+    assert_int_equal(setsockopt(b.sv[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof on), 0);
+    unsigned char m[TF_HANDOFF_META_MAX];
+    int fd = tf_file_fileno(b.f);
+    raw_send(b.sv[0], m, meta(m, 0, TF_KEEP, tf_file_name(b.f)), &fd, 1);
+    tf_file *g = tf_file_recv(b.sv[1], 0);
+    assert_non_null(g);
+    assert_int_equal(answer_of(b.sv[0]), 'A');
+    assert_int_equal(tf_file_release(g), 0);
+    close(b.sv[0]), close(b.sv[1]);
+    assert_int_equal(tf_file_release(b.f), 0);
+    assert_int_equal(dir_entries(TFT_DIR(state)), 0);
+}
+
+/* A closed handle is refused before anything is sent. */
+static void test_send_closed_handle(void **state)
+{
+    tf_file *f = tf_named_temporary_file(&(tf_opts){ .dir = TFT_DIR(state) });
+    assert_non_null(f);
+    assert_int_equal(tf_file_close(f), 0);
+    int sv[2];
+    assert_int_equal(seqpair(sv), 0);
+    char *const argv[] = { "true", NULL };
+    errno = 0;
+    assert_int_equal(tf_file_send(sv[0], f, 0), -1);
+    assert_errno(EBADF);
+    errno = 0;
+    assert_int_equal(tf_file_spawn(f, "/bin/true", argv, 0), -1);
+    assert_errno(EBADF);
+    assert_int_equal(answer_of(sv[1]), 0);   /* nothing went */
+    close(sv[0]), close(sv[1]);
+    tf_file_release(f);
+}
+
 static int recv_at_fd_limit(void *arg)
 {
     int sock = *(int *)arg;
     int lowest = fcntl(0, F_DUPFD_CLOEXEC, 0);
     CHECK(lowest >= 0);
     close(lowest);
-    struct rlimit rl;
+    struct rlimit rl, was;
     CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0);
+    was = rl;
     rl.rlim_cur = (rlim_t)lowest;   /* no descriptor can be installed */
     CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
     errno = 0;
     CHECK(tf_file_recv(sock, 0) == NULL);
     CHECK(errno == EMFILE);
     CHECK(fcntl(0, F_DUPFD_CLOEXEC, 0) < 0);   /* nothing got in */
+    /* The limit back, so that a coverage build can write its counters. */
+    CHECK(setrlimit(RLIMIT_NOFILE, &was) == 0);
     return 0;
 }
 
@@ -939,6 +1040,11 @@ int main(void)
         T(test_recv_flags_refused),
         T(test_send_failures_keep_file),
         T(test_recv_fault_closes_everything),
+        T(test_bad_owned_by_another),
+        T(test_recv_not_a_socket),
+        T(test_stream_metadata_in_pieces),
+        T(test_send_closed_handle),
+        T(test_recv_with_credentials),
         T(test_no_answer_move_to_child),
         T(test_no_answer_failure_leaves_orphan),
         T(test_no_answer_share),

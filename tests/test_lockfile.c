@@ -257,6 +257,42 @@ static void test_fail_each(void **state)
     free(c.dir); free(c.dest); free(c.lock);
 }
 
+static int no_tmpfile_openat(int dirfd, const char *path, int flags, mode_t mode)
+{
+    if ((flags & O_TMPFILE) == O_TMPFILE) {
+        errno = EOPNOTSUPP;
+        return -1;
+    }
+    return tf__sys_default.openat(dirfd, path, flags, mode);
+}
+
+/* Where O_TMPFILE is refused the lock is created by name, and it is just as
+ * exclusive, live and committed. */
+static void test_lock_without_o_tmpfile(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    assert_int_equal(write_file(dir, "conf", "old"), 0);
+    char *dest = path_join(dir, "conf"), *lock = path_join(dir, "conf.lock");
+    fault_next.openat = no_tmpfile_openat;
+    fault_count_start();   /* the wrappers in, calling fault_next */
+    tf_file *f = tf_lock_file(dest, &QUICK);
+    assert_non_null(f);
+    assert_int_equal(fault_calls("linkat"), 0);   /* made by name, not linked */
+    assert_true(path_exists(lock));
+    assert_string_equal(tf_file_name(f), lock);
+    errno = 0;
+    assert_null(tf_lock_file(dest, &QUICK));
+    assert_errno(EEXIST);
+    assert_int_equal(tf_file_write(f, "new", 3), 3);
+    assert_int_equal(tf_file_commit(f, NULL), TF_LEVEL_VISIBLE);
+    fault_reset();
+    assert_false(path_exists(lock));
+    assert_content(dest, "new");
+    tf_file_release(f);
+    assert_int_equal(dir_entries(dir), 1);
+    free(dest), free(lock);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -265,6 +301,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_live_lock_survives_own_unlock, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_exact_count, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_fail_each, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_lock_without_o_tmpfile, tft_setup, tft_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -83,6 +83,38 @@ static void test_getrandom_failure(void **state)
     assert_true(is_random_part(buf, sizeof buf));
 }
 
+/* getrandom interrupted while the pool fills: retried, the name is made. */
+static void test_getrandom_interrupted(void **state)
+{
+    (void)state;
+    static char buf[100000];
+    assert_int_equal(fault_arm("getrandom", 1, EINTR), 0);
+    assert_int_equal(tf_random_chars(buf, sizeof buf), 0);
+    assert_int_equal(fault_hits(), 1);
+    fault_reset();
+    assert_true(is_random_part(buf, sizeof buf));
+}
+
+/* A creating call whose name cannot be drawn fails with getrandom's errno
+ * and makes nothing. */
+static void test_getrandom_failure_in_creation(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    assert_int_equal(fault_arm_range("getrandom", 1, 0, EIO), 0);
+    int made = 0, fd = 0;
+    char *path = NULL;
+    while (made < 100000 && (fd = tf_mkstemp(&(tf_opts){ .dir = dir }, &path)) >= 0) {
+        close(fd);
+        free(path);
+        made++;
+    }
+    int err = errno;
+    fault_reset();
+    assert_int_equal(fd, -1);
+    assert_int_equal(err, EIO);
+    assert_int_equal(dir_entries(dir), made);   /* the pool's names, nothing more */
+}
+
 /*
  * Every character of the alphabet is equally likely: 37 x 20,000 characters,
  * each count within 5% of 20,000 (7 standard deviations; a modulo bias of
@@ -216,6 +248,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_null_buffer, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_internal_name, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_getrandom_failure, tft_setup, tft_teardown),
+        cmocka_unit_test(test_getrandom_interrupted),
+        cmocka_unit_test_setup_teardown(test_getrandom_failure_in_creation, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_distribution, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_name_positions_uniform, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_successive_names_differ, tft_setup, tft_teardown),

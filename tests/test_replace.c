@@ -683,6 +683,99 @@ static void test_fail_each(void **state)
     free(c.dest);
 }
 
+/* A filesystem without RENAME_NOREPLACE (renameat2 refuses the flag), and
+ * optionally without hard links (linkat EPERM). */
+static bool no_links;
+static int no_noreplace_renameat2(int od, const char *op, int nd, const char *np, unsigned fl)
+{
+    if (fl & RENAME_NOREPLACE) {
+        errno = EINVAL;
+        return -1;
+    }
+    return tf__sys_default.renameat2(od, op, nd, np, fl);
+}
+
+static int no_links_linkat(int od, const char *op, int nd, const char *np, int fl)
+{
+    if (no_links) {
+        errno = EPERM;
+        return -1;
+    }
+    return tf__sys_default.linkat(od, op, nd, np, fl);
+}
+
+/* No-clobber there: a hard link then the temporary's unlink, EEXIST from the
+ * link when dest exists, EOPNOTSUPP without hard links, and a failed unlink
+ * takes the new name back: never two names, never a clobbered dest. */
+static void test_noclobber_without_noreplace(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *dest = path_join(dir, "new");
+    const tf_persist_opts nc = { .level = TF_LEVEL_VISIBLE, .flags = TF_PERSIST_NOCLOBBER };
+    fault_next.renameat2 = no_noreplace_renameat2;
+    fault_next.linkat = no_links_linkat;
+    fault_count_start();   /* the wrappers in, calling fault_next */
+    no_links = false;
+    assert_int_equal(tf_replace_contents(dest, "one", 3, &nc, NULL), TF_LEVEL_VISIBLE);
+    assert_content(dest, "one");
+    assert_int_equal(dir_entries(dir), 1);
+    errno = 0;
+    assert_int_equal(tf_replace_contents(dest, "two", 3, &nc, NULL), -1);
+    assert_errno(EEXIST);
+    assert_content(dest, "one");
+    assert_int_equal(unlink(dest), 0);
+    /* The temporary's unlink fails: the link just made is taken back. */
+    fault_arm("unlinkat", 1, EIO);
+    errno = 0;
+    assert_int_equal(tf_replace_contents(dest, "three", 5, &nc, NULL), -1);
+    assert_errno(EIO);
+    assert_false(path_exists(dest));
+    fault_reset();
+    fault_next.renameat2 = no_noreplace_renameat2;
+    fault_next.linkat = no_links_linkat;
+    fault_count_start();
+    no_links = true;
+    errno = 0;
+    assert_int_equal(tf_replace_contents(dest, "four", 4, &nc, NULL), -1);
+    assert_errno(EOPNOTSUPP);
+    assert_false(path_exists(dest));
+    fault_reset();
+    assert_int_equal(dir_entries(dir), 0);
+    free(dest);
+}
+
+/* A symbolic link put where dest was, between begin and commit: with the
+ * follow or refuse policy the commit fails with ELOOP and replaces nothing,
+ * and the handle can still be aborted. */
+static void test_link_appears_before_commit(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    assert_int_equal(write_file(dir, "dest", "old"), 0);
+    assert_int_equal(write_file(dir, "elsewhere", "keep"), 0);
+    char *dest = path_join(dir, "dest"), *other = path_join(dir, "elsewhere");
+    const int policies[] = { TF_SYMLINK_FOLLOW, TF_SYMLINK_REFUSE };
+    for (int i = 0; i < 2; i++) {
+        tf_persist_opts o = { .level = TF_LEVEL_VISIBLE, .symlinks = policies[i] };
+        tf_file *f = tf_replace_begin(dest, &o);
+        assert_non_null(f);
+        assert_int_equal(tf_file_write(f, "new", 3), 3);
+        assert_int_equal(unlink(dest), 0);
+        assert_int_equal(symlink("elsewhere", dest), 0);
+        errno = 0;
+        assert_int_equal(tf_file_commit(f, NULL), -1);
+        assert_errno(ELOOP);
+        assert_int_equal(tf_file_release(f), 0);
+        assert_content(other, "keep");
+        struct stat st;
+        assert_int_equal(lstat(dest, &st), 0);
+        assert_true(S_ISLNK(st.st_mode));
+        assert_int_equal(dir_entries(dir), 2);
+        assert_int_equal(unlink(dest), 0);
+        assert_int_equal(write_file(dir, "dest", "old"), 0);
+    }
+    free(dest), free(other);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -700,6 +793,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_readonly_dir, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_fail_each, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_kill9, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_noclobber_without_noreplace, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_link_appears_before_commit, tft_setup, tft_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -635,6 +635,118 @@ static void test_named_handle(void **state)
     free(name);
 }
 
+/* The handle's name now names another file (renamed over it), or nothing:
+ * the passes reach the handle's file, the removal refuses with ESTALE and
+ * removes nothing, and the report names no file left. */
+static void test_named_handle_name_replaced(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    for (int gone = 0; gone < 2; gone++) {
+        tf_file *f = tf_named_temporary_file(&(tf_opts){ .dir = dir });
+        assert_non_null(f);
+        assert_int_equal(tf_file_write(f, "SSSSSSSS", 8), 8);
+        char *other = make_file(dir, "other", 100, 'O');
+        if (gone)
+            assert_int_equal(unlink(tf_file_name(f)), 0);
+        else
+            assert_int_equal(rename(other, tf_file_name(f)), 0);
+        tf_shred_report r;
+        errno = 0;
+        assert_int_equal(tf_file_shred(f, &(tf_shred_opts){ .flags = TF_SHRED_ZERO |
+                                                                    TF_SHRED_REMOVE }, &r), -1);
+        assert_errno(ESTALE);
+        assert_string_equal(r.left, "");
+        assert_int_equal(r.passes, 4);   /* the handle's own file was shredded */
+        char *name = strdup(tf_file_name(f));
+        if (!gone)
+            assert_int_equal(count_byte(name, 'O', NULL), 100);
+        tf_file_release(f);
+        /* Nor does the release remove what is not the handle's file. */
+        if (!gone)
+            assert_int_equal(count_byte(name, 'O', NULL), 100);
+        free(name);
+        remove_tree(dir);
+        assert_int_equal(mkdir(dir, 0700), 0);
+        free(other);
+    }
+}
+
+/* Removal renames to ever shorter free names: a one-character name skips
+ * itself, and when every name of a length is taken it goes on shorter (or,
+ * at one character, to the unlink); no other file is touched. */
+static void test_remove_short_names(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    static const char chars[] = "0123456789abcdefghijklmnopqrstuvwxyz_";
+    char *p = make_file(dir, "0", 100, 'v');
+    assert_int_equal(tf_shred(p, &(tf_shred_opts){ .flags = TF_SHRED_REMOVE }, NULL), 0);
+    assert_int_equal(dir_entries(dir), 0);
+    free(p);
+    for (const char *c = chars; *c; c++) {
+        char n[2] = { *c, 0 };
+        free(make_file(dir, n, 1, 'k'));
+    }
+    p = make_file(dir, "x.", 100, 'v');
+    tf_shred_report r;
+    assert_int_equal(tf_shred(p, &(tf_shred_opts){ .flags = TF_SHRED_REMOVE }, &r), 0);
+    assert_false(path_exists(p));
+    assert_int_equal(dir_entries(dir), 37);
+    for (const char *c = chars; *c; c++) {
+        char n[2] = { *c, 0 };
+        char *q = path_join(dir, n);
+        assert_int_equal(count_byte(q, 'k', NULL), 1);
+        free(q);
+    }
+    free(p);
+}
+
+/* Where SEEK_DATA is refused every byte counts as data: all overwritten. */
+static void test_no_seek_data(void **state)
+{
+    char *p = make_file(TFT_DIR(state), "victim", 9000, 'v');
+    fault_arm_range("lseek", 1, 0, EOPNOTSUPP);
+    assert_int_equal(tf_shred(p, &(tf_shred_opts){ .passes = 1, .flags = TF_SHRED_ZERO },
+                              NULL), 0);
+    fault_reset();
+    off_t size;
+    assert_int_equal(count_byte(p, 0, &size), 9000);
+    assert_int_equal(size, 9000);
+    free(p);
+}
+
+/* A final "." or "..", or a trailing slash: a directory, refused. */
+static void test_dot_names_refused(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *dot = path_join(dir, "."), *dotdot = path_join(dir, "..");
+    const char *paths[] = { dot, dotdot, "..", "/" };
+    for (size_t i = 0; i < 4; i++) {
+        errno = 0;
+        assert_int_equal(tf_shred(paths[i], NULL, NULL), -1);
+        assert_errno(EISDIR);
+    }
+    free(dot), free(dotdot);
+}
+
+/* A tree deeper than 256 levels: ELOOP, nothing written. */
+static void test_tree_too_deep(void **state)
+{
+    char path[PATH_MAX];
+    int n = snprintf(path, sizeof path, "%s/t", TFT_DIR(state));
+    assert_int_equal(mkdir(path, 0700), 0);
+    for (int d = 0; d < 258; d++) {
+        n += snprintf(path + n, sizeof path - (size_t)n, "/d");
+        assert_int_equal(mkdir(path, 0700), 0);
+    }
+    char *deep = make_file(path, "f", 10, 'd');
+    char *root = path_join(TFT_DIR(state), "t");
+    errno = 0;
+    assert_int_equal(tf_shred_tree(root, NULL, NULL), -1);
+    assert_errno(ELOOP);
+    assert_int_equal(count_byte(deep, 'd', NULL), 10);
+    free(deep), free(root);
+}
+
 static void test_unnamed_handle(void **state)
 {
     tf_file *f = tf_temporary_file(&(tf_opts){ .dir = TFT_DIR(state) });
@@ -1131,6 +1243,26 @@ static void test_xfs_reflink_refused(void **state)
     free(p), free(c), free(img), free(mnt);
 }
 
+/* The probe's own failures: a bad descriptor, fstatfs failing. */
+static void test_probe_failures(void **state)
+{
+    tf_shred_report r;
+    errno = 0;
+    assert_int_equal(tf_shred_probe(-1, &r), -1);
+    assert_errno(EBADF);
+    char *p = make_file(TFT_DIR(state), "f", 10, 'f');
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    fault_arm("fstatfs", 1, EIO);
+    errno = 0;
+    assert_int_equal(tf_shred_probe(fd, &r), -1);
+    assert_errno(EIO);
+    fault_reset();
+    assert_int_equal(tf_shred_probe(fd, &r), 0);
+    close(fd);
+    free(p);
+}
+
 static void test_reasons(void **state)
 {
     (void)state;
@@ -1150,6 +1282,12 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_bad_options),
         T(test_default_passes_keep_size),
+        T(test_named_handle_name_replaced),
+        T(test_remove_short_names),
+        T(test_no_seek_data),
+        T(test_dot_names_refused),
+        T(test_tree_too_deep),
+        T(test_probe_failures),
         T(test_zero_pass_exact),
         T(test_holes_not_filled),
         T(test_large_file_bounded_memory),

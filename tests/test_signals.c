@@ -560,6 +560,35 @@ static void test_handler_calling_back_is_cut(void **state)
     assert_set_left(TFT_DIR(state), false);
 }
 
+/*
+ * Our handler called for a signal it was not installed for (a program's
+ * handler that saved our action under one signal and calls it for another)
+ * returns at once: nothing removed, the process goes on, errno kept.
+ */
+static int handler_called_for_another_signal(const char *dir)
+{
+    CHECK(tf_cleanup_install_signals() == 0);
+    CHECK(make_set(dir) == 0);
+    struct sigaction ours;
+    CHECK(sigaction(SIGTERM, NULL, &ours) == 0 && (ours.sa_flags & SA_SIGINFO));
+    errno = EDOM;
+    ours.sa_sigaction(SIGUSR1, NULL, NULL);
+    CHECK(errno == EDOM);
+    say('r');
+    for (;;)
+        pause();
+}
+
+static void test_handler_ignores_other_signals(void **state)
+{
+    struct child c = spawn(handler_called_for_another_signal, TFT_DIR(state));
+    assert_int_equal(hear(&c), 'r');
+    assert_set_left(TFT_DIR(state), true);   /* the call removed nothing */
+    kill(c.pid, SIGTERM);
+    assert_killed_by(reap(&c), SIGTERM);
+    assert_set_left(TFT_DIR(state), false);  /* the real signal still cleans */
+}
+
 /* ---- the chained handler's mask and flags ------------------------------- */
 
 /* SIGTERM handler that asked for SIGUSR1 blocked: reports the mask it runs
@@ -691,6 +720,7 @@ int main(void)
         cmocka_unit_test(test_install_again_over_chaining_handler),
         cmocka_unit_test_setup_teardown(test_install_again_keeps_chain, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_handler_calling_back_is_cut, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_handler_ignores_other_signals, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_program_handler_mask_kept, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_program_handler_resethand, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_program_handler_restart_kept, tft_setup, tft_teardown),

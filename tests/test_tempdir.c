@@ -534,6 +534,23 @@ static void test_fork_during_search(void **state)
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
+/* tf_settempdir() keeps a copy: a failed allocation is ENOMEM, and the
+ * default stays what it was. */
+static void test_settempdir_out_of_memory(void **state)
+{
+    (void)state;
+    const char *before = tf_gettempdir();
+    assert_non_null(before);
+    char *keep = strdup(before);
+    assert_int_equal(fault_arm_range("malloc", 1, 0, ENOMEM), 0);
+    errno = 0;
+    assert_int_equal(tf_settempdir("/nonexistent/tf-oom"), -1);
+    assert_errno(ENOMEM);
+    fault_reset();
+    assert_string_equal(tf_gettempdir(), keep);
+    free(keep);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -555,6 +572,7 @@ int main(void)
         T(test_settempdir_after_first_use_and_reset),
         T(test_first_use_from_threads),
         T(test_gettempprefix),
+        T(test_settempdir_out_of_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -258,6 +258,27 @@ def _chosen_names(dir, pre, suf, output_type, create, what):
                           ("directory" if what == "mkdtemp" else "file"))
 
 
+def _creation_error(err, dir, pre, suf, want_bytes, is_dir):
+    """The OSError CPython's creation in dir raises for errno err: naming
+    the path it tried (dir, made absolute but by mkdtemp, joined to pre, a
+    random name and suf; pre and suf as bytes or None), or, when every name
+    was taken, a FileExistsError naming nothing. The C core raises it."""
+    if err == _errno.EEXIST:
+        return FileExistsError(_errno.EEXIST, "No usable temporary %s name found" %
+                               ("directory" if is_dir else "file"))
+    if dir is None:
+        dir = gettempdir()
+    if not is_dir:
+        dir = _os.path.abspath(dir)
+    name = (_os.fsencode(template) if pre is None else pre) + \
+        _c.random_name().encode() + (suf or b'')
+    if want_bytes:
+        path = _os.path.join(_os.fsencode(dir), name)
+    else:
+        path = _os.path.join(_os.fsdecode(dir), _os.fsdecode(name))
+    return OSError(err, _os.strerror(err), path)
+
+
 def _mkstemp_inner(dir, pre, suf, flags, output_type):
     """mkstemp's core: (fd, absolute path) of a new file in dir."""
     _joinable(pre, suf, output_type)
@@ -381,7 +402,11 @@ class _TemporaryFileCloser:
                 self.file.close()
         finally:
             if self.delete and not (windows and self.delete_on_close):
-                self._remove(unlink)
+                handle = self._handle
+                if handle is not None and unlink is _os.unlink:
+                    handle.remove()     # the common case, without _remove's call
+                else:
+                    self._remove(unlink)
 
     def close(self):
         if self.close_called:
@@ -585,12 +610,18 @@ def _TemporaryFile(mode='w+b', buffering=-1, encoding=None,
 
     def opener(*args):
         nonlocal fd
-        if _get_candidate_names is _library_names:
+        library_names = _get_candidate_names is _library_names
+        if _O_TMPFILE_WORKS or library_names:
             pre, suf = prefix, suffix
             if _O_TMPFILE_WORKS and not (_usable_affix(pre) and _usable_affix(suf)):
                 pre = suf = None    # unused where O_TMPFILE works, as CPython's
-            fd = _c.temporary_file(dir, pre, suf, _O_TMPFILE_WORKS)
-            return fd
+            try:
+                fd = _c.temporary_file(dir, pre, suf, _O_TMPFILE_WORKS)
+                return fd
+            except OSError:
+                if pre is not None and library_names:
+                    raise
+                # CPython's fallback to named files: the names it would use
         fd, name = _mkstemp_inner(dir, prefix, suffix, _bin_openflags,
                                   output_type)
         try:
@@ -648,6 +679,23 @@ class SpooledTemporaryFile(_c._Spooled, _io.IOBase):
         self._setup(max_size, mode, buffering, encoding, newline,
                     suffix, prefix, dir, errors)
 
+    def __getstate__(self):
+        # CPython's pickles (and copies) its __dict__: an in-memory binary
+        # one with its BytesIO, any other refused by its io object.
+        state = {'_file': self._file, '_max_size': self._max_size,
+                 '_rolled': self._rolled}
+        try:
+            state['_TemporaryFileArgs'] = self._TemporaryFileArgs
+        except AttributeError:      # gone with the rollover
+            pass
+        state.update(vars(self))
+        return state
+
+    def __setstate__(self, state):
+        self._restore(state)
+        vars(self).update((k, v) for k, v in state.items() if k not in
+                          ('_file', '_max_size', '_rolled', '_TemporaryFileArgs'))
+
     def _check(self, file):
         """Rolls over if file's position is past max_size (a write() or
         writelines() of this class does the same check in C)."""
@@ -677,7 +725,13 @@ class TemporaryDirectory:
 
     def __init__(self, suffix=None, prefix=None, dir=None,
                  ignore_cleanup_errors=False, *, delete=True):
-        if mkdtemp is _library_mkdtemp and _get_candidate_names is _library_names:
+        target = None
+        if mkdtemp is _library_mkdtemp:     # str or None names: all in C
+            target = _c.temporary_directory_fast(suffix, prefix, dir,
+                                                 ignore_cleanup_errors, delete)
+        if target is not None:
+            self.name = target.name
+        elif mkdtemp is _library_mkdtemp and _get_candidate_names is _library_names:
             prefix, suffix, dir, output_type = _sanitize_params(prefix, suffix, dir)
             if type(prefix) is not output_type or type(suffix) is not output_type:
                 _joinable(prefix, suffix, output_type)
@@ -748,6 +802,14 @@ class TemporaryDirectory:
         if delete:
             cls._rmtree(name, ignore_errors=ignore_errors)
             _warnings.warn(warn_message, ResourceWarning)
+
+    _target = None      # an unpickled copy has only the name
+
+    def __getstate__(self):
+        # CPython's pickles its __dict__; the library's handle stays here.
+        state = dict(vars(self))
+        state.pop('_target', None)
+        return state
 
     def __repr__(self):
         return "<{} {!r}>".format(self.__class__.__name__, self.name)

@@ -31,6 +31,8 @@ PyObject *ct_package;
 
 /* ---- helpers ------------------------------------------------------------ */
 
+static int audit_new_dir(PyObject *name);
+
 PyObject *ct_oserror(int err, PyObject *filename)
 {
     errno = err;
@@ -97,10 +99,37 @@ static PyObject *name_out(const char *path, int want_bytes)
     return want_bytes ? PyBytes_FromString(path) : PyUnicode_DecodeFSDefault(path);
 }
 
-/* Raises for a failed creation: the errno, naming the directory. */
-static PyObject *creation_error(int err, const ct_names *n)
+/*
+ * Raises for a failed creation what CPython's raises: its OSError names the
+ * path it tried (the directory joined to prefix, a random name and suffix;
+ * made absolute but for mkdtemp), and a search that found every name taken
+ * is a FileExistsError naming nothing. The library draws and tries its names
+ * itself and fails on the first one for anything but EEXIST, so a name drawn
+ * here is as good as the one it tried. The package's _creation_error()
+ * builds the exception; the candidate's audit events are raised, as
+ * CPython's os.open / os.mkdir raise them before failing.
+ */
+PyObject *ct_creation_error(int err, const ct_names *n, int want_bytes, int is_dir)
 {
-    return ct_oserror(err, n->dir ? n->dir_obj : NULL);
+    PyObject *make = ct_package ? PyObject_GetAttrString(ct_package, "_creation_error") : NULL;
+    if (!make) {
+        PyErr_Clear();
+        return ct_oserror(err, n->dir ? n->dir_obj : NULL);
+    }
+    PyObject *exc = PyObject_CallFunction(make, "iOOOii", err, n->dir_obj ? n->dir_obj : Py_None,
+                                          n->prefix ? n->prefix : Py_None,
+                                          n->suffix ? n->suffix : Py_None, want_bytes, is_dir);
+    Py_DECREF(make);
+    if (!exc)
+        return NULL;
+    PyObject *filename = PyObject_GetAttrString(exc, "filename");
+    int refused = !filename || (filename != Py_None &&
+                                (is_dir ? audit_new_dir(filename) : ct_audit_new_file(filename)) < 0);
+    Py_XDECREF(filename);
+    if (!refused)
+        PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+    Py_DECREF(exc);
+    return NULL;
 }
 
 void ct_nul_as(const char *call)
@@ -284,7 +313,7 @@ PyObject *ct_mkstemp_in(const ct_names *n, int want_bytes)
     err = errno;
     Py_END_ALLOW_THREADS
     if (fd < 0)
-        return creation_error(err, n);
+        return ct_creation_error(err, n, want_bytes, 0);
     PyObject *name = name_out(path, want_bytes);
     if (!name || ct_audit_new_file(name) < 0) {
         close(fd);
@@ -313,7 +342,7 @@ PyObject *ct_mkdtemp_in(const ct_names *n, int want_bytes)
     err = errno;
     Py_END_ALLOW_THREADS
     if (!path)
-        return creation_error(err, n);
+        return ct_creation_error(err, n, want_bytes, 1);
     PyObject *name = name_out(path, want_bytes);
     if (!name || audit_new_dir(name) < 0) {
         rmdir(path);
@@ -401,6 +430,12 @@ int ct_unnamed_fd(const ct_names *n, int use_o_tmpfile)
     int fd = -1, err = 0;
     Py_BEGIN_ALLOW_THREADS
     tf_file *f = use_o_tmpfile ? tf_temporary_file(&o) : tf_named_temporary_file(&o);
+    if (!f && use_o_tmpfile && errno == ENAMETOOLONG && (o.prefix || o.suffix)) {
+        /* CPython's O_TMPFILE open uses no name: a prefix too long for a
+         * name is fine there. */
+        o.prefix = o.suffix = NULL;
+        f = tf_temporary_file(&o);
+    }
     if (f) {
         fd = tf_file_detach(f);   /* the descriptor is ours: no dup */
         err = errno;
@@ -413,11 +448,14 @@ int ct_unnamed_fd(const ct_names *n, int use_o_tmpfile)
         err = errno;
     }
     Py_END_ALLOW_THREADS
+    /* CPython's os.open(dir, O_TMPFILE) audits, then fails or not. */
+    int refused = use_o_tmpfile && PySys_Audit("open", "OOi", n->dir_obj, Py_None,
+                                               O_RDWR | O_EXCL | O_NOFOLLOW | O_TMPFILE |
+                                                   O_CLOEXEC) < 0;
     if (fd < 0) {
-        creation_error(err, n);
-    } else if (use_o_tmpfile &&
-               PySys_Audit("open", "OOi", n->dir_obj, Py_None,
-                           O_RDWR | O_EXCL | O_NOFOLLOW | O_TMPFILE | O_CLOEXEC) < 0) {
+        if (!refused)
+            ct_creation_error(err, n, n->dir_obj && PyBytes_Check(n->dir_obj), 0);
+    } else if (refused) {
         close(fd);
         fd = -1;
     }
@@ -566,7 +604,7 @@ static PyObject *ct_named_temporary_file(PyObject *m, PyObject *const *args, Py_
     }
     Py_END_ALLOW_THREADS
     if (!f) {
-        creation_error(err, &n);
+        ct_creation_error(err, &n, want_bytes, 0);
         ct_names_clear(&n);
         return NULL;
     }
@@ -692,21 +730,10 @@ static PyTypeObject DirHandle_Type = {
     .tp_members = DirHandle_members,
 };
 
-/*
- * temporary_directory(dir, prefix, suffix, want_bytes, ignore_errors, keep)
- *   -> DirHandle. keep (Python's delete=False): only cleanup() removes it.
- */
-static PyObject *ct_temporary_directory(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
+PyObject *ct_dir_handle_new(const ct_names *n, int want_bytes, int ignore, int keep)
 {
-    (void)m;
-    ct_names n;
-    if (parse_names(&n, args, nargs, 6, "temporary_directory", "mkdir") < 0)
-        return NULL;
-    int want_bytes = PyObject_IsTrue(args[3]);
-    int ignore = PyObject_IsTrue(args[4]);
-    int keep = PyObject_IsTrue(args[5]);
     tf_opts o;
-    ct_names_opts(&n, &o);
+    ct_names_opts(n, &o);
     o.flags = (ignore ? TF_IGNORE_CLEANUP_ERRORS : 0) | (keep ? TF_KEEP : 0);
     tf_dir *d;
     int err;
@@ -714,12 +741,8 @@ static PyObject *ct_temporary_directory(PyObject *m, PyObject *const *args, Py_s
     d = tf_temporary_directory(&o);
     err = errno;
     Py_END_ALLOW_THREADS
-    if (!d) {
-        creation_error(err, &n);
-        ct_names_clear(&n);
-        return NULL;
-    }
-    ct_names_clear(&n);
+    if (!d)
+        return ct_creation_error(err, n, want_bytes, 1);
     DirHandle *h = PyObject_New(DirHandle, &DirHandle_Type);
     PyObject *name = name_out(tf_dir_name(d), want_bytes);
     if (!h || !name || audit_new_dir(name) < 0) {
@@ -737,6 +760,26 @@ static PyObject *ct_temporary_directory(PyObject *m, PyObject *const *args, Py_s
     h->busy = 0;
     h->ignore = ignore;
     return (PyObject *)h;
+}
+
+/*
+ * temporary_directory(dir, prefix, suffix, want_bytes, ignore_errors, keep)
+ *   -> DirHandle: ct_dir_handle_new().
+ */
+static PyObject *ct_temporary_directory(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)m;
+    ct_names n;
+    if (parse_names(&n, args, nargs, 6, "temporary_directory", "mkdir") < 0)
+        return NULL;
+    int want_bytes = PyObject_IsTrue(args[3]);
+    int ignore = PyObject_IsTrue(args[4]);
+    int keep = PyObject_IsTrue(args[5]);
+    PyObject *r = want_bytes < 0 || ignore < 0 || keep < 0
+                      ? NULL
+                      : ct_dir_handle_new(&n, want_bytes, ignore, keep);
+    ct_names_clear(&n);
+    return r;
 }
 
 /* ---- module ---------------------------------------------------------------- */
@@ -765,6 +808,9 @@ static PyMethodDef module_methods[] = {
      "named_temporary_file(dir, prefix, suffix, want_bytes, keep) -> (fd, name, handle)."},
     {"temporary_directory", CT_FASTCALL(ct_temporary_directory),
      "temporary_directory(dir, prefix, suffix, want_bytes, ignore_errors, keep) -> DirHandle."},
+    {"temporary_directory_fast", CT_FASTCALL(ct_temporary_directory_fast),
+     "temporary_directory_fast(suffix, prefix, dir, ignore_errors, delete) -> DirHandle, or\n"
+     "None where TemporaryDirectory's Python path must take the call."},
     {"_own_methods", ct_spooled_own_methods, METH_O,
      "_own_methods(cls): _Spooled's methods, as cls's own (for the fastest calls)."},
     {"_bind", ct_bind, METH_O, "_bind(package): where the C code reads the package's globals."},

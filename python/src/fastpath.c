@@ -310,7 +310,7 @@ static tf_file *create_named(const ct_names *n, bool keep, int *fd)
     }
     Py_END_ALLOW_THREADS
     if (!f)
-        ct_oserror(err, n->dir_obj);
+        ct_creation_error(err, n, 0, 0);
     return f;
 }
 
@@ -379,6 +379,35 @@ out:
     Py_XDECREF(name);
     Py_XDECREF(encoding);
     return result;
+}
+
+/* ---- TemporaryDirectory ---------------------------------------------------- */
+
+/*
+ * TemporaryDirectory.__init__'s creation where the C path applies (as for
+ * the functions above): _sanitize_params()'s defaults and the DirHandle in
+ * one call; None sends the Python version the call.
+ */
+PyObject *ct_temporary_directory_fast(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)m;
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError, "temporary_directory_fast() takes 5 arguments");
+        return NULL;
+    }
+    PyObject *a[A_COUNT] = { [A_SUFFIX] = args[0], [A_PREFIX] = args[1], [A_DIR] = args[2] };
+    int c = fast_path(a);
+    if (c <= 0)
+        return c < 0 ? NULL : Py_NewRef(Py_None);
+    int ignore = PyObject_IsTrue(args[3]), delete = PyObject_IsTrue(args[4]);
+    if (ignore < 0 || delete < 0)
+        return NULL;
+    ct_names n = { 0 };
+    PyObject *r = resolve_names(&n, a[A_DIR], a[A_PREFIX], a[A_SUFFIX], "mkdir") == 0
+                      ? ct_dir_handle_new(&n, 0, ignore, !delete)
+                      : NULL;
+    names_clear(&n);
+    return r;
 }
 
 PyMethodDef ct_fastpath_methods[] = {

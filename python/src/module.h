@@ -47,6 +47,9 @@ int ct_audit_new_file(PyObject *name);
 
 /* Raises the OSError subclass for err, naming filename (may be NULL). */
 PyObject *ct_oserror(int err, PyObject *filename);
+/* Raises what CPython's failed creation of a file (is_dir: a directory) in
+ * n's directory raises for err: the path it tried as filename. NULL. */
+PyObject *ct_creation_error(int err, const ct_names *n, int want_bytes, int is_dir);
 
 /* io.TextIOWrapper, io.UnsupportedOperation (set at module init). */
 extern PyObject *ct_io_TextIOWrapper;
@@ -61,6 +64,12 @@ PyObject *ct_mkdtemp_in(const ct_names *n, int want_bytes);
  * else tf_named_temporary_file released at once), or -1 with OSError set.
  */
 int ct_unnamed_fd(const ct_names *n, int use_o_tmpfile);
+
+/* A DirHandle of a new temporary directory for n (ignore: its cleanup's
+ * errors; keep: Python's delete=False), or NULL with CPython's error. */
+PyObject *ct_dir_handle_new(const ct_names *n, int want_bytes, int ignore, int keep);
+/* fastpath.c: TemporaryDirectory's creation in C for the common case. */
+PyObject *ct_temporary_directory_fast(PyObject *m, PyObject *const *args, Py_ssize_t nargs);
 
 /* A FileHandle (remove(), forget()) taking f over; NULL, f untouched, on failure. */
 PyObject *ct_file_handle_new(tf_file *f, PyObject *name);

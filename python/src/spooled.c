@@ -4,11 +4,16 @@
  * is one). _Spooled extends io's C base _io._IOBase, whose two fields (the
  * instance dict and weak references) it starts with.
  *
- * Its _file is the SpoolBuffer (binary mode, spool_buffer.c) or a
- * TextIOWrapper over it (text mode) while in memory; once the data is rolled
- * to disk, _file becomes a real io object (ct_fdopen on the library's
- * descriptor, taken over), as CPython's TemporaryFile() is. write() of bytes
- * in memory goes straight to tf_file_write().
+ * In memory, its data is where CPython's is, an io.BytesIO (binary mode)
+ * or a TextIOWrapper over one (text mode), with one exception kept for
+ * speed and safety: a binary file's data stays in libtempfile's memory (a
+ * SpoolBuffer, spool_buffer.c; wiped before it is freed) while only write(),
+ * read(), seek(), tell() and close() with plain arguments touch it, and
+ * moves into a real io.BytesIO the moment a program reads _file or calls
+ * anything else (so every other call, and its errors, is BytesIO's own).
+ * write() of bytes in memory goes straight to tf_file_write().
+ * The rollover is CPython's: the package's TemporaryFile(**_TemporaryFileArgs)
+ * (its errors, names, audit events and descriptor), the data copied into it.
  */
 #include "module.h"
 
@@ -31,7 +36,7 @@ typedef struct {
     PyObject *dict;          /* _io._IOBase's fields, in its order */
     PyObject *weakreflist;
     PyObject *file;          /* the current _file; NULL before _setup() */
-    SpoolBuffer *buf;        /* the memory file, NULL once on disk as an io object */
+    SpoolBuffer *buf;        /* the library's memory file (== file), or NULL */
     PyObject *mode;
     PyObject *buffering;
     PyObject *encoding;
@@ -39,10 +44,11 @@ typedef struct {
     PyObject *errors;
     PyObject *max_size_obj;
     PyObject *given;         /* (prefix, suffix, dir) as given */
-    /* The names were not all str or None: CPython's TemporaryFile() checks
-     * them at rollover, and so does this. */
-    int check_names;
+    size_t limit;            /* max_size, for BY_LIBRARY */
+    off_t pos;               /* the library memory's position, kept by the
+                                calls that move it (a write: by its size) */
     enum by_size by_size;
+    int args_gone;           /* _TemporaryFileArgs deleted: at the rollover */
     int binary;
     int rolled;
 } Spooled;
@@ -67,14 +73,29 @@ static PyObject *call_file(Spooled *self, const char *name, PyObject *const *arg
         PyErr_SetString(PyExc_TypeError, "too many arguments");
         return NULL;
     }
-    PyObject *meth = PyUnicode_InternFromString(name);
-    if (!meth)
-        return NULL;
+    /* The names, interned once: name is always a string literal. */
+    static const char *seen[48];
+    static PyObject *interned[48];
+    PyObject *meth = NULL, *owned = NULL;
+    size_t i = 0;
+    for (; i < 48 && seen[i] && !meth; i++)
+        if (seen[i] == name)
+            meth = interned[i];
+    if (!meth) {
+        if (!(meth = PyUnicode_InternFromString(name)))
+            return NULL;
+        if (i < 48) {
+            seen[i] = name;
+            interned[i] = meth;   /* kept for the life of the process */
+        } else {
+            owned = meth;
+        }
+    }
     stack[0] = self->file;
-    for (Py_ssize_t i = 0; i < nargs; i++)
-        stack[i + 1] = args[i];
+    for (Py_ssize_t k = 0; k < nargs; k++)
+        stack[k + 1] = args[k];
     PyObject *r = PyObject_VectorcallMethod(meth, stack, (size_t)(nargs + 1), NULL);
-    Py_DECREF(meth);
+    Py_XDECREF(owned);
     return r;
 }
 
@@ -143,14 +164,6 @@ static int switch_to_disk(Spooled *self)
     return 0;
 }
 
-/* After a call that may have rolled over: switch _file if the library did. */
-static int check_rolled(Spooled *self)
-{
-    if (self->buf && self->buf->f && tf_file_rolled(self->buf->f) == 1)
-        return switch_to_disk(self);
-    return 0;
-}
-
 /* The package's attribute name, or a new reference to fallback. */
 static PyObject *package_attr(const char *name, PyObject *fallback)
 {
@@ -163,72 +176,176 @@ static PyObject *package_attr(const char *name, PyObject *fallback)
     return Py_NewRef(fallback);
 }
 
-/* The names' errors CPython's TemporaryFile() raises at rollover: mixed str
- * and bytes (its _sanitize_params), a dir that is no path. */
-static int check_names(Spooled *self)
+/* io.BytesIO(value) (value NULL: empty), at position pos. */
+static PyObject *new_bytesio(PyObject *value, long long pos)
 {
-    if (!self->check_names)
-        return 0;
-    PyObject *sanitize = package_attr("_sanitize_params", Py_None);
-    PyObject *r = sanitize != Py_None ? PyObject_Call(sanitize, self->given, NULL) : NULL;
-    Py_DECREF(sanitize);
+    PyObject *bio = value ? PyObject_CallMethod(ct_io_module, "BytesIO", "(O)", value)
+                          : PyObject_CallMethod(ct_io_module, "BytesIO", NULL);
+    PyObject *r = bio && pos ? PyObject_CallMethod(bio, "seek", "(L)", pos) : Py_NewRef(Py_None);
     if (!r)
-        return PyErr_Occurred() ? -1 : 0;
-    Py_DECREF(r);
-    PyObject *dir = PyTuple_GET_ITEM(self->given, 2), *path = NULL;
-    if (dir != Py_None && !PyUnicode_FSConverter(dir, &path))
+        Py_CLEAR(bio);
+    Py_XDECREF(r);
+    return bio;
+}
+
+/*
+ * The library's memory file becomes a real io.BytesIO (its bytes and
+ * position; closed if it was), the library's memory wiped and freed; if the
+ * library had rolled it to disk by itself (a write far past the end), the
+ * io object on that file.
+ */
+static int to_bytesio(Spooled *self)
+{
+    SpoolBuffer *buf = self->buf;
+    if (!buf)
+        return 0;
+    if (buf->f && tf_file_rolled(buf->f) == 1)
+        return switch_to_disk(self);
+    PyObject *bio;
+    if (buf->f) {
+        off_t pos = tf_file_tell(buf->f);
+        PyObject *value = pos < 0 ? ct_errno_error() : PyObject_CallMethod((PyObject *)buf, "getvalue", NULL);
+        bio = value ? new_bytesio(value, (long long)pos) : NULL;
+        Py_XDECREF(value);
+    } else {
+        bio = new_bytesio(NULL, 0);
+        PyObject *r = bio ? PyObject_CallMethod(bio, "close", NULL) : NULL;
+        if (!r)
+            Py_CLEAR(bio);
+        Py_XDECREF(r);
+    }
+    if (!bio)
         return -1;
-    Py_XDECREF(path);
+    tf_file *f = buf->f;
+    buf->f = NULL;
+    if (f)
+        tf_file_release(f);   /* a memory file: wiped, nothing on disk to fail */
+    Py_SETREF(self->file, bio);
+    self->buf = NULL;
+    Py_DECREF(buf);
     return 0;
 }
 
-/* A failed rollover's OSError, naming the directory (as the other calls). */
-static void rollover_error(Spooled *self, int err)
+/* Writes the library memory file's bytes to fd, through a buffer wiped
+ * after; 0 or -1 with errno. */
+static int copy_to_fd(tf_file *f, int fd)
 {
-    PyObject *dir = PyTuple_GET_ITEM(self->given, 2);
-    PyObject *get = dir == Py_None ? package_attr("gettempdir", Py_None) : NULL;
-    PyObject *found = get && get != Py_None ? PyObject_CallNoArgs(get) : NULL;
-    Py_XDECREF(get);
-    PyErr_Clear();
-    ct_oserror(err, found ? found : dir != Py_None ? dir : NULL);
-    Py_XDECREF(found);
+    char chunk[1 << 16];
+    int rc = tf_file_seek(f, 0, SEEK_SET) < 0 ? -1 : 0;
+    while (rc == 0) {
+        ssize_t r = tf_file_read(f, chunk, sizeof chunk);
+        if (r <= 0) {
+            rc = (int)r;
+            break;
+        }
+        for (ssize_t off = 0; rc == 0 && off < r;) {
+            ssize_t w = write(fd, chunk + off, (size_t)(r - off));
+            if (w > 0)
+                off += w;
+            else if (w == 0 || errno != EINTR)
+                rc = -1;
+        }
+    }
+    int err = errno;
+    explicit_bzero(chunk, sizeof chunk);
+    errno = err;
+    return rc;
 }
+
+/* CPython's rollover from the library's memory: the data and position into
+ * newfile, all or nothing (on failure the memory file is as it was). */
+static int roll_library(Spooled *self, PyObject *newfile)
+{
+    tf_file *f = self->buf->f;
+    off_t pos = tf_file_tell(f);
+    PyObject *fdobj = pos < 0 ? NULL : PyObject_CallMethod(newfile, "fileno", NULL);
+    int fd = fdobj ? PyLong_AsLong(fdobj) : -1;
+    Py_XDECREF(fdobj);
+    if (pos < 0 && !PyErr_Occurred())
+        ct_errno_error();
+    if (fd >= 0 && copy_to_fd(f, fd) < 0) {
+        ct_errno_error();
+        fd = -1;
+    }
+    PyObject *r = fd < 0 ? NULL : PyObject_CallMethod(newfile, "seek", "(Li)", (long long)pos, 0);
+    if (!r) {
+        if (pos >= 0)
+            tf_file_seek(f, pos, SEEK_SET);
+        return -1;
+    }
+    Py_DECREF(r);
+    SpoolBuffer *buf = self->buf;
+    buf->f = NULL;
+    tf_file_release(f);
+    self->buf = NULL;
+    Py_DECREF(buf);
+    return 0;
+}
+
+/* CPython's rollover from a BytesIO (or a TextIOWrapper over one), in its
+ * order: _file is the new file before the data is copied. */
+static int roll_python(Spooled *self, PyObject *newfile)
+{
+    PyObject *file = self->file;
+    self->file = Py_NewRef(newfile);
+    self->args_gone = 1;   /* as CPython deletes _TemporaryFileArgs here */
+    PyObject *pos = PyObject_CallMethod(file, "tell", NULL);
+    PyObject *value = NULL, *r = NULL;
+    int text = pos ? PyObject_HasAttrString(newfile, "buffer") : 0;
+    if (pos && text) {
+        PyObject *raw = PyObject_CallMethod(file, "detach", NULL);
+        value = raw ? PyObject_CallMethod(raw, "getvalue", NULL) : NULL;
+        Py_XDECREF(raw);
+        PyObject *out = value ? PyObject_GetAttrString(newfile, "buffer") : NULL;
+        r = out ? PyObject_CallMethod(out, "write", "(O)", value) : NULL;
+        Py_XDECREF(out);
+    } else if (pos) {
+        value = PyObject_CallMethod(file, "getvalue", NULL);
+        r = value ? PyObject_CallMethod(newfile, "write", "(O)", value) : NULL;
+    }
+    Py_XDECREF(value);
+    Py_XSETREF(r, r ? PyObject_CallMethod(newfile, "seek", "(Oi)", pos, 0) : NULL);
+    Py_XDECREF(pos);
+    Py_DECREF(file);
+    Py_XDECREF(r);
+    return r ? 0 : -1;
+}
+
+static PyObject *sp_get_args(Spooled *self, void *c);
 
 static int do_rollover(Spooled *self)
 {
-    if (self->rolled || !self->buf)
+    if (self->rolled)
         return 0;
-    if (!self->buf->f) {
-        ct_closed_error();
+    if (self->buf && self->buf->f && tf_file_rolled(self->buf->f) == 1)
+        return switch_to_disk(self);
+    if (self->buf && !self->buf->f && to_bytesio(self) < 0)
+        return -1;   /* closed: it fails as CPython's, on a closed BytesIO */
+    PyObject *args = sp_get_args(self, NULL);
+    PyObject *make = args ? package_attr("TemporaryFile", Py_None) : NULL;
+    PyObject *empty = make ? PyTuple_New(0) : NULL;
+    PyObject *newfile = empty ? PyObject_Call(make, empty, args) : NULL;
+    Py_XDECREF(empty);
+    Py_XDECREF(make);
+    Py_XDECREF(args);
+    if (!newfile)
         return -1;
-    }
-    if (check_names(self) < 0)
-        return -1;
-    if (!self->binary) {
-        PyObject *r = call_file(self, "flush", NULL, 0);
-        if (!r)
-            return -1;
-        Py_DECREF(r);
-    }
-    if (tf_file_rollover(self->buf->f) < 0) {
-        rollover_error(self, errno);
-        return -1;
-    }
-    return switch_to_disk(self);
+    int from_library = self->buf != NULL;
+    int rc = from_library ? roll_library(self, newfile) : roll_python(self, newfile);
+    if (rc == 0 && from_library)
+        Py_SETREF(self->file, Py_NewRef(newfile));
+    else if (rc < 0 && from_library)
+        ct_close_keeping_error(newfile);
+    if (rc == 0)
+        self->rolled = 1;
+    Py_DECREF(newfile);
+    return rc;
 }
 
-static PyObject *sp_new(PyTypeObject *type, PyObject *args, PyObject *kw)
-{
-    (void)args;
-    (void)kw;
-    Spooled *self = (Spooled *)type->tp_alloc(type, 0);
-    return (PyObject *)self;
-}
-
-/* How max_size rolls writes over; the library's limit in *limit. */
+/* How max_size rolls writes over; for BY_LIBRARY, the limit in *limit. */
 static int size_rule(PyObject *max_size, size_t *limit, enum by_size *rule)
 {
-    *limit = SIZE_MAX;   /* the library itself never rolls over by size */
+    *limit = SIZE_MAX;
     if (PyLong_Check(max_size)) {
         int overflow;
         long long v = PyLong_AsLongLongAndOverflow(max_size, &overflow);
@@ -251,37 +368,55 @@ static int size_rule(PyObject *max_size, size_t *limit, enum by_size *rule)
     return 0;
 }
 
-/*
- * The names for the library: dir, prefix and suffix if all are str or None;
- * else, as far as they convert (CPython's TemporaryFile() uses none but dir
- * where O_TMPFILE works), and *deferred says so, for check_names().
- */
-static int spool_names(ct_names *n, PyObject *dir, PyObject *prefix, PyObject *suffix,
-                       int *deferred)
+/* A '/' in prefix or suffix is refused at creation (the README's list);
+ * anything else about them is TemporaryFile()'s to refuse at rollover. */
+static int refuse_slash(PyObject *prefix, PyObject *suffix)
 {
-    *deferred = 0;
-    if ((dir == Py_None || PyUnicode_Check(dir)) && PyUnicode_Check(prefix) &&
-        (suffix == Py_None || PyUnicode_Check(suffix)))
-        return ct_names_parse(n, dir, prefix, suffix);
-    *deferred = 1;
-    if (ct_names_parse(n, dir, prefix, suffix) == 0)
+    ct_names n;
+    if (ct_names_parse(&n, Py_None, prefix, suffix) == 0) {
+        ct_names_clear(&n);
         return 0;
-    if (PyErr_ExceptionMatches(PyExc_OSError))   /* a '/' refused: at once */
+    }
+    if (PyErr_ExceptionMatches(PyExc_OSError))
         return -1;
     PyErr_Clear();
-    if (ct_names_parse(n, dir, Py_None, Py_None) == 0)
-        return 0;
-    PyErr_Clear();
-    return ct_names_parse(n, Py_None, Py_None, Py_None);
+    return 0;
 }
 
-/* The memory file: the SpoolBuffer, in text mode inside a TextIOWrapper. */
-static PyObject *memory_file(SpoolBuffer *buf, int binary, PyObject *encoding,
-                             PyObject *errors, PyObject *newline)
+/*
+ * The library's memory file for a binary spool, in dir (str, bytes or
+ * path-like; anything else: the default directory). Only the library's own
+ * rollover (a write far past the end) uses it; the names are
+ * TemporaryFile()'s at rollover.
+ */
+static SpoolBuffer *library_memory(PyObject *dir)
 {
-    if (binary)
-        return Py_NewRef(buf);
-    PyObject *a = Py_BuildValue("(O)", (PyObject *)buf);
+    ct_names n;
+    if (ct_names_parse(&n, dir, Py_None, Py_None) < 0) {
+        PyErr_Clear();
+        ct_names_parse(&n, Py_None, Py_None, Py_None);
+    }
+    tf_opts o;
+    ct_names_opts(&n, &o);
+    tf_file *f = tf_spooled_temporary_file(&o);
+    int err = errno;
+    ct_names_clear(&n);
+    if (!f)
+        return (SpoolBuffer *)ct_oserror(err, NULL);
+    SpoolBuffer *buf = PyObject_New(SpoolBuffer, &ct_SpoolBuffer_Type);
+    if (buf)
+        buf->f = f;
+    else
+        tf_file_release(f);
+    return buf;
+}
+
+/* CPython's memory file in text mode: TextIOWrapper(BytesIO(), ...). */
+static PyObject *text_memory(PyObject *encoding, PyObject *errors, PyObject *newline)
+{
+    PyObject *bio = new_bytesio(NULL, 0);
+    PyObject *a = bio ? PyTuple_Pack(1, bio) : NULL;
+    Py_XDECREF(bio);
     PyObject *kw = a ? Py_BuildValue("{sOsOsO}", "encoding", encoding, "errors", errors,
                                      "newline", newline)
                      : NULL;
@@ -291,57 +426,106 @@ static PyObject *memory_file(SpoolBuffer *buf, int binary, PyObject *encoding,
     return file;
 }
 
-/* args: max_size, mode, buffering, encoding, newline, suffix, prefix, dir,
- * errors as given, then the prefix and dir to use (template and tempdir for
- * None). */
-static PyObject *sp_setup_with(Spooled *self, PyObject *const *args)
+/* Whether "b" is in mode: 1, 0, or -1 with an error. */
+static int is_binary(PyObject *mode)
 {
-    PyObject *max_size = args[0], *mode = args[1];
-    int deferred;
-    size_t limit;
-    enum by_size rule;
-    if (size_rule(max_size, &limit, &rule) < 0)
-        return NULL;
     PyObject *b = PyUnicode_FromString("b");
     int binary = b ? PySequence_Contains(mode, b) : -1;
     Py_XDECREF(b);
-    if (binary < 0)
-        return NULL;
-    ct_names n;
-    PyObject *given = PyTuple_Pack(3, args[6], args[5], args[7]);
-    if (!given || spool_names(&n, args[10], args[9], args[5], &deferred) < 0) {
-        Py_XDECREF(given);
-        return NULL;
-    }
-    tf_opts o;
-    ct_names_opts(&n, &o);
-    o.max_size = limit;
-    tf_file *f = tf_spooled_temporary_file(&o);
-    int err = errno;
-    ct_names_clear(&n);
-    SpoolBuffer *buf = f ? PyObject_New(SpoolBuffer, &ct_SpoolBuffer_Type) : NULL;
-    if (buf)
-        buf->f = f;
-    else if (f)
-        tf_file_release(f);
-    PyObject *file = buf ? memory_file(buf, binary, args[3], args[8], args[4]) : NULL;
-    Py_XDECREF(buf);
-    if (!file) {
-        Py_DECREF(given);
-        return f ? NULL : ct_oserror(err, NULL);
+    return binary;
+}
+
+/* The state every method reads: steals file and buf, borrows the rest. */
+static int set_state(Spooled *self, PyObject *file, SpoolBuffer *buf, PyObject *max_size,
+                     PyObject *mode, PyObject *buffering, PyObject *encoding,
+                     PyObject *newline, PyObject *errors, PyObject *given)
+{
+    enum by_size rule;
+    int binary = is_binary(mode);
+    if (binary < 0 || size_rule(max_size, &self->limit, &rule) < 0) {
+        Py_DECREF(file);
+        Py_XDECREF(buf);
+        return -1;
     }
     self->file = file;
-    self->buf = (SpoolBuffer *)Py_NewRef(buf);
+    self->buf = buf;
     self->binary = binary;
     self->by_size = rule;
-    self->given = given;
-    self->check_names = deferred;
+    self->given = Py_NewRef(given);
     self->max_size_obj = Py_NewRef(max_size);
     self->mode = Py_NewRef(mode);
-    self->buffering = Py_NewRef(args[2]);
-    self->encoding = Py_NewRef(args[3]);
-    self->newline = Py_NewRef(args[4]);
-    self->errors = Py_NewRef(args[8]);
+    self->buffering = Py_NewRef(buffering);
+    self->encoding = Py_NewRef(encoding);
+    self->newline = Py_NewRef(newline);
+    self->errors = Py_NewRef(errors);
+    return 0;
+}
+
+/* args: max_size, mode, buffering, encoding, newline, suffix, prefix, dir,
+ * errors as given, then the dir to use (tempdir for None). */
+static PyObject *sp_setup_with(Spooled *self, PyObject *const *args)
+{
+    int binary = is_binary(args[1]);
+    if (binary < 0 || refuse_slash(args[6], args[5]) < 0)
+        return NULL;
+    SpoolBuffer *buf = NULL;
+    PyObject *file = binary ? (PyObject *)(buf = library_memory(args[9]))
+                            : text_memory(args[3], args[8], args[4]);
+    PyObject *given = file ? PyTuple_Pack(3, args[6], args[5], args[7]) : NULL;
+    if (!given) {
+        Py_XDECREF(file);
+        return NULL;
+    }
+    int rc = set_state(self, file, (SpoolBuffer *)Py_XNewRef(buf), args[0], args[1], args[2],
+                       args[3], args[4], args[8], given);
+    Py_DECREF(given);
+    return rc < 0 ? NULL : Py_NewRef(Py_None);
+}
+
+/*
+ * _restore(state): an unpickled or copied instance's state, as CPython's
+ * __dict__ holds it (_file, _max_size, _rolled, _TemporaryFileArgs until
+ * the rollover).
+ */
+static PyObject *sp_restore(Spooled *self, PyObject *state)
+{
+    if (self->file) {
+        PyErr_SetString(PyExc_RuntimeError, "already initialized");
+        return NULL;
+    }
+    PyObject *file = PyDict_GetItemString(state, "_file");
+    PyObject *max_size = PyDict_GetItemString(state, "_max_size");
+    PyObject *rolled = PyDict_GetItemString(state, "_rolled");
+    PyObject *args = PyDict_GetItemString(state, "_TemporaryFileArgs");
+    int is_rolled = rolled ? PyObject_IsTrue(rolled) : -1;
+    if (!file || !max_size || is_rolled < 0) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "not a SpooledTemporaryFile's state");
+        return NULL;
+    }
+    PyObject *v[8];
+    static const char *const keys[8] = { "mode", "buffering", "encoding", "newline",
+                                         "errors", "prefix", "suffix", "dir" };
+    for (int i = 0; i < 8; i++) {
+        v[i] = args ? PyDict_GetItemString(args, keys[i]) : NULL;
+        if (!v[i])
+            v[i] = Py_None;
+    }
+    PyObject *mode = args ? Py_NewRef(v[0]) : PyObject_GetAttrString(file, "mode");
+    if (!mode) {   /* only the rollover, which is over, reads it */
+        PyErr_Clear();
+        mode = PyUnicode_FromString("w+b");
+    }
+    PyObject *given = mode ? PyTuple_Pack(3, v[5], v[6], v[7]) : NULL;
+    int rc = given ? set_state(self, Py_NewRef(file), NULL, max_size, mode, v[1], v[2], v[3],
+                               v[4], given)
+                   : -1;
+    Py_XDECREF(given);
+    Py_XDECREF(mode);
+    if (rc < 0)
+        return NULL;
+    self->rolled = is_rolled;
+    self->args_gone = args == NULL;
     Py_RETURN_NONE;
 }
 
@@ -362,68 +546,74 @@ static PyObject *sp_setup(Spooled *self, PyObject *const *args, Py_ssize_t nargs
         PyErr_SetString(PyExc_RuntimeError, "already initialized");
         return NULL;
     }
-    PyObject *a[11];
+    PyObject *a[10], *dir = NULL;
     memcpy(a, args, 9 * sizeof *a);
-    PyObject *prefix = NULL, *dir = NULL;
-    if (args[6] == Py_None) {
-        PyObject *dflt = PyUnicode_FromString(tf_gettempprefix());
-        prefix = dflt ? package_attr("template", dflt) : NULL;
-        Py_XDECREF(dflt);
-        if (!prefix)
-            return NULL;
-    }
-    a[9] = prefix ? prefix : args[6];
-    a[10] = args[7] == Py_None ? (dir = package_attr("tempdir", Py_None)) : args[7];
+    a[9] = args[7] == Py_None ? (dir = package_attr("tempdir", Py_None)) : args[7];
     PyObject *r = sp_setup_with(self, a);
-    Py_XDECREF(prefix);
     Py_XDECREF(dir);
     return r;
 }
 
-/* CPython's _check() after a write, by max_size's rule. The library rolls
- * over by itself once the position passes a positive int; text mode flushes
- * first (tell()) so that it sees it. */
+/* CPython's _check() after a write (`if max_size and file.tell() >
+ * max_size: rollover`), by max_size's rule; the position of the library's
+ * memory file is read without a call. */
 static int after_write(Spooled *self)
 {
-    if (!self->buf || self->by_size == BY_NEVER)
+    if (self->rolled || self->by_size == BY_NEVER)
         return 0;
     if (self->by_size == BY_ANY_WRITE)
         return do_rollover(self);
-    PyObject *pos = self->binary && self->by_size == BY_LIBRARY
-                        ? Py_NewRef(Py_None)
-                        : call_file(self, "tell", NULL, 0);
-    if (!pos)
-        return -1;
-    int past = self->by_size == BY_COMPARE
-                   ? PyObject_RichCompareBool(pos, self->max_size_obj, Py_GT)
-                   : 0;
-    Py_DECREF(pos);
+    int past;
+    if (self->buf && self->buf->f && self->by_size == BY_LIBRARY) {
+        past = (unsigned long long)self->pos > self->limit;
+    } else if (self->buf && self->buf->f) {
+        PyObject *p = PyLong_FromLongLong((long long)self->pos);
+        past = p ? PyObject_RichCompareBool(p, self->max_size_obj, Py_GT) : -1;
+        Py_XDECREF(p);
+    } else {
+        PyObject *pos = call_file(self, "tell", NULL, 0);
+        past = pos ? PyObject_RichCompareBool(pos, self->max_size_obj, Py_GT) : -1;
+        Py_XDECREF(pos);
+    }
     if (past < 0)
         return -1;
-    return past ? do_rollover(self) : check_rolled(self);
+    return past ? do_rollover(self) : 0;
+}
+
+/* Leaves the library's memory for a real io.BytesIO, for a call that only
+ * BytesIO answers exactly; 0 or -1. */
+static int as_bytesio(Spooled *self)
+{
+    return self->buf ? to_bytesio(self) : 0;
 }
 
 static PyObject *sp_write(Spooled *self, PyObject *arg)
 {
     SP_CHECK(self);
     SpoolBuffer *buf = self->buf;
-    if (self->binary && buf && buf->f) {
+    if (buf && buf->f) {
         ssize_t n;
         if (PyBytes_CheckExact(arg)) {
             n = tf_file_write(buf->f, PyBytes_AS_STRING(arg), (size_t)PyBytes_GET_SIZE(arg));
         } else {
             Py_buffer v;
-            if (PyObject_GetBuffer(arg, &v, PyBUF_SIMPLE) < 0)
-                return NULL;
+            if (PyObject_GetBuffer(arg, &v, PyBUF_SIMPLE) < 0) {
+                PyErr_Clear();   /* BytesIO says what is wrong with it */
+                goto as_bytesio;
+            }
             n = tf_file_write(buf->f, v.buf, (size_t)v.len);
             PyBuffer_Release(&v);
         }
         if (n < 0)
             return ct_errno_error();
+        self->pos += n;
         if (self->by_size != BY_NEVER && after_write(self) < 0)
             return NULL;
         return PyLong_FromSsize_t(n);
     }
+as_bytesio:
+    if (as_bytesio(self) < 0)
+        return NULL;
     PyObject *r = call_file(self, "write", &arg, 1);
     if (r && after_write(self) < 0)
         Py_CLEAR(r);
@@ -433,6 +623,8 @@ static PyObject *sp_write(Spooled *self, PyObject *arg)
 static PyObject *sp_writelines(Spooled *self, PyObject *arg)
 {
     SP_CHECK(self);
+    if (as_bytesio(self) < 0)
+        return NULL;
     PyObject *r = call_file(self, "writelines", &arg, 1);
     if (r && after_write(self) < 0)
         Py_CLEAR(r);
@@ -446,6 +638,8 @@ static PyObject *sp_truncate(Spooled *self, PyObject *const *args, Py_ssize_t na
         PyErr_SetString(PyExc_TypeError, "truncate() takes at most 1 argument");
         return NULL;
     }
+    if (as_bytesio(self) < 0)
+        return NULL;
     if (nargs == 1 && args[0] != Py_None) {
         int bigger = PyObject_RichCompareBool(args[0], self->max_size_obj, Py_GT);
         if (bigger < 0 || (bigger && do_rollover(self) < 0))
@@ -453,10 +647,7 @@ static PyObject *sp_truncate(Spooled *self, PyObject *const *args, Py_ssize_t na
     } else {
         nargs = 0;
     }
-    PyObject *r = call_file(self, "truncate", args, nargs);
-    if (r && check_rolled(self) < 0)
-        Py_CLEAR(r);
-    return r;
+    return call_file(self, "truncate", args, nargs);
 }
 
 static PyObject *sp_rollover(Spooled *self, PyObject *unused)
@@ -477,28 +668,70 @@ static PyObject *sp_fileno(Spooled *self, PyObject *unused)
     return call_file(self, "fileno", NULL, 0);
 }
 
+/* Whether the library's memory file answers these arguments exactly as
+ * BytesIO would: at most max ints that fit a Py_ssize_t (None too, for a
+ * read size), whence 0-2, no negative absolute seek. */
+static int plain_args(PyObject *const *args, Py_ssize_t nargs, Py_ssize_t max, int seek)
+{
+    if (nargs > max || (seek && nargs < 1))
+        return 0;
+    Py_ssize_t v[2];
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        if (!seek && args[i] == Py_None)
+            return 1;
+        if (!PyLong_CheckExact(args[i]))
+            return 0;
+        v[i] = PyLong_AsSsize_t(args[i]);
+        if (v[i] == -1 && PyErr_Occurred()) {
+            PyErr_Clear();
+            return 0;
+        }
+    }
+    return !seek || (nargs == 1 ? v[0] >= 0 : v[1] >= 0 && v[1] <= 2 && (v[1] || v[0] >= 0));
+}
+
+/* read(), seek() and tell(), on the library's memory while their
+ * arguments are plain (its position kept); anything else on a BytesIO. */
+#define DELEGATE_PLAIN(cname, pyname, max, seek)                                     \
+    static PyObject *cname(Spooled *self, PyObject *const *args, Py_ssize_t nargs)   \
+    {                                                                                \
+        SP_CHECK(self);                                                              \
+        if (self->buf && !plain_args(args, nargs, max, seek) && to_bytesio(self) < 0) \
+            return NULL;                                                             \
+        PyObject *r = call_file(self, pyname, args, nargs);                          \
+        if (r && self->buf && self->buf->f)                                          \
+            self->pos = tf_file_tell(self->buf->f);                                  \
+        return r;                                                                    \
+    }
+
 #define DELEGATE(cname, pyname)                                                      \
     static PyObject *cname(Spooled *self, PyObject *const *args, Py_ssize_t nargs)   \
     {                                                                                \
         SP_CHECK(self);                                                              \
+        if (as_bytesio(self) < 0)                                                    \
+            return NULL;                                                             \
         return call_file(self, pyname, args, nargs);                                 \
     }
 
-DELEGATE(sp_read, "read")
+DELEGATE_PLAIN(sp_read, "read", 1, 0)
+DELEGATE_PLAIN(sp_seek, "seek", 2, 1)
+DELEGATE_PLAIN(sp_tell, "tell", 0, 0)
 DELEGATE(sp_read1, "read1")
 DELEGATE(sp_readinto, "readinto")
 DELEGATE(sp_readinto1, "readinto1")
 DELEGATE(sp_readline, "readline")
 DELEGATE(sp_readlines, "readlines")
-DELEGATE(sp_seek, "seek")
-DELEGATE(sp_tell, "tell")
 DELEGATE(sp_flush, "flush")
 DELEGATE(sp_isatty, "isatty")
 DELEGATE(sp_readable, "readable")
 DELEGATE(sp_writable, "writable")
 DELEGATE(sp_seekable, "seekable")
 DELEGATE(sp_detach, "detach")
-DELEGATE(sp_close, "close")
+static PyObject *sp_close(Spooled *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    SP_CHECK(self);
+    return call_file(self, "close", args, nargs);
+}
 
 static PyObject *sp_enter(Spooled *self, PyObject *unused)
 {
@@ -530,6 +763,8 @@ static PyObject *sp_exit(Spooled *self, PyObject *args)
 static PyObject *sp_iter(Spooled *self)
 {
     SP_CHECK(self);
+    if (as_bytesio(self) < 0)
+        return NULL;
     return PyObject_GetIter(self->file);
 }
 
@@ -551,7 +786,12 @@ static PyObject *get_file_attr(Spooled *self, const char *name)
 {
     if (!self->file)
         return not_set_up();
-    return PyObject_GetAttrString(self->file, name);
+    PyObject *r = PyObject_GetAttrString(self->file, name);
+    if (!r && self->buf && PyErr_ExceptionMatches(PyExc_AttributeError)) {
+        PyErr_Clear();   /* in BytesIO's words */
+        PyErr_Format(PyExc_AttributeError, "'_io.BytesIO' object has no attribute '%s'", name);
+    }
+    return r;
 }
 
 static PyObject *sp_get_closed(Spooled *self, void *c)
@@ -612,6 +852,8 @@ static PyObject *sp_get_file(Spooled *self, void *c)
     (void)c;
     if (!self->file)
         return not_set_up();
+    if (as_bytesio(self) < 0)
+        return NULL;
     return Py_NewRef(self->file);
 }
 
@@ -623,7 +865,7 @@ static PyObject *sp_get_args(Spooled *self, void *c)
     (void)c;
     if (!self->file)
         return not_set_up();
-    if (self->rolled) {
+    if (self->rolled || self->args_gone) {
         PyErr_SetString(PyExc_AttributeError, "_TemporaryFileArgs");
         return NULL;
     }
@@ -719,6 +961,7 @@ static void sp_dealloc(Spooled *self)
 static PyMethodDef sp_methods[] = {
     {"__class_getitem__", Py_GenericAlias, METH_O | METH_CLASS, NULL},
     {"_setup", CT_FASTCALL(sp_setup), NULL},
+    {"_restore", CT_ONEARG(sp_restore), NULL},
     {"write", CT_ONEARG(sp_write),
      "write($self, s, /)\n--\n\n"},
     {"writelines", CT_ONEARG(sp_writelines),
@@ -816,7 +1059,6 @@ static PyType_Slot sp_slots[] = {
     {Py_tp_iternext, sp_next},
     {Py_tp_methods, sp_methods},
     {Py_tp_getset, sp_getset},
-    {Py_tp_new, sp_new},
     {Py_tp_finalize, sp_finalize},
     {0, NULL},
 };

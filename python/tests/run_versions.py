@@ -2,9 +2,10 @@
 module is compiled for that interpreter (the library's sources with the
 module's, as setup.py does), then ctempfile's own tests run with it (the
 differential test against that interpreter's tempfile among them), and on
-3.12 and later CPython's own test_tempfile (conformance.py). Where the
-interpreter has setuptools, a wheel is also built offline with
-`pip wheel --no-build-isolation` and imported from an install of it.
+3.12 and later CPython's own test_tempfile (conformance.py); then a wheel
+is built offline with the standard tools (a venv, `pip wheel
+--no-build-isolation`; setuptools from Debian's python3-setuptools-whl
+where the venv has none), installed into the venv and imported from it.
 
     python3 python/tests/run_versions.py
 
@@ -37,15 +38,16 @@ def ask(py, code):
                           check=True).stdout.strip()
 
 
-def build(py, out):
-    """The package for py in out/ctempfile; raises CalledProcessError."""
+def build(py, out, pydir=PYDIR):
+    """The package for py in out/ctempfile (the module's sources from pydir,
+    the library's from this tree); raises CalledProcessError."""
     include = ask(py, "import sysconfig; print(sysconfig.get_paths()['include'])")
     suffix = ask(py, "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))")
     pkg = os.path.join(out, "ctempfile")
     os.makedirs(pkg)
-    shutil.copy(os.path.join(PYDIR, "ctempfile", "__init__.py"), pkg)
+    shutil.copy(os.path.join(pydir, "ctempfile", "__init__.py"), pkg)
     sources = sorted(glob.glob(os.path.join(ROOT, "src", "*.c")) +
-                     glob.glob(os.path.join(PYDIR, "src", "*.c")))
+                     glob.glob(os.path.join(pydir, "src", "*.c")))
     subprocess.run(["gcc", "-std=gnu11", "-O2", "-fPIC", "-shared", "-pthread",
                     "-fvisibility=hidden", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror",
                     "-I", os.path.join(ROOT, "include"), "-I", include, *sources,
@@ -71,30 +73,54 @@ def textwrap_indent(text):
     return "".join("    | " + line + "\n" for line in text.splitlines()[-60:])
 
 
+# Debian's wheels for the system's pip (python3-setuptools-whl): setuptools
+# for the interpreters whose venv has none (pyenv's 3.12 and 3.13).
+DEBIAN_WHEELS = "/usr/share/python-wheels"
+
+
+def step(argv, env, what):
+    """Runs argv; None, or the failure's report."""
+    r = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600)
+    return None if r.returncode == 0 else "%s failed:\n%s" % (what, (r.stdout + r.stderr)[-3000:])
+
+
 def wheel(py, work, results):
-    if subprocess.run([py, "-c", "import setuptools"], capture_output=True).returncode:
-        print("  %-12s skipped (no setuptools in this interpreter)" % "wheel")
-        return
-    dist, target = os.path.join(work, "dist"), os.path.join(work, "site")
+    """The standard tools, offline: a venv of py (pip from the interpreter's
+    own ensurepip), setuptools in it if it has none (from Debian's wheel),
+    `pip wheel --no-build-isolation ./python`, the wheel installed into the
+    venv and imported from it (outside the source tree)."""
+    venv = os.path.join(work, "venv")
+    vpy = os.path.join(venv, "bin", "python")
+    dist = os.path.join(work, "dist")
     env = dict(os.environ, PIP_NO_INDEX="1", PIP_DISABLE_PIP_VERSION_CHECK="1")
-    r = subprocess.run([py, "-m", "pip", "wheel", "-q", "--no-build-isolation", "--no-deps",
-                        "-w", dist, PYDIR], env=env, capture_output=True, text=True)
+    env.pop("PYTHONPATH", None)
+    error = step([py, "-m", "venv", venv], env, "python -m venv")
+    if error is None and subprocess.run([vpy, "-c", "import setuptools"],
+                                        capture_output=True).returncode:
+        if not glob.glob(os.path.join(DEBIAN_WHEELS, "setuptools-*.whl")):
+            error = ("no setuptools in the venv and none in %s (Debian package "
+                     "python3-setuptools-whl)" % DEBIAN_WHEELS)
+        else:
+            error = step([vpy, "-m", "pip", "install", "-q", "--find-links", DEBIAN_WHEELS,
+                          "setuptools"], env, "pip install setuptools")
+    if error is None:
+        error = step([vpy, "-m", "pip", "wheel", "-q", "--no-build-isolation", "--no-deps",
+                      "-w", dist, PYDIR], env, "pip wheel")
     wheels = glob.glob(os.path.join(dist, "*.whl"))
-    if r.returncode == 0 and wheels:
-        r = subprocess.run([py, "-m", "pip", "install", "-q", "--no-index", "--no-deps",
-                            "--target", target, wheels[0]], env=env, capture_output=True,
-                           text=True)
-    if r.returncode == 0:
-        r = subprocess.run([py, "-c", "import ctempfile, os; f = ctempfile.NamedTemporaryFile();"
-                            "assert os.path.exists(f.name); print(ctempfile.__file__)"],
-                           env=dict(env, PYTHONPATH=target), cwd=target, capture_output=True,
-                           text=True)
-    ok = r.returncode == 0
-    results.append(ok)
-    print("  %-12s %s  %s" % ("wheel", "ok" if ok else "FAILED",
+    if error is None:
+        error = step([vpy, "-m", "pip", "install", "-q", "--no-deps", wheels[0]], env,
+                     "pip install")
+    if error is None:
+        env["PYTHONSAFEPATH"] = "1"
+        error = step([vpy, "-c", "import ctempfile, os, sys; f = ctempfile.NamedTemporaryFile();"
+                      "assert os.path.exists(f.name);"
+                      "assert ctempfile.__file__.startswith(sys.prefix), ctempfile.__file__"],
+                     env, "import")
+    results.append(error is None)
+    print("  %-12s %s  %s" % ("wheel", "ok" if error is None else "FAILED",
                               os.path.basename(wheels[0]) if wheels else ""))
-    if not ok:
-        print(textwrap_indent(r.stdout + r.stderr))
+    if error:
+        print(textwrap_indent(error))
 
 
 def main():

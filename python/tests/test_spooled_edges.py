@@ -1,7 +1,8 @@
 """SpooledTemporaryFile's edges, each compared with the running interpreter's
 standard module: the result (or the exception's type and message) of each
-case must be the same. The documented differences (python/README.md: _file's
-type, pickling, the C attributes) are not cases here.
+case must be the same. The documented differences (python/README.md: the C
+attributes and methods) are not cases here; test_differential.py holds the
+rest of SpooledTemporaryFile's cases (_file, pickling, errors, rollover).
 """
 import inspect
 import io

@@ -104,8 +104,36 @@ void coverage_flush(void)
 }
 
 #ifdef TF_COVERAGE
+/*
+ * The fatal-signal handler's last call before it delivers the signal: the
+ * counters so far are written and zeroed, so that a process that survives
+ * the signal (the program's handler decided so, or the disposition changed
+ * meanwhile) writes what it runs afterwards when it ends, which a second
+ * dump alone would not (libgcov writes once, unless reset).
+ */
+void __gcov_reset(void);
+static void dump_and_reset(void)
+{
+    __gcov_dump();
+    __gcov_reset();
+}
+
 __attribute__((constructor)) static void coverage_flush_on_signal(void)
 {
-    tf__signal_death_hook = __gcov_dump;
+    tf__signal_death_hook = dump_and_reset;
+}
+
+/*
+ * A coverage build links every program of tests/ and fuzz/ with
+ * -Wl,--wrap=_exit (tests/CMakeLists.txt): a child that ends with _exit()
+ * (most forked test steps, the library's exec failure) writes its counters
+ * first, wherever it was forked.
+ */
+_Noreturn void __real__exit(int status);
+_Noreturn void __wrap__exit(int status);
+_Noreturn void __wrap__exit(int status)
+{
+    coverage_flush();
+    __real__exit(status);
 }
 #endif

@@ -2,6 +2,8 @@
 #include "scenario.h"
 
 #include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,7 +49,7 @@ static const struct {
     { "getdents64", { ENOMEM, EIO, EINTR } },
     { "getrandom", { EINTR, ENOSYS, EAGAIN } },
     { "flock", { EINTR, ENOLCK, EWOULDBLOCK } },
-    { "sendmsg", { EPIPE, ENOBUFS } },
+    { "sendmsg", { EPIPE, ENOBUFS, EINTR } },
     { "recvmsg", { EINTR, ENOBUFS } },
     { "getcwd", { ENOMEM, EACCES, ENOENT } },
     { "malloc", { ENOMEM } },
@@ -540,6 +542,276 @@ static int finish_registered(struct scen_ctx *c, int ran)
     return rc;
 }
 
+/* ---- shred of a handle ------------------------------------------------- */
+
+#define SHRED_FLAGS (TF_SHRED_ZERO | TF_SHRED_REMOVE)
+
+/* One random pass, the zero pass, the name removed the wipesync way. */
+static int run_shred(struct scen_ctx *c)
+{
+    if (tf_file_shred(c->f, &(tf_shred_opts){ .passes = 1, .flags = SHRED_FLAGS },
+                      &c->report) != 0)
+        return -1;
+    c->mlen = c->mpos = 0;   /* truncated: the model is the empty file */
+    return 0;
+}
+
+/*
+ * Success: the file is empty and has no name any more (the model, and the
+ * empty directory). Failure: the file is under its own name or under the one
+ * the report gives, and nowhere else; that one the caller removes (the
+ * header's rule), then the directory must be empty. Which bytes a failed
+ * pass left is not defined, so only their count is checked: the size kept,
+ * or 0 (removal had begun), or the last block's end where the ftruncate that
+ * puts the size back failed too.
+ */
+static int finish_shred(struct scen_ctx *c, int ran)
+{
+    if (ran == 0) {
+        if (tf_file_name(c->f) && path_exists(tf_file_name(c->f))) {
+            SAY("  shred succeeded, the name %s stays\n", tf_file_name(c->f));
+            finish_handles(c, ran);
+            return -1;
+        }
+        return finish_file(c, ran);
+    }
+    int rc = 0;
+    if (c->report.left[0]) {
+        char *p = path_join(c->dir, c->report.left);
+        if (unlink(p) != 0) {
+            SAY("  the report says the file is left as %s: %s\n", p, errname(errno));
+            rc = -1;
+        }
+        free(p);
+    }
+    struct stat st;
+    int fd = tf_file_fileno(c->f);
+    bool slack = c->entry && strcmp(c->entry, "ftruncate") == 0;
+    if (fd < 0 || fstat(fd, &st) != 0 ||
+        ((size_t)st.st_size != c->mlen && st.st_size != 0 &&
+         !(slack && st.st_size % st.st_blksize == 0 && (size_t)st.st_size > c->mlen))) {
+        SAY("  after the failed shred the file holds %lld bytes, not %zu or 0\n",
+            fd < 0 ? -1LL : (long long)st.st_size, c->mlen);
+        rc = -1;
+    }
+    if (finish_handles(c, ran) != 0)
+        rc = -1;
+    return rc;
+}
+
+/* ---- hand-over ------------------------------------------------------------ */
+
+static int seq_pair(struct scen_ctx *c)
+{
+    c->peer = -1;
+    return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->sv);
+}
+
+/* The peer's end of a child: counters flushed, no exit handler run (the
+ * parent's registry is not the child's to clean). */
+static _Noreturn void peer_exit(int status)
+{
+    fflush(stderr);
+    coverage_flush();
+    _exit(status);
+}
+
+/* Exit statuses of a peer. */
+enum { PEER_MOVED = 0, PEER_KEPT = 1, PEER_BAD = 3 };
+
+/* The receiving peer: the file must hold the model, then it releases it. */
+static _Noreturn void receiving_peer(struct scen_ctx *c, unsigned flags)
+{
+    (void)flags;
+    close(c->sv[0]);
+    tf_file *g = tf_file_recv(c->sv[1], 0);
+    if (!g)
+        peer_exit(PEER_KEPT);
+    unsigned char buf[SCENARIO_MODEL_MAX];
+    ssize_t got = tf_file_seek(g, 0, SEEK_SET) == 0 ? tf_file_read(g, buf, sizeof buf) : -1;
+    bool right = got == (ssize_t)c->mlen && memcmp(buf, c->model, c->mlen) == 0;
+    if (!right)
+        SAY("  the receiver read %zd bytes, not the %zu sent\n", got, c->mlen);
+    peer_exit(tf_file_release(g) == 0 && right ? PEER_MOVED : PEER_BAD);
+}
+
+/* A peer process on sv[1], running fn; this process keeps sv[0]. */
+static int fork_peer(struct scen_ctx *c, void (*fn)(struct scen_ctx *c, unsigned flags),
+                     unsigned flags)
+{
+    c->registered = tf_cleanup_registered();
+    if (seq_pair(c) != 0)
+        return -1;
+    fflush(stderr);
+    c->peer = fork();
+    if (c->peer == 0)
+        fn(c, flags);
+    close(c->sv[1]);
+    c->sv[1] = -1;
+    return c->peer < 0 ? -1 : 0;
+}
+
+static int fork_receiver(struct scen_ctx *c)
+{
+    return fork_peer(c, receiving_peer, 0);
+}
+
+static int prepare_send_named(struct scen_ctx *c)
+{
+    return prepare_named(c) == 0 && fork_receiver(c) == 0 ? 0 : -1;
+}
+
+static int prepare_send_unnamed(struct scen_ctx *c)
+{
+    return prepare_unnamed(c) == 0 && fork_receiver(c) == 0 ? 0 : -1;
+}
+
+/* Still in memory: the send rolls it over first. */
+static int prepare_send_spooled(struct scen_ctx *c)
+{
+    return prepare_spooled(c) == 0 && fork_receiver(c) == 0 ? 0 : -1;
+}
+
+static int run_send_move(struct scen_ctx *c)
+{
+    if (tf_file_send(c->sv[0], c->f, 0) != 0)
+        return -1;
+    c->f = NULL;   /* freed: the peer owns the file */
+    return 0;
+}
+
+static int run_send_share(struct scen_ctx *c)
+{
+    return tf_file_send(c->sv[0], c->f, TF_HANDOFF_SHARE);
+}
+
+/* One message, no answer: the file is the peer's once it is queued. */
+static int run_send_no_answer(struct scen_ctx *c)
+{
+    if (tf_file_send(c->sv[0], c->f, TF_HANDOFF_NO_ANSWER) != 0)
+        return -1;
+    c->f = NULL;
+    return 0;
+}
+
+/* The peer's status, once its end is closed (a peer still waiting then
+ * sees the end of the conversation). */
+static int peer_status(struct scen_ctx *c)
+{
+    if (c->sv[0] >= 0)
+        close(c->sv[0]);
+    if (c->sv[1] >= 0)
+        close(c->sv[1]);
+    int status;
+    while (waitpid(c->peer, &status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/*
+ * Sent: the receiver read the model and its release removed a moved file (a
+ * shared one goes with the last owner: ours, in the finish). Not sent: the
+ * file is still the sender's, open, registered as before, whole. One case
+ * is both: the receiver had the file and answered, and only the sender's
+ * wait for that answer failed (its recvmsg); each then owns the file, and
+ * the receiver's release removed it (the header says so at tf_file_send).
+ */
+static int finish_send(struct scen_ctx *c, int ran)
+{
+    int st = peer_status(c);
+    bool answered_lost = ran != 0 && st == PEER_MOVED;
+    int rc = 0;
+    if (ran == 0 && st != PEER_MOVED) {
+        SAY("  sent, but the receiver ended with status %d\n", st);
+        rc = -1;
+    } else if (ran != 0 && st != PEER_KEPT && !answered_lost) {
+        SAY("  the send failed, the receiver ended with status %d\n", st);
+        rc = -1;
+    } else if (ran != 0 && !answered_lost) {
+        if (tf_cleanup_registered() != c->registered ||
+            (tf_file_name(c->f) && !path_exists(tf_file_name(c->f)))) {
+            SAY("  the send failed and the file is no longer the sender's\n");
+            rc = -1;
+        }
+    }
+    if (answered_lost)   /* the data were checked by the receiver */
+        return finish_handles(c, ran) | rc;
+    if (finish_file(c, ran) != 0)
+        rc = -1;
+    return rc;
+}
+
+/* The sending peer: a named file of the model's bytes in the directory. On a
+ * failed send it must still be the peer's, whole; it then releases it. */
+static _Noreturn void sending_peer(struct scen_ctx *c, unsigned flags)
+{
+    close(c->sv[0]);
+    tf_file *f = tf_named_temporary_file(&(tf_opts){ .dir = c->dir });
+    if (!f || tf_file_write(f, c->model, c->mlen) != (ssize_t)c->mlen)
+        peer_exit(PEER_BAD);
+    size_t reg = tf_cleanup_registered();
+    if (tf_file_send(c->sv[1], f, flags) == 0)
+        peer_exit((flags ? tf_file_release(f) : 0) == 0 ? PEER_MOVED : PEER_BAD);
+    unsigned char buf[SCENARIO_MODEL_MAX];
+    bool ours = !tf_file_closed(f) && path_exists(tf_file_name(f)) &&
+                tf_cleanup_registered() == reg && tf_file_seek(f, 0, SEEK_SET) == 0 &&
+                tf_file_read(f, buf, sizeof buf) == (ssize_t)c->mlen &&
+                memcmp(buf, c->model, c->mlen) == 0;
+    if (!ours)
+        SAY("  the send failed and the file is no longer the sender's, whole\n");
+    peer_exit(tf_file_release(f) == 0 && ours ? PEER_KEPT : PEER_BAD);
+}
+
+static int fork_sender(struct scen_ctx *c, unsigned flags)
+{
+    unsigned char buf[1000];
+    fill_pattern(buf, sizeof buf, 5);
+    model_put(c, buf, sizeof buf);
+    return fork_peer(c, sending_peer, flags);
+}
+
+static int prepare_recv_move(struct scen_ctx *c)
+{
+    return fork_sender(c, 0);
+}
+
+static int prepare_recv_share(struct scen_ctx *c)
+{
+    return fork_sender(c, TF_HANDOFF_SHARE);
+}
+
+static int run_recv(struct scen_ctx *c)
+{
+    c->f = tf_file_recv(c->sv[0], 0);
+    return c->f ? 0 : -1;
+}
+
+/*
+ * Received: the model's bytes, registered (a moved named file) or not (a
+ * shared one), and the sender let go. Not received: nothing registered,
+ * no descriptor kept, and the sender still had its file, whole.
+ */
+static int finish_recv(struct scen_ctx *c, int ran)
+{
+    int rc = 0;
+    if (ran != 0 && tf_cleanup_registered() != c->registered) {
+        SAY("  the receive failed, and a name stays registered\n");
+        rc = -1;
+    }
+    /* Read and released before the sender's status: a shared sender's
+     * release must find us gone to remove the name. */
+    if (finish_file(c, ran) != 0)
+        rc = -1;
+    int st = peer_status(c);
+    if (st != (ran == 0 ? PEER_MOVED : PEER_KEPT)) {
+        SAY("  the receive %s, the sender ended with status %d\n",
+            ran == 0 ? "succeeded" : "failed", st);
+        rc = -1;
+    }
+    return rc;
+}
+
 static int prepare_none(struct scen_ctx *c)
 {
     (void)c;
@@ -583,6 +855,24 @@ const struct scenario scenarios[] = {
     /* ENOTEMPTY: part of a directory could not be removed (documented). */
     { "tf_cleanup_now", prepare_registered, run_cleanup_now, finish_registered,
       { ENOTEMPTY, 0 }, false },
+    { "tf_file_shred: named", prepare_named, run_shred, finish_shred, { 0 }, false },
+    { "tf_file_shred: unnamed", prepare_unnamed, run_shred, finish_shred, { 0 }, false },
+    { "tf_file_shred: spooled in memory", prepare_spooled, run_shred, finish_shred, { 0 },
+      false },
+    { "tf_file_shred: spooled on disk", prepare_spooled_disk, run_shred, finish_shred, { 0 },
+      false },
+    { "tf_file_send: named, move", prepare_send_named, run_send_move, finish_send, { 0 },
+      false },
+    { "tf_file_send: named, share", prepare_send_named, run_send_share, finish_send, { 0 },
+      false },
+    { "tf_file_send: unnamed, move", prepare_send_unnamed, run_send_move, finish_send, { 0 },
+      false },
+    { "tf_file_send: named, no answer", prepare_send_named, run_send_no_answer, finish_send,
+      { 0 }, false },
+    { "tf_file_send: spooled, move", prepare_send_spooled, run_send_move, finish_send, { 0 },
+      false },
+    { "tf_file_recv: move", prepare_recv_move, run_recv, finish_recv, { 0 }, false },
+    { "tf_file_recv: share", prepare_recv_share, run_recv, finish_recv, { 0 }, false },
 };
 const size_t scenario_count = sizeof scenarios / sizeof *scenarios;
 
@@ -595,6 +885,7 @@ static int attempt(const struct scenario *sc, const char *dir, const char *entry
         abort();
     c->dir = dir;
     c->sc = sc;
+    c->entry = entry;
     c->fd = -1;
     *ran = -1;
     *ran_err = 0;

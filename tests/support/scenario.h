@@ -17,6 +17,7 @@
 struct scen_ctx {
     const char *dir;           /* an empty directory to work in */
     const struct scenario *sc;
+    const char *entry;         /* the seam entry failing (NULL: none) */
     tf_file *f;
     tf_dir *d;
     FILE *stream;
@@ -26,6 +27,10 @@ struct scen_ctx {
     unsigned char model[SCENARIO_MODEL_MAX];
     size_t mlen, mpos;
     size_t sweep_live;         /* sweep scenarios: entries to count as live */
+    tf_shred_report report;    /* shred scenarios: what the call reported */
+    int sv[2];                 /* hand-over scenarios: the socket pair, */
+    pid_t peer;                /* the peer process on sv[1], */
+    size_t registered;         /* and tf_cleanup_registered() before the run */
 };
 
 struct scenario {
