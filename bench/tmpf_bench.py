@@ -3,7 +3,8 @@
 included, interleaved in one run (not a test: nothing here asserts a time).
 
   bench/tmpf_bench.py [--tmpf PATH] [--rounds N] [--calls N] [--orphans N] [--write-mib N]
-                      [--fs shm,tmp] [--only W,...] [--smoke] [--readme bench/README.md]
+                      [--shred-mib N] [--fs shm,tmp] [--only W,...] [--smoke]
+                      [--readme bench/README.md]
 
 Workloads, each on tmpfs (/dev/shm) and ext4 (/tmp):
   file    `tmpf file -d D`  vs `mktemp -p D`       (N invocations a batch)
@@ -14,6 +15,8 @@ Workloads, each on tmpfs (/dev/shm) and ext4 (/tmp):
           WRITE_MIB of input over a 1 MiB file
   sweep   `tmpf sweep -o 1s D` vs `find D -maxdepth 1 -name 'tmp*' -mmin +0
           -exec rm -rf {} +` on ORPHANS old files (one invocation a batch)
+  shred   `tmpf shred D/f` vs coreutils `shred D/f` (3 passes, each synced) on a
+          fresh SHRED_MIB file, and both with `-z -u` (a zero pass, removal)
 
 Every batch runs in a fresh directory; the contenders of a round run one
 after the other in a rotated order (A B, B A, ...). Reported: the median
@@ -114,6 +117,24 @@ def write_round(contenders, base, source, devnull):
     return out
 
 
+def shred_round(contenders, base, mib, devnull):
+    """One shred of a fresh MIB file each (written and synced untimed)."""
+    block = os.urandom(1 << 20)
+    out = []
+    for name, argv_of in contenders:
+        d = fresh_dir(base)
+        path = os.path.join(d, "f")
+        with open(path, "wb") as f:
+            for _ in range(mib):
+                f.write(block)
+            os.fsync(f.fileno())
+        out.append(timed(lambda: spawn_wait(argv_of(path), devnull)))
+        if os.path.exists(path) and os.path.getsize(path) != mib << 20:
+            sys.exit(f"{name} left {os.path.getsize(path)} bytes")
+        shutil.rmtree(d)
+    return out
+
+
 def workloads(tmpf, link, orphans):
     return {
         "file": [("tmpf file", lambda d: [tmpf, "file", "-d", d]),
@@ -125,6 +146,10 @@ def workloads(tmpf, link, orphans):
         "sweep": [("tmpf sweep", lambda d: [tmpf, "sweep", "-o", "1s", d]),
                   ("find + rm", lambda d: [FIND, d, "-maxdepth", "1", "-name", "tmp*",
                                            "-mmin", "+0", "-exec", "rm", "-rf", "{}", "+"])],
+        "shred": [("tmpf shred", lambda p: [tmpf, "shred", p]),
+                  ("shred", lambda p: ["/usr/bin/shred", p])],
+        "shred -z -u": [("tmpf shred -z -u", lambda p: [tmpf, "shred", "-z", "-u", p]),
+                        ("shred -z -u", lambda p: ["/usr/bin/shred", "-z", "-u", p])],
         "write": [("tmpf write -l visible", lambda p: [tmpf, "write", "-l", "visible", p]),
                   ("sponge", lambda p: [SPONGE, p]),
                   ("tmpf write (durable)", lambda p: [tmpf, "write", p])],
@@ -155,6 +180,9 @@ def run(args):
                         order.reverse()
                     if wname == "write":
                         got = write_round([contenders[i] for i in order], base, source, devnull)
+                    elif wname.startswith("shred"):
+                        got = shred_round([contenders[i] for i in order], base, args.shred_mib,
+                                          devnull)
                     elif wname == "sweep":
                         got = sweep_round([contenders[i] for i in order], args.orphans, base, devnull)
                     else:
@@ -177,6 +205,7 @@ def report(args, results):
     lines = []
     for (fs, wname), (contenders, rows) in results.items():
         per = {"sweep": f"one sweep of {args.orphans:,} orphans",
+               "shred": f"{args.shred_mib} MiB", "shred -z -u": f"{args.shred_mib} MiB",
                "write": f"{args.write_mib} MiB over a 1 MiB file"}.get(wname, "per invocation")
         lines.append(f"| {fs} | {wname} ({per}) | | | |")
         for i, (name, _) in enumerate(contenders):
@@ -216,8 +245,10 @@ def main():
     p.add_argument("--calls", type=int, default=300)
     p.add_argument("--orphans", type=int, default=100_000)
     p.add_argument("--write-mib", type=int, default=100)
+    p.add_argument("--shred-mib", type=int, default=256)
     p.add_argument("--fs", default="/dev/shm,/tmp")
-    p.add_argument("--only", help="comma-separated workloads (file,mktemp,dir,write,sweep)")
+    p.add_argument("--only", help="comma-separated workloads "
+                   "(file,mktemp,dir,write,sweep,shred,'shred -z -u')")
     p.add_argument("--smoke", action="store_true", help="tiny sizes: does it still run?")
     p.add_argument("--readme", help="write the table into this file's tmpf section")
     args = p.parse_args()
@@ -227,7 +258,7 @@ def main():
     args.fs = [f for f in args.fs.split(",") if os.path.isdir(f)]
     args.only = args.only.split(",") if args.only else None
     if args.smoke:
-        args.rounds, args.calls, args.orphans, args.write_mib = 1, 5, 100, 1
+        args.rounds, args.calls, args.orphans, args.write_mib, args.shred_mib = 1, 5, 100, 1, 1
     table = report(args, run(args))
     print(table)
     if args.readme:

@@ -29,8 +29,9 @@
  *                                  tf_replace_begin, tf_file_commit,
  *                                  tf_replace_contents, tf_lock_file
  *   One byte at a time ........... tf_file_putc, tf_file_getc (inline)
- *   Secure deletion .............. tf_file_shred, tf_shred, tf_shredat, tf_shred_tree,
- *                                  tf_shred_treeat, tf_shred_probe, tf_shred_reason
+ *   Secure deletion .............. tf_file_shred, tf_shred, tf_shredat, tf_shred_fd,
+ *                                  tf_shred_tree, tf_shred_treeat, tf_shred_probe,
+ *                                  tf_shred_reason
  *   Hand-over .................... tf_file_send, tf_file_recv, tf_file_spawn,
  *                                  tf_handoff_decode
  *   Adoption ..................... tf_file_adopt
@@ -1014,7 +1015,8 @@ enum {
     /* A last pass of zeros, to hide the shredding (coreutils shred -z). */
     TF_SHRED_ZERO = 1u << 20,
     /* Then remove the file as coreutils shred --remove=wipesync: truncate to
-     * 0 and fsync, rename to ever shorter names (renameat2 RENAME_NOREPLACE)
+     * 0 and fsync, rename to ever shorter names (renameat2 RENAME_NOREPLACE;
+     * of each length the first free one in coreutils' order: 00, 01, ...)
      * with an fsync of the directory after each, unlink, fsync the directory. */
     TF_SHRED_REMOVE = 1u << 21,
     /* Overwrite exactly st_size bytes; by default the last block is
@@ -1022,20 +1024,80 @@ enum {
     TF_SHRED_EXACT = 1u << 22,
     /* Overwrite even where the report says it cannot reach the data. */
     TF_SHRED_FORCE = 1u << 23,
+    /* Overwrite exactly tf_shred_opts.size bytes from the start, whatever
+     * the file's size (coreutils shred -s): holes included, a smaller file
+     * grows to that size and keeps it, a larger one keeps its tail. */
+    TF_SHRED_SIZE = 1u << 24,
+    /* With TF_SHRED_REMOVE: truncate, then one plain unlink, nothing synced
+     * (coreutils shred --remove=unlink). */
+    TF_SHRED_UNLINK = 1u << 25,
 };
+
+/* tf_shred_opts.passes: no random pass at all (coreutils shred -n 0); only
+ * the zero pass is written, if asked. */
+#define TF_SHRED_NO_PASSES (~0u)
+
+/* tf_shred_event.kind */
+enum {
+    TF_SHRED_EV_PASS = 1,    /* a pass starts: pass, passes, zero, size */
+    TF_SHRED_EV_WRITTEN,     /* a pass wrote up to offset done (after each
+                                write of at most 1 MiB), and finally size */
+    TF_SHRED_EV_REMOVING,    /* the removal of name starts (after truncation) */
+    TF_SHRED_EV_RENAMED,     /* name was renamed to to */
+    TF_SHRED_EV_REMOVED,     /* the file's last name was unlinked (name is
+                                the name it had when the removal started) */
+};
+
+/* What a progress callback is told; valid only during the call. */
+typedef struct tf_shred_event {
+    unsigned kind;             /* TF_SHRED_EV_* */
+    unsigned pass;             /* 1-based, of passes (the zero pass is last) */
+    unsigned passes;           /* random passes + the zero pass, if any */
+    int zero;                  /* 1: this pass writes zeros */
+    unsigned long long done;   /* TF_SHRED_EV_WRITTEN: offset reached */
+    unsigned long long size;   /* the end of the range the pass covers */
+    const char *name;          /* the file's name in its directory; "" for a
+                                  file without one (handle, descriptor) */
+    const char *to;            /* TF_SHRED_EV_RENAMED: the new name */
+} tf_shred_event;
+
+/* Called by the shred calls at each event, in the calling thread. It must
+ * not use the file being shredded. */
+typedef void tf_shred_progress_fn(const tf_shred_event *ev, void *arg);
+
+/* A caller's random source (coreutils shred --random-source): fills buf
+ * with exactly n bytes (n <= 1 MiB) and returns 0, or returns -1 with errno
+ * set, which fails the shred with that errno. */
+typedef int tf_shred_random_fn(void *buf, size_t n, void *arg);
+
+/* The caller's functions for a shred; any member may be NULL. */
+typedef struct tf_shred_hooks {
+    tf_shred_progress_fn *progress;
+    tf_shred_random_fn *random;   /* NULL: the library's generator */
+    void *arg;                    /* passed to both */
+    size_t reserved[4];           /* must be zero (EINVAL) */
+} tf_shred_hooks;
 
 /*
  * Options of the shred calls; the zero value means the defaults (NULL too):
  *  passes    passes of random data (xoshiro256+ streams seeded from
- *            getrandom(2) for each call); 0: 3. At most 100 (EINVAL).
- *  flags     TF_SHRED_ZERO, TF_SHRED_REMOVE, TF_SHRED_EXACT, TF_SHRED_FORCE.
+ *            getrandom(2) for each call); 0: 3; TF_SHRED_NO_PASSES: none.
+ *            At most 100 (EINVAL).
+ *  flags     TF_SHRED_ZERO, TF_SHRED_REMOVE, TF_SHRED_EXACT, TF_SHRED_FORCE,
+ *            TF_SHRED_SIZE, TF_SHRED_UNLINK (only with TF_SHRED_REMOVE).
+ *  hooks     progress callback and random source (NULL: none).
+ *  size      with TF_SHRED_SIZE: the bytes to overwrite; 0 otherwise.
  *  reserved  must be zero (EINVAL).
  * Every pass is made durable (fdatasync) before the next one starts.
+ * hooks and size took two of the four reserved slots of earlier versions:
+ * the struct keeps its size and layout.
  */
 typedef struct tf_shred_opts {
     unsigned passes;
     unsigned flags;
-    size_t reserved[4];
+    const tf_shred_hooks *hooks;
+    size_t size;
+    size_t reserved[2];
 } tf_shred_opts;
 
 /* tf_shred_report.why: what was found about the file and its filesystem. */
@@ -1106,15 +1168,16 @@ TF_API const char *tf_shred_reason(unsigned bit);
  * past what the last pass covered fails with EBUSY (report->grew, nothing
  * removed). Other descriptors of the file (read-only ones too) see the new
  * bytes.
- * Errors: EINVAL f is NULL, bad options or flags; EBADF f is closed;
+ * Errors: EINVAL f is NULL, bad options, flags or hooks; EBADF f is closed;
  * EMEDIUMTYPE refused by the report (nothing written); EBUSY the file grew;
  * ESTALE the name no longer names the file (nothing removed, and the
  * handle no longer removes that name); ENOMEM;
  * pwrite(2)'s (ENOSPC, EIO, EDQUOT...), fdatasync(2)'s, fsync(2)'s,
- * renameat2(2)'s, unlinkat(2)'s. A failure during removal leaves the file
- * under report->left. A failure during the passes puts back the size that
- * overwriting the last block's slack may have grown; only if that
- * ftruncate(2) fails too does the file end at its last block's end.
+ * renameat2(2)'s, unlinkat(2)'s; the errno of a failed random hook. A
+ * failure during removal leaves the file under report->left. A failure
+ * during the passes puts back the size that overwriting the last block's
+ * slack may have grown; only if that ftruncate(2) fails too does the file
+ * end at its last block's end.
  */
 TF_API int tf_file_shred(tf_file *f, const tf_shred_opts *opts, tf_shred_report *report);
 
@@ -1128,6 +1191,17 @@ TF_API int tf_file_shred(tf_file *f, const tf_shred_opts *opts, tf_shred_report 
  * link; ENOENT; openat(2)'s.
  */
 TF_API int tf_shred(const char *path, const tf_shred_opts *opts, tf_shred_report *report);
+
+/*
+ * Shreds the regular file open as fd (coreutils shred's "-", its standard
+ * output): fd must be open for writing and not for appending. With
+ * TF_SHRED_REMOVE the file is truncated and synced: a descriptor names no
+ * file to remove. fd stays open. As tf_file_shred() otherwise.
+ * Errors: as tf_file_shred(), and EBADF fd is not open, or not for writing;
+ * EINVAL a FIFO, socket or device, or open with O_APPEND (pwrite(2) would
+ * append); EISDIR a directory.
+ */
+TF_API int tf_shred_fd(int fd, const tf_shred_opts *opts, tf_shred_report *report);
 
 /* tf_shred() of path relative to the directory descriptor dirfd. */
 TF_API int tf_shredat(int dirfd, const char *path, const tf_shred_opts *opts,

@@ -467,6 +467,12 @@ void tf__lock_live(int fd);
 /* Whether a process marks the regular file or directory open as fd (opened
  * O_RDONLY) live: 1 live, 0 not, -1 with errno if it cannot tell. */
 int tf__probe_live(int fd, bool is_dir);
+/* tf__probe_live() of a regular file open read-only, but when it answers 0
+ * (an orphan) what told it stays held until fd is closed (a write lease, or
+ * the exclusive flock and a read lease): nothing can take the file live
+ * between the look and a removal. Close fd before running a caller's code:
+ * whoever opens the file meanwhile waits for it. */
+int tf__probe_live_hold(int fd);
 
 /* ---- signals.c ---------------------------------------------------------- */
 

@@ -449,6 +449,27 @@ static int open_for_writing(int fd)
     return errno == EAGAIN ? 1 : -1;
 }
 
+/*
+ * A write lease is granted only while no other open file description of the
+ * file exists: then nobody has it open, so nobody holds a flock on it nor
+ * writes it, and while the lease is held anyone who opens it waits (a lease
+ * break, signalled with SIGURG) until fd is closed. One fcntl thus answers
+ * for the flock and the read lease of tf__probe_live(); those are asked only
+ * when the file is open elsewhere, or leases cannot tell.
+ */
+int tf__probe_live_hold(int fd)
+{
+    bool signal_set = tf__sys.fcntl(fd, F_SETSIG, SIGURG) == 0;
+    if (signal_set && tf__sys.fcntl(fd, F_SETLEASE, F_WRLCK) == 0)
+        return 0;
+    if (tf__sys.flock(fd, LOCK_EX | LOCK_NB) < 0)
+        return errno == EWOULDBLOCK ? 1 : -1;
+    /* Where leases cannot tell, the flock's answer stands. */
+    if (!signal_set || tf__sys.fcntl(fd, F_SETLEASE, F_RDLCK) == 0)
+        return 0;
+    return errno == EAGAIN;
+}
+
 int tf__probe_live(int fd, bool is_dir)
 {
     if (tf__sys.flock(fd, LOCK_EX | LOCK_NB) < 0)

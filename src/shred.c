@@ -26,13 +26,23 @@
 #define LANES 8
 #define SHRED_PASSES 3
 #define SHRED_MAX_PASSES 100
-#define SHRED_FLAGS (TF_SHRED_ZERO | TF_SHRED_REMOVE | TF_SHRED_EXACT | TF_SHRED_FORCE)
+#define SHRED_FLAGS (TF_SHRED_ZERO | TF_SHRED_REMOVE | TF_SHRED_EXACT | TF_SHRED_FORCE | \
+                     TF_SHRED_SIZE | TF_SHRED_UNLINK)
 #define SHRED_DEPTH 256
 #define FILE_OPEN (O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+
+/* hooks and size sit where reserved slots were: programs built before them
+ * pass zeros there, which mean no hooks and no size. */
+_Static_assert(sizeof(tf_shred_opts) == 2 * sizeof(unsigned) + 4 * sizeof(size_t),
+               "tf_shred_opts keeps its size");
 
 struct shred {
     unsigned passes;        /* random passes */
     unsigned flags;
+    off_t size;             /* TF_SHRED_SIZE */
+    const tf_shred_hooks *hooks;   /* never NULL */
+    const char *name;       /* the file's name in its directory, for events */
+    tf_shred_event ev;      /* the pass being written */
     unsigned char *buf;     /* SHRED_BUF bytes */
     uint64_t s[4][LANES];   /* xoshiro256+ states, word by word */
     tf_shred_report *r;
@@ -40,24 +50,47 @@ struct shred {
 
 /* ---- options and the generator ----------------------------------------- */
 
+static bool all_zero(const size_t *slots, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (slots[i])
+            return false;
+    return true;
+}
+
 static int check_opts(const tf_shred_opts *o, struct shred *sh, tf_shred_report *r)
 {
     static const tf_shred_opts defaults;
+    static const tf_shred_hooks no_hooks;
     if (!o)
         o = &defaults;
-    for (size_t i = 0; i < sizeof o->reserved / sizeof o->reserved[0]; i++)
-        if (o->reserved[i]) {
-            errno = EINVAL;
-            return -1;
-        }
-    if ((o->flags & ~SHRED_FLAGS) || o->passes > SHRED_MAX_PASSES) {
+    const tf_shred_hooks *h = o->hooks ? o->hooks : &no_hooks;
+    unsigned f = o->flags;
+    if (!all_zero(o->reserved, sizeof o->reserved / sizeof o->reserved[0]) ||
+        !all_zero(h->reserved, sizeof h->reserved / sizeof h->reserved[0]) ||
+        (f & ~SHRED_FLAGS) || (o->passes > SHRED_MAX_PASSES && o->passes != TF_SHRED_NO_PASSES) ||
+        ((f & TF_SHRED_UNLINK) && !(f & TF_SHRED_REMOVE)) ||
+        (!(f & TF_SHRED_SIZE) && o->size) || o->size > (size_t)INT64_MAX) {
         errno = EINVAL;
         return -1;
     }
-    *sh = (struct shred){ .passes = o->passes ? o->passes : SHRED_PASSES,
-                          .flags = o->flags, .r = r };
+    unsigned passes = o->passes == TF_SHRED_NO_PASSES ? 0 : o->passes ? o->passes : SHRED_PASSES;
+    *sh = (struct shred){ .passes = passes, .flags = f, .size = (off_t)o->size,
+                          .hooks = h, .name = "", .r = r };
     *r = (tf_shred_report){0};
     return 0;
+}
+
+/* Tells the caller's progress callback, if any. */
+static void emit(const struct shred *sh, unsigned kind, const char *name, const char *to)
+{
+    if (!sh->hooks->progress)
+        return;
+    tf_shred_event ev = sh->ev;
+    ev.kind = kind;
+    ev.name = name;
+    ev.to = to;
+    sh->hooks->progress(&ev, sh->hooks->arg);
 }
 
 /*
@@ -83,13 +116,28 @@ static void fill_random(struct shred *sh, size_t n)
     }
 }
 
+/* One buffer of random data: the caller's source or the generator. */
+static int fill(struct shred *sh, size_t n)
+{
+    if (!sh->hooks->random) {
+        fill_random(sh, n);
+        return 0;
+    }
+    errno = 0;
+    if (sh->hooks->random(sh->buf, n, sh->hooks->arg) == 0)
+        return 0;
+    if (!errno)   /* a source that did not say why */
+        errno = EIO;
+    return -1;
+}
+
 /* The buffer and the seed; -1 (ENOMEM, getrandom's errno). */
 static int shred_begin(struct shred *sh)
 {
     sh->buf = tf__sys.malloc(SHRED_BUF);
     if (!sh->buf)
         return -1;
-    size_t got = 0;
+    size_t got = sh->hooks->random ? sizeof sh->s : 0;
     while (got < sizeof sh->s) {
         ssize_t r = tf__sys.getrandom((char *)sh->s + got, sizeof sh->s - got, 0);
         if (r < 0 && errno == EINTR)
@@ -128,8 +176,8 @@ static int write_range(struct shred *sh, int fd, off_t from, off_t to, bool zero
 {
     while (from < to) {
         size_t n = (uint64_t)(to - from) < SHRED_BUF ? (size_t)(to - from) : SHRED_BUF;
-        if (!zero)
-            fill_random(sh, n);
+        if (!zero && fill(sh, n) < 0)
+            return -1;
         for (size_t done = 0; done < n; ) {
             ssize_t w = tf__sys.pwrite(fd, sh->buf + done, n - done, from + (off_t)done);
             if (w < 0 && errno == EINTR)
@@ -142,6 +190,8 @@ static int write_range(struct shred *sh, int fd, off_t from, off_t to, bool zero
             done += (size_t)w;
         }
         from += (off_t)n;
+        sh->ev.done = (unsigned long long)from;
+        emit(sh, TF_SHRED_EV_WRITTEN, sh->name, NULL);
     }
     return 0;
 }
@@ -186,35 +236,66 @@ static off_t round_up(off_t size, blksize_t blk)
     return r && size <= (off_t)(((uint64_t)1 << 62) - blk) ? size + (blk - r) : size;
 }
 
+/* One pass of TF_SHRED_SIZE: [0, size) whole, holes and all. */
+static off_t sized_pass(struct shred *sh, int fd, bool zero)
+{
+    if (zero)
+        memset(sh->buf, 0, SHRED_BUF);
+    return write_range(sh, fd, 0, sh->size, zero) < 0 ? -1 : sh->size;
+}
+
+/* Starts pass p (0-based) of total over [0, end). */
+static void begin_pass(struct shred *sh, unsigned p, unsigned total, off_t end)
+{
+    sh->ev = (tf_shred_event){ .pass = p + 1, .passes = total, .zero = p == sh->passes,
+                               .size = (unsigned long long)end };
+    emit(sh, TF_SHRED_EV_PASS, sh->name, NULL);
+}
+
 /*
- * Every pass (the zero pass last) over the size found when it starts, then
- * the size put back where the slack made it grow. EBUSY if the file grew
- * past what the last pass covered.
+ * Every pass (the zero pass last) over the size found when it starts (or
+ * the size asked for), then the size put back where the slack made it grow.
+ * EBUSY if the file grew past what the last pass covered (with
+ * TF_SHRED_SIZE: past its first size and the size asked for).
  */
 static int passes(struct shred *sh, int fd, off_t *size, off_t *end)
 {
     unsigned total = sh->passes + ((sh->flags & TF_SHRED_ZERO) ? 1 : 0);
+    bool sized = sh->flags & TF_SHRED_SIZE;
     struct stat st;
+    off_t keep = 0;
     for (unsigned p = 0; p < total; p++) {
         if (tf__sys.fstat(fd, &st) < 0)
             return -1;
-        if (p == 0 || st.st_size > *end)   /* the slack we wrote is not growth */
-            *size = st.st_size;
-        *end = (sh->flags & TF_SHRED_EXACT) ? *size : round_up(*size, st.st_blksize);
-        off_t n = one_pass(sh, fd, *size, *end, p == sh->passes);
+        if (sized) {
+            *size = *end = sh->size;
+            if (p == 0)   /* a larger file keeps its tail; a smaller one grows */
+                keep = st.st_size > *end ? st.st_size : *end;
+        } else {
+            if (p == 0 || st.st_size > *end)   /* the slack we wrote is not growth */
+                *size = st.st_size;
+            keep = *end = (sh->flags & TF_SHRED_EXACT) ? *size : round_up(*size, st.st_blksize);
+        }
+        begin_pass(sh, p, total, *end);
+        off_t n = sized ? sized_pass(sh, fd, p == sh->passes)
+                        : one_pass(sh, fd, *size, *end, p == sh->passes);
         if (n < 0 || retry_sync(tf__sys.fdatasync, fd) < 0)
             return -1;
         sh->r->passes = p + 1;
         sh->r->bytes = (unsigned long long)n;
+        sh->ev.done = (unsigned long long)*end;
+        emit(sh, TF_SHRED_EV_WRITTEN, sh->name, NULL);
     }
+    if (total == 0)
+        return 0;
     if (tf__sys.fstat(fd, &st) < 0)
         return -1;
-    if (st.st_size > *end) {
+    if (st.st_size > keep) {
         sh->r->grew = 1;
         errno = EBUSY;
         return -1;
     }
-    return st.st_size > *size ? tf__sys.ftruncate(fd, *size) : 0;
+    return !sized && st.st_size > *size ? tf__sys.ftruncate(fd, *size) : 0;
 }
 
 /* The passes; a failure puts back the size the slack may have grown (best
@@ -270,34 +351,67 @@ static int same_file(int dirfd, const char *name, int fd)
     return 0;
 }
 
-/* Renames r->left to a name of len characters that is free; 1 renamed, 0 all
- * taken, -1 error. */
-static int rename_shorter(int dirfd, char *cur, size_t len)
+/* The names removal tries, in coreutils' order, so that `shred -u -v`
+ * says what coreutils says. */
+static const char name_chars[] =
+    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_.";
+
+/* The next name of the same length, as an odometer; false after the last. */
+static bool next_name(char *name, size_t len)
 {
-    static const char chars[] = "0123456789abcdefghijklmnopqrstuvwxyz_";
+    for (size_t i = len; i-- > 0; ) {
+        const char *c = strchr(name_chars, name[i]);
+        if (c[1]) {
+            name[i] = c[1];
+            return true;
+        }
+        name[i] = name_chars[0];
+    }
+    return false;
+}
+
+/* Renames cur (r->left) to the first free name of len characters; 1
+ * renamed, 0 all taken, -1 error. */
+static int rename_shorter(const struct shred *sh, int dirfd, char *cur, size_t len)
+{
     char name[NAME_MAX + 1];
-    for (const char *c = chars; *c; c++) {
-        memset(name, *c, len);
-        name[len] = '\0';
+    memset(name, name_chars[0], len);
+    name[len] = '\0';
+    do {
         if (strcmp(name, cur) == 0)
             continue;
         if (tf__sys.renameat2(dirfd, cur, dirfd, name, RENAME_NOREPLACE) == 0) {
+            char old[NAME_MAX + 1];
+            memcpy(old, cur, strlen(cur) + 1);
             memcpy(cur, name, len + 1);
-            return retry_sync(tf__sys.fsync, dirfd) < 0 ? -1 : 1;
+            int rc = retry_sync(tf__sys.fsync, dirfd) < 0 ? -1 : 1;
+            emit(sh, TF_SHRED_EV_RENAMED, old, cur);
+            return rc;
         }
         if (errno != EEXIST)
             return -1;
-    }
+    } while (next_name(name, len));
     return 0;
+}
+
+/* Empties fd's file, synced unless TF_SHRED_UNLINK. */
+static int empty_file(const struct shred *sh, int fd)
+{
+    if (tf__sys.ftruncate(fd, 0) < 0)
+        return -1;
+    return (sh->flags & TF_SHRED_UNLINK) ? 0 : retry_sync(tf__sys.fsync, fd);
 }
 
 /*
  * Empties fd's file, then renames its name (in dirfd) to ever shorter names
- * and unlinks it, each step synced. r->left follows the name, and is cleared
- * once it is gone (or found not to be the file's).
+ * and unlinks it, each step synced (wipesync); with TF_SHRED_UNLINK only the
+ * unlink. r->left follows the name, and is cleared once it is gone (or found
+ * not to be the file's).
  */
-static int remove_wipesync(int dirfd, const char *name, int fd, tf_shred_report *r)
+static int remove_name(const struct shred *sh, int dirfd, const char *name, int fd)
 {
+    tf_shred_report *r = sh->r;
+    bool wipe = !(sh->flags & TF_SHRED_UNLINK);
     if (strlen(name) >= sizeof r->left) {
         errno = ENAMETOOLONG;
         return -1;
@@ -309,10 +423,11 @@ static int remove_wipesync(int dirfd, const char *name, int fd, tf_shred_report 
             r->left[0] = '\0';   /* that name is not the file's any more */
         return -1;
     }
-    if (tf__sys.ftruncate(fd, 0) < 0 || retry_sync(tf__sys.fsync, fd) < 0)
+    if (empty_file(sh, fd) < 0)
         return -1;
-    for (size_t len = strlen(name); len > 0; len--) {
-        int rc = rename_shorter(dirfd, r->left, len);
+    emit(sh, TF_SHRED_EV_REMOVING, name, NULL);
+    for (size_t len = strlen(name); wipe && len > 0; len--) {
+        int rc = rename_shorter(sh, dirfd, r->left, len);
         if (rc < 0) {
             if (errno != EINVAL)   /* no RENAME_NOREPLACE here: unlink only */
                 return -1;
@@ -322,7 +437,8 @@ static int remove_wipesync(int dirfd, const char *name, int fd, tf_shred_report 
     if (tf__sys.unlinkat(dirfd, r->left, 0) < 0)
         return -1;
     r->left[0] = '\0';
-    return retry_sync(tf__sys.fsync, dirfd);
+    emit(sh, TF_SHRED_EV_REMOVED, name, NULL);
+    return wipe ? retry_sync(tf__sys.fsync, dirfd) : 0;
 }
 
 /* ---- a path ---------------------------------------------------------- */
@@ -385,9 +501,10 @@ static int shred_name(struct shred *sh, int dirfd, const char *name)
     int fd = open_regular(dirfd, name, &st);
     if (fd < 0)
         return -1;
+    sh->name = name;
     int rc = shred_fd(sh, fd, &st);
     if (rc == 0 && (sh->flags & TF_SHRED_REMOVE))
-        rc = remove_wipesync(dirfd, name, fd, sh->r);
+        rc = remove_name(sh, dirfd, name, fd);
     tf__close_keep_errno(fd);
     return rc;
 }
@@ -463,7 +580,7 @@ static int remove_named(struct shred *sh, tf_file *f)
     if (open_parent(AT_FDCWD, f->path, &pdir, &base) < 0)
         return -1;
     tf__reg_remove(&f->reg);
-    int rc = remove_wipesync(pdir, base, f->fd, sh->r);
+    int rc = remove_name(sh, pdir, base, f->fd);
     /* Removed, left under report->left, or (ESTALE) not the file's name:
      * in no case may the release remove that name. */
     f->linked = 0;
@@ -487,16 +604,52 @@ int tf_file_shred(tf_file *f, const tf_shred_opts *opts, tf_shred_report *report
     if (tf__stream_close(f) < 0)
         return finish(-1, &r, report);
     struct stat st;
+    if (f->path && f->linked) {
+        const char *slash = strrchr(f->path, '/');
+        sh.name = slash ? slash + 1 : f->path;
+    }
     if (tf__sys.fstat(f->fd, &st) < 0 || shred_fd(&sh, f->fd, &st) < 0)
         return finish(-1, &r, report);
     int rc = 0;
-    if (sh.flags & TF_SHRED_REMOVE) {
-        if (f->path && f->linked)
-            rc = remove_named(&sh, f);
-        else if (tf__sys.ftruncate(f->fd, 0) < 0 || retry_sync(tf__sys.fsync, f->fd) < 0)
-            rc = -1;
-    }
+    if (sh.flags & TF_SHRED_REMOVE)
+        rc = f->path && f->linked ? remove_named(&sh, f) : empty_file(&sh, f->fd);
     return finish(rc, &r, report);
+}
+
+/* ---- a descriptor -------------------------------------------------------- */
+
+/* Refuses what pwrite(2) cannot overwrite in place: a descriptor not open
+ * for writing, or open for appending. */
+static int check_writable(int fd)
+{
+    int fl = tf__sys.fcntl(fd, F_GETFL, 0);
+    if (fl < 0)
+        return -1;
+    if ((fl & O_ACCMODE) == O_RDONLY || (fl & O_PATH)) {
+        errno = EBADF;
+        return -1;
+    }
+    if (fl & O_APPEND) {
+        errno = EINVAL;
+        return -1;
+    }
+    return 0;
+}
+
+int tf_shred_fd(int fd, const tf_shred_opts *opts, tf_shred_report *report)
+{
+    struct shred sh;
+    tf_shred_report r;
+    if (check_opts(opts, &sh, &r) < 0)
+        return -1;
+    struct stat st;
+    if (tf__sys.fstat(fd, &st) < 0)
+        return finish(-1, &r, report);
+    if (!S_ISREG(st.st_mode))
+        return finish(refuse_kind(st.st_mode), &r, report);
+    if (check_writable(fd) < 0 || shred_fd(&sh, fd, &st) < 0)
+        return finish(-1, &r, report);
+    return finish((sh.flags & TF_SHRED_REMOVE) ? empty_file(&sh, fd) : 0, &r, report);
 }
 
 /* ---- a tree --------------------------------------------------------- */
@@ -521,11 +674,12 @@ static int tree_file(struct tree *t, int dirfd, const char *name)
     if (!t->writing) {
         rc = tf__fs_report(fd, &st, r);
     } else {
+        t->sh->name = name;
         rc = overwrite(t->sh, fd);
         t->bytes += r->bytes;
         r->files += rc == 0;
         if (rc == 0 && (t->sh->flags & TF_SHRED_REMOVE))
-            rc = remove_wipesync(dirfd, name, fd, r);
+            rc = remove_name(t->sh, dirfd, name, fd);
     }
     tf__close_keep_errno(fd);
     return rc;

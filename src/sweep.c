@@ -10,11 +10,15 @@
  * mtime and ctime, over the whole tree for a directory (a directory's own
  * times do not change when a file inside is rewritten).
  *
- * The probe holds the exclusive lock for an instant only (a creator's live
- * lock waits it out); the sweep takes it again before removing and holds it
- * while it removes, through the probed descriptor, checking before each
- * removal by name that the name still is that entry. It only ever works
- * fd-relative inside the directory it was given.
+ * The probe of a directory holds the exclusive lock for an instant only (a
+ * creator's live lock waits it out); the sweep takes it again before
+ * removing and holds it while it removes, through the probed descriptor,
+ * checking before each removal by name that the name still is that entry. A
+ * regular file's probe takes a write lease (granted only while nobody else
+ * has the file open) and keeps it from before its times are read to its
+ * unlink: open, two fcntl, one statx of the descriptor, one fstatat of the
+ * name, unlinkat and close per orphan file. It only ever works fd-relative inside the
+ * directory it was given.
  */
 #include "internal.h"
 
@@ -26,6 +30,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -108,7 +113,8 @@ enum verdict { GONE, OTHER, LIVE_ENTRY, ORPHAN, UNKNOWN };
 
 struct probe {
     enum verdict verdict;
-    int fd;                     /* open (never left locked), or -1 */
+    int fd;                     /* open, or -1; a directory's is never left
+                                   locked, an orphan file's stays locked */
     bool is_dir;
     dev_t dev;                  /* the entry probed, as opened */
     ino_t ino;
@@ -224,22 +230,73 @@ static void tree_walk(struct tree *t, int fd, int depth)
     free(buf);
 }
 
-/* Opens the entry checked by lstat and decides whether a live process owns
- * it. The exclusive lock that tells is dropped at once. */
-static void lock_probe(int dirfd, const char *name, const struct stat *st, struct probe *p)
+/* The fields of struct stat that the age and size use, from a statx. */
+static void stat_of(const struct statx *sx, struct stat *st)
 {
-    struct stat fst;
+    *st = (struct stat){ .st_mode = sx->stx_mode, .st_ino = sx->stx_ino,
+                         .st_dev = makedev(sx->stx_dev_major, sx->stx_dev_minor),
+                         .st_blocks = (blkcnt_t)sx->stx_blocks };
+    st->st_atim = (struct timespec){ sx->stx_atime.tv_sec, sx->stx_atime.tv_nsec };
+    st->st_mtim = (struct timespec){ sx->stx_mtime.tv_sec, sx->stx_mtime.tv_nsec };
+    st->st_ctim = (struct timespec){ sx->stx_ctime.tv_sec, sx->stx_ctime.tv_nsec };
+}
+
+/*
+ * Opens the entry looked at (p->dev, p->ino; st its look) and decides
+ * whether a live process owns it. A directory's exclusive lock is dropped
+ * at once (its tree is walked next, and locked again for a removal). A
+ * regular file's lock and lease stay held when it is an orphan, and its times
+ * are read under them: the removal can follow at once.
+ */
+static void lock_probe(int dirfd, const char *name, struct stat *st, struct probe *p)
+{
     p->fd = open_noatime(dirfd, name, O_RDONLY | O_NONBLOCK | (p->is_dir ? O_DIRECTORY : 0));
     if (p->fd < 0) {
         p->verdict = errno == ENOENT ? GONE : UNKNOWN;
         return;
     }
-    if (tf__sys.fstat(p->fd, &fst) < 0 || fst.st_dev != st->st_dev || fst.st_ino != st->st_ino) {
-        p->verdict = UNKNOWN;   /* swapped between lstat and open */
+    struct stat fst;
+    int live = p->is_dir ? 0 : tf__probe_live_hold(p->fd);
+    if (tf__sys.fstat(p->fd, &fst) < 0 || fst.st_dev != p->dev || fst.st_ino != p->ino) {
+        p->verdict = UNKNOWN;   /* swapped between the look and the open */
         return;
     }
-    int live = tf__probe_live(p->fd, p->is_dir);
+    if (p->is_dir)
+        live = tf__probe_live(p->fd, true);
+    else
+        *st = fst;   /* a file's times, read under its lease or lock */
     p->verdict = live == 0 ? ORPHAN : live > 0 ? LIVE_ENTRY : UNKNOWN;
+}
+
+/*
+ * What the entry name in dirfd is, by one statx: its type, identity, and
+ * whether it is on the swept directory's filesystem and mount (pl). 1 a
+ * regular file or (unless files_only) directory in place, 0 anything else (a
+ * link, FIFO, device, mount point), -1 with errno if it could not be told.
+ */
+static int look(int dirfd, const char *name, const struct tf__node *pl, bool files_only,
+                struct probe *p, struct stat *st)
+{
+    struct statx sx;
+    if (tf__sys.statx(dirfd, name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS | STATX_MNT_ID,
+                      &sx) < 0) {
+        /* a kernel without statx(2) */
+        if (errno != ENOSYS || tf__sys.fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW) < 0)
+            return -1;
+        p->is_dir = S_ISDIR(st->st_mode);
+        p->dev = st->st_dev;
+        p->ino = st->st_ino;
+        if (!S_ISREG(st->st_mode) && !(p->is_dir && !files_only))
+            return 0;
+        return in_place(dirfd, name, st->st_dev, pl);
+    }
+    stat_of(&sx, st);
+    struct tf__node id = { makedev(sx.stx_dev_major, sx.stx_dev_minor), sx.stx_ino,
+                           (sx.stx_mask & STATX_MNT_ID) ? sx.stx_mnt_id : 0 };
+    p->is_dir = S_ISDIR(sx.stx_mode);
+    p->dev = id.dev;
+    p->ino = id.ino;
+    return (S_ISREG(sx.stx_mode) || (p->is_dir && !files_only)) && tf__same_mount(&id, pl);
 }
 
 /* What the probed entry (stat st) holds: itself and, for a directory open as
@@ -253,6 +310,40 @@ static void look_at(const struct probe *p, const struct stat *st, bool walk, str
 }
 
 /*
+ * An entry the directory listed as a regular file (d_type), opened at once:
+ * O_RDONLY | O_NONBLOCK | O_NOFOLLOW of a name swapped meanwhile for a link
+ * fails, for a FIFO does not block, for a socket fails; a device node needs
+ * a privilege to make, and a hard link to one a filesystem that holds one.
+ * Its lease (or lock) is taken (tf__probe_live_hold), then one statx of the
+ * descriptor tells its type, mount, identity, size and times, read under
+ * them. 0, or -1 if it is not to be looked at further (p->verdict says why).
+ */
+static int probe_file(int dirfd, const char *name, const struct tf__node *pl, struct probe *p,
+                      struct stat *st)
+{
+    struct statx sx;
+    p->fd = open_noatime(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+    if (p->fd < 0) {
+        p->verdict = errno == ENOENT ? GONE : errno == ELOOP || errno == ENXIO ? OTHER : UNKNOWN;
+        return -1;
+    }
+    int live = tf__probe_live_hold(p->fd);
+    if (tf__sys.statx(p->fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_MNT_ID, &sx) < 0) {
+        p->verdict = UNKNOWN;
+        return -1;
+    }
+    struct tf__node id = { makedev(sx.stx_dev_major, sx.stx_dev_minor), sx.stx_ino,
+                           (sx.stx_mask & STATX_MNT_ID) ? sx.stx_mnt_id : 0 };
+    if (!S_ISREG(sx.stx_mode) || !tf__same_mount(&id, pl))
+        return -1;   /* swapped for something else, or a mount point: OTHER */
+    stat_of(&sx, st);
+    p->dev = id.dev;
+    p->ino = id.ino;
+    p->verdict = live == 0 ? ORPHAN : live > 0 ? LIVE_ENTRY : UNKNOWN;
+    return 0;
+}
+
+/*
  * The entry's mount is told by name, before it is opened: a mount point is
  * never opened, locked nor walked. The descriptor opened next is checked to
  * be the entry looked at (device and inode); a name swapped meanwhile for a
@@ -260,30 +351,27 @@ static void look_at(const struct probe *p, const struct stat *st, bool walk, str
  * tf__rmtree_contents() itself never leaves the mount of the descriptor it is
  * given, so nothing outside can be reached that way either.
  */
-static void probe(int dirfd, const struct tf__node *pl, const char *name, bool files_only,
-                  time_t now, struct probe *p)
+static void probe(int dirfd, const struct tf__node *pl, const char *name, unsigned char type,
+                  bool files_only, time_t now, struct probe *p)
 {
     struct stat st;
-    *p = (struct probe){ .verdict = OTHER, .fd = -1 };
-    if (tf__sys.fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-        p->verdict = errno == ENOENT ? GONE : UNKNOWN;
-        return;
+    *p = (struct probe){ .verdict = OTHER, .fd = -1, .place = *pl };
+    if (type == DT_REG) {
+        /* One that could not be probed still counts with its size and age. */
+        if (probe_file(dirfd, name, pl, p, &st) < 0 &&
+            (p->verdict != UNKNOWN || tf__sys.fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0))
+            return;
+    } else {
+        /* Links, FIFOs, devices and mount points (of another filesystem, or
+         * bind mounts of this one) are never a temporary of ours. */
+        int here = look(dirfd, name, pl, files_only, p, &st);
+        if (here <= 0) {
+            if (here < 0)
+                p->verdict = errno == ENOENT ? GONE : UNKNOWN;
+            return;
+        }
+        lock_probe(dirfd, name, &st, p);
     }
-    /* Links, FIFOs, devices and mount points (of another filesystem, or bind
-     * mounts of this one) are never a temporary of ours. */
-    if (!S_ISREG(st.st_mode) && !(S_ISDIR(st.st_mode) && !files_only))
-        return;
-    int here = in_place(dirfd, name, st.st_dev, pl);
-    if (here <= 0) {
-        if (here < 0)
-            p->verdict = errno == ENOENT ? GONE : UNKNOWN;
-        return;
-    }
-    p->is_dir = S_ISDIR(st.st_mode);
-    p->dev = st.st_dev;
-    p->ino = st.st_ino;
-    p->place = *pl;
-    lock_probe(dirfd, name, &st, p);
     if (p->verdict == GONE)
         return;
     struct tree t;
@@ -307,8 +395,8 @@ static void probe_done(struct probe *p)
 
 typedef void (*visit_fn)(int dirfd, const char *name, struct probe *p, void *ctx);
 
-/* The matching names in dirfd, NUL-separated: read first, acted on after, so
- * removals cannot disturb the reading. */
+/* The matching names in dirfd, each as its d_type byte, the name and a NUL:
+ * read first, acted on after, so removals cannot disturb the reading. */
 static char *collect(int dirfd, const struct match *m, size_t *len)
 {
     char *dents = tf__sys.malloc(TF__SWEEP_DENTS), *names = NULL;
@@ -320,7 +408,7 @@ static char *collect(int dirfd, const struct match *m, size_t *len)
     const struct dirent64 *d;
     tf__dir_reader_init(&r, dirfd, dents, TF__SWEEP_DENTS);
     while ((d = tf__dir_next(&r))) {
-        size_t l = strlen(d->d_name) + 1;
+        size_t l = strlen(d->d_name) + 2;
         if (!matches(m, d->d_name))
             continue;
         if (*len + l > cap) {
@@ -330,7 +418,8 @@ static char *collect(int dirfd, const struct match *m, size_t *len)
                 goto fail;
             names = p, cap = ncap;
         }
-        memcpy(names + *len, d->d_name, l);
+        names[*len] = (char)d->d_type;
+        memcpy(names + *len + 1, d->d_name, l - 1);
         *len += l;
     }
     if (errno)
@@ -379,11 +468,13 @@ static int each_match(const char *dir, const tf_sweep_opts *opts, visit_fn visit
     clock_gettime(CLOCK_REALTIME, &now);
     if (tf__sweep_clock_hook)
         now.tv_sec = tf__sweep_clock_hook();
-    for (size_t off = 0; off < len; off += strlen(names + off) + 1) {
+    for (size_t off = 0; off < len; off += strlen(names + off + 1) + 2) {
         struct probe p;
+        const char *name = names + off + 1;
         /* A lock file is a file: a directory named so is not ours. */
-        probe(dirfd, &pl, names + off, !is_temp_name(&m, names + off), now.tv_sec, &p);
-        visit(dirfd, names + off, &p, ctx);
+        probe(dirfd, &pl, name, (unsigned char)names[off], !is_temp_name(&m, name),
+              now.tv_sec, &p);
+        visit(dirfd, name, &p, ctx);
         probe_done(&p);
     }
     free(names);
@@ -416,39 +507,54 @@ static int still_probed(int dirfd, const char *name, const struct probe *p)
     return 0;
 }
 
-/* Removes the probed entry through its descriptor, then its name if that
- * still names it. */
-static int remove_orphan(int dirfd, const char *name, const struct probe *p)
-{
-    if (still_probed(dirfd, name, p) < 0)
-        return -1;
-    if (p->is_dir) {
-        if (tf__rmtree_contents(p->fd, 0) < 0 || still_probed(dirfd, name, p) < 0)
-            return -1;
-    }
-    if (tf__sys.unlinkat(dirfd, name, p->is_dir ? AT_REMOVEDIR : 0) < 0 && errno != ENOENT)
-        return -1;
-    return 0;
-}
-
-enum relock { RELOCKED, NOW_LIVE, CHANGED, RELOCK_FAILED };
+enum outcome { REMOVED, NOW_LIVE, CHANGED, FAILED };
 
 /*
- * Takes the exclusive lock again, held until probe_done(), for the removal.
- * An entry written to since the probe, anywhere in its tree, is young again:
- * the tree is looked at once more under the lock (a writer that takes no lock
- * can still come after that; one that does cannot).
+ * A directory's exclusive lock is taken again, held until probe_done(), for
+ * the removal. A directory written to since the probe, anywhere in its tree,
+ * is young again: the tree is looked at once more under the lock (a writer
+ * that takes no lock can still come after that; one that does cannot).
  */
-static enum relock relock(struct probe *p)
+static enum outcome relock(struct probe *p)
 {
     struct stat st;
     if (tf__sys.flock(p->fd, LOCK_EX | LOCK_NB) < 0)
-        return errno == EWOULDBLOCK ? NOW_LIVE : RELOCK_FAILED;
+        return errno == EWOULDBLOCK ? NOW_LIVE : FAILED;
     if (tf__sys.fstat(p->fd, &st) < 0)
-        return RELOCK_FAILED;
+        return FAILED;
     struct tree t;
     look_at(p, &st, true, &t);
-    return !t.partial && t.changed == p->changed ? RELOCKED : CHANGED;
+    return !t.partial && t.changed == p->changed ? REMOVED : CHANGED;
+}
+
+/* Removes the probed directory through its descriptor, then its name if
+ * that still names it. */
+static enum outcome remove_orphan_dir(int dirfd, const char *name, struct probe *p)
+{
+    enum outcome r = relock(p);
+    if (r != REMOVED)
+        return r;
+    if (still_probed(dirfd, name, p) < 0 || tf__rmtree_contents(p->fd, 0) < 0 ||
+        still_probed(dirfd, name, p) < 0)
+        return FAILED;
+    if (tf__sys.unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+        return FAILED;
+    return REMOVED;
+}
+
+/*
+ * An orphan file's lease (or lock) has been held since before its times were
+ * read (probe_file): it is unlinked once its name is seen to still name it,
+ * with no second lock nor look.
+ */
+static enum outcome remove_orphan(int dirfd, const char *name, struct probe *p)
+{
+    if (p->is_dir)
+        return remove_orphan_dir(dirfd, name, p);
+    if (still_probed(dirfd, name, p) < 0 ||
+        (tf__sys.unlinkat(dirfd, name, 0) < 0 && errno != ENOENT))
+        return FAILED;
+    return REMOVED;
 }
 
 static void sweep_one(int dirfd, const char *name, struct probe *p, void *ctx)
@@ -466,18 +572,15 @@ static void sweep_one(int dirfd, const char *name, struct probe *p, void *ctx)
         return;
     }
     if (!(o && (o->flags & TF_SWEEP_DRY_RUN))) {
-        enum relock r = relock(p);
-        if (r == NOW_LIVE || r == CHANGED) {
-            *(r == NOW_LIVE ? &s->res.live : &s->res.young) += 1;
-            return;
-        }
-        if (r == RELOCK_FAILED || remove_orphan(dirfd, name, p) < 0) {
-            s->res.failed++;
+        enum outcome r = remove_orphan(dirfd, name, p);
+        if (r != REMOVED) {
+            *(r == NOW_LIVE ? &s->res.live : r == CHANGED ? &s->res.young : &s->res.failed) += 1;
             return;
         }
     }
     s->res.removed++;
     s->res.bytes += p->bytes;
+    probe_done(p);   /* an open of the file in the report would wait for it */
     if (o && o->report)
         o->report(&(tf_sweep_entry){ name, p->is_dir, p->bytes, p->age }, o->arg);
 }

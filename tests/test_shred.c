@@ -363,6 +363,250 @@ static void test_remove_wipesync(void **state)
     free(p), free(taken);
 }
 
+/* ---- hooks, sizes, removal modes, descriptors --------------------------- */
+
+struct events {
+    char log[2048];
+    unsigned long long last_done;
+    unsigned written;
+};
+
+static void record(const tf_shred_event *ev, void *arg)
+{
+    struct events *e = arg;
+    size_t n = strlen(e->log);
+    char *at = e->log + n;
+    size_t room = sizeof e->log - n;
+    switch (ev->kind) {
+    case TF_SHRED_EV_PASS:
+        snprintf(at, room, "pass %s %u/%u %s %llu;", ev->name, ev->pass, ev->passes,
+                 ev->zero ? "zero" : "random", ev->size);
+        break;
+    case TF_SHRED_EV_WRITTEN:
+        /* Offsets only grow within a pass; the last one is the pass's end. */
+        assert_true(ev->done <= ev->size);
+        e->last_done = ev->done;
+        e->written++;
+        if (ev->done == ev->size)
+            snprintf(at, room, "end;");
+        break;
+    case TF_SHRED_EV_REMOVING:
+        snprintf(at, room, "removing %s;", ev->name);
+        break;
+    case TF_SHRED_EV_RENAMED:
+        snprintf(at, room, "%s>%s;", ev->name, ev->to);
+        break;
+    case TF_SHRED_EV_REMOVED:
+        snprintf(at, room, "removed %s;", ev->name);
+        break;
+    default:
+        fail_msg("event kind %u", ev->kind);
+    }
+}
+
+static void test_progress_events(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *p = make_file(dir, "abcd", 3 * (1 << 20) + 5, 'a');
+    struct events e = { .log = "" };
+    tf_shred_hooks h = { .progress = record, .arg = &e };
+    assert_int_equal(tf_shred(p, &(tf_shred_opts){ .passes = 2, .hooks = &h,
+                                  .flags = TF_SHRED_ZERO | TF_SHRED_EXACT | TF_SHRED_REMOVE },
+                              NULL), 0);
+    /* Each pass: one write event per MiB (4) and the pass's end (one more
+     * with the same offset, after the sync). */
+    assert_string_equal(e.log,
+        "pass abcd 1/3 random 3145733;end;end;pass abcd 2/3 random 3145733;end;end;"
+        "pass abcd 3/3 zero 3145733;end;end;removing abcd;abcd>0000;0000>000;000>00;00>0;"
+        "removed abcd;");
+    assert_int_equal(e.written, 3 * 5);
+    assert_false(path_exists(p));
+    free(p);
+}
+
+static int fill_q(void *buf, size_t n, void *arg)
+{
+    (void)arg;
+    memset(buf, 'Q', n);
+    return 0;
+}
+
+static int fill_fails(void *buf, size_t n, void *arg)
+{
+    (void)buf, (void)n;
+    errno = *(int *)arg;
+    return -1;
+}
+
+static void test_random_hook(void **state)
+{
+    char *p = make_file(TFT_DIR(state), "f", 3 << 20, 'a');
+    tf_shred_report r;
+    tf_shred_opts o = { .passes = 1, .flags = TF_SHRED_EXACT,
+                        .hooks = &(tf_shred_hooks){ .random = fill_q } };
+    assert_int_equal(tf_shred(p, &o, &r), 0);
+    assert_int_equal(count_byte(p, 'Q', NULL), 3 << 20);
+    /* A failing source fails the shred with its errno; one that does not
+     * say why gives EIO. */
+    int err = ENODATA;
+    o.hooks = &(tf_shred_hooks){ .random = fill_fails, .arg = &err };
+    o.flags |= TF_SHRED_REMOVE;
+    errno = 0;
+    assert_int_equal(tf_shred(p, &o, &r), -1);
+    assert_errno(ENODATA);
+    assert_int_equal(r.passes, 0);
+    assert_true(path_exists(p));
+    err = 0;
+    assert_int_equal(tf_shred(p, &o, &r), -1);
+    assert_errno(EIO);
+    assert_int_equal(count_byte(p, 'Q', NULL), 3 << 20);
+    free(p);
+}
+
+static void test_exact_size(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *p = make_file(dir, "f", 10000, 'a');
+    tf_shred_report r;
+    tf_shred_hooks q = { .random = fill_q };
+    /* Smaller than the file: the head only, the size kept. */
+    assert_int_equal(tf_shred(p, &(tf_shred_opts){ .passes = 1, .flags = TF_SHRED_SIZE,
+                                  .size = 100, .hooks = &q }, &r), 0);
+    off_t size;
+    assert_int_equal(count_byte(p, 'Q', &size), 100);
+    assert_int_equal(count_byte(p, 'a', NULL), 9900);
+    assert_int_equal(size, 10000);
+    assert_int_equal(r.bytes, 100);
+    /* Larger: the file grows to it and keeps it (coreutils shred -s). */
+    assert_int_equal(tf_shred(p, &(tf_shred_opts){ .passes = 2, .flags = TF_SHRED_SIZE |
+                                  TF_SHRED_ZERO, .size = 20000 }, &r), 0);
+    assert_int_equal(count_byte(p, 0, &size), 20000);
+    assert_int_equal(r.passes, 3);
+    /* Zero bytes: nothing written. */
+    char *z = make_file(dir, "z", 50, 'z');
+    assert_int_equal(tf_shred(z, &(tf_shred_opts){ .flags = TF_SHRED_SIZE }, &r), 0);
+    assert_int_equal(count_byte(z, 'z', &size), 50);
+    assert_int_equal(r.bytes, 0);
+    /* A hole is written too: the size asked for is covered whole. */
+    int fd = open(z, O_WRONLY | O_TRUNC | O_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, 1 << 20), 0);
+    close(fd);
+    assert_int_equal(tf_shred(z, &(tf_shred_opts){ .passes = 1, .flags = TF_SHRED_SIZE,
+                                  .size = 1 << 20, .hooks = &q }, &r), 0);
+    assert_int_equal(count_byte(z, 'Q', &size), 1 << 20);
+    free(p), free(z);
+}
+
+static void test_no_passes(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *p = make_file(dir, "f", 5000, 'a');
+    tf_shred_report r;
+    struct events e = { .log = "" };
+    tf_shred_hooks h = { .progress = record, .arg = &e };
+    assert_int_equal(tf_shred(p, &(tf_shred_opts){ .passes = TF_SHRED_NO_PASSES,
+                                  .hooks = &h }, &r), 0);
+    assert_int_equal(r.passes, 0);
+    assert_string_equal(e.log, "");
+    assert_int_equal(count_byte(p, 'a', NULL), 5000);
+    assert_int_equal(tf_shred(p, &(tf_shred_opts){ .passes = TF_SHRED_NO_PASSES,
+                                  .flags = TF_SHRED_ZERO | TF_SHRED_EXACT, .hooks = &h }, &r), 0);
+    assert_int_equal(r.passes, 1);
+    assert_string_equal(e.log, "pass f 1/1 zero 5000;end;end;");
+    assert_int_equal(count_byte(p, 0, NULL), 5000);
+    assert_int_equal(tf_shred(p, &(tf_shred_opts){ .passes = TF_SHRED_NO_PASSES,
+                                  .flags = TF_SHRED_REMOVE }, &r), 0);
+    assert_false(path_exists(p));
+    free(p);
+}
+
+static void test_remove_unlink(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *p = make_file(dir, "a_secret", 5000, 'a');
+    struct events e = { .log = "" };
+    tf_shred_hooks h = { .progress = record, .arg = &e };
+    fault_count_start();
+    assert_int_equal(tf_shred(p, &(tf_shred_opts){ .passes = TF_SHRED_NO_PASSES, .hooks = &h,
+                                  .flags = TF_SHRED_REMOVE | TF_SHRED_UNLINK }, NULL), 0);
+    /* No rename, no sync: one truncation and one unlink. */
+    assert_int_equal(fault_calls("renameat2"), 0);
+    assert_int_equal(fault_calls("fsync"), 0);
+    assert_int_equal(fault_calls("ftruncate"), 1);
+    assert_int_equal(fault_calls("unlinkat"), 1);
+    fault_reset();
+    assert_string_equal(e.log, "removing a_secret;removed a_secret;");
+    assert_int_equal(dir_entries(dir), 0);
+    free(p);
+}
+
+static void test_bad_new_options(void **state)
+{
+    char *p = make_file(TFT_DIR(state), "f", 100, 'a');
+    const tf_shred_opts bad[] = {
+        { .flags = TF_SHRED_UNLINK },             /* UNLINK without REMOVE */
+        { .size = 10 },                           /* size without TF_SHRED_SIZE */
+        { .passes = TF_SHRED_NO_PASSES - 1 },
+        { .hooks = &(tf_shred_hooks){ .reserved = { 0, 0, 0, 1 } } },
+        { .flags = TF_HANDOFF_SHARE },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        errno = 0;
+        assert_int_equal(tf_shred(p, &bad[i], NULL), -1);
+        assert_errno(EINVAL);
+        errno = 0;
+        assert_int_equal(tf_shred_fd(0, &bad[i], NULL), -1);
+        assert_errno(EINVAL);
+    }
+    assert_int_equal(count_byte(p, 'a', NULL), 100);
+    free(p);
+}
+
+static void test_shred_fd(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *p = make_file(dir, "f", 5000, 'a'), *fifo = path_join(dir, "fifo");
+    int fds = fd_count();
+    tf_shred_report r;
+    /* Read-only, appending, a path descriptor: refused, nothing written. */
+    int ro = open(p, O_RDONLY | O_CLOEXEC), ap = open(p, O_WRONLY | O_APPEND | O_CLOEXEC),
+        pa = open(p, O_PATH | O_CLOEXEC);
+    errno = 0;
+    assert_int_equal(tf_shred_fd(ro, NULL, &r), -1);
+    assert_errno(EBADF);
+    assert_int_equal(tf_shred_fd(ap, NULL, &r), -1);
+    assert_errno(EINVAL);
+    assert_int_equal(tf_shred_fd(pa, NULL, &r), -1);
+    assert_errno(EBADF);
+    close(ro), close(ap), close(pa);
+    assert_int_equal(count_byte(p, 'a', NULL), 5000);
+    assert_int_equal(tf_shred_fd(-1, NULL, &r), -1);
+    assert_errno(EBADF);
+    /* A FIFO (open both ways, so that opening it did not block), a directory. */
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    int ff = open(fifo, O_RDWR | O_CLOEXEC), dd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_int_equal(tf_shred_fd(ff, NULL, &r), -1);
+    assert_errno(EINVAL);
+    assert_int_equal(tf_shred_fd(dd, NULL, &r), -1);
+    assert_errno(EISDIR);
+    close(ff), close(dd);
+    /* Writable: overwritten; with TF_SHRED_REMOVE emptied, the name kept. */
+    int fd = open(p, O_RDWR | O_CLOEXEC);
+    assert_int_equal(tf_shred_fd(fd, &(tf_shred_opts){ .passes = 1,
+                                     .flags = TF_SHRED_ZERO | TF_SHRED_EXACT }, &r), 0);
+    assert_int_equal(r.passes, 2);
+    assert_int_equal(count_byte(p, 0, NULL), 5000);
+    assert_int_equal(tf_shred_fd(fd, &(tf_shred_opts){ .flags = TF_SHRED_REMOVE }, &r), 0);
+    off_t size;
+    count_byte(p, 0, &size);
+    assert_int_equal(size, 0);
+    assert_true(fcntl(fd, F_GETFD) >= 0);   /* still open */
+    close(fd);
+    assert_no_fd_leak(fds);
+    free(p), free(fifo);
+}
+
 /* ---- handles ----------------------------------------------------------- */
 
 static void test_named_handle(void **state)
@@ -1054,6 +1298,13 @@ int main(void)
         T(test_hard_link_refused_then_forced),
         T(test_remove_wipesync),
         T(test_remove_relative),
+        T(test_progress_events),
+        T(test_random_hook),
+        T(test_exact_size),
+        T(test_no_passes),
+        T(test_remove_unlink),
+        T(test_bad_new_options),
+        T(test_shred_fd),
         T(test_named_handle),
         T(test_unnamed_handle),
         T(test_spooled_in_memory_never_touches_disk),

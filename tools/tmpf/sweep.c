@@ -39,6 +39,11 @@ struct sweep_run {
     struct progress p;
     size_t n;
     unsigned long long bytes;
+    /* The last entry's human size and age: most entries of a sweep share
+     * them, and formatting them again was most of tmpf's own time. */
+    unsigned long long last_bytes;
+    unsigned long last_age;
+    char size[16], age[32];
 };
 
 static double now(void)
@@ -68,8 +73,10 @@ static void progress_clear(struct progress *p)
 
 static void progress_draw(struct sweep_run *r)
 {
+    if (!r->p.on)
+        return;
     double t = now();
-    if (!r->p.on || t - r->p.start < r->p.delay || (r->p.shown && t - r->p.last < 0.1))
+    if (t - r->p.start < r->p.delay || (r->p.shown && t - r->p.last < 0.1))
         return;
     char size[16];
     tmpf_human_size(size, sizeof size, r->bytes);
@@ -90,13 +97,14 @@ static void report(const tf_sweep_entry *e, void *arg)
         printf(", \"type\": \"%s\", \"bytes\": %llu, \"age\": %lu}", e->is_dir ? "dir" : "file",
                e->bytes, e->age);
     } else {
-        char size[16], age[32];
-        tmpf_human_size(size, sizeof size, e->bytes);
-        tmpf_human_age(age, sizeof age, e->age);
+        if (r->n == 1 || e->bytes != r->last_bytes)
+            tmpf_human_size(r->size, sizeof r->size, r->last_bytes = e->bytes);
+        if (r->n == 1 || e->age != r->last_age)
+            tmpf_human_age(r->age, sizeof r->age, r->last_age = e->age);
         if (r->n == 1)
             printf("%-4s %6s %7s  %s\n", "TYPE", "SIZE", "AGE", "NAME");
         progress_clear(&r->p);
-        printf("%-4s %6s %7s  %s\n", e->is_dir ? "dir" : "file", size, age, e->name);
+        printf("%-4s %6s %7s  %s\n", e->is_dir ? "dir" : "file", r->size, r->age, e->name);
         if (r->p.on)
             fflush(stdout);
     }

@@ -1,7 +1,8 @@
 /*
  * tmpf: the command line of libtempfile. Shared declarations: the command
  * table, option parsing, messages and output formats. Each command lives in
- * its own file (file.c, dir.c, mktemp.c, run.c, write.c, sweep.c, du.c, gettempdir.c)
+ * its own file (file.c, dir.c, mktemp.c, run.c, write.c, sweep.c, du.c, gettempdir.c,
+ * shred.c)
  * and uses the library through include/tempfile.h only.
  */
 #ifndef TMPF_H
@@ -31,7 +32,8 @@ enum { TMPF_OK = 0, TMPF_FAILURE = 1, TMPF_USAGE = 2 };
     X(write, 0, "replace a file atomically with standard input (sponge done right)") \
     X(sweep, 0, "remove orphaned temporaries (unlocked, old enough)")            \
     X(du, 0, "report the disk use of the temporaries in a directory")            \
-    X(gettempdir, 0, "print the directory temporaries go to by default")
+    X(gettempdir, 0, "print the directory temporaries go to by default")         \
+    X(shred, 1, "coreutils shred that knows the filesystem (also as 'shred')")
 
 #define TMPF_DECLARE(name, multi, summary) int tmpf_cmd_##name(int argc, char **argv);
 TMPF_COMMANDS(TMPF_DECLARE)

@@ -6,7 +6,7 @@ load helpers
 @test "tmpf: --help, --version, usage errors" {
     capture "$TMPF" --help
     [ "$rc" -eq 0 ]
-    for c in file dir mktemp run write sweep du gettempdir; do grep -q "^  $c " "$W.out"; done
+    for c in file dir mktemp run write sweep du gettempdir shred; do grep -q "^  $c " "$W.out"; done
     capture "$TMPF" --version
     [ "$rc" -eq 0 ]
     grep -qx 'tmpf (libtempfile) [0-9]*\.[0-9]*\.[0-9]*' "$W.out"
@@ -142,7 +142,13 @@ complete_words() {   # complete_words WORD... : COMPREPLY for the last word
 
 @test "bash completion: installed, completes commands, options, directories and CMD" {
     [ -f "$TMPF_PREFIX/share/bash-completion/completions/tmpf" ]
-    [ "$(complete_words tmpf s)" = sweep ]
+    [ "$(complete_words tmpf sw)" = sweep ]
+    [ "$(complete_words tmpf sh)" = shred ]
+    complete_words tmpf shred --re | grep -qx -- --report
+    complete_words tmpf shred --re | grep -qx -- --remove=
+    [ "$(complete_words tmpf shred --remove=wi)" = "$(printf 'wipe\nwipesync')" ]
+    [ "$(complete_words tmpf shred --remove = u)" = unlink ]
+    [ -z "$(complete_words tmpf shred -n 1)" ]
     [ "$(complete_words tmpf g)" = gettempdir ]
     complete_words tmpf file --p | grep -qx -- --prefix
     complete_words tmpf sweep --d | grep -qx -- --dry-run
