@@ -495,6 +495,20 @@ static void FileHandle_dealloc(FileHandle *self)
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
+PyObject *ct_release(tf_file **slot, PyObject *filename)
+{
+    tf_file *f = *slot;
+    *slot = NULL;
+    int rc, err;
+    Py_BEGIN_ALLOW_THREADS
+    rc = tf_file_release(f);
+    err = errno;
+    Py_END_ALLOW_THREADS
+    if (rc < 0)
+        return ct_oserror(err, filename);
+    Py_RETURN_NONE;
+}
+
 /* remove(): removes the name (unless already gone) and frees the handle. */
 static PyObject *FileHandle_remove(FileHandle *self, PyObject *unused)
 {
@@ -503,16 +517,7 @@ static PyObject *FileHandle_remove(FileHandle *self, PyObject *unused)
         Py_RETURN_NONE;
     if (PySys_Audit("os.remove", "Oi", self->name, -1) < 0)
         return NULL;
-    tf_file *f = self->f;
-    self->f = NULL;
-    int rc, err;
-    Py_BEGIN_ALLOW_THREADS
-    rc = tf_file_release(f);
-    err = errno;
-    Py_END_ALLOW_THREADS
-    if (rc < 0)
-        return ct_oserror(err, self->name);
-    Py_RETURN_NONE;
+    return ct_release(&self->f, self->name);
 }
 
 /* forget(): frees the handle and leaves the file where it is. */
@@ -576,6 +581,16 @@ tf_file **ct_file_handle_slot(PyObject *handle)
         return NULL;
     }
     return &((FileHandle *)handle)->f;
+}
+
+tf_file **ct_open_handle_slot(PyObject *handle)
+{
+    tf_file **slot = ct_file_handle_slot(handle);
+    if (slot && !*slot) {
+        ct_closed_error();
+        return NULL;
+    }
+    return slot;
 }
 
 /*

@@ -100,16 +100,7 @@ static PyObject *Replace_commit(Replace *self, PyObject *unused)
 static PyObject *Replace_abort(Replace *self, PyObject *unused)
 {
     (void)unused;
-    tf_file *f = self->f;
-    self->f = NULL;
-    int rc, err;
-    Py_BEGIN_ALLOW_THREADS
-    rc = tf_file_release(f);
-    err = errno;
-    Py_END_ALLOW_THREADS
-    if (rc < 0)
-        return ct_oserror(err, NULL);
-    Py_RETURN_NONE;
+    return ct_release(&self->f, NULL);
 }
 
 static PyMethodDef Replace_methods[] = {
@@ -209,11 +200,9 @@ static PyObject *ct_handle_persist(PyObject *m, PyObject *args)
     if (!PyArg_ParseTuple(args, "OyO!:handle_persist", &handle, &dest, &PyTuple_Type, &opts) ||
         parse_persist_opts(opts, &o) < 0)
         return NULL;
-    tf_file **slot = ct_file_handle_slot(handle);
+    tf_file **slot = ct_open_handle_slot(handle);
     if (!slot)
         return NULL;
-    if (!*slot)
-        return ct_closed_error();
     tf_persist_report r = { 0 };
     int rc, err;
     Py_BEGIN_ALLOW_THREADS

@@ -18,11 +18,9 @@ static PyObject *ct_send(PyObject *m, PyObject *args)
     int sock, share;
     if (!PyArg_ParseTuple(args, "Oip:send", &handle, &sock, &share))
         return NULL;
-    tf_file **slot = ct_file_handle_slot(handle);
+    tf_file **slot = ct_open_handle_slot(handle);
     if (!slot)
         return NULL;
-    if (!*slot)
-        return ct_closed_error();
     int rc, err;
     Py_BEGIN_ALLOW_THREADS
     rc = tf_file_send(sock, *slot, share ? TF_HANDOFF_SHARE : 0);

@@ -136,8 +136,15 @@ PyObject *ct_spooled_own_methods(PyObject *m, PyObject *cls);
  * holds it, else NULL (spooled.c; borrowed). */
 SpoolBuffer *ct_spooled_buffer(PyObject *sp);
 
+/* Releases *slot (set to NULL first) without the GIL: None, or the OSError
+ * naming filename (may be NULL). */
+PyObject *ct_release(tf_file **slot, PyObject *filename);
+
 /* A FileHandle's tf_file slot (NULL with TypeError for anything else). */
 tf_file **ct_file_handle_slot(PyObject *handle);
+/* The slot of a FileHandle whose file is still open: NULL with TypeError for
+ * anything else, ValueError for a closed one. */
+tf_file **ct_open_handle_slot(PyObject *handle);
 
 /* durable.c, shredding.c, handover.c: their functions, types and constants
  * added to the module; 0 or -1 with an exception. */

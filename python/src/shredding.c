@@ -49,9 +49,7 @@ static tf_file *shreddable(PyObject *obj)
             ct_closed_error();
         return f;
     }
-    tf_file **slot = ct_file_handle_slot(obj);
-    if (slot && !*slot)
-        ct_closed_error();
+    tf_file **slot = ct_open_handle_slot(obj);
     return slot ? *slot : NULL;
 }
 

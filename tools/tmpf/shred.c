@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,9 +170,9 @@ static void human(char *buf, size_t n, unsigned long long v, bool up)
         x /= 1024;
         u++;
     }
-    double tenths = up ? __builtin_ceil(x * 10) : __builtin_floor(x * 10);
+    double tenths = up ? ceil(x * 10) : floor(x * 10);
     if (tenths >= 100) {
-        double whole = up ? __builtin_ceil(x) : __builtin_floor(x);
+        double whole = up ? ceil(x) : floor(x);
         snprintf(buf, n, "%.0f%ciB", whole, units[u]);
     } else {
         snprintf(buf, n, "%.1f%ciB", tenths / 10, units[u]);
