@@ -127,22 +127,25 @@ void tmpf_parse_sweep(int argc, char **argv, struct tmpf_sweep_args *a, int with
         { "prefix", required_argument, NULL, 'p' },
         { "suffix", required_argument, NULL, 's' },
         { "json", no_argument, NULL, 'j' },
+        { "locks", no_argument, NULL, 'l' },
         TMPF_HELP_OPTION,
         { "dry-run", no_argument, NULL, 'n' },   /* last: cut off for du */
         { NULL, 0, NULL, 0 },
     };
-    struct option opts[sizeof longopts / sizeof longopts[0]];
+    enum { N = sizeof longopts / sizeof longopts[0] };
+    struct option opts[N];
     memcpy(opts, longopts, sizeof opts);
     if (!with_dry_run)
-        memset(&opts[5], 0, sizeof opts[5]);
+        memset(&opts[N - 2], 0, sizeof opts[N - 2]);
     int c;
-    while ((c = tmpf_getopt(argc, argv, with_dry_run ? "o:p:s:jnh" : "o:p:s:jh", opts,
+    while ((c = tmpf_getopt(argc, argv, with_dry_run ? "o:p:s:jlnh" : "o:p:s:jlh", opts,
                             help)) != -1) {
         switch (c) {
         case 'o': a->opts.min_age = tmpf_parse_age(optarg); break;
         case 'p': check_name_part("prefix", optarg); a->opts.prefix = optarg; break;
         case 's': check_name_part("suffix", optarg); a->opts.suffix = optarg; break;
         case 'j': a->json = 1; break;
+        case 'l': a->opts.flags |= TF_SWEEP_LOCK_FILES; break;
         case 'n': a->opts.flags |= TF_SWEEP_DRY_RUN; break;
         }
     }

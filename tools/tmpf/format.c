@@ -1,5 +1,8 @@
-/* tmpf: output formats shared by sweep and du: human sizes and ages, JSON. */
+/* tmpf: output shared by sweep, du and shred: human sizes and ages, JSON,
+ * the timing of progress lines. */
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tmpf.h"
 
@@ -85,4 +88,21 @@ void tmpf_json_string(FILE *out, const char *str)
         }
     }
     putc('"', out);
+}
+
+double tmpf_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+double tmpf_progress_delay(double dflt)
+{
+    const char *d = getenv("TMPF_PROGRESS_DELAY");
+    char *end;
+    if (!d || !*d)
+        return dflt;
+    double v = strtod(d, &end);
+    return *end || !(v >= 0) ? dflt : v;
 }

@@ -93,8 +93,10 @@ struct run {
     unsigned long long offset, size;   /* of the pass being written */
     unsigned pass, passes;
     bool zero;
-    time_t thresh;          /* the next in-pass progress line */
+    double every;           /* seconds between in-pass progress lines */
+    double thresh;          /* the next one, on tmpf_now()'s clock */
     char shown[32];         /* the offset the last progress line showed */
+    bool ended;             /* the pass's last progress line was shown */
     FILE *random;           /* --random-source */
     int random_err;         /* 0, -1 end of file, or errno */
 };
@@ -179,12 +181,12 @@ static void human(char *buf, size_t n, unsigned long long v, bool up)
     }
 }
 
-/* The in-pass progress line, every VERBOSE_UPDATE seconds, and once more at
+/* The in-pass progress line, every r->every seconds, and once more at
  * the pass's end if one was shown. */
 static void progress_line(struct run *r, bool done)
 {
-    time_t now = 0;
-    if (!(done && r->shown[0]) && (now = time(NULL)) < r->thresh)
+    double now = tmpf_now();
+    if (r->ended || (!(done && r->shown[0]) && now < r->thresh))
         return;
     char off[32], size[32];
     human(off, sizeof off, r->offset, false);
@@ -195,7 +197,8 @@ static void progress_line(struct run *r, bool done)
                    pass_name(r), off, size, pct);
     }
     snprintf(r->shown, sizeof r->shown, "%s", off);
-    r->thresh = now + VERBOSE_UPDATE;
+    r->ended = done;
+    r->thresh = now + r->every;
 }
 
 /* A name the library reports (in the file's directory) as messages show it. */
@@ -223,7 +226,8 @@ static void on_event(const tf_shred_event *ev, void *arg)
         r->size = ev->size;
         r->offset = 0;
         r->shown[0] = '\0';
-        r->thresh = time(NULL) + VERBOSE_UPDATE;
+        r->ended = false;
+        r->thresh = tmpf_now() + r->every;
         /* coreutils says nothing of a pass over nothing. */
         if (r->a->verbose && ev->size)
             tmpf_error(0, "%s: pass %u/%u (%s)...", r->qname, ev->pass, ev->passes,
@@ -391,7 +395,8 @@ static int call(struct run *r, const tf_shred_opts *o, tf_shred_report *rep)
 
 static int shred_one(const struct shred_args *a, const char *arg, FILE *random)
 {
-    struct run r = { .a = a, .arg = arg, .random = random };
+    struct run r = { .a = a, .arg = arg, .random = random,
+                     .every = tmpf_progress_delay(VERBOSE_UPDATE) };
     r.qname = quotef(arg);
     const char *base = tmpf_last_component(arg);
     r.dirlen = (size_t)(base - arg);

@@ -46,22 +46,11 @@ struct sweep_run {
     char size[16], age[32];
 };
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void progress_start(struct progress *p)
 {
     p->on = isatty(STDERR_FILENO);
-    const char *d = getenv("TMPF_PROGRESS_DELAY");
-    char *end;
-    p->delay = d && *d ? strtod(d, &end) : 0.5;
-    if (d && *d && *end)
-        p->delay = 0.5;
-    p->start = now();
+    p->delay = tmpf_progress_delay(0.5);
+    p->start = tmpf_now();
 }
 
 static void progress_clear(struct progress *p)
@@ -75,7 +64,7 @@ static void progress_draw(struct sweep_run *r)
 {
     if (!r->p.on)
         return;
-    double t = now();
+    double t = tmpf_now();
     if (t - r->p.start < r->p.delay || (r->p.shown && t - r->p.last < 0.1))
         return;
     char size[16];

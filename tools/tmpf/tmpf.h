@@ -90,6 +90,8 @@ void tmpf_parse_sweep(int argc, char **argv, struct tmpf_sweep_args *a, int with
 #define TMPF_SWEEP_HELP                                                          \
     "  -p, --prefix=PREFIX   names to match start with PREFIX (default: tmp)\n"  \
     "  -s, --suffix=SUFFIX   and end with SUFFIX (default: none)\n"              \
+    "  -l, --locks           also NAME.lock files (tf_lock_file's and git's\n"   \
+    "                        naming): a stale one is an orphan\n"               \
     "  -j, --json            machine-readable output (one JSON object)\n"       \
     "  -h, --help            show this help\n"
 
@@ -108,6 +110,11 @@ extern int tmpf_stdout_closed;
 /* --older-than: "90", "90s", "90m", "36h", "7d", "2w", or sums ("1h30m").
  * Returns seconds; a usage error for anything else or 0. */
 unsigned long tmpf_parse_age(const char *s);
+
+/* Progress lines: a monotonic clock in seconds, and how long to wait before
+ * a line (TMPF_PROGRESS_DELAY, seconds >= 0, else dflt). */
+double tmpf_now(void);
+double tmpf_progress_delay(double dflt);
 
 /* Human forms: sizes as du -h (4.0K, 12M), ages as "3d4h", "5m12s", "42s". */
 void tmpf_human_size(char *buf, size_t n, unsigned long long bytes);

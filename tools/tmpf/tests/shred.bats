@@ -91,6 +91,29 @@ fixture() { mkfile f; mkfile g 4096; }
     cmp_shred -n ' 1' -v f
 }
 
+@test "shred: -v shows a long pass's progress as coreutils words it, every TMPF_PROGRESS_DELAY seconds" {
+    mkfile big 3145728
+    # A pass shorter than the default 5 seconds shows none, as coreutils.
+    cmp_shred -v -n 1 big
+    run env TMPF_PROGRESS_DELAY=0 "$TMPF" shred -v -n 1 -z big
+    [ "$status" -eq 0 ]
+    [ "$output" = "shred: big: pass 1/2 (random)...
+shred: big: pass 1/2 (random)...1.0MiB/3.0MiB 33%
+shred: big: pass 1/2 (random)...2.0MiB/3.0MiB 66%
+shred: big: pass 1/2 (random)...3.0MiB/3.0MiB 100%
+shred: big: pass 2/2 (000000)...
+shred: big: pass 2/2 (000000)...1.0MiB/3.0MiB 33%
+shred: big: pass 2/2 (000000)...2.0MiB/3.0MiB 66%
+shred: big: pass 2/2 (000000)...3.0MiB/3.0MiB 100%" ]
+    # A size rounds down, the total up, as coreutils' human_readable.
+    mkfile odd 1500000
+    run env TMPF_PROGRESS_DELAY=0 "$TMPF" shred -v -n 1 -x odd
+    [ "$status" -eq 0 ]
+    [ "$output" = "shred: odd: pass 1/1 (random)...
+shred: odd: pass 1/1 (random)...1.0MiB/1.5MiB 69%
+shred: odd: pass 1/1 (random)...1.4MiB/1.5MiB 100%" ]
+}
+
 @test "shred: removal, every mode, with its messages" {
     cmp_shred -u f
     cmp_shred -v -u f g
@@ -194,6 +217,12 @@ fixture() { mkfile f; mkfile g 4096; }
     cmp_shred_stdout '1>>f' -n1 -
     cmp_shred_stdout '1<f' -n1 -
     cmp_shred_stdout '1>&-' -n1 -
+    # Where we differ: an empty file opened read-only is refused too.
+    : >empty
+    run bash -c '"$1" shred -n1 - 1<empty' - "$TMPF"
+    [ "$status" -eq 1 ]
+    [[ $output == "shred: -: "* ]]
+    /usr/bin/shred -n1 - 1<empty
 }
 
 # As cmp_shred, with standard output redirected by REDIR (in the directory).

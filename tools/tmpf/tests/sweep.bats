@@ -49,6 +49,32 @@ orphans() {
     [ "$(cat "$W.out")" = "removed 0 (0) in base; left 0 live, 3 young, 0 failed" ]
 }
 
+@test "sweep and du: --locks takes a stale NAME.lock, never a held one" {
+    mkdir base
+    echo old > base/conf.lock      # its writer died
+    echo x > base/index.lock       # held as git holds its locks: open for writing
+    mkdir base/dir.lock
+    touch base/plain
+    sleep 1.1
+    exec 9<>base/index.lock
+    capture "$TMPF" sweep -o 1s base
+    [ "$rc" -eq 0 ] && [ -e base/conf.lock ]   # not looked at without --locks
+    grep -q "^removed 0 " "$W.out"
+    capture "$TMPF" du --locks -o 1s --json base
+    [ "$rc" -eq 0 ]
+    python3 -c '
+import json, sys
+u = json.load(open(sys.argv[1]))
+assert (u["count"], u["live"], u["orphans"], u["sweepable"]) == (2, 1, 1, 1), u
+' "$W.out"
+    capture "$TMPF" sweep --locks -o 1s base
+    [ "$rc" -eq 0 ]
+    [ ! -e base/conf.lock ] && [ -e base/index.lock ] && [ -d base/dir.lock ] && [ -e base/plain ]
+    grep -Eq "^file .* conf\.lock$" "$W.out"
+    tail -n1 "$W.out" | grep -Eqx "removed 1 \([0-9.]+K\) in base; left 1 live, 0 young, 0 failed"
+    exec 9>&-
+}
+
 @test "sweep: --json parses back and matches what was removed" {
     orphans
     capture "$TMPF" sweep --json --older-than 1s "$W/base"
