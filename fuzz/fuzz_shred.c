@@ -270,7 +270,7 @@ static struct call pick_opts(struct fuzz_in *in)
                 (f & 4 ? TF_SHRED_EXACT : 0) | (f & 8 ? TF_SHRED_FORCE : 0) |
                 (f & 0x80 && p & 0x80 ? 1u << 26 : 0);
     if (f >= 0x70 && f < 0x78)
-        c.o.reserved[f % 4] = 7;
+        c.o.reserved[f % (sizeof c.o.reserved / sizeof c.o.reserved[0])] = 7;
     c.bad = c.o.passes > 100 || (c.o.flags & (1u << 26)) || (f >= 0x70 && f < 0x78);
     c.flags = c.o.flags;
     return c;
