@@ -47,19 +47,12 @@ static int check_name(const char *path, const struct stat *st)
     return 0;
 }
 
-/* As new_named() in file.c: marked live and registered unless kept. */
+/* Registered and then marked live, unless kept (a kept file stays the caller's alone). */
 static tf_file *adopt_named(int fd, char *path, unsigned flags)
 {
-    tf_file *f = tf__file_new(fd, path, flags);
-    if (!f)
-        return NULL;
-    if (flags & TF_KEEP)
-        return f;
-    if (tf__reg_add(&f->reg, TF__REG_FILE, path, -1) < 0) {
-        free(f);
-        return NULL;
-    }
-    tf__lock_live(fd);
+    tf_file *f = tf__file_new_registered(fd, path, flags);
+    if (f && !(flags & TF_KEEP))
+        tf__lock_live(fd);
     return f;
 }
 

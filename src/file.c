@@ -92,6 +92,16 @@ tf_file *tf__file_new(int fd, char *path, unsigned flags)
     return f;
 }
 
+tf_file *tf__file_new_registered(int fd, char *path, unsigned flags)
+{
+    tf_file *f = tf__file_new(fd, path, flags);
+    if (f && !(flags & TF_KEEP) && tf__reg_add(&f->reg, TF__REG_FILE, path, -1) < 0) {
+        free(f);
+        return NULL;
+    }
+    return f;
+}
+
 /* Frees the handle's memory only. */
 static void file_free(tf_file *f)
 {
@@ -126,11 +136,7 @@ static tf_file *new_named(const tf_opts *opts)
     if (fd < 0)
         return NULL;
     tf__lock_live(fd);
-    tf_file *f = tf__file_new(fd, path, flags_of(opts));
-    if (f && !(f->flags & TF_KEEP) && tf__reg_add(&f->reg, TF__REG_FILE, path, -1) < 0) {
-        free(f);
-        f = NULL;
-    }
+    tf_file *f = tf__file_new_registered(fd, path, flags_of(opts));
     if (!f) {
         tf__undo_create(path, fd, 0);
         free(path);

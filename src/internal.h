@@ -298,6 +298,10 @@ extern const struct tf__file_ops tf__fd_ops;
 
 /* A handle around fd (taken over) and path (taken over, may be NULL). */
 tf_file *tf__file_new(int fd, char *path, unsigned flags);
+/* The same, path registered for removal at exit or on a signal unless flags has
+ * TF_KEEP; NULL (errno) with neither taken over if the registry cannot take it.
+ * Called inside a tf__reg_guard. */
+tf_file *tf__file_new_registered(int fd, char *path, unsigned flags);
 
 
 /* ---- persist.c, replace.c, metadata.c, lockfile.c: durable data ------- */
