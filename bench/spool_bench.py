@@ -46,13 +46,15 @@ def reexec_with_313():
         os.execv(exe, [exe] + sys.argv)
 
 
+def build_dir():
+    """$TF_BENCH_BUILD_DIR made absolute (cargo runs in another directory), else build-bench."""
+    return os.path.abspath(os.environ.get("TF_BENCH_BUILD_DIR") or os.path.join(ROOT, "build-bench"))
+
+
 def find_exe(explicit):
     if explicit:
         return explicit
-    cands = []
-    if os.environ.get("TF_BENCH_BUILD_DIR"):
-        cands.append(os.path.join(os.environ["TF_BENCH_BUILD_DIR"], "bench", "spool_bench"))
-    cands.append(os.path.join(ROOT, "build-bench", "bench", "spool_bench"))
+    cands = [os.path.join(build_dir(), "bench", "spool_bench")]
     cands += sorted(glob.glob(os.path.join(ROOT, "build*", "bench", "spool_bench")))
     for c in cands:
         if os.access(c, os.X_OK):
@@ -158,8 +160,7 @@ def find_rust(explicit):
     if explicit:
         return explicit
     src = os.path.join(HERE, "spool_rust")
-    target = os.path.join(os.environ.get("TF_BENCH_BUILD_DIR", os.path.join(ROOT, "build-bench")),
-                          "spool_rust")
+    target = os.path.join(build_dir(), "spool_rust")
     exe = os.path.join(target, "release", "spool_rust")
     cargo = shutil.which("cargo")
     if not cargo or not glob.glob("/usr/share/cargo/registry/tempfile-*"):
