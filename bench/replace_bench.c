@@ -273,6 +273,14 @@ static double median(double *v, int n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* The first and third quartiles of v (n values; sorts v). */
+static void quartiles(double *v, int n, double *q1, double *q3)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp);
+    *q1 = v[(n - 1) / 4];
+    *q3 = v[(3 * (n - 1) + 3) / 4];
+}
+
 /* --costs: the floor without each step in turn, with ours and GLib. */
 static int costs(int rounds)
 {
@@ -384,9 +392,13 @@ int main(int argc, char **argv)
                    median(cpu[c], rounds) * 1e6, median(wall[c], rounds) * 1e6,
                    median(rc[c], rounds), median(rw[c], rounds));
         }
-        if (have[GLIB])
-            printf("| %zu | %s | ours / glib | | | %.3f | %.3f |\n", size, LEVELS[level],
-                   median(og, rounds), median(ogw, rounds));
+        if (have[GLIB]) {
+            double q1, q3, w1, w3, m = median(og, rounds), mw = median(ogw, rounds);
+            quartiles(og, rounds, &q1, &q3);
+            quartiles(ogw, rounds, &w1, &w3);
+            printf("| %zu | %s | ours / glib (quartiles) | | | %.3f (%.3f-%.3f) | %.3f (%.3f-%.3f) |\n",
+                   size, LEVELS[level], m, q1, q3, mw, w1, w3);
+        }
         fflush(stdout);
     }
     unlink(dest);
