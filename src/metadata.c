@@ -199,7 +199,9 @@ static int carry_xattrs(int dirfd, const char *name, int fd, const struct tf__me
  *    default ACL gives), with no fchmod and no look at the umask. Nobody
  *    could read anything there before; the bytes are those that everyone
  *    allowed to will read after the commit (an abort shows them what was
- *    written so far: GLib's g_file_set_contents_full does the same);
+ *    written so far: GLib's g_file_set_contents_full does the same), and a
+ *    umask that lets group or others write new files lets them write this
+ *    one as they may the result (what the caller asked of every new file);
  *  - an old file that everyone may read (other r), whose bits only narrow
  *    from owner to group to other, with no extended attribute (no ACL
  *    that singles someone out, no security label): its mode without
