@@ -9,10 +9,12 @@
  *           O_CREAT|O_EXCL, write, fsync, close, rename, fsync(dir held open),
  *           names computed in advance
  *   floor   the syscalls ours makes, by hand, names computed in advance:
- *           open the directory, lstat dest, create, flock (live mark), write,
- *           fstat, listxattrat (metadata; llistxattr of the /proc path
- *           before Linux 6.13), fchmod, fsync, rename, fsync the directory,
- *           two closes (the one-shot reuses begin's lstat for the metadata)
+ *           open the directory, lstat dest, listxattrat (metadata;
+ *           llistxattr of the /proc path before Linux 6.13), create at the
+ *           destination's mode (0644 here), flock (live mark), write, fstat
+ *           (owner, and what the umask left of the mode), fsync, rename,
+ *           fsync the directory, two closes (the one-shot reuses begin's
+ *           lstat for the metadata)
  * Batches are interleaved (the order rotated each round); each batch reports
  * CPU time (CLOCK_PROCESS_CPUTIME_ID) and wall time per replace. The figures
  * are the median over rounds of the per-round ratio to the floor.
@@ -23,8 +25,13 @@
  * --costs: what each syscall of a guarantee GLib does not give costs, per
  * level: the floor, and the floor without one of them (the directory
  * descriptor: paths instead; the symlink-policy lstat; the live flock; the
- * owner fstat; the xattr list; the fchmod), interleaved with ours and GLib;
- * the cost is the median of the per-round differences to the whole floor.
+ * owner fstat; the xattr list), interleaved with ours and GLib; the cost is
+ * the median of the per-round differences to the whole floor. Then the ways
+ * tried to do without one, as a floor that does it that way (a negative
+ * cost: that way is dearer): the temporary made 0600 and fchmod'ed (as
+ * before); nameless, O_TMPFILE and linkat(AT_EMPTY_PATH) at commit, which
+ * needs no flock (a nameless file is never an orphan); geteuid + getegid
+ * instead of the owner fstat (which still misses what the umask did).
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -118,8 +125,12 @@ static void run_minimal(int level)
     free(names);
 }
 
-/* Steps of the floor that --costs leaves out, one at a time. */
-enum { NO_DIRFD = 1, NO_LSTAT = 2, NO_FLOCK = 4, NO_FSTAT = 8, NO_LIST = 16, NO_FCHMOD = 32 };
+/* Steps of the floor that --costs leaves out, one at a time, and the other
+ * ways it tries. */
+enum {
+    NO_DIRFD = 1, NO_LSTAT = 2, NO_FLOCK = 4, NO_FSTAT = 8, NO_LIST = 16,
+    WITH_FCHMOD = 32, NAMELESS = 64, CREDS = 128,
+};
 static unsigned skip;
 
 static void run_floor(int level)
@@ -135,24 +146,31 @@ static void run_floor(int level)
         const char *d = skip & NO_DIRFD ? dest : "dest";
         if (!(skip & NO_LSTAT))
             fstatat(dfd, d, &st, AT_SYMLINK_NOFOLLOW);
-        int fd = openat(dfd, names[i], O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (!(skip & NO_FLOCK))
-            flock(fd, LOCK_SH | LOCK_NB);
-        if (fd < 0 || write(fd, data, size) != (ssize_t)size)
-            die("floor write");
         char list[512];
-        if (!(skip & NO_FSTAT))
-            fstat(fd, &st);
         if (!(skip & NO_LIST) &&
             syscall(SYS_LISTXATTRAT, dfd, d, AT_SYMLINK_NOFOLLOW, list, sizeof list) < 0) {
             char proc[64];
             snprintf(proc, sizeof proc, "/proc/self/fd/%d/dest", dfd);
             llistxattr(proc, list, sizeof list);
         }
-        if (!(skip & NO_FCHMOD))
+        mode_t mode = skip & WITH_FCHMOD ? 0600 : 0644;
+        int fd = skip & NAMELESS ? openat(dfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, mode)
+                                 : openat(dfd, names[i], O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+                                          O_CLOEXEC, mode);
+        if (!(skip & (NO_FLOCK | NAMELESS)))
+            flock(fd, LOCK_SH | LOCK_NB);
+        if (fd < 0 || write(fd, data, size) != (ssize_t)size)
+            die("floor write");
+        if (skip & CREDS)
+            (void)(geteuid() + getegid());
+        else if (!(skip & NO_FSTAT))
+            fstat(fd, &st);
+        if (skip & WITH_FCHMOD)
             fchmod(fd, 0644);
         if (level >= TF_LEVEL_CONSISTENT && fsync(fd) < 0)
             die("floor fsync");
+        if (skip & NAMELESS && linkat(fd, "", dfd, names[i], AT_EMPTY_PATH) < 0)
+            die("floor linkat (AT_EMPTY_PATH: Linux 6.10, or CAP_DAC_READ_SEARCH)");
         if (renameat(dfd, names[i], dfd, d) < 0)
             die("floor rename");
         if (level == TF_LEVEL_DURABLE && skip & NO_DIRFD)
@@ -255,18 +273,31 @@ static double median(double *v, int n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* The first and third quartiles of v (n values; sorts v). */
+static void quartiles(double *v, int n, double *q1, double *q3)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp);
+    *q1 = v[(n - 1) / 4];
+    *q3 = v[(3 * (n - 1) + 3) / 4];
+}
+
 /* --costs: the floor without each step in turn, with ours and GLib. */
 static int costs(int rounds)
 {
-    static const unsigned steps[] = { 0, NO_DIRFD, NO_LSTAT, NO_FLOCK, NO_FSTAT, NO_LIST, NO_FCHMOD };
+    static const unsigned steps[] = {
+        0, NO_DIRFD, NO_LSTAT, NO_FLOCK, NO_FSTAT, NO_LIST, WITH_FCHMOD, NAMELESS, CREDS,
+    };
     static const char *const what[] = {
         "floor (all of them)", "directory descriptor held (open + close)",
         "symlink-policy lstat", "live flock", "owner fstat", "xattr list (listxattrat)",
-        "fchmod (mode carried over)",
+        "instead: made 0600, then fchmod (as before)",
+        "instead: nameless (O_TMPFILE, linkat AT_EMPTY_PATH; no flock)",
+        "instead: geteuid + getegid for the owner fstat",
     };
     enum { NSTEP = sizeof steps / sizeof steps[0], NC = NSTEP + 2 };
     static const char *const LEVELS[] = { "", "visible", "consistent", "durable" };
-    printf("| size | level | step | cost, CPU us/op (median of per-round differences) | share of the floor |\n");
+    printf("| size | level | step | cost, CPU us/op (median of per-round differences; \"instead\": "
+           "that way minus the floor) | share of the floor |\n");
     printf("|---|---|---|---|---|\n");
     for (int level = TF_LEVEL_VISIBLE; level <= TF_LEVEL_DURABLE; level++) {
         double cpu[NC][64], wall, diff[NC][64], ratio[NC][64];
@@ -292,9 +323,13 @@ static int costs(int rounds)
                 ratio[c][r] = cpu[c][r] / cpu[0][r];
             }
         }
-        for (int c = 1; c < NSTEP; c++)
-            printf("| %zu | %s | %s | %.2f | %.1f%% |\n", size, LEVELS[level], what[c],
-                   median(diff[c], rounds) * 1e6, median(diff[c], rounds) / median(cpu[0], rounds) * 100);
+        for (int c = 1; c < NSTEP; c++) {
+            double d = median(diff[c], rounds);
+            if (steps[c] >= WITH_FCHMOD)   /* another way: what it costs more */
+                d = -d;
+            printf("| %zu | %s | %s | %.2f | %.1f%% |\n", size, LEVELS[level], what[c], d * 1e6,
+                   d / median(cpu[0], rounds) * 100);
+        }
         printf("| %zu | %s | floor itself | %.1f us | ours / floor %.3f, GLib / floor %.3f |\n", size,
                LEVELS[level], median(cpu[0], rounds) * 1e6, median(ratio[NSTEP], rounds),
                median(ratio[NSTEP + 1], rounds));
@@ -357,9 +392,13 @@ int main(int argc, char **argv)
                    median(cpu[c], rounds) * 1e6, median(wall[c], rounds) * 1e6,
                    median(rc[c], rounds), median(rw[c], rounds));
         }
-        if (have[GLIB])
-            printf("| %zu | %s | ours / glib | | | %.3f | %.3f |\n", size, LEVELS[level],
-                   median(og, rounds), median(ogw, rounds));
+        if (have[GLIB]) {
+            double q1, q3, w1, w3, m = median(og, rounds), mw = median(ogw, rounds);
+            quartiles(og, rounds, &q1, &q3);
+            quartiles(ogw, rounds, &w1, &w3);
+            printf("| %zu | %s | ours / glib (quartiles) | | | %.3f (%.3f-%.3f) | %.3f (%.3f-%.3f) |\n",
+                   size, LEVELS[level], m, q1, q3, mw, w1, w3);
+        }
         fflush(stdout);
     }
     unlink(dest);

@@ -786,8 +786,10 @@ enum {
  *  symlinks    TF_SYMLINK_*.
  *  mode        non-zero: the permission bits of the result, exactly (07777
  *              at most). 0: those of the replaced file; a new destination
- *              of tf_replace_*() or tf_lock_file() gets 0666 & ~umask, a
- *              persisted file keeps its own.
+ *              of tf_replace_*() or tf_lock_file() gets 0666 & ~umask
+ *              (tf_replace_contents(): under a default ACL of the
+ *              directory, what open(2) with 0666 gets), a persisted file
+ *              keeps its own.
  *  timeout_ms  tf_lock_file() only: 0 fails at once with EEXIST while another
  *              holds the lock, > 0 waits up to that long, < 0 waits for ever.
  *  reserved    must be zero (EINVAL otherwise).
@@ -901,8 +903,18 @@ TF_API int tf_file_commit(tf_file *f, tf_persist_report *report);
  * tf_replace_begin(), write, tf_file_commit(), release. Returns the level
  * reached; on failure dest is unchanged and nothing is left behind (a
  * failure after the rename: see Levels). The commit takes the replaced
- * file's owner, group and mode as begin found them a moment before (one
- * lookup fewer); its extended attributes are read at the commit.
+ * file's owner, group, mode and list of extended attributes as begin found
+ * them a moment before (one lookup fewer; the values are read at the
+ * commit). Unlike tf_replace_begin()'s, its temporary is created at the mode
+ * the result will have wherever that lets nobody read the bytes who could
+ * not read the old file, sparing the fchmod: a new destination (no mode
+ * given) at 0666, which the kernel makes a new file's mode (0666 & ~umask,
+ * or what the directory's default ACL gives: as open(2), the umask is then
+ * not applied); an old file that everyone may read, whose bits narrow from
+ * owner to group to other and that has no extended attribute, at its mode
+ * without group and other write bits nor set-ID and sticky bits; anything
+ * else at 0600 (a mode given, 0640, an ACL). Readers allowed by that mode
+ * may see the bytes being written, and after an abort what was written.
  * Errors: EINVAL buf is NULL with n > 0; those of the three calls.
  */
 TF_API int tf_replace_contents(const char *dest, const void *buf, size_t n,

@@ -350,11 +350,25 @@ int tf__sibling_create(int dirfd, char *name, mode_t mode);
 int tf__place(tf_file *f, int sdir, const char *sname, struct tf__target *t,
               const tf_persist_opts *o, tf_persist_report *rep);
 
+/* A new file's creation mode, as open(2) is asked for it: the kernel takes
+ * the umask (or the directory's default ACL) off. */
+#define TF__NEW_FILE_MODE 0666
+
+/* What the one-shot replace learnt of the old file before it made the
+ * temporary (metadata.c): the commit carries over from it. */
+struct tf__meta_look {
+    bool listed;      /* names: the old file's xattr names, listed then */
+    ssize_t n;        /* their length (0: none) */
+    char *names;      /* malloc'd when n > 0 */
+    mode_t created;   /* the mode the temporary was created with */
+};
+
 /* A replace or lock handle's state until commit. */
 struct tf__durable {
     struct tf__target t;
     tf_persist_opts o;
     char *tmpname;   /* the temporary's name in t.dirfd */
+    struct tf__meta_look look;   /* the one-shot's; zero otherwise */
 };
 
 /* Frees f->dur (closing its directory); NULL is fine. */
@@ -366,14 +380,26 @@ void tf__durable_free(struct tf__durable *d);
 tf_file *tf__durable_new(int fd, char *tmpname, struct tf__target *t, const tf_persist_opts *o);
 
 /*
+ * The one-shot's look at the old file t (resolved a moment before), made
+ * before its temporary exists: *look gets its xattr names and the mode to
+ * create the temporary with (see create_mode() there). -1 with errno.
+ */
+int tf__meta_look(const struct tf__target *t, const tf_persist_opts *o,
+                  struct tf__meta_look *look);
+void tf__meta_look_free(struct tf__meta_look *look);
+
+/*
  * Carries the metadata of the regular file `name` in dirfd over to fd (see
- * tf_file_commit()); a missing file gives fd 0666 & ~umask. o->mode, if
+ * tf_file_commit()); a missing file gives fd 0666 & ~umask (a temporary
+ * created at TF__NEW_FILE_MODE has it already). o->mode, if
  * set, replaces the mode. Fills rep->not_copied under TF_PERSIST_BEST_EFFORT.
  * seen: the target as resolving it just found it (one lookup fewer), or
- * NULL to look now.
+ * NULL to look now. look: what tf__meta_look() found (with seen), or how
+ * the temporary was created (created 0600 when look is zero).
  */
 int tf__meta_carry(int fd, int dirfd, const char *name, const struct tf__target *seen,
-                   const tf_persist_opts *o, tf_persist_report *rep);
+                   const struct tf__meta_look *look, const tf_persist_opts *o,
+                   tf_persist_report *rep);
 
 /* ---- stream.c --------------------------------------------------------- */
 

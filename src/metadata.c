@@ -76,6 +76,14 @@ struct old_file {
     char path[PATH_MAX];   /* the /proc path, made at its first use */
 };
 
+/* Not an initialiser: that would clear the 4 KiB of path on every replace. */
+static void old_file_at(struct old_file *of, int dirfd, const char *name)
+{
+    of->dirfd = dirfd;
+    of->name = name;
+    of->path[0] = '\0';
+}
+
 static bool at_refused(int err)
 {
     return err == ENOSYS || err == EPERM;
@@ -148,16 +156,26 @@ static int copy_one(struct old_file *of, const char *name, int fd, const tf_pers
     return let_go(o, rep, acl ? TF_META_ACL : TF_META_XATTR, errno);
 }
 
-/* Every extended attribute of name in dirfd onto fd; *copied: some were. */
-static int carry_xattrs(int dirfd, const char *name, int fd, bool *copied,
-                        const tf_persist_opts *o, tf_persist_report *rep)
+/* The old file's list of xattr names (n bytes into small, or *heap); a
+ * filesystem without xattrs has none. */
+static ssize_t list_names(struct old_file *of, char *small, char **heap)
 {
-    struct old_file of = { .dirfd = dirfd, .name = name };
-    char small[SMALL_XATTR], *heap;
-    ssize_t n = fetch(&of, NULL, small, sizeof small, &heap);
+    ssize_t n = fetch(of, NULL, small, SMALL_XATTR, heap);
+    return n < 0 && errno == ENOTSUP ? 0 : n;
+}
+
+/* Every extended attribute of name in dirfd onto fd, by the names listed
+ * now or (look->listed) at begin; *copied: some were. */
+static int carry_xattrs(int dirfd, const char *name, int fd, const struct tf__meta_look *look,
+                        bool *copied, const tf_persist_opts *o, tf_persist_report *rep)
+{
+    struct old_file of;
+    old_file_at(&of, dirfd, name);
+    char small[SMALL_XATTR], *heap = NULL;
+    ssize_t n = look->listed ? look->n : list_names(&of, small, &heap);
     if (n < 0)
-        return errno == ENOTSUP ? 0 : -1;   /* a filesystem without them has none */
-    const char *names = heap ? heap : small;
+        return -1;
+    const char *names = look->listed ? look->names : heap ? heap : small;
     if (n > 0)
         *copied = true;
     int rc = 0;
@@ -167,25 +185,93 @@ static int carry_xattrs(int dirfd, const char *name, int fd, bool *copied,
     return rc;
 }
 
-/* A new destination, or a link replaced: nothing to carry over. */
-static int fresh_mode(int fd, const tf_persist_opts *o)
+/*
+ * The mode the one-shot creates its temporary with. Made at 0600 and
+ * fchmod'ed at commit, it would cost one fchmod per replace; made at the
+ * mode the result will have, it costs nothing more whenever the umask (or a
+ * default ACL of the directory) leaves that mode whole, which the owner
+ * fstat made anyway tells. But the temporary is readable at that mode while
+ * it is written, and whoever opens it then keeps the descriptor: so only
+ * where that shows the bytes to nobody who could not read the old file:
+ *  - a mode given: 0600, set exactly at commit (it may be narrower);
+ *  - a new destination (or a link replaced): 0666, which the kernel makes
+ *    exactly a new file's mode (0666 & ~umask, or what the directory's
+ *    default ACL gives), with no fchmod and no look at the umask. Nobody
+ *    could read anything there before; the bytes are those that everyone
+ *    allowed to will read after the commit (an abort shows them what was
+ *    written so far: GLib's g_file_set_contents_full does the same), and a
+ *    umask that lets group or others write new files lets them write this
+ *    one as they may the result (what the caller asked of every new file);
+ *  - an old file that everyone may read (other r), whose bits only narrow
+ *    from owner to group to other, with no extended attribute (no ACL
+ *    that singles someone out, no security label): its mode without
+ *    write bits for group and other (nobody else can write the temporary)
+ *    nor set-user-ID, set-group-ID, sticky (fchmod'ed at commit). Whatever
+ *    the temporary's owner and group (the directory's if set-group-ID),
+ *    its readers could read the old file already;
+ *  - any other old file (0640 say, whose group may not be the
+ *    temporary's): 0600.
+ */
+static mode_t create_mode(const struct tf__target *t, ssize_t nxattrs, const tf_persist_opts *o)
 {
-    return tf__sys.fchmod(fd, o->mode ? o->mode : 0666 & ~current_umask());
+    if (o->mode)
+        return 0600;
+    if (!t->exists || S_ISLNK(t->st.st_mode))
+        return TF__NEW_FILE_MODE;
+    mode_t m = t->st.st_mode & 0777, u = m >> 6 & 7, g = m >> 3 & 7, w = m & 7;
+    bool narrowing = !(g & ~u) && !(w & ~g);
+    return nxattrs == 0 && (w & 4) && narrowing ? m & 0755 : 0600;
+}
+
+int tf__meta_look(const struct tf__target *t, const tf_persist_opts *o,
+                  struct tf__meta_look *look)
+{
+    *look = (struct tf__meta_look){ .listed = true };
+    if (t->exists && S_ISREG(t->st.st_mode)) {
+        struct old_file of;
+        old_file_at(&of, t->dirfd, t->name);
+        char small[SMALL_XATTR], *heap = NULL;
+        ssize_t n = list_names(&of, small, &heap);
+        if (n > 0 && !heap && (heap = tf__sys.malloc((size_t)n)))
+            memcpy(heap, small, (size_t)n);
+        if (n < 0 || (n > 0 && !heap))
+            return -1;
+        look->n = n;
+        look->names = heap;
+    }
+    look->created = create_mode(t, look->n, o);
+    return 0;
+}
+
+void tf__meta_look_free(struct tf__meta_look *look)
+{
+    free(look->names);
+    *look = (struct tf__meta_look){ 0 };
+}
+
+/* A new destination, or a link replaced: nothing to carry over. A
+ * temporary created as a new file already has a new file's mode. */
+static int fresh_mode(int fd, const struct tf__meta_look *look, const tf_persist_opts *o)
+{
+    if (o->mode)
+        return tf__sys.fchmod(fd, o->mode);
+    return look->created == TF__NEW_FILE_MODE ? 0 : tf__sys.fchmod(fd, 0666 & ~current_umask());
 }
 
 int tf__meta_carry(int fd, int dirfd, const char *name, const struct tf__target *seen,
-                   const tf_persist_opts *o, tf_persist_report *rep)
+                   const struct tf__meta_look *look, const tf_persist_opts *o,
+                   tf_persist_report *rep)
 {
     struct stat st;
     if (seen && !seen->exists)
-        return fresh_mode(fd, o);
+        return fresh_mode(fd, look, o);
     if (seen)
         st = seen->st;
     else if (tf__sys.fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-        return errno == ENOENT ? fresh_mode(fd, o) : -1;
+        return errno == ENOENT ? fresh_mode(fd, look, o) : -1;
     if (S_ISLNK(st.st_mode)) {
         if (o->symlinks == TF_SYMLINK_REPLACE)
-            return fresh_mode(fd, o);
+            return fresh_mode(fd, look, o);
         errno = ELOOP;   /* a link appeared where begin found none */
         return -1;
     }
@@ -200,7 +286,7 @@ int tf__meta_carry(int fd, int dirfd, const char *name, const struct tf__target 
     struct stat me;
     bool changed = false;
     if (carry_owner(fd, &st, &me, &changed, o, rep) < 0 ||
-        carry_xattrs(dirfd, name, fd, &changed, o, rep) < 0)
+        carry_xattrs(dirfd, name, fd, look, &changed, o, rep) < 0)
         return -1;
     mode_t want = o->mode ? o->mode : st.st_mode & 07777;
     if (!changed && (me.st_mode & 07777) == want)

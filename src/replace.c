@@ -16,6 +16,7 @@ void tf__durable_free(struct tf__durable *d)
     if (!d)
         return;
     tf__target_close(&d->t);
+    tf__meta_look_free(&d->look);
     free(d->tmpname);
     free(d);
 }
@@ -44,23 +45,30 @@ tf_file *tf__durable_new(int fd, char *tmpname, struct tf__target *t, const tf_p
 
 #define TF__REPLACE_FLAGS (TF_PERSIST_NOCLOBBER | TF_PERSIST_STRICT | TF_PERSIST_BEST_EFFORT)
 
-/* The temporary and its handle, one step as far as fatal signals go. */
-static tf_file *begin(struct tf__target *t, const tf_persist_opts *o)
+/* The temporary and its handle, one step as far as fatal signals go. A
+ * handle of tf_replace_begin() (look zero) is created 0600: it may be
+ * written for long, while the destination changes; the one-shot's at the
+ * mode its look chose. look is taken over. */
+static tf_file *begin(struct tf__target *t, const tf_persist_opts *o, struct tf__meta_look *look)
 {
     char *tmp = tf__sys.malloc(TF__SIBLING_LEN + 1);
     if (!tmp)
         return NULL;
     struct tf__reg_guard g;
     tf__reg_begin(&g);
-    int fd = tf__sibling_create(t->dirfd, tmp, 0600);
+    int fd = tf__sibling_create(t->dirfd, tmp, look->listed ? look->created : 0600);
     tf_file *f = fd < 0 ? NULL : tf__durable_new(fd, tmp, t, o);
     tf__reg_end(&g);
-    if (!f)
+    if (!f) {
         free(tmp);
+        return NULL;
+    }
+    f->dur->look = *look;
+    *look = (struct tf__meta_look){ 0 };
     return f;
 }
 
-tf_file *tf_replace_begin_at(int dirfd, const char *name, const tf_persist_opts *opts)
+static tf_file *begin_at(int dirfd, const char *name, const tf_persist_opts *opts, bool oneshot)
 {
     tf_persist_opts o;
     struct tf__target t;
@@ -68,12 +76,19 @@ tf_file *tf_replace_begin_at(int dirfd, const char *name, const tf_persist_opts 
         tf__target_open(dirfd, name, o.symlinks, &t) < 0)
         return NULL;
     tf_file *f = NULL;
+    struct tf__meta_look look = { 0 };
     if (t.exists && (o.flags & TF_PERSIST_NOCLOBBER))
         errno = EEXIST;
-    else
-        f = begin(&t, &o);
-    tf__target_close(&t);   /* a no-op once taken over */
+    else if (!oneshot || tf__meta_look(&t, &o, &look) == 0)
+        f = begin(&t, &o, &look);
+    tf__meta_look_free(&look);   /* a no-op once taken over */
+    tf__target_close(&t);
     return f;
+}
+
+tf_file *tf_replace_begin_at(int dirfd, const char *name, const tf_persist_opts *opts)
+{
+    return begin_at(dirfd, name, opts, false);
 }
 
 tf_file *tf_replace_begin(const char *dest, const tf_persist_opts *opts)
@@ -98,7 +113,8 @@ static int commit(tf_file *f, bool oneshot, tf_persist_report *report)
     }
     struct tf__durable *d = f->dur;
     if ((f->stream && fflush(f->stream) != 0) ||
-        tf__meta_carry(f->fd, d->t.dirfd, d->t.name, oneshot ? &d->t : NULL, &d->o, report) < 0)
+        tf__meta_carry(f->fd, d->t.dirfd, d->t.name, oneshot ? &d->t : NULL, &d->look, &d->o,
+                       report) < 0)
         return -1;
     int level = tf__place(f, d->t.dirfd, d->tmpname, &d->t, &d->o, report);
     if (report->level > 0) {   /* renamed: no temporary any more */
@@ -120,7 +136,7 @@ int tf_replace_contents_at(int dirfd, const char *name, const void *buf, size_t 
         errno = EINVAL;
         return -1;
     }
-    tf_file *f = tf_replace_begin_at(dirfd, name, opts);
+    tf_file *f = begin_at(dirfd, name, opts, true);
     if (!f)
         return -1;
     int level = -1;

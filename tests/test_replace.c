@@ -229,12 +229,29 @@ static void count_replace(const char *dest, bool oneshot)
 }
 
 /* What carrying metadata costs when there is little or nothing to carry:
- * the one-shot looks at dest once (begin's look), the temporary's own mode
- * needs no fchmod, a list of names and a small value take one call each. */
+ * the one-shot looks at dest once (begin's look), a temporary made at the
+ * mode to carry needs no fchmod, a list of names and a small value take one
+ * call each; a new destination needs neither fchmod nor the umask. */
 static void test_metadata_syscalls(void **state)
 {
-    char *dest = dest_in(state, "c", "old");
-    assert_int_equal(chmod(dest, 0600), 0);   /* the temporary's own mode */
+    char *dest = dest_in(state, "c", NULL);
+    count_replace(dest, true);   /* new */
+    assert_int_equal(fault_calls("fstatat"), 1);
+    assert_int_equal(fault_calls("openat"), 2);   /* the directory, the temporary */
+    assert_int_equal(fault_calls("read"), 0);
+    assert_int_equal(fault_calls("fstat") + fault_calls("fchmod") + fault_calls("fchown"), 0);
+    assert_int_equal(fault_calls("listxattrat") + fault_calls("llistxattr"), 0);
+    fault_reset();
+    assert_int_equal(path_mode(dest), 0644);   /* umask 022 */
+
+    count_replace(dest, true);   /* 0644: made so, the umask leaves it */
+    assert_int_equal(fault_calls("fstatat"), 1);
+    assert_int_equal(fault_calls("fstat"), 1);
+    assert_int_equal(fault_calls("listxattrat"), 1);
+    assert_int_equal(fault_calls("fchmod"), 0);
+    fault_reset();
+
+    assert_int_equal(chmod(dest, 0600), 0);   /* tf_replace_begin's own mode */
     count_replace(dest, true);
     assert_int_equal(fault_calls("fstatat"), 1);
     assert_int_equal(fault_calls("fstat"), 1);
@@ -268,6 +285,177 @@ static void test_metadata_syscalls(void **state)
         print_message("no user xattrs here: their calls not counted\n");
     }
     free(dest);
+}
+
+/* ---- the temporary's mode ------------------------------------------------ */
+
+/* The temporary's mode when its data is written (seen at the seam). */
+static mode_t written_mode;
+static ssize_t mode_seeing_write(int fd, const void *buf, size_t n)
+{
+    struct stat st;
+    if (written_mode == (mode_t)-1 && fstat(fd, &st) == 0)
+        written_mode = st.st_mode & 07777;
+    return tf__sys_default.write(fd, buf, n);
+}
+
+/* One-shot replace of dest (old: its mode, or 0 for none; given: opts'),
+ * checking the temporary's mode while written and the result's. */
+static void check_modes(const char *dest, mode_t old, mode_t given, mode_t temp, mode_t result,
+                        unsigned long fchmods)
+{
+    unlink(dest);
+    if (old) {
+        int fd = open(dest, O_WRONLY | O_CREAT | O_EXCL, 0600);
+        assert_true(fd >= 0);
+        assert_int_equal(fchmod(fd, old), 0);
+        close(fd);
+    }
+    written_mode = (mode_t)-1;
+    fault_next.write = mode_seeing_write;
+    fault_count_start();
+    assert_int_equal(replace_str(dest, "data", &(tf_persist_opts){ .mode = given }, NULL),
+                     TF_LEVEL_DURABLE);
+    if (written_mode != temp || path_mode(dest) != result || fault_calls("fchmod") != fchmods)
+        fail_msg("old %04o, mode %04o given: temporary %04o (want %04o), result %04o (want "
+                 "%04o), %lu fchmod (want %lu)", (unsigned)old, (unsigned)given,
+                 (unsigned)written_mode, (unsigned)temp, (unsigned)path_mode(dest),
+                 (unsigned)result, fault_calls("fchmod"), fchmods);
+    if (!old && !given)   /* a new file's mode from the kernel: no look at the umask */
+        assert_int_equal(fault_calls("read"), 0);
+    fault_reset();
+    assert_content(dest, "data");
+}
+
+/*
+ * The one-shot makes its temporary at the result's mode where that shows its
+ * bytes to nobody who could not read the old file (everyone could: other
+ * r, bits narrowing from owner to group to other, no xattr), without group
+ * and other write bits nor setuid/setgid/sticky; a new destination at 0666
+ * for the kernel to take the umask off; anything else at 0600. fchmod only
+ * where the umask took bits, or for what creation leaves out.
+ */
+static void test_creation_mode(void **state)
+{
+    char *dest = dest_in(state, "m", NULL);
+    static const mode_t masks[] = { 022, 077, 0 };
+    for (size_t i = 0; i < sizeof masks / sizeof masks[0]; i++) {
+        mode_t u = masks[i];
+        umask(u);
+        check_modes(dest, 0, 0, 0666 & ~u, 0666 & ~u, 0);             /* new */
+        check_modes(dest, 0, 0640, 0600, 0640, 1);                    /* new, mode given */
+        check_modes(dest, 0644, 0, 0644 & ~u, 0644, (0644 & u) != 0);
+        check_modes(dest, 0755, 0, 0755 & ~u, 0755, (0755 & u) != 0);
+        check_modes(dest, 0444, 0, 0444 & ~u, 0444, (0444 & u) != 0);
+        check_modes(dest, 0666, 0, 0644 & ~u, 0666, 1);               /* no write for others */
+        check_modes(dest, 02755, 0, 0755 & ~u, 02755, 1);             /* setgid: by fchmod */
+        check_modes(dest, 0640, 0, 0600, 0640, 1);                    /* group only */
+        check_modes(dest, 0604, 0, 0600, 0604, 1);                    /* group shut out */
+        check_modes(dest, 0600, 0, 0600, 0600, 0);
+        check_modes(dest, 0644, 0600, 0600, 0600, 0);                 /* mode given */
+    }
+    umask(022);
+    /* An xattr (an ACL, a label could single someone out): 0600. */
+    unlink(dest);
+    assert_int_equal(write_file(TFT_DIR(state), "m", "old"), 0);
+    assert_int_equal(chmod(dest, 0644), 0);
+    if (setxattr(dest, "user.colour", "blue", 4, 0) == 0) {
+        written_mode = (mode_t)-1;
+        fault_next.write = mode_seeing_write;
+        fault_count_start();
+        assert_int_equal(replace_str(dest, "data", NULL, NULL), TF_LEVEL_DURABLE);
+        assert_int_equal(written_mode, 0600);
+        fault_reset();
+        assert_int_equal(path_mode(dest), 0644);
+        assert_same_xattr("blue", 4, dest, "user.colour");
+    } else {
+        print_message("no user xattrs here: that case not checked\n");
+    }
+    /* tf_replace_begin's temporary stays 0600 until commit. */
+    tf_file *f = tf_replace_begin(dest, NULL);
+    assert_non_null(f);
+    assert_int_equal(path_mode(tf_file_name(f)), 0600);
+    assert_int_equal(tf_file_commit(f, NULL), TF_LEVEL_DURABLE);
+    assert_int_equal(tf_file_release(f), 0);
+    assert_int_equal(path_mode(dest), 0644);
+    free(dest);
+}
+
+/* Under a default ACL a new destination gets what open(2) with 0666 gets
+ * (the ACL, not the umask), and a replaced file keeps its mode and ACL. */
+static void test_creation_mode_default_acl(void **state)
+{
+    char *sub = path_join(TFT_DIR(state), "acl");
+    assert_int_equal(mkdir(sub, 0755), 0);
+    char cmd[PATH_MAX + 64];
+    snprintf(cmd, sizeof cmd, "setfacl -d -m u::rw,g::r,o::-,u:1234:rw,m::rw '%s' 2>/dev/null",
+             sub);
+    if (!has_setfacl() || system(cmd) != 0) {
+        free(sub);
+        skip();   /* no setfacl, or no ACLs on the scratch filesystem */
+    }
+    char *ref = path_join(sub, "ref"), *dest = path_join(sub, "new");
+    static const mode_t masks[] = { 022, 077 };
+    for (size_t i = 0; i < 2; i++) {
+        umask(masks[i]);
+        unlink(ref), unlink(dest);
+        int fd = open(ref, O_WRONLY | O_CREAT | O_EXCL, 0666);
+        assert_true(fd >= 0);
+        close(fd);
+        assert_int_equal(replace_str(dest, "new", NULL, NULL), TF_LEVEL_DURABLE);
+        assert_int_equal(path_mode(dest), path_mode(ref));   /* 0660: the mask, not the umask */
+        char acl[256];
+        ssize_t n = xattr_of(ref, "system.posix_acl_access", acl, sizeof acl);
+        assert_true(n > 0);
+        assert_same_xattr(acl, n, dest, "system.posix_acl_access");
+        /* Replaced: its mode and ACL carried over. */
+        assert_int_equal(chmod(dest, 0640), 0);
+        mode_t mode = path_mode(dest);
+        n = xattr_of(dest, "system.posix_acl_access", acl, sizeof acl);
+        assert_int_equal(replace_str(dest, "newer", NULL, NULL), TF_LEVEL_DURABLE);
+        assert_int_equal(path_mode(dest), mode);
+        assert_same_xattr(acl, n, dest, "system.posix_acl_access");
+        assert_content(dest, "newer");
+    }
+    umask(022);
+    free(ref), free(dest), free(sub);
+}
+
+/* A set-group-ID directory gives the temporary the directory's group: the
+ * old file's is carried back by fchown, the mode after it; while written,
+ * a group-only mode stays 0600 (the directory's group must not read it). */
+static void test_creation_mode_setgid_dir(void **state)
+{
+    if (!running_as_root())
+        skip();   /* a directory group that is not ours needs root */
+    char *sub = path_join(TFT_DIR(state), "sg");
+    assert_int_equal(mkdir(sub, 0755), 0);
+    assert_int_equal(chown(sub, 0, 4321), 0);
+    assert_int_equal(chmod(sub, 02775), 0);
+    char *dest = path_join(sub, "f");
+    const mode_t modes[] = { 0644, 0640 }, temps[] = { 0644, 0600 };
+    for (int i = 0; i < 2; i++) {
+        umask(022);
+        unlink(dest);
+        int fd = open(dest, O_WRONLY | O_CREAT | O_EXCL, 0600);
+        assert_true(fd >= 0);
+        assert_int_equal(fchown(fd, 0, 0), 0);
+        assert_int_equal(fchmod(fd, modes[i]), 0);
+        close(fd);
+        written_mode = (mode_t)-1;
+        fault_next.write = mode_seeing_write;
+        fault_count_start();
+        assert_int_equal(replace_str(dest, "data", NULL, NULL), TF_LEVEL_DURABLE);
+        assert_int_equal(written_mode, temps[i]);
+        assert_int_equal(fault_calls("fchown"), 1);
+        assert_int_equal(fault_calls("fchmod"), 1);   /* after the fchown */
+        fault_reset();
+        struct stat st;
+        assert_int_equal(stat(dest, &st), 0);
+        assert_int_equal(st.st_gid, 0);
+        assert_int_equal(st.st_mode & 07777, modes[i]);
+    }
+    free(dest), free(sub);
 }
 
 /* A kernel without listxattrat/getxattrat (before 6.13), or a seccomp
@@ -784,6 +972,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_syscall_order, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_metadata_carried, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_metadata_syscalls, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_creation_mode, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_creation_mode_default_acl, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_creation_mode_setgid_dir, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_metadata_old_kernel, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_metadata_fail_closed, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_owner_fail_closed, tft_setup, tft_teardown),
