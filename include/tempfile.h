@@ -882,7 +882,9 @@ TF_API tf_file *tf_replace_begin_at(int dirfd, const char *name, const tf_persis
  * (owner and group where the process may set them, then the mode, then
  * every extended attribute it can read, in every namespace: user.*,
  * security.* (the SELinux label), trusted.* (root), and the POSIX ACL,
- * system.posix_acl_access) unless opts->mode replaces the mode, syncs as the
+ * system.posix_acl_access) unless opts->mode replaces the mode; an old file
+ * without an ACL gives one that the temporary inherited from a default ACL
+ * of the directory no chance to widen access: it is removed. Syncs as the
  * level asks and renames it over dest. If any metadata cannot be carried
  * over, it fails with dest unchanged (TF_PERSIST_BEST_EFFORT: goes on and
  * reports it). Returns the level reached; the handle then names dest (see

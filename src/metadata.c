@@ -164,6 +164,24 @@ static ssize_t list_names(struct old_file *of, char *small, char **heap)
     return n < 0 && errno == ENOTSUP ? 0 : n;
 }
 
+#define ACL_ACCESS "system.posix_acl_access"
+
+/* A temporary made in a directory with a default ACL inherits it. The old
+ * file had no ACL: neither may the result, whose named entries the mode's
+ * group bits (the ACL's mask) would let read or write what the old file's
+ * mode kept from them. One look (ENODATA: nothing came), since removing an
+ * ACL that is not there succeeds all the same. */
+static int drop_inherited_acl(int fd, bool *changed, const tf_persist_opts *o,
+                              tf_persist_report *rep)
+{
+    if (tf__sys.fgetxattr(fd, ACL_ACCESS, NULL, 0) < 0)
+        return errno == ENODATA || errno == ENOTSUP ? 0 : let_go(o, rep, TF_META_ACL, errno);
+    if (tf__sys.fremovexattr(fd, ACL_ACCESS) < 0)
+        return let_go(o, rep, TF_META_ACL, errno);
+    *changed = true;   /* the mode's group bits were the ACL's mask */
+    return 0;
+}
+
 /* Every extended attribute of name in dirfd onto fd, by the names listed
  * now or (look->listed) at begin; *copied: some were. */
 static int carry_xattrs(int dirfd, const char *name, int fd, const struct tf__meta_look *look,
@@ -179,10 +197,13 @@ static int carry_xattrs(int dirfd, const char *name, int fd, const struct tf__me
     if (n > 0)
         *copied = true;
     int rc = 0;
-    for (ssize_t i = 0; i < n && rc == 0; i += (ssize_t)strlen(names + i) + 1)
+    bool acl = false;
+    for (ssize_t i = 0; i < n && rc == 0; i += (ssize_t)strlen(names + i) + 1) {
+        acl |= strcmp(names + i, ACL_ACCESS) == 0;
         rc = copy_one(&of, names + i, fd, o, rep);
+    }
     free(heap);
-    return rc;
+    return rc == 0 && !acl ? drop_inherited_acl(fd, copied, o, rep) : rc;
 }
 
 /*

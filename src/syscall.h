@@ -49,6 +49,7 @@
     X(ssize_t, flistxattr, (int fd, char *list, size_t n), (fd, list, n), flistxattr, -1) \
     X(ssize_t, fgetxattr, (int fd, const char *name, void *value, size_t n), (fd, name, value, n), fgetxattr, -1) \
     X(int, fsetxattr, (int fd, const char *name, const void *value, size_t n, int flags), (fd, name, value, n, flags), fsetxattr, -1) \
+    X(int, fremovexattr, (int fd, const char *name), (fd, name), fremovexattr, -1) \
     X(ssize_t, llistxattr, (const char *path, char *list, size_t n), (path, list, n), llistxattr, -1) \
     X(ssize_t, lgetxattr, (const char *path, const char *name, void *value, size_t n), (path, name, value, n), lgetxattr, -1) \
     X(ssize_t, listxattrat, (int dirfd, const char *path, int flags, char *list, size_t n), (dirfd, path, flags, list, n), tf__raw_listxattrat, -1) \

@@ -18,7 +18,8 @@ static const int DURABLE_ERRS[] = { ENOSPC, EIO, EDQUOT, EACCES, EINTR, ENOMEM, 
 static const char *const DURABLE_ENTRIES[] = {
     "openat", "close", "read", "write", "pread", "fstat", "fstatat", "unlinkat", "fchmod",
     "getrandom", "flock", "renameat2", "linkat", "fsync", "fchown", "readlinkat",
-    "llistxattr", "lgetxattr", "listxattrat", "getxattrat", "fsetxattr", "copy_file_range",
+    "llistxattr", "lgetxattr", "listxattrat", "getxattrat", "fsetxattr", "fgetxattr", "fremovexattr",
+    "copy_file_range",
     "fcntl", "malloc", NULL
 };
 

@@ -248,6 +248,8 @@ static void test_metadata_syscalls(void **state)
     assert_int_equal(fault_calls("fstatat"), 1);
     assert_int_equal(fault_calls("fstat"), 1);
     assert_int_equal(fault_calls("listxattrat"), 1);
+    assert_int_equal(fault_calls("fgetxattr"), 1);   /* no ACL inherited */
+    assert_int_equal(fault_calls("fremovexattr"), 0);
     assert_int_equal(fault_calls("fchmod"), 0);
     fault_reset();
 
@@ -279,6 +281,7 @@ static void test_metadata_syscalls(void **state)
         assert_int_equal(fault_calls("listxattrat") + fault_calls("llistxattr"), at ? 1 : 2);
         assert_int_equal(fault_calls("getxattrat") + fault_calls("lgetxattr"), at ? 1 : 2);
         assert_int_equal(fault_calls("fsetxattr"), 1);
+        assert_int_equal(fault_calls("fgetxattr"), 1);
         fault_reset();
         assert_same_xattr("blue", 4, dest, "user.colour");
     } else {
@@ -416,6 +419,22 @@ static void test_creation_mode_default_acl(void **state)
         assert_int_equal(path_mode(dest), mode);
         assert_same_xattr(acl, n, dest, "system.posix_acl_access");
         assert_content(dest, "newer");
+        /* A file without an ACL there: its replacement inherits none. */
+        assert_int_equal(removexattr(dest, "system.posix_acl_access"), 0);
+        assert_int_equal(chmod(dest, 0640), 0);
+        assert_int_equal(replace_str(dest, "newest", NULL, NULL), TF_LEVEL_DURABLE);
+        assert_int_equal(path_mode(dest), 0640);
+        errno = 0;
+        assert_int_equal(xattr_of(dest, "system.posix_acl_access", acl, sizeof acl), -1);
+        assert_int_equal(errno, ENODATA);
+        tf_file *f = tf_replace_begin(dest, NULL);
+        assert_non_null(f);
+        assert_int_equal(tf_file_write(f, "begun", 5), 5);
+        assert_int_equal(tf_file_commit(f, NULL), TF_LEVEL_DURABLE);
+        assert_int_equal(tf_file_release(f), 0);
+        assert_int_equal(path_mode(dest), 0640);
+        assert_int_equal(xattr_of(dest, "system.posix_acl_access", acl, sizeof acl), -1);
+        assert_content(dest, "begun");
     }
     umask(022);
     free(ref), free(dest), free(sub);
