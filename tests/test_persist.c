@@ -202,6 +202,31 @@ static void test_linkable_rename_fails(void **state)
     free(dest);
 }
 
+/* Refused options: as tf_temporary_file(), nothing made. An exact mode the
+ * fchmod cannot give: NULL with its errno, no descriptor left. */
+static void test_linkable_refused(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    int fds = fd_count();
+    errno = 0;
+    assert_null(tf_linkable_temporary_file(&(tf_opts){ .dir = dir, .prefix = "a/b" }));
+    assert_errno(EINVAL);
+    fault_arm("fchmod", 1, EPERM);
+    errno = 0;
+    assert_null(tf_linkable_temporary_file(&(tf_opts){ .dir = dir, .mode = 0640 }));
+    assert_errno(EPERM);
+    assert_int_equal(fault_hits(), 1);
+    fault_reset();
+    assert_no_fd_leak(fds);
+    tf_file *f = tf_linkable_temporary_file(&(tf_opts){ .dir = dir, .mode = 0640 });
+    assert_non_null(f);
+    struct stat st;
+    assert_int_equal(fstat(tf_file_fileno(f), &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0640);
+    assert_int_equal(tf_file_release(f), 0);
+    assert_int_equal(dir_entries(dir), 0);
+}
+
 static void test_unnamed_needs_copy(void **state)
 {
     const char *dir = TFT_DIR(state);
@@ -497,6 +522,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_noclobber, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_linkable, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_linkable_rename_fails, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_linkable_refused, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_unnamed_needs_copy, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_across_filesystems, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, tft_setup, tft_teardown),

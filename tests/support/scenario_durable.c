@@ -308,14 +308,14 @@ int finish_durable(struct scen_ctx *c, int ran)
     const struct durable_case *d = dcase(c);
     bool placed = ran == 0 || c->prep.level > 0;
     int rc = 0;
+    if (d->kind == DUR_CONTENTS && tf_cleanup_registered() != c->registered) {
+        SAY("  the one-shot replace left a name registered\n");
+        rc = -1;
+    }
     if (!placed) {
         rc |= check_untouched(c);
         if (c->tried)
             rc |= check_handed_back(c);
-        if (d->kind == DUR_CONTENTS && tf_cleanup_registered() != c->registered) {
-            SAY("  the one-shot replace failed and left a name registered\n");
-            rc = -1;
-        }
         if (c->f) {
             if (finish_job(c) != 0) {
                 SAY("  placing the file again with no fault failed: %s\n", errname(errno));
