@@ -135,6 +135,26 @@ static void test_trailing_slash_copy_fails(void **state)
     free(f);
 }
 
+/* A loop of links in the directory part (the kernel's ELOOP): not a
+ * directory to remove or sweep, ENOTDIR as for a final link; nothing touched. */
+static void test_link_loop_in_directory_part(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *loop = path_join(dir, "loop"), *inside = path_join(dir, "loop/x");
+    assert_int_equal(symlink("loop", loop), 0);
+    errno = 0;
+    assert_int_equal(tf_rmtree(inside, 0), -1);
+    assert_errno(ENOTDIR);
+    tf_sweep_result r;
+    errno = 0;
+    assert_int_equal(tf_sweep(inside, NULL, &r), -1);
+    assert_errno(ENOTDIR);
+    assert_int_equal(dir_entries(dir), 1);
+    assert_int_equal(unlink(loop), 0);
+    free(loop);
+    free(inside);
+}
+
 static void test_bad_roots(void **state)
 {
     const char *dir = TFT_DIR(state);
@@ -856,6 +876,7 @@ int main(void)
         T(test_tree),
         T(test_trailing_slash_and_at),
         T(test_trailing_slash_copy_fails),
+        T(test_link_loop_in_directory_part),
         T(test_bad_roots),
         T(test_symlinks_not_followed),
         T(test_ignore_errors),
