@@ -2,7 +2,9 @@
  * The fault choice: the input picks a scenario of public calls
  * (tests/support/scenario.c: creation, file operations on each backend,
  * streams, closing, directory cleanup, tf_rmtree, tf_sweep, tf_disk_usage,
- * tf_cleanup_now), one seam entry among those the scenario calls, which of
+ * tf_cleanup_now, shred, hand-over; tests/support/scenario_durable.c:
+ * persist, atomic replace, lock files), one seam entry among those the
+ * scenario calls, which of
  * its calls fails, with which errno, once or from then on. Oracle
  * (scenario_try): success or the injected errno, nothing left behind in the
  * directory, no descriptor more (/proc/self/fd), the data of a file intact;

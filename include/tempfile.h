@@ -831,7 +831,12 @@ typedef struct tf_persist_report {
  * sweep removes it; the handle stays open (read, write, stream) and
  * tf_file_name() returns the new absolute path. Returns the level reached.
  * On failure before the rename the handle is handed back untouched: still
- * open, still temporary, still registered. report may be NULL.
+ * open, still temporary, still registered; except that a file from
+ * tf_linkable_temporary_file() whose link to a sibling name worked and
+ * whose rename failed keeps that name (`.tmpXXXXXXXX` beside dest): the
+ * kernel links a nameless file once only, so it is a named temporary file
+ * from then on (registered, removed on close), which a new persist renames.
+ * report may be NULL.
  * Errors: EINVAL f, dest or opts bad, or f cannot be given a name (a
  * tf_temporary_file() or spooled file without TF_PERSIST_COPY); EBADF f is
  * closed; EEXIST (TF_PERSIST_NOCLOBBER) dest exists; EXDEV dest is on another
@@ -896,7 +901,9 @@ TF_API tf_file *tf_replace_begin_at(int dirfd, const char *name, const tf_persis
  * (TF_SYMLINK_FOLLOW, TF_SYMLINK_REFUSE: begin resolved the links once);
  * EPERM, EACCES, ENOTSUP, E2BIG,
  * ENOSPC, EDQUOT metadata that cannot be carried over (fchown(2),
- * fsetxattr(2)); those of fsync(2), renameat2(2); ENOMEM.
+ * fsetxattr(2)); EIO, ERANGE the replaced file's metadata could not be read
+ * (fstatat(2), listxattr(2), getxattr(2); ERANGE: an attribute kept growing
+ * while it was read); those of fchmod(2), fsync(2), renameat2(2); ENOMEM.
  */
 TF_API int tf_file_commit(tf_file *f, tf_persist_report *report);
 

@@ -269,25 +269,55 @@ static int rename_to(int sdir, const char *sname, const struct tf__target *t, bo
     return -1;
 }
 
+/*
+ * The kernel links a nameless file once only (the first link ends
+ * O_TMPFILE's I_LINKABLE): a sibling name whose rename failed is kept as
+ * the file's name, a named temporary from then on (registered, marked live,
+ * removed on close), so that the file handed back can still be persisted.
+ */
+static void keep_sibling(tf_file *f, char *path, const struct tf__target *t, const char *sib)
+{
+    if (tf__reg_add(&f->reg, TF__REG_FILE, path, -1) < 0) {
+        tf__sys.unlinkat(t->dirfd, sib, 0);   /* nothing unregistered left behind */
+        free(path);
+        return;
+    }
+    tf__lock_live(f->fd);
+    f->path = path;
+    f->linked = true;
+    f->linkable = false;
+}
+
 /* A linkable unnamed file: linked at once (no-clobber), or through a sibling
  * name renamed over t, so that t never names a half-placed file. */
-static int link_to(int fd, const struct tf__target *t, bool noclobber)
+static int link_to(tf_file *f, struct tf__target *t, bool noclobber)
 {
     if (noclobber)
-        return tf__link_fd(fd, t->dirfd, t->name);
+        return tf__link_fd(f->fd, t->dirfd, t->name);
     char sib[TF__SIBLING_LEN + 1];
+    if (sibling_name(sib) < 0)
+        return -1;
+    char *path = tf__dir_path(t, sib);   /* ready before the link: it must not fail after */
+    if (!path)
+        return -1;
+    size_t at = strlen(path) - TF__SIBLING_LEN;
     for (unsigned long i = 0;; i++) {
-        if (sibling_name(sib) < 0)
-            return -1;
-        if (tf__link_fd(fd, t->dirfd, sib) == 0)
+        if (tf__link_fd(f->fd, t->dirfd, sib) == 0)
             break;
-        if (errno != EEXIST || i == TF_TMP_MAX)
+        if (errno != EEXIST || i == TF_TMP_MAX || sibling_name(sib) < 0) {
+            int err = errno;
+            free(path);
+            errno = err;
             return -1;
+        }
+        memcpy(path + at, sib, TF__SIBLING_LEN);
     }
-    if (tf__sys.renameat2(t->dirfd, sib, t->dirfd, t->name, 0) == 0)
+    if (tf__sys.renameat2(t->dirfd, sib, t->dirfd, t->name, 0) == 0) {
+        free(path);
         return 0;
+    }
     int err = errno;
-    tf__sys.unlinkat(t->dirfd, sib, 0);
+    keep_sibling(f, path, t, sib);
     errno = err;
     return -1;
 }
@@ -400,14 +430,15 @@ static void adopt(tf_file *f, char *path, int newfd, bool stale)
     }
 }
 
-/* Puts the file in place: 0, or -1 with nothing changed. */
-static int put(tf_file *f, int sdir, const char *sname, const struct tf__target *t,
+/* Puts the file in place: 0, or -1 with nothing changed (but a linkable
+ * file's kept sibling name, link_to). */
+static int put(tf_file *f, int sdir, const char *sname, struct tf__target *t,
                const tf_persist_opts *o, int *newfd, bool *stale)
 {
     bool noclobber = o->flags & TF_PERSIST_NOCLOBBER;
     int rc;
     if (f->linkable)
-        rc = link_to(f->fd, t, noclobber);
+        rc = link_to(f, t, noclobber);
     else if (sname)
         rc = rename_to(sdir, sname, t, noclobber);
     else

@@ -91,12 +91,15 @@ static int probe_one(const char *path, void *ctx)
     return err ? -1 : 0;
 }
 
-/* Proves dir usable as Python does: create, write and remove a probe file. */
+/* Proves dir usable as Python does: create, write and remove a probe file.
+ * 1 usable, 0 not; -1 (ENOMEM) the probe's own path could not be made: a
+ * want of memory says nothing of dir, and must not make the search settle,
+ * for the process's life, on the next candidate. */
 static int proven_usable(const char *dir)
 {
     struct tf__template t;
     if (tf__template_init(&t, &(tf_opts){ .dir = dir }) < 0)
-        return 0;
+        return errno == ENOMEM ? -1 : 0;
     int ok = tf__try_names(&t, TF__PROBE_TRIES, probe_one, NULL) == 0;
     free(t.path);
     return ok;
@@ -110,7 +113,12 @@ static const char *search(void)
     const char *result = NULL;
     int err = ENOENT;
     for (char **c = list; *c; c++) {
-        if (!proven_usable(*c))
+        int usable = proven_usable(*c);
+        if (usable < 0) {
+            err = ENOMEM;
+            break;
+        }
+        if (!usable)
             continue;
         char *abs = tf__abspath(*c);
         result = abs ? intern(abs) : NULL;

@@ -6,7 +6,10 @@
  * and both sides of a hand-over: tf_file_send (move and share; named,
  * unnamed, spooled) to a receiving child and tf_file_recv from a sending
  * child, each side's every call failed while the peer runs unfaulted;
- * tests/support/scenario.c), the
+ * tests/support/scenario.c; persist of a named and of a linkable file,
+ * atomic replace at each level, the one-shot replace and the lock file,
+ * onto an old destination with a mode, an owner and extended attributes to
+ * carry, or a new one: tests/support/scenario_durable.c), the
  * seam calls it makes are counted, then each of them is failed in turn with
  * every errno that call can return, once and from then on. Each time:
  * success or the injected errno, no descriptor left (/proc/self/fd), nothing
@@ -16,6 +19,12 @@
  * permission paths (chmod and retry) are taken.
  *
  * TF_FAULT_SWEEP_ONLY=TEXT runs only the scenarios whose name holds TEXT.
+ *
+ * Runs that would repeat another are not made (shown as "shared"): the
+ * persistent failure of a call after which the once run made no other call
+ * of that entry is the same run, and a variant scenario (a lower level of
+ * the same replace) is swept only in the entries it calls a different
+ * number of times than the scenario it varies.
  *
  * TF_FAULT_SWEEP_QUICK=1 (valgrind's run) tries only the first errno of each
  * entry: the same calls fail, at a tenth of the cost.
@@ -39,23 +48,50 @@ static bool retries_eintr(const char *entry)
     return false;
 }
 
-/* Every call of every entry sc makes, with every errno, once and persistently. */
-static int sweep_one(const struct scenario *sc, const char *dir, unsigned long *tried)
+/* The scenario named name. */
+static const struct scenario *scenario_named(const char *name)
 {
+    for (size_t s = 0; s < scenario_count; s++)
+        if (strcmp(scenarios[s].name, name) == 0)
+            return &scenarios[s];
+    return NULL;
+}
+
+/*
+ * Every call of every entry sc makes, with every errno, once and
+ * persistently. Shared, not repeated: the persistent run of a call after
+ * which the once run made no other call of that entry (it would be the same
+ * run), and, for a variant of another scenario (sc->like), the entries it
+ * calls as often as that one, which is swept in full.
+ */
+static int sweep_one(const struct scenario *sc, const char *dir, unsigned long *tried,
+                     unsigned long *shared)
+{
+    unsigned long base[64] = { 0 }, calls[64] = { 0 };
+    const struct scenario *like = sc->like ? scenario_named(sc->like) : NULL;
+    if (sc->like && (!like || scenario_count_calls(like, dir) != 0))
+        return 1;
+    for (size_t e = 0; like && fault_names[e]; e++)
+        base[e] = fault_calls(fault_names[e]);
     if (scenario_count_calls(sc, dir) != 0)
         return 1;
-    unsigned long calls[64] = { 0 };
     for (size_t e = 0; fault_names[e]; e++)
         calls[e] = fault_calls(fault_names[e]);
     int failures = 0;
     bool quick = getenv("TF_FAULT_SWEEP_QUICK") != NULL;
     for (size_t e = 0; fault_names[e] && failures < 10; e++) {
+        if (like && calls[e] == base[e])
+            continue;
         const int *errs = scenario_errnos(fault_names[e]);
         for (size_t k = 0; errs[k] && failures < 10 && !(quick && k > 0); k++) {
             for (unsigned long n = 1; n <= calls[e] && failures < 10; n++) {
                 for (int persistent = 0; persistent < 2; persistent++) {
                     if (persistent && errs[k] == EINTR && retries_eintr(fault_names[e]))
                         continue;
+                    if (persistent && fault_calls(fault_names[e]) == n) {
+                        ++*shared;
+                        continue;
+                    }
                     ++*tried;
                     if (scenario_try(sc, dir, fault_names[e], n, persistent ? 0 : 1,
                                      errs[k]) != 0)
@@ -76,13 +112,13 @@ static int sweep_all(void *arg)
     for (size_t s = 0; s < scenario_count; s++) {
         if (only && !strstr(scenarios[s].name, only))
             continue;
-        unsigned long tried = 0;
+        unsigned long tried = 0, shared = 0;
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        int f = sweep_one(&scenarios[s], dir, &tried);
+        int f = sweep_one(&scenarios[s], dir, &tried, &shared);
         clock_gettime(CLOCK_MONOTONIC, &t1);
-        printf("  %-40s %6lu faults, %5.1f s, %s\n", scenarios[s].name, tried,
-               (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+        printf("  %-40s %6lu faults (%5lu shared), %5.1f s, %s\n", scenarios[s].name, tried,
+               shared, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
                f ? "FAILED" : "ok");
         failures += f;
     }

@@ -530,6 +530,23 @@ static void test_bad_many_descriptors_truncated(void **state)
     bad_expect(&b, EBADMSG, true);
 }
 
+/* A stream peer sending the header in parts, each with 8 descriptors: past
+ * the 16 kept, the rest are closed as they come; all refused, none kept. */
+static void test_bad_descriptors_over_several_reads(void **state)
+{
+    struct bad b;
+    bad_open(&b, TFT_DIR(state), SOCK_STREAM);
+    unsigned char m[TF_HANDOFF_META_MAX];
+    size_t n = meta(m, 0, 0, tf_file_name(b.f));
+    int many[8];
+    for (int i = 0; i < 8; i++)
+        many[i] = tf_file_fileno(b.f);
+    raw_send(b.sv[0], m, 4, many, 8);
+    raw_send(b.sv[0], m + 4, 4, many, 8);
+    raw_send(b.sv[0], m + 8, n - 8, many, 8);
+    bad_expect(&b, EBADMSG, true);
+}
+
 static void test_bad_metadata(void **state)
 {
     struct bad b;
@@ -1027,6 +1044,7 @@ int main(void)
         T(test_bad_no_descriptor),
         T(test_bad_two_descriptors),
         T(test_bad_many_descriptors_truncated),
+        T(test_bad_descriptors_over_several_reads),
         T(test_bad_metadata),
         T(test_bad_oversized),
         T(test_bad_name_length),

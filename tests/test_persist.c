@@ -163,6 +163,70 @@ static void test_linkable(void **state)
     free(dest);
 }
 
+/* The kernel links a nameless file once: a rename that fails after the
+ * sibling link used to unlink it and leave a file no persist could place
+ * again (ENOENT); the sibling name is kept instead, a named temporary. */
+static void test_linkable_rename_fails(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *dest = path_join(dir, "dest");
+    assert_int_equal(write_file(dir, "dest", "old"), 0);
+    size_t reg = tf_cleanup_registered();
+    tf_file *f = tf_linkable_temporary_file(&(tf_opts){ .dir = dir });
+    assert_non_null(f);
+    assert_int_equal(tf_file_write(f, "new", 3), 3);
+    fault_arm("renameat2", 1, EIO);
+    assert_int_equal(tf_file_persist(f, dest, NULL, NULL), -1);
+    assert_errno(EIO);
+    fault_reset();
+    assert_content(dest, "old");
+    assert_non_null(tf_file_name(f));
+    assert_true(strncmp(tf_file_name(f), dir, strlen(dir)) == 0);
+    assert_true(path_exists(tf_file_name(f)));
+    assert_int_equal(tf_cleanup_registered(), reg + 1);
+    assert_int_equal(tf_file_persist(f, dest, NULL, NULL), TF_LEVEL_DURABLE);
+    assert_content(dest, "new");
+    assert_int_equal(tf_cleanup_registered(), reg);
+    assert_int_equal(dir_entries(dir), 1);
+    assert_int_equal(tf_file_release(f), 0);
+    /* Given up before persisting again: its release removes the name. */
+    f = tf_linkable_temporary_file(&(tf_opts){ .dir = dir });
+    fault_arm("renameat2", 1, ENOSPC);
+    assert_int_equal(tf_file_persist(f, dest, NULL, NULL), -1);
+    fault_reset();
+    assert_int_equal(dir_entries(dir), 2);
+    assert_int_equal(tf_file_release(f), 0);
+    assert_int_equal(dir_entries(dir), 1);
+    assert_int_equal(tf_cleanup_registered(), reg);
+    assert_content(dest, "new");
+    free(dest);
+}
+
+/* Refused options: as tf_temporary_file(), nothing made. An exact mode the
+ * fchmod cannot give: NULL with its errno, no descriptor left. */
+static void test_linkable_refused(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    int fds = fd_count();
+    errno = 0;
+    assert_null(tf_linkable_temporary_file(&(tf_opts){ .dir = dir, .prefix = "a/b" }));
+    assert_errno(EINVAL);
+    fault_arm("fchmod", 1, EPERM);
+    errno = 0;
+    assert_null(tf_linkable_temporary_file(&(tf_opts){ .dir = dir, .mode = 0640 }));
+    assert_errno(EPERM);
+    assert_int_equal(fault_hits(), 1);
+    fault_reset();
+    assert_no_fd_leak(fds);
+    tf_file *f = tf_linkable_temporary_file(&(tf_opts){ .dir = dir, .mode = 0640 });
+    assert_non_null(f);
+    struct stat st;
+    assert_int_equal(fstat(tf_file_fileno(f), &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0640);
+    assert_int_equal(tf_file_release(f), 0);
+    assert_int_equal(dir_entries(dir), 0);
+}
+
 static void test_unnamed_needs_copy(void **state)
 {
     const char *dir = TFT_DIR(state);
@@ -392,7 +456,9 @@ static void check_persist(bool ok, void *arg)
         return;
     }
     assert_content(c->dest, "old");
-    assert_int_equal(dir_entries(c->dir), c->linkable || apart ? 1 : 2);
+    /* A linkable file whose rename failed keeps its sibling name. */
+    bool kept = c->linkable && tf_file_name(c->f);
+    assert_int_equal(dir_entries(c->dir), (c->linkable && !kept) || apart ? 1 : 2);
     if (apart)
         assert_int_equal(dir_entries(c->tmpdir), c->linkable ? 0 : 1);
     assert_int_equal(fd_count(), c->fds);
@@ -400,6 +466,12 @@ static void check_persist(bool ok, void *arg)
     char buf[8] = { 0 };
     assert_int_equal(tf_file_read(c->f, buf, sizeof buf), 3);
     assert_string_equal(buf, "new");
+    /* Handed back whole: with no fault it persists now (NOCLOBBER: dest
+     * exists, so it fails again and is kept for the next run). */
+    if (c->flags & TF_PERSIST_NOCLOBBER)
+        return;
+    assert_true(tf_file_persist(c->f, c->dest, &(tf_persist_opts){ .flags = c->flags }, NULL) > 0);
+    check_persist(true, c);
 }
 
 static void fail_each(bool linkable, unsigned flags, const char *tmpdir)
@@ -449,6 +521,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_persist_keep_and_mode, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_noclobber, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_linkable, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_linkable_rename_fails, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_linkable_refused, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_unnamed_needs_copy, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_across_filesystems, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, tft_setup, tft_teardown),

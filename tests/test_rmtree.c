@@ -111,6 +111,50 @@ static void test_trailing_slash_and_at(void **state)
     assert_int_equal(dir_entries(dir), 0);
 }
 
+/* The copy that trims a trailing slash fails: ENOMEM (0 when ignoring
+ * errors), nothing removed; with memory the same path goes. */
+static void test_trailing_slash_copy_fails(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    mkdir_ok(dir, "t", 0700);
+    assert_int_equal(write_file(dir, "t/f", "x"), 0);
+    char *t = path_join(dir, "t/"), *f = path_join(dir, "t/f");
+    fault_arm("malloc", 1, ENOMEM);
+    errno = 0;
+    assert_int_equal(tf_rmtree(t, 0), -1);
+    assert_errno(ENOMEM);
+    assert_int_equal(fault_hits(), 1);
+    fault_arm("malloc", 1, ENOMEM);
+    assert_int_equal(tf_rmtree(t, TF_IGNORE_CLEANUP_ERRORS), 0);
+    assert_int_equal(fault_hits(), 1);
+    fault_reset();
+    assert_true(path_exists(f));
+    assert_int_equal(tf_rmtree(t, 0), 0);
+    assert_int_equal(dir_entries(dir), 0);
+    free(t);
+    free(f);
+}
+
+/* A loop of links in the directory part (the kernel's ELOOP): not a
+ * directory to remove or sweep, ENOTDIR as for a final link; nothing touched. */
+static void test_link_loop_in_directory_part(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *loop = path_join(dir, "loop"), *inside = path_join(dir, "loop/x");
+    assert_int_equal(symlink("loop", loop), 0);
+    errno = 0;
+    assert_int_equal(tf_rmtree(inside, 0), -1);
+    assert_errno(ENOTDIR);
+    tf_sweep_result r;
+    errno = 0;
+    assert_int_equal(tf_sweep(inside, NULL, &r), -1);
+    assert_errno(ENOTDIR);
+    assert_int_equal(dir_entries(dir), 1);
+    assert_int_equal(unlink(loop), 0);
+    free(loop);
+    free(inside);
+}
+
 static void test_bad_roots(void **state)
 {
     const char *dir = TFT_DIR(state);
@@ -177,7 +221,7 @@ static void test_dot_paths_refused(void **state)
     char *before = dir_listing(dir);
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char *abs = bad[i][0] == '/' ? strdup(bad[i]) : path_join(dir, bad[i]);
-        for (unsigned flags = 0; flags <= TF_RMTREE_IGNORE_ERRORS; flags += TF_RMTREE_IGNORE_ERRORS) {
+        for (unsigned flags = 0; flags <= TF_IGNORE_CLEANUP_ERRORS; flags += TF_RMTREE_IGNORE_ERRORS) {
             errno = 0;
             assert_int_equal(tf_rmtree(bad[i], flags), -1);
             assert_errno(EINVAL);
@@ -205,7 +249,7 @@ static int child_root_refused(void *arg)
     const char *roots[] = { "/", "//", "///", "/.", "/..", "//." };
     for (size_t i = 0; i < sizeof roots / sizeof *roots; i++) {
         errno = 0;
-        CHECK(tf_rmtree(roots[i], TF_RMTREE_IGNORE_ERRORS) == -1 && errno == EINVAL);
+        CHECK(tf_rmtree(roots[i], TF_IGNORE_CLEANUP_ERRORS) == -1 && errno == EINVAL);
         errno = 0;
         CHECK(tf_rmtreeat(AT_FDCWD, roots[i], 0) == -1 && errno == EINVAL);
     }
@@ -218,7 +262,7 @@ static void test_root_refused(void **state)
     assert_int_equal(run_child(child_root_refused, NULL, true), 0);
 }
 
-/* Flags: only TF_RMTREE_IGNORE_ERRORS; TF_KEEP and any other bit are refused. */
+/* Flags: only TF_IGNORE_CLEANUP_ERRORS; TF_KEEP and any other bit are refused. */
 static void test_unknown_flags_refused(void **state)
 {
     const char *dir = TFT_DIR(state);
@@ -226,7 +270,7 @@ static void test_unknown_flags_refused(void **state)
     char *t = path_join(dir, "t");
     char *before = dir_listing(dir);
     const unsigned bad[] = { TF_KEEP, TF_NO_DELETE_ON_CLOSE, TF_SWEEP_DRY_RUN, 1u << 31,
-                             TF_RMTREE_IGNORE_ERRORS | 1u << 3 };
+                             TF_IGNORE_CLEANUP_ERRORS | 1u << 3 };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         errno = 0;
         assert_int_equal(tf_rmtree(t, bad[i]), -1);
@@ -408,7 +452,7 @@ static void test_readable_but_not_searchable(void **state)
  * 1 and deeper: nothing inside makes the walk open it up, and going back up
  * through its ".." needs search permission (issue 11, item 1). Removed by
  * tf_rmtree, by a temporary directory's cleanup and by the signal-safe
- * tf_cleanup_now(), with and without TF_RMTREE_IGNORE_ERRORS.
+ * tf_cleanup_now(), with and without TF_IGNORE_CLEANUP_ERRORS.
  */
 static int make_unsearchable_leaves(const char *root, mode_t mode)
 {
@@ -425,7 +469,7 @@ static int child_unsearchable_leaves(void *arg)
 {
     const mode_t modes[] = { 0400, 0600 };
     for (size_t i = 0; i < 2; i++) {
-        for (unsigned flags = 0; flags <= TF_RMTREE_IGNORE_ERRORS; flags += TF_RMTREE_IGNORE_ERRORS) {
+        for (unsigned flags = 0; flags <= TF_IGNORE_CLEANUP_ERRORS; flags += TF_RMTREE_IGNORE_ERRORS) {
             char *root = path_join(arg, "root");
             CHECK(mkdir(root, 0700) == 0 && make_unsearchable_leaves(root, modes[i]) == 0);
             CHECK(tf_rmtree(root, flags) == 0);
@@ -831,6 +875,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_tree),
         T(test_trailing_slash_and_at),
+        T(test_trailing_slash_copy_fails),
+        T(test_link_loop_in_directory_part),
         T(test_bad_roots),
         T(test_symlinks_not_followed),
         T(test_ignore_errors),

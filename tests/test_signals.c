@@ -663,6 +663,73 @@ static void test_program_handler_resethand(void **state)
     assert_set_left(TFT_DIR(state), false);
 }
 
+/*
+ * The uninstall puts back the disposition ours had replaced as it stands: a
+ * one-shot (SA_RESETHAND) handler already used is SIG_DFL by then, as the
+ * kernel would have left it; one not yet used comes back.
+ */
+static int oneshot_uninstalled(const char *dir)
+{
+    (void)dir;
+    struct sigaction sa = { .sa_handler = oneshot_handler, .sa_flags = SA_RESETHAND }, now;
+    sigemptyset(&sa.sa_mask);
+    CHECK(sigaction(SIGINT, &sa, NULL) == 0);
+    CHECK(tf_cleanup_install_signals() == 0);
+    CHECK(tf_cleanup_uninstall_signals() == 0);
+    CHECK(sigaction(SIGINT, NULL, &now) == 0 && now.sa_handler == oneshot_handler);
+    CHECK(tf_cleanup_install_signals() == 0);
+    raise(SIGINT);   /* the program's handler, once */
+    CHECK(oneshot_calls == 1);
+    CHECK(tf_cleanup_uninstall_signals() == 0);
+    CHECK(sigaction(SIGINT, NULL, &now) == 0 && now.sa_handler == SIG_DFL);
+    say('u');
+    return 0;
+}
+
+static void test_used_oneshot_uninstalled_is_default(void **state)
+{
+    struct child c = spawn(oneshot_uninstalled, TFT_DIR(state));
+    assert_int_equal(hear(&c), 'O');
+    assert_int_equal(hear(&c), 'u');
+    assert_exited(reap(&c), 0);
+}
+
+/*
+ * Installing again over a program handler of the same kind (plain, not
+ * SA_SIGINFO) as the one ours had replaced: another one is the program's
+ * (it may call ours) and stays the disposition; the same one, put back by
+ * the program, calls nothing of ours, and ours goes over it again.
+ */
+static void plain_one(int sig) { (void)sig; }
+static void plain_two(int sig) { (void)sig; }
+
+static int install_over_plain(const char *dir)
+{
+    (void)dir;
+    struct sigaction sa = { .sa_handler = plain_one }, now;
+    sigemptyset(&sa.sa_mask);
+    CHECK(sigaction(SIGHUP, &sa, NULL) == 0);
+    CHECK(tf_cleanup_install_signals() == 0);
+    sa.sa_handler = plain_two;
+    CHECK(sigaction(SIGHUP, &sa, NULL) == 0);
+    CHECK(tf_cleanup_install_signals() == 0);
+    CHECK(sigaction(SIGHUP, NULL, &now) == 0 && now.sa_handler == plain_two);
+    sa.sa_handler = plain_one;
+    CHECK(sigaction(SIGHUP, &sa, NULL) == 0);
+    CHECK(tf_cleanup_install_signals() == 0);
+    CHECK(sigaction(SIGHUP, NULL, &now) == 0 && (now.sa_flags & SA_SIGINFO) &&
+          now.sa_handler != plain_one && now.sa_handler != plain_two);
+    say('i');
+    return 0;
+}
+
+static void test_install_again_over_plain_handlers(void **state)
+{
+    struct child c = spawn(install_over_plain, TFT_DIR(state));
+    assert_int_equal(hear(&c), 'i');
+    assert_exited(reap(&c), 0);
+}
+
 /* A handler without SA_RESTART interrupts a blocking call (EINTR). */
 static volatile sig_atomic_t got_hup;
 
@@ -723,6 +790,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_handler_ignores_other_signals, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_program_handler_mask_kept, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_program_handler_resethand, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_used_oneshot_uninstalled_is_default, tft_setup,
+                                        tft_teardown),
+        cmocka_unit_test_setup_teardown(test_install_again_over_plain_handlers, tft_setup,
+                                        tft_teardown),
         cmocka_unit_test_setup_teardown(test_program_handler_restart_kept, tft_setup, tft_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -672,10 +672,34 @@ static void test_written_inside_before_removal_stays(void **state)
  * ours but a window on something else, which the sweep must not empty. Runs as
  * root in a private mount namespace (77: mounting is not permitted here).
  */
+/* A private mount namespace for this child: 0, or -1 where it is refused. */
+static int private_mounts(void)
+{
+    return unshare(CLONE_NEWNS) == 0 && mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) == 0
+               ? 0 : -1;
+}
+
+/* A megabyte at path, dated 10 days on: young to a sweep whose clock runs 10
+ * days ahead, if it were looked at. */
+static int young_megabyte(const char *path)
+{
+    static char mb[1 << 20];
+    memset(mb, 'y', sizeof mb);
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    bool ok = write(fd, mb, sizeof mb) == (ssize_t)sizeof mb && fsync(fd) == 0;
+    if (close(fd) != 0 || !ok)
+        return -1;
+    time_t later = time(NULL) + 10 * DAY;
+    struct timespec t[2] = { { later, 0 }, { later, 0 } };
+    return utimensat(AT_FDCWD, path, t, 0);
+}
+
 static int child_bind_mounts(void *arg)
 {
     const char *dir = arg;
-    if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0)
+    if (private_mounts() != 0)
         return 77;
     char *sweep = path_join(dir, "sweep"), *data = path_join(dir, "data");
     char *sub = path_join(data, "sub"), *young = path_join(dir, "young");
@@ -689,14 +713,7 @@ static int child_bind_mounts(void *arg)
     /* An orphan directory with a bind mount inside, of a tree used "now" by
      * the sweep's clock: its age must not count, nor its megabyte. */
     CHECK(mkdir(young, 0700) == 0 && mkdir(orphan, 0700) == 0 && mkdir(inner, 0700) == 0);
-    int fd = open(big, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-    CHECK(fd >= 0);
-    static char mb[1 << 20];
-    memset(mb, 'y', sizeof mb);
-    CHECK(write(fd, mb, sizeof mb) == (ssize_t)sizeof mb && fsync(fd) == 0 && close(fd) == 0);
-    time_t later = time(NULL) + 10 * DAY;
-    struct timespec t[2] = { { later, 0 }, { later, 0 } };
-    CHECK(utimensat(AT_FDCWD, big, t, 0) == 0);
+    CHECK(young_megabyte(big) == 0);
     if (mount(data, onto_dir, "none", MS_BIND, NULL) != 0)
         return 77;
     CHECK(mount(top, onto_file, "none", MS_BIND, NULL) == 0);
@@ -735,6 +752,74 @@ static void test_bind_mounts_left(void **state)
     assert_int_equal(rc, 0);
 }
 
+/*
+ * A tmpfs mounted inside an orphan directory has another device number: the
+ * walk that dates and sizes the orphan stops at it (its young megabyte
+ * counts for nothing), the removal leaves it; unmounted, all goes.
+ */
+static int child_other_device_inside(void *arg)
+{
+    const char *dir = arg;
+    if (private_mounts() != 0)
+        return 77;
+    char *sweep = path_join(dir, "sweep"), *orphan = path_join(sweep, "tmpotherdev");
+    char *inner = path_join(orphan, "inner"), *big = path_join(inner, "big");
+    CHECK(mkdir(sweep, 0700) == 0 && mkdir(orphan, 0700) == 0 && mkdir(inner, 0700) == 0);
+    if (mount("tmpfs", inner, "tmpfs", 0, "size=4m,mode=0700") != 0)
+        return 77;
+    CHECK(young_megabyte(big) == 0);
+    sweep_clock_ahead(10 * DAY);
+
+    tf_usage_report r;
+    CHECK(tf_disk_usage(sweep, NULL, &r) == 0);
+    CHECK(r.count == 1 && r.orphans == 1 && r.sweepable == 1 && r.unknown == 0);
+    CHECK(r.bytes < (1 << 20));
+    tf_sweep_result res;
+    CHECK(tf_sweep(sweep, NULL, &res) == 0);
+    CHECK(res.young == 0 && path_exists(big));
+    CHECK(umount(inner) == 0);
+    CHECK(tf_sweep(sweep, NULL, &res) == 0);
+    CHECK(dir_entries(sweep) == 0);
+    tf__sweep_clock_hook = NULL;
+    free(big), free(inner), free(orphan), free(sweep);
+    return 0;
+}
+
+static void test_other_device_inside_left(void **state)
+{
+    int rc = run_child(child_other_device_inside, TFT_DIR(state), false);
+    if (rc == 77) {
+        fprintf(stderr, "  skipped: mounting a tmpfs is not permitted here\n");
+        skip();
+    }
+    assert_int_equal(rc, 0);
+}
+
+/* A NULL dir is the default directory: none usable (every open and mkdir
+ * refused, in a fresh child), both calls fail with its ENOENT. */
+static int child_no_default_directory(void *arg)
+{
+    (void)arg;
+    unsetenv("TMPDIR"), unsetenv("TEMP"), unsetenv("TMP");
+    CHECK(tf_settempdir(NULL) == 0);
+    fault_arm_range("openat", 1, 0, EACCES);
+    fault_arm_range("mkdirat", 1, 0, EACCES);
+    tf_sweep_result res;
+    tf_usage_report r;
+    errno = 0;
+    CHECK(tf_sweep(NULL, NULL, &res) == -1 && errno == ENOENT);
+    errno = 0;
+    CHECK(tf_disk_usage(NULL, NULL, &r) == -1 && errno == ENOENT);
+    fault_reset();
+    return 0;
+}
+
+static void test_no_default_directory(void **state)
+{
+    (void)state;
+    assert_int_equal(run_child(child_no_default_directory, NULL, false), 0);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -752,6 +837,8 @@ int main(void)
         T(test_written_inside_before_removal_stays),
         T(test_stale_lock_files),
         cmocka_unit_test_setup_teardown(test_bind_mounts_left, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_other_device_inside_left, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_no_default_directory, tft_setup, tft_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -332,6 +332,66 @@ static void test_nothing_usable_enoent(void **state)
     assert_int_equal(run_child(child_nothing_usable, NULL, false), 0);
 }
 
+/*
+ * malloc failing in the first search of a process (the candidate list, a
+ * candidate's template, the absolute path, the interned copy), once or from
+ * then on: NULL with ENOMEM, or TMPDIR; never another candidate chosen for
+ * want of memory (the answer is kept for the process's life), no probe file
+ * or descriptor left. One fresh child per fault: the interned copy is made
+ * once per process. 99: the fault was past the search's last malloc.
+ */
+struct malloc_case {
+    const char *a, *b;
+    unsigned long nth;
+    bool persistent;
+};
+
+static int child_search_malloc_fails(void *arg)
+{
+    const struct malloc_case *mc = arg;
+    clear_env();
+    setenv("TMPDIR", mc->a, 1);
+    setenv("TEMP", mc->b, 1);
+    CHECK(tf_settempdir(NULL) == 0);
+    int fds = fd_count();
+    fault_arm_range("malloc", mc->nth, mc->persistent ? 0 : 1, ENOMEM);
+    errno = 0;
+    const char *d = tf_gettempdir();
+    int err = errno;
+    unsigned long hits = fault_hits();
+    fault_reset();
+    if (d ? strcmp(d, mc->a) != 0 : err != ENOMEM) {
+        fprintf(stderr, "malloc #%lu fails%s: got %s (%s)\n", mc->nth,
+                mc->persistent ? " from then on" : "", d ? d : "NULL", errname(err));
+        return 1;
+    }
+    CHECK(fd_count() == fds);
+    CHECK(dir_entries(mc->a) == 0 && dir_entries(mc->b) == 0);
+    /* Not cached as a failure: with memory, the search finds TMPDIR. */
+    d = tf_gettempdir();
+    CHECK(d && strcmp(d, mc->a) == 0);
+    return hits ? 0 : 99;
+}
+
+static void test_search_malloc_fails(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *a = mkdir_in(dir, "a", 0700), *b = mkdir_in(dir, "b", 0700);
+    unsigned long n = 1;
+    for (;; n++) {
+        struct malloc_case mc = { a, b, n, false };
+        int rc = run_child(child_search_malloc_fails, &mc, false);
+        if (rc == 99)
+            break;
+        assert_int_equal(rc, 0);
+        mc.persistent = true;
+        assert_int_equal(run_child(child_search_malloc_fails, &mc, false), 0);
+    }
+    assert_true(n > 3);   /* the list, its strings, the template, the copy */
+    free(a);
+    free(b);
+}
+
 /* ---- the override --------------------------------------------------------- */
 
 struct override_case {
@@ -568,6 +628,7 @@ int main(void)
         T(test_tmpdir_unwritable_skipped),
         T(test_fixed_candidates_after_env),
         T(test_nothing_usable_enoent),
+        T(test_search_malloc_fails),
         T(test_settempdir_before_first_use),
         T(test_settempdir_after_first_use_and_reset),
         T(test_first_use_from_threads),

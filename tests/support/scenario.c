@@ -44,6 +44,10 @@ static const struct {
     { "flistxattr", { ENOTSUP, EIO } },
     { "fgetxattr", { ENOTSUP, EIO } },
     { "fsetxattr", { ENOTSUP, ENOSPC } },
+    /* ENOSYS: a kernel before 6.13 (the /proc path then); ENOTSUP, ENODATA:
+     * no attributes here; ERANGE: one grew between the sizing and the read. */
+    { "listxattrat", { ENOTSUP, EIO, ERANGE, ENOSYS } },
+    { "getxattrat", { ENODATA, EIO, ERANGE, ENOSYS } },
     { "copy_file_range", { EXDEV, ENOSPC, EIO } },
     { "ioctl", { ENOTTY, EIO } },
     { "getdents64", { ENOMEM, EIO, EINTR } },
@@ -177,7 +181,7 @@ static int run_tempdir(struct scen_ctx *c)
  * Releases the handles a scenario holds. A release that fails (its unlink)
  * may leave a registered name: the exit handler's work, done here now.
  */
-static int finish_handles(struct scen_ctx *c, int ran)
+int finish_handles(struct scen_ctx *c, int ran)
 {
     (void)ran;
     int rc = 0;
@@ -209,13 +213,13 @@ static void model_put(struct scen_ctx *c, const unsigned char *buf, size_t n)
         c->mlen = c->mpos;
 }
 
-static void fill_pattern(unsigned char *buf, size_t n, unsigned salt)
+void fill_pattern(unsigned char *buf, size_t n, unsigned salt)
 {
     for (size_t i = 0; i < n; i++)
         buf[i] = (unsigned char)(i * 7 + salt);
 }
 
-static int step_write(struct scen_ctx *c, size_t n, unsigned salt)
+int step_write(struct scen_ctx *c, size_t n, unsigned salt)
 {
     unsigned char buf[6000];
     fill_pattern(buf, n, salt);
@@ -319,7 +323,7 @@ static int prepare_spooled_disk(struct scen_ctx *c)
 }
 
 /* No data lost: the file holds the model (read with no fault), then released. */
-static int finish_file(struct scen_ctx *c, int ran)
+int finish_file(struct scen_ctx *c, int ran)
 {
     int rc = 0;
     if (c->f && !tf_file_closed(c->f)) {
@@ -819,60 +823,61 @@ static int prepare_none(struct scen_ctx *c)
 }
 
 const struct scenario scenarios[] = {
-    { "tf_mkstemp", prepare_none, run_mkstemp, finish_path, { 0 }, false },
-    { "tf_mkdtemp", prepare_none, run_mkdtemp, finish_path, { 0 }, false },
-    { "tf_mktemp", prepare_none, run_mktemp, finish_path, { 0 }, false },
-    { "tf_temporary_file", prepare_none, run_unnamed, finish_handles, { 0 }, false },
+    { "tf_mkstemp", prepare_none, run_mkstemp, finish_path, { 0 }, false, NULL, NULL },
+    { "tf_mkdtemp", prepare_none, run_mkdtemp, finish_path, { 0 }, false, NULL, NULL },
+    { "tf_mktemp", prepare_none, run_mktemp, finish_path, { 0 }, false, NULL, NULL },
+    { "tf_temporary_file", prepare_none, run_unnamed, finish_handles, { 0 }, false, NULL, NULL },
     { "tf_temporary_file (no O_TMPFILE)", prepare_no_tmpfile, run_unnamed, finish_handles,
-      { 0 }, true },
-    { "tf_named_temporary_file", prepare_none, run_named, finish_handles, { 0 }, false },
-    { "tf_spooled_temporary_file", prepare_none, run_spooled, finish_handles, { 0 }, false },
-    { "tf_temporary_directory", prepare_none, run_tempdir, finish_handles, { 0 }, false },
-    { "file ops: unnamed", prepare_unnamed, run_file_ops, finish_file, { 0 }, false },
-    { "file ops: named", prepare_named, run_file_ops, finish_file, { 0 }, false },
-    { "file ops: spooled in memory", prepare_spooled, run_file_ops, finish_file, { 0 }, false },
-    { "file ops: spooled on disk", prepare_spooled_disk, run_file_ops, finish_file, { 0 }, false },
-    { "tf_file_close: named", prepare_named, run_close, finish_closed, { 0 }, false },
-    { "tf_file_close: spooled", prepare_spooled, run_close, finish_closed, { 0 }, false },
-    { "tf_file_detach: named", prepare_named, run_detach, finish_closed, { 0 }, false },
-    { "tf_file_detach: spooled", prepare_spooled, run_detach, finish_closed, { 0 }, false },
+      { 0 }, true, NULL, NULL },
+    { "tf_named_temporary_file", prepare_none, run_named, finish_handles, { 0 }, false, NULL, NULL },
+    { "tf_spooled_temporary_file", prepare_none, run_spooled, finish_handles, { 0 }, false, NULL, NULL },
+    { "tf_temporary_directory", prepare_none, run_tempdir, finish_handles, { 0 }, false, NULL, NULL },
+    { "file ops: unnamed", prepare_unnamed, run_file_ops, finish_file, { 0 }, false, NULL, NULL },
+    { "file ops: named", prepare_named, run_file_ops, finish_file, { 0 }, false, NULL, NULL },
+    { "file ops: spooled in memory", prepare_spooled, run_file_ops, finish_file, { 0 }, false, NULL, NULL },
+    { "file ops: spooled on disk", prepare_spooled_disk, run_file_ops, finish_file, { 0 }, false, NULL, NULL },
+    { "tf_file_close: named", prepare_named, run_close, finish_closed, { 0 }, false, NULL, NULL },
+    { "tf_file_close: spooled", prepare_spooled, run_close, finish_closed, { 0 }, false, NULL, NULL },
+    { "tf_file_detach: named", prepare_named, run_detach, finish_closed, { 0 }, false, NULL, NULL },
+    { "tf_file_detach: spooled", prepare_spooled, run_detach, finish_closed, { 0 }, false, NULL, NULL },
     { "tf_file_release: named", prepare_named, run_release, finish_closed, { 0 },
-      true },
+      true, NULL, NULL },
     { "tf_file_release: no delete on close", prepare_named_nodelete, run_release,
-      finish_closed, { 0 }, true },
+      finish_closed, { 0 }, true, NULL, NULL },
     { "tf_file_release: spooled", prepare_spooled, run_release, finish_closed, { 0 },
-      true },
-    { "stream: named", prepare_named, run_stream, finish_stream, { 0 }, false },
-    { "stream: spooled", prepare_spooled, run_stream, finish_stream, { 0 }, false },
-    { "tf_dir_cleanup: populated", prepare_tempdir, run_dir_cleanup, finish_handles, { 0 }, false },
+      true, NULL, NULL },
+    { "stream: named", prepare_named, run_stream, finish_stream, { 0 }, false, NULL, NULL },
+    { "stream: spooled", prepare_spooled, run_stream, finish_stream, { 0 }, false, NULL, NULL },
+    { "tf_dir_cleanup: populated", prepare_tempdir, run_dir_cleanup, finish_handles, { 0 }, false, NULL, NULL },
     { "tf_dir_release: populated", prepare_tempdir, run_dir_release, finish_closed,
-      { 0 }, true },
-    { "tf_rmtree: populated", prepare_tree, run_rmtree, finish_tree, { 0 }, false },
+      { 0 }, true, NULL, NULL },
+    { "tf_rmtree: populated", prepare_tree, run_rmtree, finish_tree, { 0 }, false, NULL, NULL },
     { "tf_rmtree(ignore errors): populated", prepare_tree, run_rmtree_ignore, finish_tree,
-      { 0 }, false },
-    { "tf_sweep", prepare_sweep, run_sweep, finish_sweep, { 0 }, false },
-    { "tf_disk_usage", prepare_sweep, run_usage, finish_sweep, { 0 }, false },
+      { 0 }, false, NULL, NULL },
+    { "tf_sweep", prepare_sweep, run_sweep, finish_sweep, { 0 }, false, NULL, NULL },
+    { "tf_disk_usage", prepare_sweep, run_usage, finish_sweep, { 0 }, false, NULL, NULL },
     /* ENOTEMPTY: part of a directory could not be removed (documented). */
     { "tf_cleanup_now", prepare_registered, run_cleanup_now, finish_registered,
-      { ENOTEMPTY, 0 }, false },
-    { "tf_file_shred: named", prepare_named, run_shred, finish_shred, { 0 }, false },
-    { "tf_file_shred: unnamed", prepare_unnamed, run_shred, finish_shred, { 0 }, false },
+      { ENOTEMPTY, 0 }, false, NULL, NULL },
+    { "tf_file_shred: named", prepare_named, run_shred, finish_shred, { 0 }, false, NULL, NULL },
+    { "tf_file_shred: unnamed", prepare_unnamed, run_shred, finish_shred, { 0 }, false, NULL, NULL },
     { "tf_file_shred: spooled in memory", prepare_spooled, run_shred, finish_shred, { 0 },
-      false },
+      false, NULL, NULL },
     { "tf_file_shred: spooled on disk", prepare_spooled_disk, run_shred, finish_shred, { 0 },
-      false },
+      false, NULL, NULL },
     { "tf_file_send: named, move", prepare_send_named, run_send_move, finish_send, { 0 },
-      false },
+      false, NULL, NULL },
     { "tf_file_send: named, share", prepare_send_named, run_send_share, finish_send, { 0 },
-      false },
+      false, NULL, NULL },
     { "tf_file_send: unnamed, move", prepare_send_unnamed, run_send_move, finish_send, { 0 },
-      false },
+      false, NULL, NULL },
     { "tf_file_send: named, no answer", prepare_send_named, run_send_no_answer, finish_send,
-      { 0 }, false },
+      { 0 }, false, NULL, NULL },
     { "tf_file_send: spooled, move", prepare_send_spooled, run_send_move, finish_send, { 0 },
-      false },
-    { "tf_file_recv: move", prepare_recv_move, run_recv, finish_recv, { 0 }, false },
-    { "tf_file_recv: share", prepare_recv_share, run_recv, finish_recv, { 0 }, false },
+      false, NULL, NULL },
+    { "tf_file_recv: move", prepare_recv_move, run_recv, finish_recv, { 0 }, false, NULL, NULL },
+    { "tf_file_recv: share", prepare_recv_share, run_recv, finish_recv, { 0 }, false, NULL, NULL },
+    SCENARIOS_DURABLE
 };
 const size_t scenario_count = sizeof scenarios / sizeof *scenarios;
 
@@ -886,6 +891,7 @@ static int attempt(const struct scenario *sc, const char *dir, const char *entry
     c->dir = dir;
     c->sc = sc;
     c->entry = entry;
+    c->err = err;
     c->fd = -1;
     *ran = -1;
     *ran_err = 0;

@@ -31,6 +31,13 @@ struct scen_ctx {
     int sv[2];                 /* hand-over scenarios: the socket pair, */
     pid_t peer;                /* the peer process on sv[1], */
     size_t registered;         /* and tf_cleanup_registered() before the run */
+    int err;                   /* the errno injected (0: none) */
+    /* Durable scenarios (scenario_durable.c): */
+    tf_persist_report prep;    /* what the persist or commit reported */
+    struct stat old;           /* the destination as prepared (st_ino 0: none) */
+    bool tried;                /* the persist call was made */
+    char *was;                 /* the file's name before the persist */
+    size_t unregistering;      /* names the persist takes out of the registry */
 };
 
 struct scenario {
@@ -49,7 +56,69 @@ struct scenario {
     /* With a fault from then on, what the failing call could not remove may
      * stay: the call ends the handle that knew the name (documented). */
     bool may_leave;
+    /* A variant of the scenario of that name that differs from it only in
+     * some seam entries (a lower level: fewer fsyncs): the sweep fails only
+     * the entries whose count differs from that one's, the rest it shares. */
+    const char *like;
+    const void *arg;           /* the scenario's own parameters */
 };
+
+/*
+ * The scenarios of persist, atomic replace and lock files
+ * (scenario_durable.c), at the end of scenarios[]. Each places a file at
+ * dir/dest: under the fault the call returns -1 with the errno or succeeds;
+ * then dest is either untouched (the same inode, old content, mode, owner,
+ * extended attributes) or fully new (the new content, the old metadata
+ * carried over by a replace), the file a failed persist or commit hands
+ * back is still open, temporary and registered and placing it again with
+ * no fault succeeds; nothing else is left in the directory.
+ */
+enum durable_kind {
+    DUR_PERSIST_NAMED,     /* tf_named_temporary_file(), then tf_file_persist() */
+    DUR_PERSIST_LINKABLE,  /* tf_linkable_temporary_file(), a write, tf_file_persist() */
+    DUR_REPLACE,           /* tf_replace_begin(), a write, tf_file_commit() */
+    DUR_CONTENTS,          /* tf_replace_contents() */
+    DUR_LOCK,              /* tf_lock_file(), a write, tf_file_commit() */
+};
+struct durable_case {
+    enum durable_kind kind;
+    int level;             /* tf_persist_opts.level */
+    unsigned flags;        /* tf_persist_opts.flags */
+    mode_t mode;           /* tf_persist_opts.mode */
+    bool exists;           /* dest is there before: content, mode 0640, owner
+                            * 65534 (as root), user.* attributes, one > 512 bytes */
+    bool chain;            /* dest is a link to a link to the file (real) */
+};
+int prepare_durable(struct scen_ctx *c);
+int run_durable(struct scen_ctx *c);
+int finish_durable(struct scen_ctx *c, int ran);
+#define DURABLE(label, base, ...) \
+    { label, prepare_durable, run_durable, finish_durable, { 0 }, false, base, \
+      &(const struct durable_case){ __VA_ARGS__ } },
+#define DUR_V TF_LEVEL_VISIBLE
+#define DUR_C TF_LEVEL_CONSISTENT
+#define DUR_D TF_LEVEL_DURABLE
+#define DUR_NC TF_PERSIST_NOCLOBBER
+#define SCENARIOS_DURABLE \
+    DURABLE("persist: named, replace", NULL, DUR_PERSIST_NAMED, DUR_D, 0, 0644, true, false) \
+    DURABLE("persist: named, replace, no sync", "persist: named, replace", \
+            DUR_PERSIST_NAMED, DUR_V, 0, 0644, true, false) \
+    DURABLE("persist: named, no clobber", NULL, DUR_PERSIST_NAMED, DUR_D, DUR_NC, 0, false, false) \
+    DURABLE("persist: named, no clobber, no sync", "persist: named, no clobber", \
+            DUR_PERSIST_NAMED, DUR_V, DUR_NC, 0, false, false) \
+    DURABLE("persist: named, through a link chain", NULL, DUR_PERSIST_NAMED, DUR_D, 0, 0, \
+            true, true) \
+    DURABLE("persist: linkable, replace", NULL, DUR_PERSIST_LINKABLE, DUR_D, 0, 0, true, false) \
+    DURABLE("persist: linkable, no clobber", NULL, DUR_PERSIST_LINKABLE, DUR_D, DUR_NC, 0, \
+            false, false) \
+    DURABLE("replace: durable", NULL, DUR_REPLACE, DUR_D, 0, 0, true, false) \
+    DURABLE("replace: consistent", "replace: durable", DUR_REPLACE, DUR_C, 0, 0, true, false) \
+    DURABLE("replace: visible", "replace: durable", DUR_REPLACE, DUR_V, 0, 0, true, false) \
+    DURABLE("replace: a new destination", NULL, DUR_REPLACE, DUR_D, 0, 0, false, false) \
+    DURABLE("tf_replace_contents", NULL, DUR_CONTENTS, DUR_D, 0, 0, true, false) \
+    DURABLE("tf_replace_contents: a new destination", NULL, DUR_CONTENTS, DUR_D, 0, 0, false, \
+            false) \
+    DURABLE("tf_lock_file", NULL, DUR_LOCK, DUR_D, 0, 0, true, false)
 
 extern const struct scenario scenarios[];
 extern const size_t scenario_count;
@@ -79,5 +148,14 @@ int scenario_count_calls(const struct scenario *sc, const char *dir);
  */
 int scenario_try(const struct scenario *sc, const char *dir, const char *entry,
                  unsigned long nth, unsigned long count, int err);
+
+/* Helpers of scenario.c the other scenario files share. */
+void fill_pattern(unsigned char *buf, size_t n, unsigned salt);
+/* Writes n bytes of the pattern (salt) through c->f; the model follows. */
+int step_write(struct scen_ctx *c, size_t n, unsigned salt);
+/* Checks c->f holds the model, then finish_handles(). */
+int finish_file(struct scen_ctx *c, int ran);
+/* Releases every handle and stream c holds. */
+int finish_handles(struct scen_ctx *c, int ran);
 
 #endif
