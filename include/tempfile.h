@@ -1268,7 +1268,7 @@ TF_API int tf_shred_treeat(int dirfd, const char *path, const tf_shred_opts *opt
  * No answer (TF_HANDOFF_NO_ANSWER, with move or share): the sender does not
  * wait for the receiver. Ownership moves (or is shared) as soon as sendmsg
  * has queued the message, and tf_file_send() returns then, so a hand-over
- * costs one message instead of two (about 2x faster a round trip,
+ * costs one message instead of two (1.4-2x faster a round trip,
  * bench/README.md). The trade-off: a hand-over that fails after that point
  * (the receiver refuses the file, runs out of descriptors, dies or closes
  * its socket before receiving) no longer leaves the file with the sender.
