@@ -7,16 +7,19 @@
  * bytes, recvmsg, and the same back; the received descriptor closed) and
  * the same-protocol floor (that, plus the one-byte answer per hop the
  * default mode sends: sendmsg + answer recv on one side, recvmsg + answer
- * send on the other), and the one-message floor plus the checks a receiver
- * makes of what it got (fstat, fcntl F_GETFL, geteuid, fstatat of the name:
- * what TF_HANDOFF_NO_ANSWER still pays over the bare floor). Batches of
- * each, interleaved, the order rotated every round.
+ * send on the other), that plus the checks a receiver makes of what it got
+ * before it answers (fstat, fcntl F_GETFL, geteuid, fstatat of the name:
+ * the default mode's own floor), and the one-message floor plus the one check a
+ * TF_HANDOFF_NO_ANSWER receiver makes on arrival (fstat: the rest waits for
+ * the handle's first use, which a file only passed on never has). Batches
+ * of each, interleaved, the order rotated every round.
  *
  *   handoff_bench [BATCH] [ROUNDS]      (defaults 2000, 9)
  */
 #define _GNU_SOURCE 1
 #include <tempfile.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +62,8 @@ static void bare_send(int s, int fd)
 
 static const char *name;   /* the file's, for mode C's check */
 
-/* What tf_file_recv() checks of a named file it got (see src/handoff.c). */
+/* What tf_file_recv() checks of a named file it got in the default mode
+ * (see src/handoff.c). */
 static void checks(int fd)
 {
     struct stat st, ns;
@@ -81,8 +85,17 @@ static int bare_recv(int s)
     return fd;
 }
 
+/* What a TF_HANDOFF_NO_ANSWER receiver checks on arrival. */
+static void type_check(int fd)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+        die("type_check");
+}
+
 /* Modes: L library (answers), N library without answers, B bare, A bare
- * with answers, C bare with the receiver's checks. */
+ * with answers, C bare with answers and the receiver's checks, F bare with
+ * fstat. */
 static unsigned lib_flags(char mode)
 {
     return mode == 'N' ? TF_HANDOFF_NO_ANSWER : 0;
@@ -102,11 +115,14 @@ static void peer(int s, int batch)
                 int fd = bare_recv(s);
                 if (mode == 'C')
                     checks(fd);
+                if (mode == 'F')
+                    type_check(fd);
                 char a = 'A';
-                if (mode == 'A' && write(s, &a, 1) != 1)
+                bool answers = mode == 'A' || mode == 'C';
+                if (answers && write(s, &a, 1) != 1)
                     die("answer");
                 bare_send(s, fd);
-                if (mode == 'A' && read(s, &a, 1) != 1)
+                if (answers && read(s, &a, 1) != 1)
                     die("answer");
                 close(fd);
             }
@@ -128,11 +144,11 @@ static double batch_of(int s, char mode, int batch)
         if (mode == 'L' || mode == 'N') {
             if (tf_file_send(s, f, lib_flags(mode)) < 0 || !(f = tf_file_recv(s, 0)))
                 die("hand-over");
-        } else if (mode == 'B' || mode == 'C') {
+        } else if (mode == 'B' || mode == 'F') {
             bare_send(s, fd);
             int back = bare_recv(s);
-            if (mode == 'C')
-                checks(back);
+            if (mode == 'F')
+                type_check(back);
             close(back);
         } else {
             char a;
@@ -140,6 +156,8 @@ static double batch_of(int s, char mode, int batch)
             if (read(s, &a, 1) != 1)
                 die("answer");
             int back = bare_recv(s);
+            if (mode == 'C')
+                checks(back);
             if (write(s, &a, 1) != 1)
                 die("answer");
             close(back);
@@ -180,18 +198,19 @@ int main(int argc, char **argv)
     }
     close(sv[1]);
     int s = sv[0];
-    static const char modes[] = "LNBAC";
-    double t[5][MAX_ROUNDS], r[5][MAX_ROUNDS];
+    static const char modes[] = "LNBACF";
+    double t[6][MAX_ROUNDS], r[6][MAX_ROUNDS];
     for (int k = 0; k < rounds; k++) {
-        for (int j = 0; j < 5; j++) {
-            int m = (j + k) % 5;
+        for (int j = 0; j < 6; j++) {
+            int m = (j + k) % 6;
             t[m][k] = batch_of(s, modes[m], batch);
         }
         r[0][k] = t[0][k] / t[2][k];   /* default / bare */
         r[1][k] = t[0][k] / t[3][k];   /* default / same protocol */
         r[2][k] = t[1][k] / t[2][k];   /* no answer / bare */
         r[3][k] = t[1][k] / t[0][k];   /* no answer / default */
-        r[4][k] = t[1][k] / t[4][k];   /* no answer / bare with the checks */
+        r[4][k] = t[0][k] / t[4][k];   /* default / its own floor */
+        r[5][k] = t[1][k] / t[5][k];   /* no answer / bare with fstat */
     }
     tf_file_release(f);
     close(s);
@@ -203,13 +222,15 @@ int main(int argc, char **argv)
     spread("bare sendmsg/recvmsg of the descriptor, both ways (one-message floor)", t[2],
            rounds, " us");
     spread("bare, with a one-byte answer per hop (same-protocol floor)", t[3], rounds, " us");
-    spread("bare, with the receiver's checks (fstat, fcntl, geteuid, fstatat)", t[4], rounds,
-           " us");
+    spread("bare, with the answer and the checks before it (fstat, fcntl, geteuid, fstatat)",
+           t[4], rounds, " us");
+    spread("bare, with fstat (what a no-answer receiver checks on arrival)", t[5], rounds, " us");
     printf("\n| per-round ratio | median | quartiles |\n|---|---|---|\n");
     spread("default / one-message floor", r[0], rounds, "");
     spread("default / same-protocol floor", r[1], rounds, "");
     spread("no answer / one-message floor", r[2], rounds, "");
     spread("no answer / default", r[3], rounds, "");
-    spread("no answer / bare with the receiver's checks", r[4], rounds, "");
+    spread("default / bare with the answer and the checks", r[4], rounds, "");
+    spread("no answer / bare with fstat", r[5], rounds, "");
     return 0;
 }

@@ -323,7 +323,9 @@ TF_API int tf_file_fileno(tf_file *f);
 /*
  * The absolute path of a named file, owned by the handle; NULL with errno
  * ENOENT for a file that has no name (tf_temporary_file(), spooled), EINVAL
- * for a NULL f. Still answers after tf_file_close().
+ * for a NULL f. Still answers after tf_file_close(). A handle received with
+ * TF_HANDOFF_NO_ANSWER shows only a checked name: the first call makes the
+ * checks of its first use (tf_file_recv()) and fails with their errno.
  */
 TF_API const char *tf_file_name(const tf_file *f);
 
@@ -334,7 +336,11 @@ TF_API const char *tf_file_name(const tf_file *f);
  * tf_file_closed() and tf_file_release(). Closing twice is a no-op.
  * Errors: EINVAL f is NULL; close(2)'s or unlink(2)'s (the file is closed
  * all the same; a name that could not be removed stays registered, and
- * tf_file_release(), tf_cleanup_now() or the exit handler tries again).
+ * tf_file_release(), tf_cleanup_now() or the exit handler tries again);
+ * for a handle from tf_file_recv(): ESTALE its name no longer names the file
+ * (another took it since: nothing removed, the name dropped), and, received
+ * with TF_HANDOFF_NO_ANSWER and not used yet, the errors of its first use
+ * (tf_file_recv(): nothing removed). tf_file_release() fails the same way.
  */
 TF_API int tf_file_close(tf_file *f);
 
@@ -1283,7 +1289,7 @@ TF_API int tf_shred_treeat(int dirfd, const char *path, const tf_shred_opts *opt
  * No answer (TF_HANDOFF_NO_ANSWER, with move or share): the sender does not
  * wait for the receiver. Ownership moves (or is shared) as soon as sendmsg
  * has queued the message, and tf_file_send() returns then, so a hand-over
- * costs one message instead of two (about 1.6x faster a round trip,
+ * costs one message instead of two (1.4-2x faster a round trip,
  * bench/README.md). The trade-off: a hand-over that fails after that point
  * (the receiver refuses the file, runs out of descriptors, dies or closes
  * its socket before receiving) no longer leaves the file with the sender.
@@ -1294,6 +1300,31 @@ TF_API int tf_shred_treeat(int dirfd, const char *path, const tf_shred_opts *opt
  * message is queued (EPIPE, sendmsg(2)'s) leave it with the sender, as in
  * the default mode. tf_file_recv() needs no flag: it reads the mode from the
  * metadata and then answers nothing, not even on failure.
+ *
+ * Checks. A receiver checks what it is given so that a peer can neither make
+ * it remove, rename or persist another file than the one handed over, nor
+ * pass a read-only descriptor off as a writable one: a regular file, opened
+ * for reading and writing, owned by the receiver or by the peer
+ * (SO_PEERCRED), still named by its name (same device and inode). In the
+ * default mode all of it comes before the answer, and a file that fails is
+ * refused (NACK). A moved file received with TF_HANDOFF_NO_ANSWER is checked
+ * on arrival for its type only (a FIFO, a device, a socket is refused there);
+ * the rest waits for the handle's first use: the first read, write, seek,
+ * truncate, tf_file_fileno() (and so persist, the FILE * view), tf_file_name(),
+ * tf_file_shred(), or the release. A check that fails there fails that call
+ * with the errno tf_file_recv() would have given (EBADMSG, EPERM), and every
+ * later one: the handle is refused, its name dropped (nothing removes or
+ * renames by it; tf_file_name() gives NULL) and its release closes the
+ * descriptor only. Passing the handle on with tf_file_send() is no use: it
+ * goes on unchecked, and its next receiver checks it. So a file that is only
+ * relayed costs each hop recvmsg and one fstat. Ownership compares with the
+ * effective uid seen at an earlier receive, confirmed by geteuid() at the
+ * first use: after a change of credentials a receiver may refuse a file of
+ * its former uid, never take one that is not its own or the peer's.
+ * Whatever the mode, a received name is looked at again just before it is
+ * removed (release, exit, fatal signal, tf_cleanup_now()): one that names
+ * another file by then, or a file owned by neither the receiver nor the
+ * peer, is left alone.
  * ------------------------------------------------------------------------- */
 
 /* tf_file_send() flags */
@@ -1355,10 +1386,12 @@ TF_API int tf_file_send(int sock, tf_file *f, unsigned flags);
  * file must be a regular file opened for reading and writing, owned by the
  * peer (SO_PEERCRED) or by the caller, and still named by its name (same
  * device and inode), so a peer cannot make the receiver remove a file that
- * is not the one it hands over. Every descriptor received is closed on
- * failure.
+ * is not the one it hands over (see "Checks" above). Every descriptor
+ * received is closed on failure.
  * Sent with TF_HANDOFF_NO_ANSWER, it answers nothing, on success or failure
- * (a failure then leaves the sender's file as an orphan for tf_sweep()).
+ * (a failure then leaves the sender's file as an orphan for tf_sweep()), and
+ * checks a moved file's type only on arrival: the other checks, and their
+ * EBADMSG and EPERM, come at the handle's first use (see "Checks").
  * Errors: EINVAL unknown flags (none is defined: pass 0); EBADMSG no
  * descriptor, more than one (also more than the 8 the control buffer holds:
  * MSG_CTRUNC), not a regular read-write file, the name not naming it, or

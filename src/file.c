@@ -268,6 +268,10 @@ int tf_file_fileno(tf_file *f)
 
 const char *tf_file_name(const tf_file *f)
 {
+    /* A received name is shown once checked: the handle is not const, only
+     * this view of it (the check may drop a name that was a lie). */
+    if (f && !f->closed && tf__recv_vet((tf_file *)f) < 0)
+        return NULL;
     if (!f || !f->path)
         errno = f ? ENOENT : EINVAL;
     return f ? f->path : NULL;
@@ -302,11 +306,22 @@ static int unlink_name(tf_file *f)
         return tf__share_unlink(f);
     /* A name that could not be removed stays ours and registered: release,
      * tf_cleanup_now() or the exit handler tries again. */
-    if (tf__sys.unlinkat(AT_FDCWD, f->path, 0) < 0 && errno != ENOENT)
+    int rc = 1;
+    if (f->verify)
+        rc = tf__unlink_checked(f->path, &(struct tf__file_id){ f->dev, f->ino, f->peer_uid });
+    else if (tf__sys.unlinkat(AT_FDCWD, f->path, 0) < 0 && errno != ENOENT)
+        rc = -1;
+    if (rc < 0)
         return -1;
     f->linked = 0;
     /* Only now: a fatal signal arriving before the unlink still removes it. */
     tf__reg_remove(&f->reg);
+    if (rc == 0) {   /* a received name that no longer names the file: dropped */
+        free(f->path);
+        f->path = NULL;
+        errno = ESTALE;
+        return -1;
+    }
     return 0;
 }
 
@@ -326,6 +341,10 @@ int tf_file_close(tf_file *f)
     if (f->closed)
         return 0;
     int err = 0;
+    /* A received file not used yet: its name is checked while the
+     * descriptor is still there (a refused name is not removed). */
+    if (f->linked)
+        first_error(&err, tf__recv_vet(f));
     first_error(&err, tf__stream_close(f));
     first_error(&err, f->ops->close(f));
     f->closed = 1;

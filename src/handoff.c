@@ -13,6 +13,9 @@
  * unlocked orphan for tf_sweep(). The receiver learns of the mode from the
  * metadata and answers nothing once it has decoded that flag; it answers a
  * message it cannot decode as before (a sender of ours never sends one).
+ * With nobody to tell at once, what it checks of the file beyond its type
+ * waits for the handle's first use (see "Checks" below): a hand-over then
+ * costs the receiver recvmsg and one fstat.
  *
  * Metadata: "TFH" 0x01, flags, file flags, name length (little-endian
  * uint32 each), the name. The decoder is pure so that a fuzzer can drive it.
@@ -21,6 +24,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +47,9 @@
 #define LAST_TRIES 5
 
 static const unsigned char magic[4] = { 'T', 'F', 'H', 1 };
+
+/* The backend of a received handle not checked yet (see "checks"). */
+static const struct tf__file_ops unchecked_ops;
 
 /* ---- metadata ----------------------------------------------------------- */
 
@@ -308,7 +315,11 @@ int tf_file_send(int sock, tf_file *f, unsigned flags)
     /* The view's buffered bytes go in first; a spooled file rolls over. */
     if (tf__stream_close(f) < 0)
         return -1;
-    int fd = tf_file_fileno(f);
+    /* A received handle not checked yet goes on as it came: its next
+     * receiver checks it. One that was refused goes nowhere. */
+    if (f->refused)
+        return bad(f->refused);
+    int fd = f->ops == &unchecked_ops ? f->fd : tf_file_fileno(f);
     if (fd < 0)
         return -1;
     /* A shared handle moves as a share: the other owners still count. */
@@ -333,10 +344,150 @@ int tf_file_send(int sock, tf_file *f, unsigned flags)
     return 0;
 }
 
+/* ---- checks --------------------------------------------------------------- */
+
+/*
+ * What a receiver checks of a file it is given, so that a peer can neither
+ * make it remove (or rename, persist) another file nor pass a read-only
+ * descriptor off as a writable one: the descriptor is a regular file opened
+ * for reading and writing, owned by us or by the peer (SO_PEERCRED), and
+ * its name still names it (device and inode).
+ *
+ * In the default mode all of it comes before the answer. Without an answer
+ * only the type is checked on arrival (fstat: a FIFO or a device must never
+ * be taken in); the rest waits for the first call that acts on the file
+ * (unchecked_ops below, tf_file_name(), tf_file_shred(), the release), so a
+ * file that is only passed on never pays for it, and a lie is refused there
+ * with the errno the receive would have given. Whatever the mode, removal
+ * looks at the name again just before the unlink (tf__unlink_checked()).
+ *
+ * Ownership needs the effective uid, which only a change of credentials can
+ * change: a cached one serves as a hint on arrival, confirmed with
+ * geteuid() at the first use and at removal, so a stale hint can only make
+ * the receiver refuse a file, never take one.
+ */
+
+static _Atomic uid_t euid_seen = (uid_t)-1;
+
+static uid_t euid_now(void)
+{
+    uid_t u = geteuid();
+    atomic_store_explicit(&euid_seen, u, memory_order_relaxed);
+    return u;
+}
+
+static int check_rw(int fd)
+{
+    int fl = tf__sys.fcntl(fd, F_GETFL, 0);
+    if (fl < 0)
+        return -1;
+    return (fl & O_ACCMODE) == O_RDWR ? 0 : bad(EBADMSG);
+}
+
+/* name names the file of dev and ino (no final link followed). */
+static int check_name(const char *name, dev_t dev, ino_t ino)
+{
+    struct stat ns;
+    if (tf__sys.fstatat(AT_FDCWD, name, &ns, AT_SYMLINK_NOFOLLOW) < 0)
+        return errno == ENOENT || errno == ENOTDIR ? bad(EBADMSG) : -1;
+    return ns.st_dev == dev && ns.st_ino == ino ? 0 : bad(EBADMSG);
+}
+
+/* A file owned by us or by the peer; *peer_uid: the peer's uid if asked.
+ * hint: a match with the cached euid is enough (confirmed at the first use). */
+static int check_owner(int sock, uid_t owner, bool hint, uid_t *peer_uid)
+{
+    *peer_uid = (uid_t)-1;
+    if (hint && owner == atomic_load_explicit(&euid_seen, memory_order_relaxed))
+        return 0;
+    if (owner == euid_now())
+        return 0;
+    struct ucred cred;
+    socklen_t cl = sizeof cred;
+    if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0)
+        return -1;
+    if (owner != cred.uid)
+        return bad(EPERM);
+    *peer_uid = cred.uid;
+    return 0;
+}
+
+/* The checks a received handle's first use makes (see above). */
+static int first_check(tf_file *f)
+{
+    if (check_rw(f->fd) < 0)
+        return -1;
+    if (!f->path)
+        return 0;
+    if (f->peer_uid == (uid_t)-1 && f->uid != euid_now())
+        return bad(EPERM);
+    return check_name(f->path, f->dev, f->ino);
+}
+
+int tf__recv_vet(tf_file *f)
+{
+    if (f->ops != &unchecked_ops)
+        return 0;
+    if (!f->refused && first_check(f) == 0) {
+        f->ops = &tf__fd_ops;
+        return 0;
+    }
+    if (!f->refused) {
+        /* Refused: the name goes, nothing will remove or rename by it. */
+        f->refused = errno;
+        tf__reg_remove(&f->reg);
+        f->linked = 0;
+        free(f->path);
+        f->path = NULL;
+    }
+    return bad(f->refused);
+}
+
+static ssize_t unchecked_read(tf_file *f, void *buf, size_t n)
+{
+    return tf__recv_vet(f) < 0 ? -1 : f->ops->read(f, buf, n);
+}
+
+static ssize_t unchecked_write(tf_file *f, const void *buf, size_t n)
+{
+    return tf__recv_vet(f) < 0 ? -1 : f->ops->write(f, buf, n);
+}
+
+static off_t unchecked_seek(tf_file *f, off_t off, int whence)
+{
+    return tf__recv_vet(f) < 0 ? -1 : f->ops->seek(f, off, whence);
+}
+
+static int unchecked_truncate(tf_file *f, off_t size)
+{
+    return tf__recv_vet(f) < 0 ? -1 : f->ops->truncate(f, size);
+}
+
+static int unchecked_fileno(tf_file *f)
+{
+    return tf__recv_vet(f) < 0 ? -1 : f->ops->fileno(f);
+}
+
+static int unchecked_close(tf_file *f)
+{
+    return tf__fd_ops.close(f);
+}
+
+/* Each call checks once, then the handle is an ordinary descriptor one. */
+static const struct tf__file_ops unchecked_ops = {
+    .read = unchecked_read,
+    .write = unchecked_write,
+    .seek = unchecked_seek,
+    .truncate = unchecked_truncate,
+    .fileno = unchecked_fileno,
+    .close = unchecked_close,
+};
+
 /* ---- receiving ---------------------------------------------------------- */
 
-/* The one descriptor of a well-formed message, checked; -1 (errno) if not. */
-static int the_fd(const struct got *g, struct stat *st)
+/* The one descriptor of a well-formed message, checked (lazy: its type
+ * only); -1 (errno) if not. */
+static int the_fd(const struct got *g, struct stat *st, bool lazy)
 {
     if (g->ctrunc)
         return bad(g->nfds < FDS_ROOM ? EMFILE : EBADMSG);
@@ -347,42 +498,36 @@ static int the_fd(const struct got *g, struct stat *st)
     int fd = g->fds[0];
     if (tf__sys.fstat(fd, st) < 0)
         return -1;
-    int fl = fcntl(fd, F_GETFL);
-    if (!S_ISREG(st->st_mode) || fl < 0 || (fl & O_ACCMODE) != O_RDWR)
+    if (!S_ISREG(st->st_mode) || (!lazy && check_rw(fd) < 0))
         return bad(EBADMSG);
     return fd;
 }
 
-/* A name the peer may hand over: its file, still named so. */
-static char *checked_name(int sock, const tf_handoff_meta *m, const struct stat *st)
+/* What arrived, checked so far. */
+struct arrival {
+    int fd;
+    char *name;
+    struct stat st;
+    uid_t peer_uid;
+    bool lazy;   /* no answer: the rest of the checks at the first use */
+};
+
+/* A name the peer may hand over: its file (lazy: its name checked later). */
+static char *checked_name(int sock, const tf_handoff_meta *m, struct arrival *a)
 {
-    /* Ours (the usual case) needs no question to the socket. */
-    if (st->st_uid != geteuid()) {
-        struct ucred cred;
-        socklen_t cl = sizeof cred;
-        if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0)
-            return NULL;
-        if (st->st_uid != cred.uid) {
-            errno = EPERM;
-            return NULL;
-        }
-    }
+    const struct stat *st = &a->st;
+    bool lazy = a->lazy;
+    if (check_owner(sock, st->st_uid, lazy, &a->peer_uid) < 0)
+        return NULL;
     char *name = tf__sys.malloc(m->name_len + 1);
     if (!name)
         return NULL;
     memcpy(name, m->name, m->name_len);
     name[m->name_len] = '\0';
-    struct stat ns;
-    int rc = tf__sys.fstatat(AT_FDCWD, name, &ns, AT_SYMLINK_NOFOLLOW);
-    if (rc < 0 && errno != ENOENT && errno != ENOTDIR) {
+    if (!lazy && check_name(name, st->st_dev, st->st_ino) < 0) {
         int err = errno;
         free(name);
         errno = err;
-        return NULL;
-    }
-    if (rc < 0 || ns.st_dev != st->st_dev || ns.st_ino != st->st_ino) {
-        free(name);
-        errno = EBADMSG;
         return NULL;
     }
     return name;
@@ -399,21 +544,40 @@ static int reopen_own(int fd)
     return own;
 }
 
-/* The handle for fd (taken over on success) as the metadata describe it. */
-static tf_file *adopt(int fd, char *name, const tf_handoff_meta *m, const struct stat *st)
+/* A moved handle around a->fd, its name removed only while it is the file's. */
+static tf_file *adopt_moved(const struct arrival *a, unsigned file_flags)
 {
+    tf_file *f = tf__file_new(a->fd, a->name, file_flags);
+    if (!f)
+        return NULL;
+    f->dev = a->st.st_dev;
+    f->ino = a->st.st_ino;
+    f->uid = a->st.st_uid;
+    f->peer_uid = a->peer_uid;
+    f->verify = a->name != NULL;
+    if (a->lazy)
+        f->ops = &unchecked_ops;
+    struct tf__file_id id = { f->dev, f->ino, f->peer_uid };
+    if (a->name && !(f->flags & TF_KEEP) && tf__reg_add_checked(&f->reg, a->name, &id) < 0) {
+        free(f);
+        return NULL;
+    }
+    return f;
+}
+
+/* The handle for a->fd (taken over on success) as the metadata describe it. */
+static tf_file *adopt(const struct arrival *a, const tf_handoff_meta *m)
+{
+    int fd = a->fd;
+    char *name = a->name;
+    const struct stat *st = &a->st;
     bool share = m->flags & TF_HANDOFF_SHARE;
     int own = share ? reopen_own(fd) : fd;
     if (own < 0)
         return NULL;
     struct tf__reg_guard g;
     tf__reg_begin(&g);
-    tf_file *f = tf__file_new(own, name, m->file_flags);
-    if (f && name && !share && !(f->flags & TF_KEEP) &&
-        tf__reg_add(&f->reg, TF__REG_FILE, name, -1) < 0) {
-        free(f);
-        f = NULL;
-    }
+    tf_file *f = share ? tf__file_new(own, name, m->file_flags) : adopt_moved(a, m->file_flags);
     tf__reg_end(&g);
     if (!f) {
         if (own != fd)
@@ -447,20 +611,20 @@ static tf_file *receive(int sock, struct got *g, bool *quiet)
     tf_handoff_meta m;
     int derr = tf_handoff_decode(buf, (size_t)n, &m) < 0 ? errno : 0;
     *quiet = !derr && (m.flags & TF_HANDOFF_NO_ANSWER);
-    struct stat st;
-    int fd = the_fd(g, &st);   /* its errno first: a cut message decodes badly too */
-    if (fd < 0)
+    struct arrival a = { .name = NULL, .peer_uid = (uid_t)-1,
+                         .lazy = *quiet && !(m.flags & TF_HANDOFF_SHARE) };
+    a.fd = the_fd(g, &a.st, a.lazy);   /* its errno first: a cut message decodes badly too */
+    if (a.fd < 0)
         return NULL;
     if (derr) {
         errno = derr;
         return NULL;
     }
-    char *name = NULL;
-    if (m.name && !(name = checked_name(sock, &m, &st)))
+    if (m.name && !(a.name = checked_name(sock, &m, &a)))
         return NULL;
-    tf_file *f = adopt(fd, name, &m, &st);
+    tf_file *f = adopt(&a, &m);
     if (!f) {
-        free(name);
+        free(a.name);
         return NULL;
     }
     g->nfds = 0;   /* the handle has it (or, shared, closed it) */

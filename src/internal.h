@@ -290,8 +290,12 @@ struct tf_file {
     bool linkable;            /* O_TMPFILE without O_EXCL: tf_file_persist() links it */
     struct tf__durable *dur;  /* tf_replace_begin() and tf_lock_file() handles only */
     bool shared;              /* handed over in share mode: the last owner removes */
-    dev_t dev;                /* shared files: the file, to tell its name still names it */
-    ino_t ino;
+    dev_t dev;                /* shared and received files: the file, to tell */
+    ino_t ino;                /*   that its name still names it */
+    bool verify;              /* received: the name is removed only if still the file's */
+    uid_t uid;                /* received: the file's owner, */
+    uid_t peer_uid;           /*   and the sender's uid if it was asked, else -1 */
+    int refused;              /* received unchecked, a check failed: its errno */
 };
 
 extern const struct tf__file_ops tf__fd_ops;
@@ -459,6 +463,25 @@ enum { TF__REG_FILE, TF__REG_DIR };
  */
 int tf__reg_add(struct tf__reg_entry **out, int kind, const char *path, int fd);
 
+/*
+ * What identifies a received file (handoff.c): its name is removed only while
+ * it names that device and inode, owned by the process's effective uid (as
+ * it is at removal) or by peer_uid ((uid_t)-1: no peer vouched).
+ */
+struct tf__file_id {
+    dev_t dev;
+    ino_t ino;
+    uid_t peer_uid;
+};
+
+/* tf__reg_add() of a received file's name, removed only as id allows. */
+int tf__reg_add_checked(struct tf__reg_entry **out, const char *path,
+                        const struct tf__file_id *id);
+
+/* Unlinks path if it still names the file id describes: 1 removed (or gone
+ * already), 0 it names something else (nothing removed), -1 with errno. */
+TF__ASYNC_SAFE int tf__unlink_checked(const char *path, const struct tf__file_id *id);
+
 /* Unregisters *slot (if not NULL) and sets it to NULL. Never fails. */
 void tf__reg_remove(struct tf__reg_entry **slot);
 
@@ -536,6 +559,15 @@ int tf__fs_report(int fd, const struct stat *st, tf_shred_report *r);
 /* Removes a shared file's name if no other owner holds it (release of a
  * shared handle, its descriptor already closed); 0 or -1. */
 int tf__share_unlink(tf_file *f);
+
+/*
+ * A handle received with TF_HANDOFF_NO_ANSWER is checked at its first use
+ * rather than at tf_file_recv(): descriptor opened for reading and writing,
+ * name still naming it, owner. 0 if it is (or was already), -1 with the
+ * check's errno (every later call too: the handle is refused, its name
+ * dropped). Every call that acts on the file comes through here.
+ */
+int tf__recv_vet(tf_file *f);
 
 /* ---- sweep.c ------------------------------------------------------------ */
 

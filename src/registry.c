@@ -46,6 +46,8 @@ struct tf__reg_entry {
     int fd;             /* directories: the handle's descriptor, or -1 */
     atomic_int owner;   /* atomic only so that tf_cleanup_registered may peek */
     const char *path;   /* the handle's path: valid while the entry is not FREE */
+    bool checked;       /* a received file's: removed only as id allows */
+    struct tf__file_id id;
 };
 
 /* Chunk k holds TF__REG_FIRST << k entries: room grows geometrically. */
@@ -189,7 +191,8 @@ static struct tf__reg_entry *claim(void)
     }
 }
 
-int tf__reg_add(struct tf__reg_entry **out, int kind, const char *path, int fd)
+static int publish(struct tf__reg_entry **out, int kind, const char *path, int fd,
+                   const struct tf__file_id *id)
 {
     struct tf__reg_entry *e = claim();
     if (!e)
@@ -198,11 +201,44 @@ int tf__reg_add(struct tf__reg_entry **out, int kind, const char *path, int fd)
     e->kind = kind;
     e->fd = fd;
     e->path = path;
+    e->checked = id != NULL;
+    if (id)
+        e->id = *id;
     atomic_store_explicit(&e->owner, atomic_load_explicit(&cached_pid, memory_order_relaxed),
                           memory_order_relaxed);
     atomic_store_explicit(&e->state, LIVE, memory_order_release);
     *out = e;
     return 0;
+}
+
+int tf__reg_add(struct tf__reg_entry **out, int kind, const char *path, int fd)
+{
+    return publish(out, kind, path, fd, NULL);
+}
+
+int tf__reg_add_checked(struct tf__reg_entry **out, const char *path,
+                        const struct tf__file_id *id)
+{
+    return publish(out, TF__REG_FILE, path, -1, id);
+}
+
+/*
+ * A peer that handed a file over may have named another one (or renamed
+ * things since): the name is looked at just before the unlink, which leaves
+ * only the instant between the two, against the whole life of the handle
+ * had the name been checked when it arrived.
+ */
+TF__ASYNC_SAFE int tf__unlink_checked(const char *path, const struct tf__file_id *id)
+{
+    struct stat st;
+    if (tf__sys.fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return errno == ENOENT || errno == ENOTDIR ? 1 : -1;
+    if (st.st_dev != id->dev || st.st_ino != id->ino ||
+        (st.st_uid != geteuid() && st.st_uid != id->peer_uid))
+        return 0;
+    if (tf__sys.unlinkat(AT_FDCWD, path, 0) < 0 && errno != ENOENT)
+        return -1;
+    return 1;
 }
 
 /* Normal context only: waits for a cleaner on another thread to finish. */
@@ -331,11 +367,18 @@ TF__ASYNC_SAFE static int remove_dir(const struct tf__reg_entry *e, bool signal_
     return rc;
 }
 
-/* Removes one claimed entry's file or tree; 0 or -1. */
+/* Removes one claimed entry's file or tree; 0, 1 if it left a received
+ * name alone (another file's now), or -1. */
 TF__ASYNC_SAFE static int remove_registered(const struct tf__reg_entry *e, bool signal_safe)
 {
     if (e->kind == TF__REG_DIR)
         return remove_dir(e, signal_safe);
+    if (e->checked)   /* another file's name is not ours: nothing to remove */
+        switch (tf__unlink_checked(e->path, &e->id)) {
+        case -1: return -1;
+        case 0: return 1;
+        default: return 0;
+        }
     if (tf__sys.unlinkat(AT_FDCWD, e->path, 0) < 0 && errno != ENOENT)
         return -1;
     return 0;
@@ -367,8 +410,9 @@ TF__ASYNC_SAFE int tf__registry_clean(bool signal_safe)
             if (!claim_live(&c[i], self))
                 continue;
             errno = 0;
-            if (remove_registered(&c[i], signal_safe) == 0) {
-                removed++;
+            int rc = remove_registered(&c[i], signal_safe);
+            if (rc >= 0) {
+                removed += rc == 0;
                 atomic_store_explicit(&c[i].state, DONE, memory_order_release);
                 continue;
             }

@@ -1028,6 +1028,279 @@ static void test_no_answer_back_to_back_on_stream(void **state)
     close(sv[0]), close(sv[1]);
 }
 
+/* ---- checks at first use (no answer) and at removal ---------------------- */
+
+/* A bad peer's hand-over without answer is taken in (only its type is
+ * checked on arrival) and refused at its first use, with the errno the
+ * receive gives in the default mode; nothing is answered, written, removed,
+ * and nothing leaks. use: 0 release at once, 1 read, 2 write, 3 name,
+ * 4 fileno, 5 persist, 6 passing it on. */
+static int first_use(tf_file *g, int use, const char *dir, int err)
+{
+    errno = 0;
+    switch (use) {
+    case 1: { char c; CHECK(tf_file_read(g, &c, 1) == -1); break; }
+    case 2: CHECK(tf_file_write(g, "x", 1) == -1); break;
+    case 3: CHECK(tf_file_name(g) == NULL); break;
+    case 4: CHECK(tf_file_fileno(g) == -1); break;
+    case 5: {
+        char *dest = path_join(dir, "dest");
+        CHECK(tf_file_persist(g, dest, NULL, NULL) == -1);
+        int e = errno;
+        CHECK(!path_exists(dest));
+        free(dest);
+        errno = e;
+        break;
+    }
+    case 6: {   /* goes on unchecked; its next receiver refuses it */
+        int sv[2];
+        CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
+        CHECK(tf_file_send(sv[0], g, TF_HANDOFF_NO_ANSWER) == 0);
+        g = tf_file_recv(sv[1], 0);
+        close(sv[0]), close(sv[1]);
+        CHECK(g != NULL);
+        errno = 0;
+        CHECK(tf_file_read(g, &(char){ 0 }, 1) == -1);
+        break;
+    }
+    default:
+        CHECK(tf_file_release(g) == -1);
+        CHECK(errno == err);
+        return 0;
+    }
+    CHECK(errno == err);
+    CHECK(tf_file_write(g, "x", 1) == -1 && errno == err);   /* and from then on */
+    CHECK(tf_file_name(g) == NULL);
+    CHECK(tf_file_release(g) == 0);
+    return 0;
+}
+
+static void refused_at_first_use(struct bad *b, const char *dir, const char *name, int fd,
+                                 int err, const char *victim)
+{
+    for (int use = 0; use <= 6; use++) {
+        unsigned char m[TF_HANDOFF_META_MAX];
+        size_t reg = tf_cleanup_registered();
+        raw_send(b->sv[0], m, meta(m, TF_HANDOFF_NO_ANSWER, 0, name), &fd, 1);
+        tf_file *g = tf_file_recv(b->sv[1], 0);
+        assert_non_null(g);
+        assert_int_equal(tf_cleanup_registered(), reg + 1);
+        if (first_use(g, use, dir, err) != 0)
+            fail_msg("first use %d", use);
+        assert_int_equal(tf_cleanup_registered(), reg);
+        assert_int_equal(answer_of(b->sv[0]), 0);
+        assert_no_fd_leak(b->fds);
+        char *got = read_file_str(victim);
+        assert_string_equal(got, "precious");
+        free(got);
+    }
+}
+
+static void test_no_answer_read_only_refused_at_first_use(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    struct bad b;
+    bad_open(&b, dir, SOCK_SEQPACKET);
+    assert_int_equal(tf_file_write(b.f, "precious", 8), 8);
+    int ro = open(tf_file_name(b.f), O_RDONLY | O_CLOEXEC);
+    assert_true(ro >= 0);
+    b.fds++;
+    refused_at_first_use(&b, dir, tf_file_name(b.f), ro, EBADMSG, tf_file_name(b.f));
+    close(ro);
+    close(b.sv[0]), close(b.sv[1]);
+    tf_file_release(b.f);
+}
+
+static void test_no_answer_name_of_another_file_refused(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    struct bad b;
+    bad_open(&b, dir, SOCK_SEQPACKET);
+    assert_int_equal(write_file(dir, "victim", "precious"), 0);
+    char *victim = path_join(dir, "victim");
+    refused_at_first_use(&b, dir, victim, tf_file_fileno(b.f), EBADMSG, victim);
+    free(victim);
+    close(b.sv[0]), close(b.sv[1]);
+    tf_file_release(b.f);
+}
+
+/* A receiver given another file's name without answer, that never uses the
+ * handle: its exit handler, its fatal-signal handler, tf_cleanup_now() and a
+ * sweep after it was killed leave that file alone. how: 0 exit, 1 SIGTERM,
+ * 2 tf_cleanup_now(), 3 SIGKILL. */
+struct liar_arg {
+    int sock, other, how;
+};
+
+static tf_file *lied_to_handle;   /* still held at exit: not a leak */
+
+static int lied_to(void *arg)
+{
+    struct liar_arg *a = arg;
+    close(a->other);
+    CHECK(tf_cleanup_install_signals() == 0);
+    CHECK((lied_to_handle = tf_file_recv(a->sock, 0)) != NULL);
+    CHECK(tf_cleanup_registered() == 1);
+    coverage_flush();
+    if (a->how == 1)
+        raise(SIGTERM);
+    if (a->how == 2)
+        CHECK(tf_cleanup_now() == 0);   /* nothing of ours removed */
+    if (a->how == 3)
+        raise(SIGKILL);
+    exit(0);   /* the exit handler runs */
+}
+
+static void test_no_answer_lie_survives_exit_signal_sweep(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    /* The victim is a live temporary of ours, so that the sweep judges it
+     * by its lock, not by the liar's word. */
+    tf_file *v = tf_named_temporary_file(&(tf_opts){ .dir = dir });
+    assert_non_null(v);
+    assert_int_equal(tf_file_write(v, "precious", 8), 8);
+    for (int how = 0; how < 4; how++) {
+        int sv[2];
+        assert_int_equal(seqpair(sv), 0);
+        tf_file *x = tf_named_temporary_file(&(tf_opts){ .dir = dir });
+        assert_non_null(x);
+        char *xname = strdup(tf_file_name(x));
+        unsigned char m[TF_HANDOFF_META_MAX];
+        int fd = tf_file_fileno(x);
+        raw_send(sv[0], m, meta(m, TF_HANDOFF_NO_ANSWER, 0, tf_file_name(v)), &fd, 1);
+        tf_file_keep(x);   /* the liar's own file: the sweep's to judge */
+        tf_file_release(x);
+        fflush(NULL);
+        struct liar_arg a = { sv[1], sv[0], how };
+        int st = run_child(lied_to, &a, false);
+        assert_int_equal(st, how == 1 ? 128 + SIGTERM : how == 3 ? 128 + SIGKILL : 0);
+        close(sv[0]), close(sv[1]);
+        assert_string_equal(read_whole(tf_file_fileno(v)), "precious");
+        assert_true(path_exists(tf_file_name(v)));
+        assert_true(path_exists(xname));   /* the liar's file: nobody vouched */
+        if (how == 3) {   /* the liar's file is an orphan, the victim is not */
+            tf__sweep_clock_hook = later;
+            tf_sweep_result res;
+            assert_int_equal(tf_sweep(dir, NULL, &res), 0);
+            tf__sweep_clock_hook = NULL;
+            assert_int_equal(res.removed, 1);
+            assert_false(path_exists(xname));
+        } else {
+            unlink(xname);
+        }
+        assert_true(path_exists(tf_file_name(v)));
+        free(xname);
+    }
+    assert_int_equal(tf_file_release(v), 0);
+}
+
+/* The name is looked at again when it is removed: one that names another
+ * file by then (renamed over it after the receive) is left alone by the
+ * release (ESTALE) and by tf_cleanup_now(), in both modes. */
+static void test_name_replaced_after_receive(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    for (int mode = 0; mode < 4; mode++) {
+        struct bad b;
+        bad_open(&b, dir, SOCK_SEQPACKET);
+        tf_file_keep(b.f);   /* the receiver's entry is the only one */
+        unsigned char m[TF_HANDOFF_META_MAX];
+        int fd = tf_file_fileno(b.f);
+        unsigned flags = mode & 1 ? TF_HANDOFF_NO_ANSWER : 0;
+        char *name = strdup(tf_file_name(b.f));
+        raw_send(b.sv[0], m, meta(m, flags, 0, name), &fd, 1);
+        tf_file *g = tf_file_recv(b.sv[1], 0);
+        assert_non_null(g);
+        assert_int_equal(answer_of(b.sv[0]), flags ? 0 : 'A');
+        assert_int_equal(write_file(dir, "other", "precious"), 0);
+        char *other = path_join(dir, "other");
+        assert_int_equal(rename(other, name), 0);
+        if (mode < 2) {
+            errno = 0;
+            assert_int_equal(tf_file_release(g), -1);
+            /* No answer, not used yet: the release's first check sees it. */
+            assert_errno(flags ? EBADMSG : ESTALE);
+        } else {
+            assert_int_equal(tf_cleanup_now(), 0);
+            tf_file_keep(g);
+            tf_file_release(g);
+        }
+        char *got = read_file_str(name);
+        assert_string_equal(got, "precious");
+        unlink(name);
+        free(got), free(other), free(name);
+        close(b.sv[0]), close(b.sv[1]);
+        tf_file_release(b.f);
+    }
+}
+
+/* An effective uid cached before a change of credentials makes a receiver
+ * refuse a file, never take one: root's file, received with no answer by a
+ * process that was root and is nobody now, is refused at its first use. */
+static int stale_euid(void *arg)
+{
+    int *sv = arg;
+    tf_file *g = tf_file_recv(sv[1], 0);   /* as root: the uid is seen */
+    CHECK(g != NULL);
+    CHECK(tf_file_name(g) != NULL);
+    CHECK(seteuid(NOBODY_ID) == 0);
+    tf_file *h = tf_file_recv(sv[1], 0);
+    CHECK(h != NULL);
+    char c;
+    errno = 0;
+    CHECK(tf_file_read(h, &c, 1) == -1 && errno == EPERM);
+    CHECK(tf_file_release(h) == 0);
+    CHECK(seteuid(0) == 0);
+    tf_file_keep(g);
+    tf_file_release(g);
+    return 0;
+}
+
+static void test_no_answer_stale_euid_refuses(void **state)
+{
+    if (!running_as_root())
+        skip();   /* only root can change its effective uid back */
+    const char *dir = TFT_DIR(state);
+    int sv[2];
+    assert_int_equal(seqpair(sv), 0);
+    tf_file *f = tf_named_temporary_file(&(tf_opts){ .dir = dir });
+    assert_non_null(f);
+    unsigned char m[TF_HANDOFF_META_MAX];
+    int fd = tf_file_fileno(f);
+    for (int i = 0; i < 2; i++)
+        raw_send(sv[0], m, meta(m, TF_HANDOFF_NO_ANSWER, 0, tf_file_name(f)), &fd, 1);
+    fflush(NULL);
+    assert_int_equal(run_child(stale_euid, sv, false), 0);
+    assert_true(path_exists(tf_file_name(f)));
+    close(sv[0]), close(sv[1]);
+    tf_file_release(f);
+}
+
+/* Passed on without use: the next receiver checks it, and removes it. */
+static void test_no_answer_passed_on_unchecked(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    int a[2], b[2];
+    assert_int_equal(seqpair(a), 0);
+    assert_int_equal(seqpair(b), 0);
+    tf_file *f = tf_named_temporary_file(&(tf_opts){ .dir = dir });
+    assert_non_null(f);
+    assert_int_equal(tf_file_write(f, "relay", 5), 5);
+    char *name = strdup(tf_file_name(f));
+    assert_int_equal(tf_file_send(a[0], f, TF_HANDOFF_NO_ANSWER), 0);
+    tf_file *g = tf_file_recv(a[1], 0);
+    assert_non_null(g);
+    assert_int_equal(tf_file_send(b[0], g, TF_HANDOFF_NO_ANSWER), 0);
+    tf_file *h = tf_file_recv(b[1], 0);
+    assert_non_null(h);
+    assert_string_equal(tf_file_name(h), name);
+    assert_string_equal(read_whole(tf_file_fileno(h)), "relay");
+    assert_int_equal(tf_file_release(h), 0);
+    assert_false(path_exists(name));
+    free(name);
+    close(a[0]), close(a[1]), close(b[0]), close(b[1]);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_DFL);
@@ -1067,6 +1340,12 @@ int main(void)
         T(test_no_answer_failure_leaves_orphan),
         T(test_no_answer_share),
         T(test_no_answer_back_to_back_on_stream),
+        T(test_no_answer_read_only_refused_at_first_use),
+        T(test_no_answer_name_of_another_file_refused),
+        T(test_no_answer_lie_survives_exit_signal_sweep),
+        T(test_name_replaced_after_receive),
+        T(test_no_answer_stale_euid_refuses),
+        T(test_no_answer_passed_on_unchecked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
