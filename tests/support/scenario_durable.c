@@ -2,6 +2,7 @@
 #include "scenario.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -220,7 +221,9 @@ static int check_new(struct scen_ctx *c)
             (unsigned)d->mode);
         rc = -1;
     } else if (replacing(d)) {
-        mode_t want = d->mode ? d->mode : c->old.st_ino ? OLD_MODE : 0666 & ~077;
+        mode_t mask = umask(0);   /* the process's, whoever set it (the sweep, a fuzzer) */
+        umask(mask);
+        mode_t want = d->mode ? d->mode : c->old.st_ino ? OLD_MODE : 0666 & ~mask;
         bool meta = (st.st_mode & 07777) == want;
         if (c->old.st_ino)
             meta = meta && st.st_uid == c->old.st_uid && st.st_gid == c->old.st_gid &&
