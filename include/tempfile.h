@@ -793,7 +793,10 @@ enum {
  *  mode        non-zero: the permission bits of the result, exactly (07777
  *              at most). 0: those of the replaced file; a new destination
  *              of tf_replace_*() or tf_lock_file() gets 0666 & ~umask
- *              (tf_replace_contents(): under a default ACL of the
+ *              (tf_replace_begin(), tf_lock_file(): the umask is read from
+ *              /proc/self/status, umask(2) being unsafe beside threads;
+ *              where that cannot be read, 0600, the narrowest it could be;
+ *              tf_replace_contents(): under a default ACL of the
  *              directory, what open(2) with 0666 gets), a persisted file
  *              keeps its own.
  *  timeout_ms  tf_lock_file() only: 0 fails at once with EEXIST while another

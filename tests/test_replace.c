@@ -983,6 +983,30 @@ static void test_link_appears_before_commit(void **state)
     free(dest), free(other);
 }
 
+/* Every sibling name taken: the temporary's create answers EEXIST from its
+ * first try on; after TF_TMP_MAX names the replace gives up with EEXIST,
+ * nothing made, dest untouched (the one-shot and begin alike). */
+static void test_sibling_names_exhausted(void **state)
+{
+    char *dest = dest_in(state, "conf", "old");
+    for (int oneshot = 0; oneshot < 2; oneshot++) {
+        fault_arm_range("openat", 2, 0, EEXIST);   /* the first is the directory's */
+        errno = 0;
+        if (oneshot)
+            assert_int_equal(replace_str(dest, "new", NULL, NULL), -1);
+        else
+            assert_null(tf_replace_begin(dest, NULL));
+        int err = errno;
+        unsigned long tries = fault_calls("openat") - 1;
+        fault_reset();
+        assert_int_equal(err, EEXIST);
+        assert_int_equal(tries, TF_TMP_MAX);
+        assert_content(dest, "old");
+        assert_int_equal(dir_entries(TFT_DIR(state)), 1);
+    }
+    free(dest);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1005,6 +1029,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_kill9, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_noclobber_without_noreplace, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_link_appears_before_commit, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_sibling_names_exhausted, tft_setup, tft_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
