@@ -12,7 +12,9 @@
  *           open the directory, lstat dest, listxattrat (metadata;
  *           llistxattr of the /proc path before Linux 6.13), create at the
  *           destination's mode (0644 here), flock (live mark), write, fstat
- *           (owner, and what the umask left of the mode), fsync, rename,
+ *           (owner, and what the umask left of the mode), fgetxattr of
+ *           system.posix_acl_access (one inherited from a default ACL is
+ *           removed), fsync, rename,
  *           fsync the directory, two closes (the one-shot reuses begin's
  *           lstat for the metadata)
  * Batches are interleaved (the order rotated each round); each batch reports
@@ -129,8 +131,10 @@ static void run_minimal(int level)
  * ways it tries. */
 enum {
     NO_DIRFD = 1, NO_LSTAT = 2, NO_FLOCK = 4, NO_FSTAT = 8, NO_LIST = 16,
-    WITH_FCHMOD = 32, NAMELESS = 64, CREDS = 128,
+    WITH_FCHMOD = 32, NAMELESS = 64, CREDS = 128, NO_ACL = 256,
 };
+/* The steps that are another way of doing one, not one left out. */
+#define ANOTHER_WAY (WITH_FCHMOD | NAMELESS | CREDS)
 static unsigned skip;
 
 static void run_floor(int level)
@@ -165,6 +169,8 @@ static void run_floor(int level)
             (void)(geteuid() + getegid());
         else if (!(skip & NO_FSTAT))
             fstat(fd, &st);
+        if (!(skip & NO_ACL))
+            fgetxattr(fd, "system.posix_acl_access", NULL, 0);
         if (skip & WITH_FCHMOD)
             fchmod(fd, 0644);
         if (level >= TF_LEVEL_CONSISTENT && fsync(fd) < 0)
@@ -285,11 +291,12 @@ static void quartiles(double *v, int n, double *q1, double *q3)
 static int costs(int rounds)
 {
     static const unsigned steps[] = {
-        0, NO_DIRFD, NO_LSTAT, NO_FLOCK, NO_FSTAT, NO_LIST, WITH_FCHMOD, NAMELESS, CREDS,
+        0, NO_DIRFD, NO_LSTAT, NO_FLOCK, NO_FSTAT, NO_LIST, NO_ACL, WITH_FCHMOD, NAMELESS, CREDS,
     };
     static const char *const what[] = {
         "floor (all of them)", "directory descriptor held (open + close)",
         "symlink-policy lstat", "live flock", "owner fstat", "xattr list (listxattrat)",
+        "inherited-ACL look (fgetxattr)",
         "instead: made 0600, then fchmod (as before)",
         "instead: nameless (O_TMPFILE, linkat AT_EMPTY_PATH; no flock)",
         "instead: geteuid + getegid for the owner fstat",
@@ -325,7 +332,7 @@ static int costs(int rounds)
         }
         for (int c = 1; c < NSTEP; c++) {
             double d = median(diff[c], rounds);
-            if (steps[c] >= WITH_FCHMOD)   /* another way: what it costs more */
+            if (steps[c] & ANOTHER_WAY)   /* another way: what it costs more */
                 d = -d;
             printf("| %zu | %s | %s | %.2f | %.1f%% |\n", size, LEVELS[level], what[c], d * 1e6,
                    d / median(cpu[0], rounds) * 100);
