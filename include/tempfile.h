@@ -933,6 +933,9 @@ TF_API int tf_file_commit(tf_file *f, tf_persist_report *report);
  * without group and other write bits nor set-ID and sticky bits; anything
  * else at 0600 (a mode given, 0640, an ACL). Readers allowed by that mode
  * may see the bytes being written, and after an abort what was written.
+ * A buffer of 64 KiB or more has its blocks reserved before the write
+ * (fallocate(2), FALLOC_FL_KEEP_SIZE) on a disk filesystem, not on tmpfs,
+ * ramfs or a network one: a hint, whose refusal is ignored.
  * Errors: EINVAL buf is NULL with n > 0; those of the three calls.
  */
 TF_API int tf_replace_contents(const char *dest, const void *buf, size_t n,

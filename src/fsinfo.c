@@ -67,6 +67,13 @@ static unsigned kind_of(unsigned long magic)
     return TF_FS_UNKNOWN;
 }
 
+bool tf__fs_preallocates(int fd)
+{
+    struct statfs sf;
+    return tf__sys.fstatfs(fd, &sf) == 0 &&
+           !(kind_of((unsigned long)sf.f_type) & (TF_FS_MEMORY | TF_FS_NETWORK));
+}
+
 /* Reads a small /proc file whole into buf (NUL-terminated); its length or -1. */
 static ssize_t read_small(const char *path, char *buf, size_t size)
 {

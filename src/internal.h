@@ -553,6 +553,11 @@ uint64_t tf__spool_shred(tf_file *f, bool empty);
 /* ORs what is known about fd's file (st: its fstat) and filesystem into
  * r->why, sets r->fs_type and r->effective. Errors: fstatfs(2)'s. */
 int tf__fs_report(int fd, const struct stat *st, tf_shred_report *r);
+/* Whether reserving a file's blocks before writing it pays on fd's
+ * filesystem: on a local disk yes (one extent, chosen at once rather than at
+ * writeback, and ENOSPC before the data is copied); in memory (tmpfs) it is
+ * only more work, over a network a round trip for a hint. */
+bool tf__fs_preallocates(int fd);
 
 /* ---- handoff.c ---------------------------------------------------------- */
 

@@ -129,6 +129,20 @@ int tf_file_commit(tf_file *f, tf_persist_report *report)
     return commit(f, false, report);
 }
 
+/* The one-shot reserves the blocks of a buffer this large before writing it
+ * (GLib always does): on ext4 that costs 12-41 % less CPU at 1 MiB, since
+ * the write then lands in one extent found at once instead of being
+ * allocated at the fsync or at the flush ext4 makes on a replacing rename
+ * (bench/README.md); below it the extra call does not pay. A hint only: a
+ * refusal is ignored, and a full disk fails the write as it would have. */
+#define TF__PREALLOC_MIN (64 * 1024)
+
+static void preallocate(int fd, size_t n)
+{
+    if (n >= TF__PREALLOC_MIN && tf__fs_preallocates(fd))
+        (void)tf__sys.fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)n);
+}
+
 int tf_replace_contents_at(int dirfd, const char *name, const void *buf, size_t n,
                            const tf_persist_opts *opts, tf_persist_report *report)
 {
@@ -140,6 +154,7 @@ int tf_replace_contents_at(int dirfd, const char *name, const void *buf, size_t 
     if (!f)
         return -1;
     int level = -1;
+    preallocate(f->fd, n);
     if (!n || tf_file_write(f, buf, n) >= 0)
         level = commit(f, true, report);
     int err = errno;

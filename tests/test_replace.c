@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <signal.h>
@@ -287,6 +288,104 @@ static void test_metadata_syscalls(void **state)
     } else {
         print_message("no user xattrs here: their calls not counted\n");
     }
+    free(dest);
+}
+
+/* ---- preallocation -------------------------------------------------------- */
+
+static long fake_fs_type;
+static int seen_mode;
+static off_t seen_off, seen_len;
+
+static int fallocate_seen(int fd, int mode, off_t off, off_t len)
+{
+    seen_mode = mode;
+    seen_off = off;
+    seen_len = len;
+    return tf__sys_default.fallocate(fd, mode, off, len);
+}
+
+static int fstatfs_as(int fd, struct statfs *sf)
+{
+    int r = tf__sys_default.fstatfs(fd, sf);
+    if (r == 0)
+        sf->f_type = fake_fs_type;
+    return r;
+}
+
+/* Replaces dest with n bytes of c under the filesystem kind `type` (0: the
+ * real one), the seam counting; fails fallocate with err if err. */
+static void replace_counted(const char *dest, size_t n, char c, long type, int err)
+{
+    char *buf = malloc(n);
+    assert_non_null(buf);
+    memset(buf, c, n);
+    if (err)
+        assert_int_equal(fault_arm_range("fallocate", 1, 0, err), 0);
+    else
+        fault_count_start();
+    fault_next.fallocate = fallocate_seen;
+    seen_mode = -1;
+    if (type) {
+        fake_fs_type = type;
+        fault_next.fstatfs = fstatfs_as;
+    }
+    int fds = fd_count();
+    assert_int_equal(tf_replace_contents(dest, buf, n, NULL, NULL), TF_LEVEL_DURABLE);
+    assert_int_equal(fd_count(), fds);
+    struct stat st;
+    assert_int_equal(stat(dest, &st), 0);
+    assert_int_equal(st.st_size, (off_t)n);   /* KEEP_SIZE: the data's size, never more */
+    int fd = open(dest, O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    char *got = malloc(n + 1);
+    assert_non_null(got);
+    assert_int_equal(read(fd, got, n + 1), (ssize_t)n);   /* tmpfs and ext4 read it whole */
+    assert_memory_equal(got, buf, n);
+    close(fd);
+    free(got);
+    free(buf);
+}
+
+/* The one-shot reserves a buffer of 64 KiB or more before writing it, with
+ * FALLOC_FL_KEEP_SIZE, on a disk filesystem only (not tmpfs, ramfs or a
+ * network one); a smaller one costs no call at all; a refused reservation
+ * is only a hint lost: the replace is whole, nothing is left behind. */
+static void test_preallocation(void **state)
+{
+    char *dest = dest_in(state, "big", "old");
+    static const struct { long type; unsigned long fallocates; } kinds[] = {
+        { 0xEF53, 1 },        /* ext4 */
+        { 0x58465342, 1 },    /* xfs */
+        { 0x01021994, 0 },    /* tmpfs */
+        { 0x858458f6, 0 },    /* ramfs */
+        { 0x6969, 0 },        /* nfs */
+    };
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        replace_counted(dest, 64 * 1024, 'a' + (char)i, kinds[i].type, 0);
+        assert_int_equal(fault_calls("fstatfs"), 1);
+        assert_int_equal(fault_calls("fallocate"), kinds[i].fallocates);
+        if (kinds[i].fallocates) {
+            assert_int_equal(seen_mode, FALLOC_FL_KEEP_SIZE);
+            assert_int_equal(seen_off, 0);
+            assert_int_equal(seen_len, 64 * 1024);
+        }
+        fault_reset();
+    }
+    replace_counted(dest, 64 * 1024 - 1, 'x', 0xEF53, 0);
+    assert_int_equal(fault_calls("fstatfs") + fault_calls("fallocate"), 0);
+    fault_reset();
+
+    static const int errs[] = { EOPNOTSUPP, ENOSPC, EDQUOT, EINTR, EIO, EBADF };
+    for (size_t i = 0; i < sizeof errs / sizeof errs[0]; i++) {
+        replace_counted(dest, 256 * 1024, 'A' + (char)i, 0xEF53, errs[i]);
+        assert_int_equal(fault_hits(), 1);
+        fault_reset();
+    }
+    assert_int_equal(fault_arm("fstatfs", 1, EIO), 0);   /* kind unknown: no reservation */
+    replace_counted(dest, 128 * 1024, 'z', 0, 0);
+    fault_reset();
+    assert_int_equal(dir_entries(TFT_DIR(state)), 1);   /* dest alone: no temporary left */
     free(dest);
 }
 
@@ -1015,6 +1114,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_syscall_order, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_metadata_carried, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_metadata_syscalls, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_preallocation, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_creation_mode, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_creation_mode_default_acl, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_creation_mode_setgid_dir, tft_setup, tft_teardown),
