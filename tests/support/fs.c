@@ -154,9 +154,9 @@ void assert_listing_equal_free(char *expected, char *got, const char *file, int 
 
 /* ---- scratch ------------------------------------------------------------- */
 
-char *scratch_new(void)
+char *scratch_new_in(const char *base)
 {
-    char tmpl[] = "/tmp/tftest-XXXXXX";
+    char *tmpl = path_join(base, "tftest-XXXXXX");
     if (!mkdtemp(tmpl)) {
         perror("scratch_new: mkdtemp");
         abort();
@@ -164,7 +164,13 @@ char *scratch_new(void)
     char *real = realpath(tmpl, NULL);
     if (!real)
         abort();
+    free(tmpl);
     return real;
+}
+
+char *scratch_new(void)
+{
+    return scratch_new_in("/tmp");
 }
 
 static int spawn_wait(char *const argv[])

@@ -100,6 +100,8 @@ int dir_entries(const char *dir);
 
 /* A fresh directory /tmp/tftest-XXXXXX (realpath), malloc'd; aborts on failure. */
 char *scratch_new(void);
+/* The same under base (an existing directory). */
+char *scratch_new_in(const char *base);
 
 /* Removes a scratch tree whatever its modes or depth, and frees the string. */
 void scratch_free(char *dir);
