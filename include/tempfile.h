@@ -951,13 +951,15 @@ TF_API int tf_replace_contents_at(int dirfd, const char *name, const void *buf, 
  * to that long, then EEXIST; < 0: for ever). A lock left by a process that
  * died (SIGKILL, power cut) is told apart by its live mark (nobody holds
  * its flock or has it open for writing) and removed by the next
- * tf_lock_file(), or by tf_sweep() with TF_SWEEP_LOCK_FILES. Write the new content through the
- * handle; tf_file_commit() renames it over dest, which releases the lock;
- * abort (close or release), exit and fatal signals remove it.
+ * tf_lock_file(), or by tf_sweep() with TF_SWEEP_LOCK_FILES; one the
+ * process may not open (another user's, at 0600) counts as held. Write the
+ * new content through the handle; tf_file_commit() renames it over dest,
+ * which releases the lock; abort (close or release), exit and fatal
+ * signals remove it.
  * Flags: TF_PERSIST_STRICT, TF_PERSIST_BEST_EFFORT.
- * Errors: EEXIST held by a live process; ENAMETOOLONG dest's name plus
- * ".lock" exceeds NAME_MAX; the bad destinations above; as
- * tf_replace_begin().
+ * Errors: EEXIST held by a live process (or one not to be opened);
+ * ENAMETOOLONG dest's name plus ".lock" exceeds NAME_MAX; the bad
+ * destinations above; as tf_replace_begin().
  */
 TF_API tf_file *tf_lock_file(const char *dest, const tf_persist_opts *opts)
     TF_MALLOC(tf_file_release);
