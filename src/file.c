@@ -305,11 +305,15 @@ static int unlink_name(tf_file *f)
     if (f->shared)
         return tf__share_unlink(f);
     /* A name that could not be removed stays ours and registered: release,
-     * tf_cleanup_now() or the exit handler tries again. */
+     * tf_cleanup_now() or the exit handler tries again. A replace's
+     * temporary goes by the directory held since begin: its path may have
+     * moved, or name another directory through a link, since. */
+    int dirfd = f->dur ? f->dur->t.dirfd : AT_FDCWD;
+    const char *name = f->dur ? f->dur->tmpname : f->path;
     int rc = 1;
     if (f->verify)
         rc = tf__unlink_checked(f->path, &(struct tf__file_id){ f->dev, f->ino, f->peer_uid });
-    else if (tf__sys.unlinkat(AT_FDCWD, f->path, 0) < 0 && errno != ENOENT)
+    else if (tf__sys.unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
         rc = -1;
     if (rc < 0)
         return -1;
