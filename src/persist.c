@@ -497,7 +497,8 @@ int tf__place(tf_file *f, int sdir, const char *sname, struct tf__target *t,
 
 #define TF__PERSIST_FLAGS (TF_PERSIST_NOCLOBBER | TF_PERSIST_STRICT | TF_PERSIST_COPY)
 
-/* An explicit mode for the persisted file, put back if the persist fails. */
+/* An explicit mode for the persisted file, put back if the persist fails
+ * (*old: the mode it had; untouched, (mode_t)-1, without one). */
 static int set_mode(int fd, mode_t mode, mode_t *old)
 {
     struct stat st;
@@ -512,12 +513,12 @@ static int set_mode(int fd, mode_t mode, mode_t *old)
 static int persist(tf_file *f, struct tf__target *t, const tf_persist_opts *o,
                    tf_persist_report *rep)
 {
-    mode_t old = 0;
+    mode_t old = (mode_t)-1;   /* 0 is a mode (umask 0777) */
     bool copying = !f->linkable && !(f->path && f->linked);
     if (!copying && set_mode(f->fd, o->mode, &old) < 0)
         return -1;
     int rc = tf__place(f, AT_FDCWD, f->linked ? f->path : NULL, t, o, rep);
-    if (rc < 0 && old && rep->level == 0) {   /* handed back as it was */
+    if (rc < 0 && old != (mode_t)-1 && rep->level == 0) {   /* handed back as it was */
         int err = errno;
         tf__sys.fchmod(f->fd, old);
         errno = err;

@@ -113,6 +113,15 @@ static void test_noclobber(void **state)
     assert_int_equal(tf_file_release(f), 0);
     assert_int_equal(dir_entries(dir), 2);
     assert_content(dest, "old");
+    /* A mode of 0 (umask 0777) is put back too. */
+    umask(0777);
+    f = named_with(dir, "z");
+    assert_int_equal(path_mode(tf_file_name(f)), 0);
+    assert_int_equal(tf_file_persist(f, dest, &nc, NULL), -1);
+    assert_errno(EEXIST);
+    assert_int_equal(path_mode(tf_file_name(f)), 0);
+    assert_int_equal(tf_file_release(f), 0);
+    assert_int_equal(dir_entries(dir), 2);
     free(dest);
     free(dest2);
 }
