@@ -29,7 +29,8 @@ static void nap_ms(long ms)
 }
 
 /* Removes name if it is a lock file nobody marks live: 1 if it is gone now,
- * 0 if it is held, -1 on error. */
+ * 0 if it is held (or no regular file: nobody's lock, somebody's FIFO or
+ * device), -1 on error. */
 static int remove_stale(int dirfd, const char *name)
 {
     int fd = tf__sys.openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
@@ -39,7 +40,7 @@ static int remove_stale(int dirfd, const char *name)
         return errno == ENOENT ? 1 : errno == EACCES ? 0 : -1;
     struct stat a, b;
     int live = tf__probe_live(fd, false), rc = 0;
-    if (live == 0 && tf__sys.fstat(fd, &a) == 0) {
+    if (live == 0 && tf__sys.fstat(fd, &a) == 0 && S_ISREG(a.st_mode)) {
         /* Only the file probed: another taker may have replaced it since. */
         if (tf__sys.fstatat(dirfd, name, &b, AT_SYMLINK_NOFOLLOW) < 0)
             rc = errno == ENOENT ? 1 : -1;

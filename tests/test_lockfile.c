@@ -2,7 +2,7 @@
  * Lock files (tf_lock_file): dest.lock as lock and temporary, EEXIST at once
  * or after waiting, commit and abort, a dead holder's stale lock taken over,
  * a live holder's kept even after it dropped its own flock, one the taker
- * may not open counted as held, the longest timeout, 4 processes x 500
+ * may not open and a special file of its name counted as held, the longest timeout, 4 processes x 500
  * exact increments, and every seam call failed in turn.
  */
 #include "durable_helpers.h"
@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -195,6 +196,24 @@ static void test_unreadable_lock_is_held(void **state)
         tf_file_release(f);
         assert_int_equal(dir_entries(dir), 1);
     }
+    free(dest), free(lock);
+}
+
+/* Only a regular file can be a lock left behind: a FIFO of the lock's name
+ * (or a device, a socket) is somebody else's, and is neither removed nor
+ * taken. */
+static void test_special_file_not_stale(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *dest = path_join(dir, "d"), *lock = path_join(dir, "d.lock");
+    assert_int_equal(mkfifo(lock, 0600), 0);
+    errno = 0;
+    assert_null(tf_lock_file(dest, NULL));
+    assert_errno(EEXIST);
+    struct stat st;
+    assert_int_equal(lstat(lock, &st), 0);
+    assert_true(S_ISFIFO(st.st_mode));
+    assert_int_equal(dir_entries(dir), 1);
     free(dest), free(lock);
 }
 
@@ -391,6 +410,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fail_each, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_lock_without_o_tmpfile, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_unreadable_lock_is_held, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_special_file_not_stale, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_longest_timeout_waits, tft_setup, tft_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
