@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 /* Links followed at most, as the kernel's own limit (MAXSYMLINKS). */
@@ -517,12 +518,16 @@ static int persist(tf_file *f, struct tf__target *t, const tf_persist_opts *o,
     bool copying = !f->linkable && !(f->path && f->linked);
     if (!copying && set_mode(f->fd, o->mode, &old) < 0)
         return -1;
+    bool marked = f->linked;   /* a named temporary holds the live flock */
     int rc = tf__place(f, AT_FDCWD, f->linked ? f->path : NULL, t, o, rep);
-    if (rc < 0 && old != (mode_t)-1 && rep->level == 0) {   /* handed back as it was */
-        int err = errno;
+    int err = errno;
+    if (rc < 0 && old != (mode_t)-1 && rep->level == 0)   /* handed back as it was */
         tf__sys.fchmod(f->fd, old);
-        errno = err;
-    }
+    /* No temporary any more: its flock would only hold off others' flocks
+     * of the file while the handle stays open. */
+    if (rep->level > 0 && marked)
+        tf__sys.flock(f->fd, LOCK_UN);
+    errno = err;
     return rc;
 }
 

@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 static tf_file *named_with(const char *dir, const char *content)
@@ -48,6 +49,12 @@ static void test_persist_replaces(void **state)
     assert_int_equal(path_mode(dest), 0600);   /* a persisted file keeps its mode */
     /* The handle goes on working on the persisted file. */
     assert_int_equal(tf_file_write(f, "!", 1), 1);
+    /* No live mark any more: another's flock of it is granted while the
+     * handle is open. */
+    int other = open(dest, O_RDONLY | O_CLOEXEC);
+    assert_true(other >= 0);
+    assert_int_equal(flock(other, LOCK_EX | LOCK_NB), 0);
+    close(other);
     /* Neither cleanup nor close nor release removes it. */
     assert_true(tf_cleanup_now() >= 0);
     assert_int_equal(tf_file_release(f), 0);
