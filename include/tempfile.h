@@ -957,7 +957,9 @@ TF_API int tf_replace_contents_at(int dirfd, const char *name, const void *buf, 
  * FIFO, a device), counts as held. Write the
  * new content through the handle; tf_file_commit() renames it over dest,
  * which releases the lock; abort (close or release), exit and fatal
- * signals remove it.
+ * signals remove it. An abort removes the name only while it names the
+ * handle's file: a forked child releasing its copy of a handle the parent
+ * committed leaves the next holder's lock alone.
  * Flags: TF_PERSIST_STRICT, TF_PERSIST_BEST_EFFORT.
  * Errors: EEXIST held by a live process (or one not to be opened);
  * ENAMETOOLONG dest's name plus ".lock" exceeds NAME_MAX; the bad

@@ -2,8 +2,10 @@
  * Lock files (tf_lock_file): dest.lock as lock and temporary, EEXIST at once
  * or after waiting, commit and abort, a dead holder's stale lock taken over,
  * a live holder's kept even after it dropped its own flock, one the taker
- * may not open and a special file of its name counted as held, the longest timeout, 4 processes x 500
- * exact increments, and every seam call failed in turn.
+ * may not open and a special file of its name counted as held, a forked
+ * child's release of its copy of a committed handle sparing the next
+ * holder's lock, the longest timeout, 4 processes x 500 exact increments,
+ * and every seam call failed in turn.
  */
 #include "durable_helpers.h"
 
@@ -217,6 +219,49 @@ static void test_special_file_not_stale(void **state)
     free(dest), free(lock);
 }
 
+/* ---- a lock handle inherited across fork ------------------------------- */
+
+/* Child: releases the lock handle it inherited once told to. */
+static int release_inherited(tf_file *f, struct holder *h)
+{
+    alarm(30);
+    char c;
+    CHECK(read(h->go[0], &c, 1) == 1);
+    CHECK(tf_file_release(f) == 0);
+    return 0;
+}
+
+/* The parent commits, another takes the lock, then the child releases its
+ * copy of the handle: the other's lock file (the same name) stays. */
+static void test_inherited_handle_spares_next_lock(void **state)
+{
+    char *dest = path_join(TFT_DIR(state), "d"), *lock = path_join(TFT_DIR(state), "d.lock");
+    struct holder h = { .dest = dest };
+    assert_int_equal(pipe(h.go), 0);
+    tf_file *f = tf_lock_file(dest, NULL);
+    assert_non_null(f);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(release_inherited(f, &h));
+    assert_int_equal(tf_file_commit(f, NULL), TF_LEVEL_DURABLE);
+    tf_file_release(f);
+    tf_file *next = tf_lock_file(dest, NULL);
+    assert_non_null(next);
+    assert_int_equal(write(h.go[1], "g", 1), 1);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    close(h.go[0]), close(h.go[1]);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_true(path_exists(lock));
+    errno = 0;
+    assert_null(tf_lock_file(dest, NULL));   /* still held: no second holder */
+    assert_errno(EEXIST);
+    assert_int_equal(tf_file_release(next), 0);
+    assert_false(path_exists(lock));
+    free(dest), free(lock);
+}
+
 /* ---- the longest timeout ------------------------------------------------ */
 
 /* Child: holds the lock until another taker has looked at it once (its
@@ -411,6 +456,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lock_without_o_tmpfile, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_unreadable_lock_is_held, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_special_file_not_stale, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_inherited_handle_spares_next_lock, tft_setup,
+                                        tft_teardown),
         cmocka_unit_test_setup_teardown(test_longest_timeout_waits, tft_setup, tft_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
