@@ -896,8 +896,9 @@ TF_API tf_file *tf_replace_begin_at(int dirfd, const char *name, const tf_persis
  * view if any, carries the replaced file's metadata over to the temporary
  * (owner and group where the process may set them, then the mode, then
  * every extended attribute it can read, in every namespace: user.*,
- * security.* (the SELinux label), trusted.* (root), and the POSIX ACL,
- * system.posix_acl_access) unless opts->mode replaces the mode; an old file
+ * security.* (the SELinux label), trusted.* (root: a process without
+ * CAP_SYS_ADMIN cannot even list them, so they are lost without a report),
+ * and the POSIX ACL, system.posix_acl_access) unless opts->mode replaces the mode; an old file
  * without an ACL gives one that the temporary inherited from a default ACL
  * of the directory no chance to widen access: it is removed. Syncs as the
  * level asks and renames it over dest. If any metadata cannot be carried
