@@ -716,10 +716,12 @@ TF_API int tf_disk_usage(const char *dir, const tf_sweep_opts *opts, tf_usage_re
  *                        reopened by path): once the call returns, the new
  *                        content survives a crash. The default (level 0).
  * A call reports the level it reached. A filesystem that refuses a directory
- * fsync (EINVAL, ENOTSUP, EROFS) lowers the level reached to
- * TF_LEVEL_CONSISTENT, or, with TF_PERSIST_STRICT, makes the call fail with
- * that errno (the file is then in place already: a rename cannot be taken
- * back; tf_file_name() names the destination). Any other error of that fsync
+ * fsync (EINVAL, ENOTSUP, EROFS), or a directory the process may write and
+ * search but not read (a drop box, 0733: no descriptor of it can be synced;
+ * EACCES), lowers the level reached to TF_LEVEL_CONSISTENT, or, with
+ * TF_PERSIST_STRICT, makes the call fail with that errno (the file is then
+ * in place already: a rename cannot be taken back; tf_file_name() names the
+ * destination). Any other error of that fsync
  * (EIO, ENOSPC...) fails the call the same way, whatever the flags: the new
  * content is visible but its durability is unknown.
  *

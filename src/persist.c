@@ -53,6 +53,17 @@ static bool plain_absolute(const char *dir)
     return dir[0] == '/' && !strstr(dir, "/.") && !strstr(dir, "//");
 }
 
+/* The directory, read-only for its fsync; one the process may write and
+ * search but not read (a drop box, 0733) by O_PATH instead, which every *at
+ * call takes and fsync(2) refuses (EBADF: see sync_dir()). */
+static int open_dir(int atfd, const char *dir)
+{
+    int fd = tf__sys.openat(atfd, dir, TF__DIR_FLAGS, 0);
+    if (fd >= 0 || errno != EACCES)
+        return fd;
+    return tf__sys.openat(atfd, dir, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+}
+
 /* Opens the directory part of path (relative to atfd) and copies its last
  * component, refusing what cannot name a regular file. */
 static int open_parent(int atfd, const char *path, struct tf__target *t)
@@ -84,7 +95,7 @@ static int open_parent(int atfd, const char *path, struct tf__target *t)
         dir[slash - path] = '\0';
     }
     t->name = tf__strdup(base);
-    t->dirfd = t->name ? tf__sys.openat(atfd, dir ? dir : slash ? "/" : ".", TF__DIR_FLAGS, 0) : -1;
+    t->dirfd = t->name ? open_dir(atfd, dir ? dir : slash ? "/" : ".") : -1;
     if (t->dirfd < 0) {
         int err = errno;
         free(t->name);
@@ -458,7 +469,10 @@ static int sync_dir(int dirfd, const tf_persist_opts *o)
 {
     if (sync_fd(dirfd) == 0)
         return TF_LEVEL_DURABLE;
-    bool unsupported = errno == EINVAL || errno == EOPNOTSUPP || errno == EROFS;
+    bool unreadable = errno == EBADF;   /* open by O_PATH: the process may not read it */
+    if (unreadable)
+        errno = EACCES;
+    bool unsupported = unreadable || errno == EINVAL || errno == EOPNOTSUPP || errno == EROFS;
     return unsupported && !(o->flags & TF_PERSIST_STRICT) ? TF_LEVEL_CONSISTENT : -1;
 }
 
