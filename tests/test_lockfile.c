@@ -2,7 +2,7 @@
  * Lock files (tf_lock_file): dest.lock as lock and temporary, EEXIST at once
  * or after waiting, commit and abort, a dead holder's stale lock taken over,
  * a live holder's kept even after it dropped its own flock, one the taker
- * may not open and a special file of its name counted as held, a forked
+ * may not open and a FIFO or socket of its name counted as held, a forked
  * child's release of its copy of a committed handle sparing the next
  * holder's lock, the longest timeout, 4 processes x 500 exact increments,
  * and every seam call failed in turn.
@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -201,21 +203,32 @@ static void test_unreadable_lock_is_held(void **state)
     free(dest), free(lock);
 }
 
-/* Only a regular file can be a lock left behind: a FIFO of the lock's name
- * (or a device, a socket) is somebody else's, and is neither removed nor
- * taken. */
+/* Only a regular file can be a lock left behind: a FIFO or a socket of the
+ * lock's name (or a device) is somebody else's, neither removed nor taken. */
 static void test_special_file_not_stale(void **state)
 {
     const char *dir = TFT_DIR(state);
     char *dest = path_join(dir, "d"), *lock = path_join(dir, "d.lock");
-    assert_int_equal(mkfifo(lock, 0600), 0);
-    errno = 0;
-    assert_null(tf_lock_file(dest, NULL));
-    assert_errno(EEXIST);
-    struct stat st;
-    assert_int_equal(lstat(lock, &st), 0);
-    assert_true(S_ISFIFO(st.st_mode));
-    assert_int_equal(dir_entries(dir), 1);
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    assert_true(strlen(lock) < sizeof sa.sun_path);
+    strcpy(sa.sun_path, lock);
+    for (int sock = 0; sock < 2; sock++) {
+        int s = sock ? socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0) : -1;
+        if (sock)
+            assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof sa), 0);
+        else
+            assert_int_equal(mkfifo(lock, 0600), 0);
+        errno = 0;
+        assert_null(tf_lock_file(dest, NULL));
+        assert_errno(EEXIST);
+        struct stat st;
+        assert_int_equal(lstat(lock, &st), 0);
+        assert_true(sock ? S_ISSOCK(st.st_mode) : S_ISFIFO(st.st_mode));
+        assert_int_equal(dir_entries(dir), 1);
+        assert_int_equal(unlink(lock), 0);
+        if (sock)
+            close(s);
+    }
     free(dest), free(lock);
 }
 
