@@ -716,10 +716,12 @@ TF_API int tf_disk_usage(const char *dir, const tf_sweep_opts *opts, tf_usage_re
  *                        reopened by path): once the call returns, the new
  *                        content survives a crash. The default (level 0).
  * A call reports the level it reached. A filesystem that refuses a directory
- * fsync (EINVAL, ENOTSUP, EROFS) lowers the level reached to
- * TF_LEVEL_CONSISTENT, or, with TF_PERSIST_STRICT, makes the call fail with
- * that errno (the file is then in place already: a rename cannot be taken
- * back; tf_file_name() names the destination). Any other error of that fsync
+ * fsync (EINVAL, ENOTSUP, EROFS), or a directory the process may write and
+ * search but not read (a drop box, 0733: no descriptor of it can be synced;
+ * EACCES), lowers the level reached to TF_LEVEL_CONSISTENT, or, with
+ * TF_PERSIST_STRICT, makes the call fail with that errno (the file is then
+ * in place already: a rename cannot be taken back; tf_file_name() names the
+ * destination). Any other error of that fsync
  * (EIO, ENOSPC...) fails the call the same way, whatever the flags: the new
  * content is visible but its durability is unknown.
  *
@@ -879,7 +881,8 @@ TF_API tf_file *tf_linkable_temporary_file(const tf_opts *opts) TF_MALLOC(tf_fil
  * is registered for cleanup and live-marked as a named temporary file, so an
  * abort (tf_file_close() or tf_file_release() before commit), exit or fatal
  * signal leaves dest untouched and nothing behind; after a SIGKILL, tf_sweep()
- * with .prefix = ".tmp" removes it. The directory is held open until commit.
+ * with .prefix = ".tmp" removes it. The directory is held open until commit
+ * (or abort, which removes the temporary through it, though its path moved).
  * Flags: TF_PERSIST_NOCLOBBER, TF_PERSIST_STRICT, TF_PERSIST_BEST_EFFORT.
  * Errors: EINVAL bad opts; the bad destinations above; as tf_mkstemp().
  */
@@ -895,9 +898,11 @@ TF_API tf_file *tf_replace_begin_at(int dirfd, const char *name, const tf_persis
  * view if any, carries the replaced file's metadata over to the temporary
  * (owner and group where the process may set them, then every extended
  * attribute it can read, in every namespace: user.*, security.* (the SELinux
- * label), trusted.* (root), and the POSIX ACL, system.posix_acl_access, then
- * the mode, last, since fchown clears set-ID bits and an ACL sets mode bits;
- * opts->mode, if given, replaces the old file's); an old file
+ * label), trusted.* (root: a process without CAP_SYS_ADMIN cannot even list
+ * them, so they are lost without a report), and the POSIX ACL,
+ * system.posix_acl_access, then the mode, last, since fchown clears set-ID
+ * bits and an ACL sets mode bits; opts->mode, if given, replaces the old
+ * file's); an old file
  * without an ACL gives one that the temporary inherited from a default ACL
  * of the directory no chance to widen access: it is removed. Syncs as the
  * level asks and renames it over dest. If any metadata cannot be carried
@@ -955,13 +960,18 @@ TF_API int tf_replace_contents_at(int dirfd, const char *name, const void *buf, 
  * to that long, then EEXIST; < 0: for ever). A lock left by a process that
  * died (SIGKILL, power cut) is told apart by its live mark (nobody holds
  * its flock or has it open for writing) and removed by the next
- * tf_lock_file(), or by tf_sweep() with TF_SWEEP_LOCK_FILES. Write the new content through the
- * handle; tf_file_commit() renames it over dest, which releases the lock;
- * abort (close or release), exit and fatal signals remove it.
+ * tf_lock_file(), or by tf_sweep() with TF_SWEEP_LOCK_FILES; one the
+ * process may not open (another user's, at 0600), or no regular file (a
+ * FIFO, a socket, a device), counts as held. Write the
+ * new content through the handle; tf_file_commit() renames it over dest,
+ * which releases the lock; abort (close or release), exit and fatal
+ * signals remove it. An abort removes the name only while it names the
+ * handle's file: a forked child releasing its copy of a handle the parent
+ * committed leaves the next holder's lock alone.
  * Flags: TF_PERSIST_STRICT, TF_PERSIST_BEST_EFFORT.
- * Errors: EEXIST held by a live process; ENAMETOOLONG dest's name plus
- * ".lock" exceeds NAME_MAX; the bad destinations above; as
- * tf_replace_begin().
+ * Errors: EEXIST held by a live process (or one not to be opened);
+ * ENAMETOOLONG dest's name plus ".lock" exceeds NAME_MAX; the bad
+ * destinations above; as tf_replace_begin().
  */
 TF_API tf_file *tf_lock_file(const char *dest, const tf_persist_opts *opts)
     TF_MALLOC(tf_file_release);

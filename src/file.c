@@ -297,6 +297,22 @@ int tf_file_closed(const tf_file *f)
     return f->closed;
 }
 
+/*
+ * A replace's temporary goes by the directory held since begin: its path
+ * may have moved, or name another directory through a link, since. And
+ * only if the name still names the handle's file, as close found it: a
+ * lock file's name is fixed, and another taker may hold it by now (this
+ * handle inherited by a forked child after the parent's commit, or the
+ * lock removed under it). The name is removed if that cannot be told.
+ */
+static bool durable_name_taken(const tf_file *f)
+{
+    struct stat st;
+    return f->ino && tf__sys.fstatat(f->dur->t.dirfd, f->dur->tmpname, &st,
+                                     AT_SYMLINK_NOFOLLOW) == 0 &&
+           (st.st_dev != f->dev || st.st_ino != f->ino);
+}
+
 /* Removes the name if it is still ours; a name already gone is no error. */
 static int unlink_name(tf_file *f)
 {
@@ -306,10 +322,14 @@ static int unlink_name(tf_file *f)
         return tf__share_unlink(f);
     /* A name that could not be removed stays ours and registered: release,
      * tf_cleanup_now() or the exit handler tries again. */
+    int dirfd = f->dur ? f->dur->t.dirfd : AT_FDCWD;
+    const char *name = f->dur ? f->dur->tmpname : f->path;
     int rc = 1;
     if (f->verify)
         rc = tf__unlink_checked(f->path, &(struct tf__file_id){ f->dev, f->ino, f->peer_uid });
-    else if (tf__sys.unlinkat(AT_FDCWD, f->path, 0) < 0 && errno != ENOENT)
+    else if (f->dur && durable_name_taken(f))
+        rc = 1;   /* not ours any more: left to its holder */
+    else if (tf__sys.unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
         rc = -1;
     if (rc < 0)
         return -1;
@@ -345,6 +365,9 @@ int tf_file_close(tf_file *f)
      * descriptor is still there (a refused name is not removed). */
     if (f->linked)
         first_error(&err, tf__recv_vet(f));
+    struct stat st;
+    if (f->dur && f->linked && tf__sys.fstat(f->fd, &st) == 0)   /* see durable_name_taken() */
+        f->dev = st.st_dev, f->ino = st.st_ino;
     first_error(&err, tf__stream_close(f));
     first_error(&err, f->ops->close(f));
     f->closed = 1;

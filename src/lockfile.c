@@ -29,15 +29,18 @@ static void nap_ms(long ms)
 }
 
 /* Removes name if it is a lock file nobody marks live: 1 if it is gone now,
- * 0 if it is held, -1 on error. */
+ * 0 if it is held (or no regular file: nobody's lock, somebody's FIFO or
+ * device), -1 on error. */
 static int remove_stale(int dirfd, const char *name)
 {
     int fd = tf__sys.openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
+    /* One we may not open (another user's, at 0600; a socket, ENXIO) cannot
+     * be told stale: held, as a taker of it waits or fails with EEXIST. */
     if (fd < 0)
-        return errno == ENOENT ? 1 : -1;
+        return errno == ENOENT ? 1 : errno == EACCES || errno == ENXIO ? 0 : -1;
     struct stat a, b;
     int live = tf__probe_live(fd, false), rc = 0;
-    if (live == 0 && tf__sys.fstat(fd, &a) == 0) {
+    if (live == 0 && tf__sys.fstat(fd, &a) == 0 && S_ISREG(a.st_mode)) {
         /* Only the file probed: another taker may have replaced it since. */
         if (tf__sys.fstatat(dirfd, name, &b, AT_SYMLINK_NOFOLLOW) < 0)
             rc = errno == ENOENT ? 1 : -1;
@@ -91,7 +94,7 @@ static tf_file *take(struct tf__target *t, const char *lock, const tf_persist_op
     int fd = marked_file(t->dirfd);
     if (fd < 0 && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
         return NULL;
-    long long deadline = now_ms() + o->timeout_ms;
+    long long start = now_ms();   /* elapsed, not a deadline: LONG_MAX must not overflow */
     long wait = 1;
     tf_file *f;
     for (;;) {
@@ -100,7 +103,8 @@ static tf_file *take(struct tf__target *t, const char *lock, const tf_persist_op
         int stale = remove_stale(t->dirfd, lock);
         if (stale > 0)
             continue;
-        if (stale < 0 || o->timeout_ms == 0 || (o->timeout_ms > 0 && now_ms() >= deadline)) {
+        bool late = o->timeout_ms > 0 && now_ms() - start >= o->timeout_ms;
+        if (stale < 0 || o->timeout_ms == 0 || late) {
             errno = stale < 0 ? errno : EEXIST;
             break;
         }

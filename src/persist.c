@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 /* Links followed at most, as the kernel's own limit (MAXSYMLINKS). */
@@ -52,6 +53,17 @@ static bool plain_absolute(const char *dir)
     return dir[0] == '/' && !strstr(dir, "/.") && !strstr(dir, "//");
 }
 
+/* The directory, read-only for its fsync; one the process may write and
+ * search but not read (a drop box, 0733) by O_PATH instead, which every *at
+ * call takes and fsync(2) refuses (EBADF: see sync_dir()). */
+static int open_dir(int atfd, const char *dir)
+{
+    int fd = tf__sys.openat(atfd, dir, TF__DIR_FLAGS, 0);
+    if (fd >= 0 || errno != EACCES)
+        return fd;
+    return tf__sys.openat(atfd, dir, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+}
+
 /* Opens the directory part of path (relative to atfd) and copies its last
  * component, refusing what cannot name a regular file. */
 static int open_parent(int atfd, const char *path, struct tf__target *t)
@@ -83,7 +95,7 @@ static int open_parent(int atfd, const char *path, struct tf__target *t)
         dir[slash - path] = '\0';
     }
     t->name = tf__strdup(base);
-    t->dirfd = t->name ? tf__sys.openat(atfd, dir ? dir : slash ? "/" : ".", TF__DIR_FLAGS, 0) : -1;
+    t->dirfd = t->name ? open_dir(atfd, dir ? dir : slash ? "/" : ".") : -1;
     if (t->dirfd < 0) {
         int err = errno;
         free(t->name);
@@ -457,7 +469,10 @@ static int sync_dir(int dirfd, const tf_persist_opts *o)
 {
     if (sync_fd(dirfd) == 0)
         return TF_LEVEL_DURABLE;
-    bool unsupported = errno == EINVAL || errno == EOPNOTSUPP || errno == EROFS;
+    bool unreadable = errno == EBADF;   /* open by O_PATH: the process may not read it */
+    if (unreadable)
+        errno = EACCES;
+    bool unsupported = unreadable || errno == EINVAL || errno == EOPNOTSUPP || errno == EROFS;
     return unsupported && !(o->flags & TF_PERSIST_STRICT) ? TF_LEVEL_CONSISTENT : -1;
 }
 
@@ -497,7 +512,8 @@ int tf__place(tf_file *f, int sdir, const char *sname, struct tf__target *t,
 
 #define TF__PERSIST_FLAGS (TF_PERSIST_NOCLOBBER | TF_PERSIST_STRICT | TF_PERSIST_COPY)
 
-/* An explicit mode for the persisted file, put back if the persist fails. */
+/* An explicit mode for the persisted file, put back if the persist fails
+ * (*old: the mode it had; untouched, (mode_t)-1, without one). */
 static int set_mode(int fd, mode_t mode, mode_t *old)
 {
     struct stat st;
@@ -512,16 +528,20 @@ static int set_mode(int fd, mode_t mode, mode_t *old)
 static int persist(tf_file *f, struct tf__target *t, const tf_persist_opts *o,
                    tf_persist_report *rep)
 {
-    mode_t old = 0;
+    mode_t old = (mode_t)-1;   /* 0 is a mode (umask 0777) */
     bool copying = !f->linkable && !(f->path && f->linked);
     if (!copying && set_mode(f->fd, o->mode, &old) < 0)
         return -1;
+    bool marked = f->linked;   /* a named temporary holds the live flock */
     int rc = tf__place(f, AT_FDCWD, f->linked ? f->path : NULL, t, o, rep);
-    if (rc < 0 && old && rep->level == 0) {   /* handed back as it was */
-        int err = errno;
+    int err = errno;
+    if (rc < 0 && old != (mode_t)-1 && rep->level == 0)   /* handed back as it was */
         tf__sys.fchmod(f->fd, old);
-        errno = err;
-    }
+    /* No temporary any more: its flock would only hold off others' flocks
+     * of the file while the handle stays open. */
+    if (rep->level > 0 && marked)
+        tf__sys.flock(f->fd, LOCK_UN);
+    errno = err;
     return rc;
 }
 

@@ -2,13 +2,17 @@
  * Attacks: a symbolic link planted at the next name (known in advance through
  * a deterministic getrandom, or planted by the seam at the very moment of
  * creation), links inside a temporary directory pointing outside, and
- * directories swapped for links or moved out while cleanup runs.
+ * directories swapped for links or moved out while cleanup runs, and a
+ * replace's directory moved and linked elsewhere before the abort.
  */
 #include "tftest.h"
 
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"   /* tf_mktemp */
@@ -606,6 +610,45 @@ static void test_tempdir_itself_swapped(void **state)
     free(sw.victim);
 }
 
+/* ---- the directory of a replace moved before the abort ------------------ */
+
+/*
+ * Between tf_replace_begin() (or tf_lock_file()) and the abort, the
+ * destination's directory is moved and a link to another directory put at
+ * its old path, holding a file of the temporary's name: the abort removes
+ * the temporary in the directory held since begin, not by its old path (no
+ * stray left behind, and the decoy through the link untouched).
+ */
+static void test_replace_dir_moved_before_abort(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *sub = path_join(dir, "sub"), *away = path_join(dir, "away");
+    char *other = path_join(dir, "other"), *dest = path_join(sub, "conf");
+    assert_int_equal(mkdir(other, 0700), 0);
+    for (int lock = 0; lock < 2; lock++) {
+        assert_int_equal(mkdir(sub, 0700), 0);
+        assert_int_equal(write_file(sub, "conf", "old"), 0);
+        tf_file *f = lock ? tf_lock_file(dest, NULL) : tf_replace_begin(dest, NULL);
+        assert_non_null(f);
+        assert_int_equal(tf_file_write(f, "half", 4), 4);
+        char *decoy = path_join(other, base_name(tf_file_name(f)));
+        assert_int_equal(write_file(other, base_name(decoy), "decoy"), 0);
+        assert_int_equal(rename(sub, away), 0);
+        assert_int_equal(symlink("other", sub), 0);
+        assert_int_equal(tf_file_release(f), 0);
+        assert_int_equal(dir_entries(away), 1);   /* conf alone */
+        char *left = read_file_str(decoy);
+        assert_non_null(left);
+        assert_string_equal(left, "decoy");
+        free(left), free(decoy);
+        assert_int_equal(remove_tree(other), 0);
+        assert_int_equal(mkdir(other, 0700), 0);
+        assert_int_equal(unlink(sub), 0);
+        assert_int_equal(remove_tree(away), 0);
+    }
+    free(sub), free(away), free(other), free(dest);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, tft_setup, tft_teardown)
 
 int main(void)
@@ -623,6 +666,7 @@ int main(void)
         T(test_swap_hooks_fire),
         T(test_moved_out_during_cleanup),
         T(test_tempdir_itself_swapped),
+        T(test_replace_dir_moved_before_abort),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,8 +1,11 @@
 /*
  * Lock files (tf_lock_file): dest.lock as lock and temporary, EEXIST at once
  * or after waiting, commit and abort, a dead holder's stale lock taken over,
- * a live holder's kept even after it dropped its own flock, 4 processes x 500
- * exact increments, and every seam call failed in turn.
+ * a live holder's kept even after it dropped its own flock, one the taker
+ * may not open and a FIFO or socket of its name counted as held, a forked
+ * child's release of its copy of a committed handle sparing the next
+ * holder's lock, the longest timeout, 4 processes x 500 exact increments,
+ * and every seam call failed in turn.
  */
 #include "durable_helpers.h"
 
@@ -11,6 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -149,6 +156,164 @@ static void test_live_lock_survives_own_unlock(void **state)
         close(h.ready[i]);
         close(h.go[i]);
     }
+    free(dest);
+}
+
+/* ---- a lock the taker may not open ----------------------------------- */
+
+/* Child: the second try at a lock it cannot open (another user's, or its
+ * own under umask 0777) finds it held, at once or after waiting. */
+static int finds_held(void *arg)
+{
+    const char *dest = arg;
+    for (long timeout = 0; timeout <= 20; timeout += 20) {
+        errno = 0;
+        CHECK(tf_lock_file(dest, &(tf_persist_opts){ .timeout_ms = timeout }) == NULL);
+        CHECK(errno == EEXIST);
+    }
+    return 0;
+}
+
+static int holds_unreadable(void *arg)
+{
+    umask(0777);   /* the lock file is made at mode 0 */
+    tf_file *f = tf_lock_file(arg, NULL);
+    CHECK(f != NULL);
+    int rc = finds_held(arg);
+    tf_file_release(f);
+    return rc;
+}
+
+static void test_unreadable_lock_is_held(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *dest = path_join(dir, "d"), *lock = path_join(dir, "d.lock");
+    give_to_nobody(dir);
+    assert_int_equal(run_child(holds_unreadable, dest, true), 0);
+    assert_int_equal(dir_entries(dir), 0);
+    if (running_as_root()) {   /* root's 0600 lock, tried by nobody */
+        tf_file *f = tf_lock_file(dest, NULL);
+        assert_non_null(f);
+        assert_int_equal(run_child(finds_held, dest, true), 0);
+        assert_true(path_exists(lock));
+        assert_int_equal(tf_file_commit(f, NULL), TF_LEVEL_DURABLE);
+        tf_file_release(f);
+        assert_int_equal(dir_entries(dir), 1);
+    }
+    free(dest), free(lock);
+}
+
+/* Only a regular file can be a lock left behind: a FIFO or a socket of the
+ * lock's name (or a device) is somebody else's, neither removed nor taken. */
+static void test_special_file_not_stale(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *dest = path_join(dir, "d"), *lock = path_join(dir, "d.lock");
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    assert_true(strlen(lock) < sizeof sa.sun_path);
+    strcpy(sa.sun_path, lock);
+    for (int sock = 0; sock < 2; sock++) {
+        int s = sock ? socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0) : -1;
+        if (sock)
+            assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof sa), 0);
+        else
+            assert_int_equal(mkfifo(lock, 0600), 0);
+        errno = 0;
+        assert_null(tf_lock_file(dest, NULL));
+        assert_errno(EEXIST);
+        struct stat st;
+        assert_int_equal(lstat(lock, &st), 0);
+        assert_true(sock ? S_ISSOCK(st.st_mode) : S_ISFIFO(st.st_mode));
+        assert_int_equal(dir_entries(dir), 1);
+        assert_int_equal(unlink(lock), 0);
+        if (sock)
+            close(s);
+    }
+    free(dest), free(lock);
+}
+
+/* ---- a lock handle inherited across fork ------------------------------- */
+
+/* Child: releases the lock handle it inherited once told to. */
+static int release_inherited(tf_file *f, struct holder *h)
+{
+    alarm(30);
+    char c;
+    CHECK(read(h->go[0], &c, 1) == 1);
+    CHECK(tf_file_release(f) == 0);
+    return 0;
+}
+
+/* The parent commits, another takes the lock, then the child releases its
+ * copy of the handle: the other's lock file (the same name) stays. */
+static void test_inherited_handle_spares_next_lock(void **state)
+{
+    char *dest = path_join(TFT_DIR(state), "d"), *lock = path_join(TFT_DIR(state), "d.lock");
+    struct holder h = { .dest = dest };
+    assert_int_equal(pipe(h.go), 0);
+    tf_file *f = tf_lock_file(dest, NULL);
+    assert_non_null(f);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(release_inherited(f, &h));
+    assert_int_equal(tf_file_commit(f, NULL), TF_LEVEL_DURABLE);
+    tf_file_release(f);
+    tf_file *next = tf_lock_file(dest, NULL);
+    assert_non_null(next);
+    assert_int_equal(write(h.go[1], "g", 1), 1);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    close(h.go[0]), close(h.go[1]);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_true(path_exists(lock));
+    errno = 0;
+    assert_null(tf_lock_file(dest, NULL));   /* still held: no second holder */
+    assert_errno(EEXIST);
+    assert_int_equal(tf_file_release(next), 0);
+    assert_false(path_exists(lock));
+    free(dest), free(lock);
+}
+
+/* ---- the longest timeout ------------------------------------------------ */
+
+/* Child: holds the lock until another taker has looked at it once (its
+ * probe opens and closes the lock file), then aborts. */
+static int hold_until_probed(void *arg)
+{
+    struct holder *h = arg;
+    alarm(30);   /* a parent that never probes */
+    tf_file *f = tf_lock_file(h->dest, NULL);
+    CHECK(f != NULL);
+    int in = inotify_init1(IN_CLOEXEC);
+    CHECK(in >= 0 && inotify_add_watch(in, tf_file_name(f), IN_CLOSE_NOWRITE) >= 0);
+    char c = 'r', ev[sizeof(struct inotify_event) + NAME_MAX + 1];
+    CHECK(write(h->ready[1], &c, 1) == 1);
+    CHECK(read(in, ev, sizeof ev) > 0);
+    close(in);
+    return tf_file_release(f) == 0 ? 0 : 1;
+}
+
+/* timeout_ms LONG_MAX waits (its deadline must not overflow into the past). */
+static void test_longest_timeout_waits(void **state)
+{
+    char *dest = path_join(TFT_DIR(state), "d");
+    struct holder h = { .dest = dest };
+    assert_int_equal(pipe(h.ready), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(hold_until_probed(&h));
+    char c;
+    assert_int_equal(read(h.ready[0], &c, 1), 1);
+    tf_file *f = tf_lock_file(dest, &(tf_persist_opts){ .timeout_ms = LONG_MAX });
+    int err = errno, status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    close(h.ready[0]), close(h.ready[1]);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    if (!f)
+        fail_msg("tf_lock_file: %s", errname(err));
+    tf_file_release(f);
     free(dest);
 }
 
@@ -302,6 +467,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_exact_count, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_fail_each, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_lock_without_o_tmpfile, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_unreadable_lock_is_held, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_special_file_not_stale, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_inherited_handle_spares_next_lock, tft_setup,
+                                        tft_teardown),
+        cmocka_unit_test_setup_teardown(test_longest_timeout_waits, tft_setup, tft_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 static tf_file *named_with(const char *dir, const char *content)
@@ -48,6 +49,12 @@ static void test_persist_replaces(void **state)
     assert_int_equal(path_mode(dest), 0600);   /* a persisted file keeps its mode */
     /* The handle goes on working on the persisted file. */
     assert_int_equal(tf_file_write(f, "!", 1), 1);
+    /* No live mark any more: another's flock of it is granted while the
+     * handle is open. */
+    int other = open(dest, O_RDONLY | O_CLOEXEC);
+    assert_true(other >= 0);
+    assert_int_equal(flock(other, LOCK_EX | LOCK_NB), 0);
+    close(other);
     /* Neither cleanup nor close nor release removes it. */
     assert_true(tf_cleanup_now() >= 0);
     assert_int_equal(tf_file_release(f), 0);
@@ -113,6 +120,15 @@ static void test_noclobber(void **state)
     assert_int_equal(tf_file_release(f), 0);
     assert_int_equal(dir_entries(dir), 2);
     assert_content(dest, "old");
+    /* A mode of 0 (umask 0777) is put back too. */
+    umask(0777);
+    f = named_with(dir, "z");
+    assert_int_equal(path_mode(tf_file_name(f)), 0);
+    assert_int_equal(tf_file_persist(f, dest, &nc, NULL), -1);
+    assert_errno(EEXIST);
+    assert_int_equal(path_mode(tf_file_name(f)), 0);
+    assert_int_equal(tf_file_release(f), 0);
+    assert_int_equal(dir_entries(dir), 2);
     free(dest);
     free(dest2);
 }
@@ -368,6 +384,51 @@ static void test_syscall_order(void **state)
     free(dest);
 }
 
+/* ---- a directory the process may write but not read -------------------- */
+
+/* Child: persist, replace and lock in a drop box (-wx): they work, at
+ * TF_LEVEL_CONSISTENT (no descriptor of the directory to fsync), and
+ * TF_PERSIST_STRICT fails with EACCES after the rename. */
+static int into_drop_box(void *arg)
+{
+    const char *box = arg;
+    umask(022);   /* the modes listed */
+    char dest[PATH_MAX];
+    tf_persist_report rep;
+    tf_file *f = tf_named_temporary_file(&(tf_opts){ .dir = box });
+    CHECK(f != NULL);
+    snprintf(dest, sizeof dest, "%s/persisted", box);
+    CHECK(tf_file_persist(f, dest, NULL, &rep) == TF_LEVEL_CONSISTENT);
+    CHECK(rep.level == TF_LEVEL_CONSISTENT);
+    tf_file_release(f);
+    snprintf(dest, sizeof dest, "%s/replaced", box);
+    CHECK(tf_replace_contents(dest, "r", 1, NULL, NULL) == TF_LEVEL_CONSISTENT);
+    errno = 0;
+    CHECK(tf_replace_contents(dest, "s", 1, &(tf_persist_opts){ .flags = TF_PERSIST_STRICT },
+                              NULL) == -1);
+    CHECK(errno == EACCES);
+    snprintf(dest, sizeof dest, "%s/locked", box);
+    f = tf_lock_file(dest, NULL);
+    CHECK(f != NULL);
+    CHECK(tf_file_commit(f, NULL) == TF_LEVEL_CONSISTENT);
+    tf_file_release(f);
+    return 0;
+}
+
+static void test_drop_box_directory(void **state)
+{
+    char *box = path_join(TFT_DIR(state), "box");
+    assert_int_equal(mkdir(box, 0700), 0);
+    give_to_nobody(TFT_DIR(state));
+    give_to_nobody(box);
+    assert_int_equal(chmod(box, 0300), 0);
+    assert_int_equal(run_child(into_drop_box, box, true), 0);
+    assert_int_equal(chmod(box, 0700), 0);
+    assert_listing_equal(strdup("locked f 0644\npersisted f 0600\nreplaced f 0644\n"),
+                         dir_listing(box));
+    free(box);
+}
+
 /* A directory fsync that the filesystem refuses lowers the level, or fails
  * under TF_PERSIST_STRICT; EIO always fails. */
 static void test_directory_sync_refused(void **state)
@@ -528,6 +589,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_input, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_syscall_order, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_directory_sync_refused, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_drop_box_directory, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_fail_each_named, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_fail_each_linkable, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_fail_each_copy, tft_setup, tft_teardown),
