@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 void tf__durable_free(struct tf__durable *d)
@@ -120,6 +121,11 @@ static int commit(tf_file *f, bool oneshot, tf_persist_report *report)
     if (report->level > 0) {   /* renamed: no temporary any more */
         f->dur = NULL;
         tf__durable_free(d);
+        /* Nor a live mark, which would only hold off others' flocks of the
+         * destination while the handle stays open; the one-shot's release
+         * closes it at once. */
+        if (!oneshot)
+            tf__sys.flock(f->fd, LOCK_UN);
     }
     return level;
 }

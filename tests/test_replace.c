@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
@@ -288,6 +289,36 @@ static void test_metadata_syscalls(void **state)
     } else {
         print_message("no user xattrs here: their calls not counted\n");
     }
+    free(dest);
+}
+
+/* A committed handle (of tf_replace_begin() or tf_lock_file()) that stays
+ * open is no temporary: it holds no live mark, so others may lock the
+ * destination at once. */
+static void test_commit_drops_live_mark(void **state)
+{
+    char *dest = dest_in(state, "marked", "old");
+    for (int lock = 0; lock < 2; lock++) {
+        tf_file *f = lock ? tf_lock_file(dest, NULL) : tf_replace_begin(dest, NULL);
+        assert_non_null(f);
+        assert_int_equal(tf_file_write(f, "new", 3), 3);
+        int other = open(tf_file_name(f), O_RDONLY | O_CLOEXEC);
+        assert_true(other >= 0);
+        assert_int_equal(flock(other, LOCK_EX | LOCK_NB), -1);   /* live until the commit */
+        assert_errno(EWOULDBLOCK);
+        close(other);
+        assert_int_equal(tf_file_commit(f, NULL), TF_LEVEL_DURABLE);
+        other = open(dest, O_RDONLY | O_CLOEXEC);
+        assert_true(other >= 0);
+        assert_int_equal(flock(other, LOCK_EX | LOCK_NB), 0);
+        close(other);
+        assert_int_equal(tf_file_release(f), 0);
+        assert_content(dest, "new");
+    }
+    fault_count_start();   /* the one-shot's release closes: no LOCK_UN of its own */
+    assert_int_equal(replace_str(dest, "once", NULL, NULL), TF_LEVEL_DURABLE);
+    assert_int_equal(fault_calls("flock"), 1);
+    fault_reset();
     free(dest);
 }
 
@@ -1115,6 +1146,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_metadata_carried, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_metadata_syscalls, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_preallocation, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_commit_drops_live_mark, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_creation_mode, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_creation_mode_default_acl, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_creation_mode_setgid_dir, tft_setup, tft_teardown),
