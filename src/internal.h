@@ -64,6 +64,12 @@ TF__ASYNC_SAFE bool tf__same_node(const struct tf__node *a, const struct tf__nod
  * filesystem is another mount); an unknown mount id matches any. */
 TF__ASYNC_SAFE bool tf__same_mount(const struct tf__node *a, const struct tf__node *b);
 
+/* Does name in dirfd (a final link not followed) still name the file of dev
+ * and ino? 1 it does, 0 it names another file, -1 with fstatat(2)'s errno
+ * (ENOENT, ENOTDIR: it names nothing). Each caller says which errno a file
+ * that is not the one means to its own callers. */
+TF__ASYNC_SAFE int tf__names_file(int dirfd, const char *name, dev_t dev, ino_t ino);
+
 /* openat(dirfd, name) with TF__DIR_OPEN. */
 TF__ASYNC_SAFE int tf__open_dir(int dirfd, const char *name);
 
