@@ -112,6 +112,16 @@ static void check_umasks(const char *dir, tft_handle_maker make)
         assert_int_equal(m.st.st_mode & 07777, 0640);
     }
     umask(022);
+    /* A link the result replaces (TF_SYMLINK_REPLACE) is no old file. */
+    struct stat r = open_0666(ref);
+    assert_int_equal(unlink(dest), 0);
+    assert_int_equal(symlink("ref", dest), 0);
+    struct made m = make_commit(make, dest, &(tf_persist_opts){ .symlinks = TF_SYMLINK_REPLACE });
+    assert_true(S_ISREG(m.st.st_mode));
+    assert_as_open(&m, &r);
+    char *kept = read_file_str(ref);
+    assert_string_equal(kept, "");   /* the link's target untouched */
+    free(kept);
     unlink(dest), unlink(ref);
     free(dest), free(ref);
 }
