@@ -794,12 +794,14 @@ enum {
  *  symlinks    TF_SYMLINK_*.
  *  mode        non-zero: the permission bits of the result, exactly (07777
  *              at most). 0: those of the replaced file; a new destination
- *              of tf_replace_*() or tf_lock_file() gets 0666 & ~umask
- *              (tf_replace_begin(), tf_lock_file(): the umask is read from
- *              /proc/self/status, umask(2) being unsafe beside threads;
- *              where that cannot be read, 0600, the narrowest it could be;
- *              tf_replace_contents(): under a default ACL of the
- *              directory, what open(2) with 0666 gets), a persisted file
+ *              of tf_replace_*() or tf_lock_file() gets what open(2) with
+ *              0666 gives a new file there (0666 & ~umask, or under a
+ *              default ACL of the directory what the ACL gives), its
+ *              temporary being created so; one that was there at
+ *              tf_replace_begin() or tf_lock_file() and is gone at the
+ *              commit gets 0666 & ~umask (read from /proc/self/status,
+ *              umask(2) being unsafe beside threads; where that cannot be
+ *              read, 0600, the narrowest it could be); a persisted file
  *              keeps its own.
  *  timeout_ms  tf_lock_file() only: 0 fails at once with EEXIST while another
  *              holds the lock, > 0 waits up to that long, < 0 waits for ever.
@@ -875,8 +877,15 @@ TF_API tf_file *tf_linkable_temporary_file(const tf_opts *opts) TF_MALLOC(tf_fil
 
 /*
  * Begins an atomic replace of dest (created if missing): returns a new empty
- * named temporary file `.tmpXXXXXXXX` (mode 0600) in dest's directory (after
- * the symlink policy), which tf_file_commit() renames over dest. It is an
+ * named temporary file `.tmpXXXXXXXX` in dest's directory (after the symlink
+ * policy), which tf_file_commit() renames over dest. Its mode is 0600, but
+ * for a new destination (no file there, or a link TF_SYMLINK_REPLACE
+ * replaces) with no opts->mode: created at 0666, it has what open(2) gives
+ * a new file there (0666 & ~umask, or under a default ACL of the directory
+ * what the ACL gives; the group of a set-group-ID directory), which the
+ * commit keeps with no fchmod. No old content is there to protect: whoever
+ * may read or write the temporary is whoever may read or write the result
+ * (git's lock files are made so). It is an
  * ordinary handle: every tf_file_* call and tf_file_stream() work on it. It
  * is registered for cleanup and live-marked as a named temporary file, so an
  * abort (tf_file_close() or tf_file_release() before commit), exit or fatal
@@ -929,16 +938,17 @@ TF_API int tf_file_commit(tf_file *f, tf_persist_report *report);
  * failure after the rename: see Levels). The commit takes the replaced
  * file's owner, group, mode and list of extended attributes as begin found
  * them a moment before (one lookup fewer; the values are read at the
- * commit). Unlike tf_replace_begin()'s, its temporary is created at the mode
- * the result will have wherever that lets nobody read the bytes who could
- * not read the old file, sparing the fchmod: a new destination (no mode
- * given) at 0666, which the kernel makes a new file's mode (0666 & ~umask,
- * or what the directory's default ACL gives: as open(2), the umask is then
- * not applied); an old file that everyone may read, whose bits narrow from
- * owner to group to other and that has no extended attribute, at its mode
- * without group and other write bits nor set-ID and sticky bits; anything
- * else at 0600 (a mode given, 0640, an ACL). Readers allowed by that mode
- * may see the bytes being written, and after an abort what was written.
+ * commit). Its temporary is created at the mode the result will have
+ * wherever that lets nobody read the bytes who could not read the old file,
+ * sparing the fchmod: a new destination (no mode given) at 0666, as
+ * tf_replace_begin()'s, which the kernel makes a new file's mode (0666 &
+ * ~umask, or what the directory's default ACL gives: as open(2), the umask
+ * is then not applied); unlike tf_replace_begin()'s, an old file that
+ * everyone may read, whose bits narrow from owner to group to other and
+ * that has no extended attribute, at its mode without group and other
+ * write bits nor set-ID and sticky bits; anything else at 0600 (a mode
+ * given, 0640, an ACL). Readers allowed by that mode may see the bytes
+ * being written, and after an abort what was written.
  * A buffer of 64 KiB or more has its blocks reserved before the write
  * (fallocate(2), FALLOC_FL_KEEP_SIZE) on a disk filesystem, not on tmpfs,
  * ramfs or a network one: a hint, whose refusal is ignored.
@@ -968,6 +978,9 @@ TF_API int tf_replace_contents_at(int dirfd, const char *name, const void *buf, 
  * signals remove it. An abort removes the name only while it names the
  * handle's file: a forked child releasing its copy of a handle the parent
  * committed leaves the next holder's lock alone.
+ * Its mode is that of tf_replace_begin()'s temporary: 0600, or for a new
+ * destination with no opts->mode what open(2) with 0666 gives a new file
+ * there.
  * Flags: TF_PERSIST_STRICT, TF_PERSIST_BEST_EFFORT.
  * Errors: EEXIST held by a live process (or one not to be opened);
  * ENAMETOOLONG dest's name plus ".lock" exceeds NAME_MAX; the bad

@@ -30,21 +30,18 @@ static int check_fd(int fd, struct stat *st)
     return 0;
 }
 
-/* path names the file of st (no final link followed). */
+/* path names the file of st (no final link followed): ESTALE if another,
+ * fstatat(2)'s errno (ENOENT) if none. */
 static int check_name(const char *path, const struct stat *st)
 {
-    struct stat there;
     if (path[0] != '/') {
         errno = EINVAL;
         return -1;
     }
-    if (tf__sys.fstatat(AT_FDCWD, path, &there, AT_SYMLINK_NOFOLLOW) < 0)
-        return -1;
-    if (there.st_dev != st->st_dev || there.st_ino != st->st_ino) {
+    int same = tf__names_file(AT_FDCWD, path, st->st_dev, st->st_ino);
+    if (same == 0)
         errno = ESTALE;
-        return -1;
-    }
-    return 0;
+    return same > 0 ? 0 : -1;
 }
 
 /* Registered and then marked live, unless kept (a kept file stays the caller's alone). */

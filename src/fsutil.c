@@ -1,7 +1,8 @@
 /*
  * Descriptor-relative helpers shared by everything that walks or removes
  * directories: tree removal (rmtree.c), the orphan sweep (sweep.c), the
- * registry's cleanup at exit and in signal handlers (registry.c). They must
+ * registry's cleanup at exit and in signal handlers (registry.c); and
+ * whether a name still names an open file (adopt.c, handoff.c). They must
  * agree exactly on what "the same directory" and "the same filesystem" are,
  * so each of those answers has one definition, here.
  *
@@ -42,6 +43,14 @@ TF__ASYNC_SAFE bool tf__same_node(const struct tf__node *a, const struct tf__nod
 TF__ASYNC_SAFE bool tf__same_mount(const struct tf__node *a, const struct tf__node *b)
 {
     return a->dev == b->dev && (!a->mnt || !b->mnt || a->mnt == b->mnt);
+}
+
+TF__ASYNC_SAFE int tf__names_file(int dirfd, const char *name, dev_t dev, ino_t ino)
+{
+    struct stat st;
+    if (tf__sys.fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return -1;
+    return st.st_dev == dev && st.st_ino == ino;
 }
 
 TF__ASYNC_SAFE int tf__open_dir(int dirfd, const char *name)

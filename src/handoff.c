@@ -384,13 +384,14 @@ static int check_rw(int fd)
     return (fl & O_ACCMODE) == O_RDWR ? 0 : bad(EBADMSG);
 }
 
-/* name names the file of dev and ino (no final link followed). */
+/* name names the file of dev and ino (no final link followed): EBADMSG if
+ * it names another file or none. */
 static int check_name(const char *name, dev_t dev, ino_t ino)
 {
-    struct stat ns;
-    if (tf__sys.fstatat(AT_FDCWD, name, &ns, AT_SYMLINK_NOFOLLOW) < 0)
-        return errno == ENOENT || errno == ENOTDIR ? bad(EBADMSG) : -1;
-    return ns.st_dev == dev && ns.st_ino == ino ? 0 : bad(EBADMSG);
+    int same = tf__names_file(AT_FDCWD, name, dev, ino);
+    if (same > 0)
+        return 0;
+    return same == 0 || errno == ENOENT || errno == ENOTDIR ? bad(EBADMSG) : -1;
 }
 
 /* A file owned by us or by the peer; *peer_uid: the peer's uid if asked.

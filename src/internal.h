@@ -64,6 +64,12 @@ TF__ASYNC_SAFE bool tf__same_node(const struct tf__node *a, const struct tf__nod
  * filesystem is another mount); an unknown mount id matches any. */
 TF__ASYNC_SAFE bool tf__same_mount(const struct tf__node *a, const struct tf__node *b);
 
+/* Does name in dirfd (a final link not followed) still name the file of dev
+ * and ino? 1 it does, 0 it names another file, -1 with fstatat(2)'s errno
+ * (ENOENT, ENOTDIR: it names nothing). Each caller says which errno a file
+ * that is not the one means to its own callers. */
+TF__ASYNC_SAFE int tf__names_file(int dirfd, const char *name, dev_t dev, ino_t ino);
+
 /* openat(dirfd, name) with TF__DIR_OPEN. */
 TF__ASYNC_SAFE int tf__open_dir(int dirfd, const char *name);
 
@@ -358,10 +364,11 @@ int tf__place(tf_file *f, int sdir, const char *sname, struct tf__target *t,
  * the umask (or the directory's default ACL) off. */
 #define TF__NEW_FILE_MODE 0666
 
-/* What the one-shot replace learnt of the old file before it made the
- * temporary (metadata.c): the commit carries over from it. */
+/* How a replace or lock handle's temporary was created and, for the
+ * one-shot, what it learnt of the old file before (metadata.c): the commit
+ * carries over from it. */
 struct tf__meta_look {
-    bool listed;      /* names: the old file's xattr names, listed then */
+    bool listed;      /* names: the old file's xattr names, listed then (one-shot) */
     ssize_t n;        /* their length (0: none) */
     char *names;      /* malloc'd when n > 0 */
     mode_t created;   /* the mode the temporary was created with */
@@ -372,16 +379,24 @@ struct tf__durable {
     struct tf__target t;
     tf_persist_opts o;
     char *tmpname;   /* the temporary's name in t.dirfd */
-    struct tf__meta_look look;   /* the one-shot's; zero otherwise */
+    struct tf__meta_look look;   /* its creation mode; the one-shot's look */
 };
 
 /* Frees f->dur (closing its directory); NULL is fine. */
 void tf__durable_free(struct tf__durable *d);
 
 /* Makes tf_replace_begin()'s or tf_lock_file()'s handle around fd, named
- * tmpname in t (both taken over), registered; NULL with errno (fd and the
- * name are then removed). */
-tf_file *tf__durable_new(int fd, char *tmpname, struct tf__target *t, const tf_persist_opts *o);
+ * tmpname in t (both taken over), registered, with *look (taken over: how
+ * fd was created); NULL with errno (fd and the name are then removed, look
+ * is the caller's still). */
+tf_file *tf__durable_new(int fd, char *tmpname, struct tf__target *t, const tf_persist_opts *o,
+                         struct tf__meta_look *look);
+
+/* The mode tf_replace_begin() and tf_lock_file() create their temporary
+ * with for destination t (as resolved) under o: TF__NEW_FILE_MODE for a new
+ * destination with no mode given, for the kernel to make it a new file's
+ * mode; else 0600 (see metadata.c). */
+mode_t tf__handle_mode(const struct tf__target *t, const tf_persist_opts *o);
 
 /*
  * The one-shot's look at the old file t (resolved a moment before), made
@@ -394,12 +409,13 @@ void tf__meta_look_free(struct tf__meta_look *look);
 
 /*
  * Carries the metadata of the regular file `name` in dirfd over to fd (see
- * tf_file_commit()); a missing file gives fd 0666 & ~umask (a temporary
- * created at TF__NEW_FILE_MODE has it already). o->mode, if
- * set, replaces the mode. Fills rep->not_copied under TF_PERSIST_BEST_EFFORT.
- * seen: the target as resolving it just found it (one lookup fewer), or
- * NULL to look now. look: what tf__meta_look() found (with seen), or how
- * the temporary was created (created 0600 when look is zero).
+ * tf_file_commit()); a missing file gives fd a new file's mode (a temporary
+ * created at TF__NEW_FILE_MODE has it already; one created 0600 gets
+ * 0666 & ~umask). o->mode, if set, replaces the mode. Fills
+ * rep->not_copied under TF_PERSIST_BEST_EFFORT. seen: the target as
+ * resolving it just found it (one lookup fewer), or NULL to look now.
+ * look: what tf__meta_look() found (with seen), or how the temporary was
+ * created.
  */
 int tf__meta_carry(int fd, int dirfd, const char *name, const struct tf__target *seen,
                    const struct tf__meta_look *look, const tf_persist_opts *o,

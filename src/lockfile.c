@@ -54,9 +54,9 @@ static int remove_stale(int dirfd, const char *name)
 }
 
 /* The lock file's descriptor before it has a name: nameless and marked. */
-static int marked_file(int dirfd)
+static int marked_file(int dirfd, mode_t mode)
 {
-    int fd = tf__sys.openat(dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    int fd = tf__sys.openat(dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, mode);
     if (fd >= 0)
         tf__lock_live(fd);
     return fd;
@@ -64,7 +64,7 @@ static int marked_file(int dirfd)
 
 /* One try at taking the lock: the handle, or NULL (EEXIST: held). */
 static tf_file *try_take(int *fd, struct tf__target *t, const char *lock,
-                         const tf_persist_opts *o)
+                         const tf_persist_opts *o, mode_t mode)
 {
     char *name = tf__strdup(lock);
     if (!name)
@@ -76,11 +76,11 @@ static tf_file *try_take(int *fd, struct tf__target *t, const char *lock,
         rc = tf__link_fd(*fd, t->dirfd, name);
     } else {   /* no O_TMPFILE here: created by name, marked at once */
         rc = *fd = tf__sys.openat(t->dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
-                                  O_CLOEXEC, 0600);
+                                  O_CLOEXEC, mode);
     }
     tf_file *f = NULL;
     if (rc >= 0) {
-        f = tf__durable_new(*fd, name, t, o);
+        f = tf__durable_new(*fd, name, t, o, &(struct tf__meta_look){ .created = mode });
         *fd = -1;   /* taken over (closed on failure) */
     }
     tf__reg_end(&g);
@@ -89,16 +89,18 @@ static tf_file *try_take(int *fd, struct tf__target *t, const char *lock,
     return f;
 }
 
+/* Created as tf_replace_begin()'s temporary is (tf__handle_mode()). */
 static tf_file *take(struct tf__target *t, const char *lock, const tf_persist_opts *o)
 {
-    int fd = marked_file(t->dirfd);
+    mode_t mode = tf__handle_mode(t, o);
+    int fd = marked_file(t->dirfd, mode);
     if (fd < 0 && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
         return NULL;
     long long start = now_ms();   /* elapsed, not a deadline: LONG_MAX must not overflow */
     long wait = 1;
     tf_file *f;
     for (;;) {
-        if ((f = try_take(&fd, t, lock, o)) || errno != EEXIST)
+        if ((f = try_take(&fd, t, lock, o, mode)) || errno != EEXIST)
             break;
         int stale = remove_stale(t->dirfd, lock);
         if (stale > 0)

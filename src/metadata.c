@@ -29,7 +29,10 @@ static int let_go(const tf_persist_opts *o, tf_persist_report *rep, unsigned wha
 }
 
 /* The umask, read without changing it (umask(2) cannot be read from one
- * thread while others create files); 077 where /proc cannot tell. */
+ * thread while others create files); 077 where /proc cannot tell. Only a
+ * destination that was there when its handle was made and is gone at the
+ * commit needs it: any other new destination's temporary was created as a
+ * new file (see tf__handle_mode()). */
 static mode_t current_umask(void)
 {
     char buf[1024];
@@ -206,6 +209,29 @@ static int carry_xattrs(int dirfd, const char *name, int fd, const struct tf__me
     return rc == 0 && !acl ? drop_inherited_acl(fd, copied, o, rep) : rc;
 }
 
+/* No old file there (none, or a link that the result replaces): nothing
+ * of an old file's to keep from anyone. */
+static bool new_destination(const struct tf__target *t)
+{
+    return !t->exists || S_ISLNK(t->st.st_mode);
+}
+
+/*
+ * A new destination with no mode given has no old content to protect:
+ * whoever may read or write the temporary is exactly whoever may read or
+ * write the result (git creates its lock files the same way). So its
+ * temporary is created at 0666, which the kernel makes a new file's mode
+ * exactly as open(2) does (0666 & ~umask, or what the directory's default
+ * ACL gives, and a set-group-ID directory's group): no look at the umask,
+ * no fchmod at the commit. Anything else at 0600: an existing destination's
+ * handle may be written for long while that file's readers are not the
+ * temporary's, and a mode given may be narrower (set exactly at commit).
+ */
+mode_t tf__handle_mode(const struct tf__target *t, const tf_persist_opts *o)
+{
+    return !o->mode && new_destination(t) ? TF__NEW_FILE_MODE : 0600;
+}
+
 /*
  * The mode the one-shot creates its temporary with. Made at 0600 and
  * fchmod'ed at commit, it would cost one fchmod per replace; made at the
@@ -214,15 +240,11 @@ static int carry_xattrs(int dirfd, const char *name, int fd, const struct tf__me
  * fstat made anyway tells. But the temporary is readable at that mode while
  * it is written, and whoever opens it then keeps the descriptor: so only
  * where that shows the bytes to nobody who could not read the old file:
- *  - a mode given: 0600, set exactly at commit (it may be narrower);
- *  - a new destination (or a link replaced): 0666, which the kernel makes
- *    exactly a new file's mode (0666 & ~umask, or what the directory's
- *    default ACL gives), with no fchmod and no look at the umask. Nobody
- *    could read anything there before; the bytes are those that everyone
- *    allowed to will read after the commit (an abort shows them what was
- *    written so far: GLib's g_file_set_contents_full does the same), and a
- *    umask that lets group or others write new files lets them write this
- *    one as they may the result (what the caller asked of every new file);
+ *  - a mode given, or a new destination: as tf_replace_begin()'s
+ *    (tf__handle_mode(): 0600, or 0666 for the kernel to make a new
+ *    file's mode; an abort shows what was written so far to whoever the
+ *    result would have let read it: GLib's g_file_set_contents_full does
+ *    the same);
  *  - an old file that everyone may read (other r), whose bits only narrow
  *    from owner to group to other, with no extended attribute (no ACL
  *    that singles someone out, no security label): its mode without
@@ -235,10 +257,8 @@ static int carry_xattrs(int dirfd, const char *name, int fd, const struct tf__me
  */
 static mode_t create_mode(const struct tf__target *t, ssize_t nxattrs, const tf_persist_opts *o)
 {
-    if (o->mode)
-        return 0600;
-    if (!t->exists || S_ISLNK(t->st.st_mode))
-        return TF__NEW_FILE_MODE;
+    if (o->mode || new_destination(t))
+        return tf__handle_mode(t, o);
     mode_t m = t->st.st_mode & 0777, u = m >> 6 & 7, g = m >> 3 & 7, w = m & 7;
     bool narrowing = !(g & ~u) && !(w & ~g);
     return nxattrs == 0 && (w & 4) && narrowing ? m & 0755 : 0600;
@@ -271,7 +291,8 @@ void tf__meta_look_free(struct tf__meta_look *look)
 }
 
 /* A new destination, or a link replaced: nothing to carry over. A
- * temporary created as a new file already has a new file's mode. */
+ * temporary created as a new file already has a new file's mode; one
+ * created 0600 (the destination was there at begin, gone now) gets it. */
 static int fresh_mode(int fd, const struct tf__meta_look *look, const tf_persist_opts *o)
 {
     if (o->mode)

@@ -22,15 +22,17 @@ void tf__durable_free(struct tf__durable *d)
     free(d);
 }
 
-tf_file *tf__durable_new(int fd, char *tmpname, struct tf__target *t, const tf_persist_opts *o)
+tf_file *tf__durable_new(int fd, char *tmpname, struct tf__target *t, const tf_persist_opts *o,
+                         struct tf__meta_look *look)
 {
     tf__lock_live(fd);
     char *path = tf__dir_path(t, tmpname);
     struct tf__durable *d = path ? tf__sys.malloc(sizeof *d) : NULL;
     tf_file *f = d ? tf__file_new(fd, path, 0) : NULL;
     if (f && tf__reg_add(&f->reg, TF__REG_FILE, path, -1) == 0) {
-        *d = (struct tf__durable){ .t = *t, .o = *o, .tmpname = tmpname };
+        *d = (struct tf__durable){ .t = *t, .o = *o, .tmpname = tmpname, .look = *look };
         *t = (struct tf__target){ .dirfd = -1 };
+        *look = (struct tf__meta_look){ 0 };
         f->dur = d;
         return f;
     }
@@ -46,10 +48,8 @@ tf_file *tf__durable_new(int fd, char *tmpname, struct tf__target *t, const tf_p
 
 #define TF__REPLACE_FLAGS (TF_PERSIST_NOCLOBBER | TF_PERSIST_STRICT | TF_PERSIST_BEST_EFFORT)
 
-/* The temporary and its handle, one step as far as fatal signals go. A
- * handle of tf_replace_begin() (look zero) is created 0600: it may be
- * written for long, while the destination changes; the one-shot's at the
- * mode its look chose. look is taken over. */
+/* The temporary, created at look->created, and its handle, one step as far
+ * as fatal signals go. look is taken over on success. */
 static tf_file *begin(struct tf__target *t, const tf_persist_opts *o, struct tf__meta_look *look)
 {
     char *tmp = tf__sys.malloc(TF__SIBLING_LEN + 1);
@@ -57,15 +57,11 @@ static tf_file *begin(struct tf__target *t, const tf_persist_opts *o, struct tf_
         return NULL;
     struct tf__reg_guard g;
     tf__reg_begin(&g);
-    int fd = tf__sibling_create(t->dirfd, tmp, look->listed ? look->created : 0600);
-    tf_file *f = fd < 0 ? NULL : tf__durable_new(fd, tmp, t, o);
+    int fd = tf__sibling_create(t->dirfd, tmp, look->created);
+    tf_file *f = fd < 0 ? NULL : tf__durable_new(fd, tmp, t, o, look);
     tf__reg_end(&g);
-    if (!f) {
+    if (!f)
         free(tmp);
-        return NULL;
-    }
-    f->dur->look = *look;
-    *look = (struct tf__meta_look){ 0 };
     return f;
 }
 
@@ -77,7 +73,8 @@ static tf_file *begin_at(int dirfd, const char *name, const tf_persist_opts *opt
         tf__target_open(dirfd, name, o.symlinks, &t) < 0)
         return NULL;
     tf_file *f = NULL;
-    struct tf__meta_look look = { 0 };
+    /* tf_replace_begin()'s mode; the one-shot's look chooses its own. */
+    struct tf__meta_look look = { .created = tf__handle_mode(&t, &o) };
     if (t.exists && (o.flags & TF_PERSIST_NOCLOBBER))
         errno = EEXIST;
     else if (!oneshot || tf__meta_look(&t, &o, &look) == 0)

@@ -677,6 +677,30 @@ static void test_bad_name_of_another_file(void **state)
     free(got), free(victim);
 }
 
+/* A name that names nothing (missing, or under a file), or a link to the
+ * file itself (a final link is not followed): EBADMSG, nothing removed. */
+static void test_bad_name_missing_or_link(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    assert_int_equal(write_file(dir, "plain", "x"), 0);
+    char *missing = path_join(dir, "missing"), *under = path_join(dir, "plain/f"),
+         *link = path_join(dir, "link");
+    const char *names[] = { missing, under, link };
+    for (int i = 0; i < 3; i++) {
+        struct bad b;
+        bad_open(&b, dir, SOCK_SEQPACKET);
+        if (names[i] == link)
+            assert_int_equal(symlink(tf_file_name(b.f), link), 0);
+        unsigned char m[TF_HANDOFF_META_MAX];
+        int fd = tf_file_fileno(b.f);
+        raw_send(b.sv[0], m, meta(m, 0, 0, names[i]), &fd, 1);
+        bad_expect(&b, EBADMSG, true);
+    }
+    assert_true(path_exists(link));
+    assert_int_equal(dir_entries(dir), 2);   /* plain, link: the temporaries released */
+    free(missing), free(under), free(link);
+}
+
 /* A file of another user, from a peer that is neither: EPERM, untouched. */
 static void test_bad_owned_by_another(void **state)
 {
@@ -1327,6 +1351,7 @@ int main(void)
         T(test_bad_not_regular),
         T(test_bad_read_only),
         T(test_bad_name_of_another_file),
+        T(test_bad_name_missing_or_link),
         T(test_bad_receiver_out_of_descriptors),
         T(test_recv_flags_refused),
         T(test_send_failures_keep_file),

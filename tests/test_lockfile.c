@@ -5,7 +5,8 @@
  * may not open and a FIFO or socket of its name counted as held, a forked
  * child's release of its copy of a committed handle sparing the next
  * holder's lock, the longest timeout, 4 processes x 500 exact increments,
- * and every seam call failed in turn.
+ * every seam call failed in turn, and the lock file's mode for a new
+ * destination.
  */
 #include "durable_helpers.h"
 
@@ -455,7 +456,28 @@ static void test_lock_without_o_tmpfile(void **state)
     assert_content(dest, "new");
     tf_file_release(f);
     assert_int_equal(dir_entries(dir), 1);
+    /* A new destination's lock by name: a new file's mode, as O_TMPFILE's. */
+    assert_int_equal(unlink(dest), 0);
+    fault_next.openat = no_tmpfile_openat;
+    fault_count_start();
+    f = tf_lock_file(dest, &QUICK);
+    assert_non_null(f);
+    assert_int_equal(fault_calls("linkat"), 0);
+    assert_int_equal(path_mode(lock), 0644);   /* umask 022 */
+    assert_int_equal(tf_file_commit(f, NULL), TF_LEVEL_VISIBLE);
+    assert_int_equal(fault_calls("fchmod"), 0);
+    fault_reset();
+    tf_file_release(f);
+    assert_int_equal(path_mode(dest), 0644);
     free(dest), free(lock);
+}
+
+/* A lock file for a new destination: created as open(2) with 0666 would
+ * create it (git's lock files are), committed with no umask read nor
+ * fchmod; for an existing one, or a mode given, 0600 until the commit. */
+static void test_new_destination_mode(void **state)
+{
+    tft_check_new_destination(TFT_DIR(state), tf_lock_file);
 }
 
 int main(void)
@@ -472,6 +494,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_inherited_handle_spares_next_lock, tft_setup,
                                         tft_teardown),
         cmocka_unit_test_setup_teardown(test_longest_timeout_waits, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_new_destination_mode, tft_setup, tft_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

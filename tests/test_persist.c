@@ -2,8 +2,9 @@
  * Persist (tf_file_persist, tf_file_persist_at) and the linkable unnamed file:
  * rename, no-clobber and its link + unlink fallback, linking into place,
  * copying across filesystems, a failed persist handing the file back, the
- * registry letting a persisted file go, the syscall order of each level, and
- * every seam call failed in turn.
+ * registry letting a persisted file go, the syscall order of each level,
+ * every seam call failed in turn, and tf_replace_begin()'s temporary for a
+ * new destination (test_replace has the rest of the replace).
  */
 #include "durable_helpers.h"
 
@@ -575,6 +576,14 @@ static void test_fail_each_copy(void **state)
     fail_each(true, TF_PERSIST_COPY, TFT_DIR(state));
 }
 
+/* tf_replace_begin() onto a new destination: created as open(2) with 0666
+ * would create it, committed with no umask read nor fchmod; an existing
+ * one, or a mode given, 0600 until the commit. */
+static void test_replace_begin_new_destination(void **state)
+{
+    tft_check_new_destination(TFT_DIR(state), tf_replace_begin);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -593,6 +602,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fail_each_named, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_fail_each_linkable, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_fail_each_copy, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_replace_begin_new_destination, tft_setup,
+                                        tft_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

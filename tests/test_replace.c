@@ -42,7 +42,7 @@ static void test_begin_commit(void **state)
     assert_true(strncmp(tmp, dir, strlen(dir)) == 0 && tmp[strlen(dir)] == '/');
     assert_true(strncmp(base_name(tmp), ".tmp", 4) == 0);
     assert_true(is_random_part(base_name(tmp) + 4, TF_RANDOM_CHARS));
-    assert_int_equal(path_mode(tmp), 0600);
+    assert_int_equal(path_mode(tmp), 0644);   /* new dest: a new file's mode (umask 022) */
     assert_int_equal(tf_cleanup_registered(), reg + 1);
     assert_false(path_exists(dest));
     /* Usable as a FILE *: the commit flushes it. */

@@ -223,13 +223,10 @@ static int check_new(struct scen_ctx *c)
     } else if (replacing(d)) {
         mode_t mask = umask(0);   /* the process's, whoever set it (the sweep, a fuzzer) */
         umask(mask);
+        /* A new destination's temporary is created as a new file: the
+         * kernel's mode, whatever call a fault hit. */
         mode_t want = d->mode ? d->mode : c->old.st_ino ? OLD_MODE : 0666 & ~mask;
-        /* A new destination's umask comes from /proc/self/status; a fault
-         * there leaves the documented narrowest, 0600. */
-        bool narrowest = !d->mode && !c->old.st_ino && c->entry &&
-                         (strcmp(c->entry, "openat") == 0 || strcmp(c->entry, "read") == 0) &&
-                         (st.st_mode & 07777) == 0600;
-        bool meta = (st.st_mode & 07777) == want || narrowest;
+        bool meta = (st.st_mode & 07777) == want;
         if (c->old.st_ino)
             meta = meta && st.st_uid == c->old.st_uid && st.st_gid == c->old.st_gid &&
                    (has_old_xattrs(t) || xattrs_may_go(c));

@@ -214,4 +214,21 @@ const char *base_name(const char *path);
 /* True if s is exactly n characters of [a-z0-9_]. */
 bool is_random_part(const char *s, size_t n);
 
+/* ---- a new destination (newdest.c) -------------------------------------- */
+
+/* tf_replace_begin() or tf_lock_file(). */
+typedef tf_file *(*tft_handle_maker)(const char *dest, const tf_persist_opts *opts);
+
+/*
+ * A new destination in dir through make's handle, committed: under umask
+ * 022, 077 and 0 (and a link TF_SYMLINK_REPLACE replaces), under a default
+ * ACL (where setfacl and ACLs exist) and in a set-group-ID directory (as
+ * root), the temporary and the result are what open(2) with 0666 gives
+ * there (mode, access ACL, group), with no read (of the umask) nor fchmod
+ * nor fchown at the seam; an existing destination or a mode given: a 0600
+ * temporary (one gone by the commit: 0666 & ~umask, read from /proc).
+ * Leaves umask 022.
+ */
+void tft_check_new_destination(const char *dir, tft_handle_maker make);
+
 #endif
