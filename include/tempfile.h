@@ -980,7 +980,8 @@ TF_API int tf_replace_contents_at(int dirfd, const char *name, const void *buf, 
  * committed leaves the next holder's lock alone.
  * Its mode is that of tf_replace_begin()'s temporary: 0600, or for a new
  * destination with no opts->mode what open(2) with 0666 gives a new file
- * there.
+ * there (one that comes out 0666, as O_TMPFILE gave before Linux 6.0 on a
+ * filesystem without ACLs whatever the umask, is 0600 until the commit).
  * Flags: TF_PERSIST_STRICT, TF_PERSIST_BEST_EFFORT.
  * Errors: EEXIST held by a live process (or one not to be opened);
  * ENAMETOOLONG dest's name plus ".lock" exceeds NAME_MAX; the bad

@@ -8,6 +8,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -53,12 +54,29 @@ static int remove_stale(int dirfd, const char *name)
     return rc;
 }
 
-/* The lock file's descriptor before it has a name: nameless and marked. */
-static int marked_file(int dirfd, mode_t mode)
+/*
+ * The lock file's descriptor before it has a name: nameless and marked.
+ * Before Linux 6.0 an O_TMPFILE file missed the umask on a filesystem
+ * without POSIX ACLs: a new destination's, asked at 0666, would be writable
+ * by all until the commit. One that comes out at 0666 (that, or a umask of
+ * 0: the mode cannot tell) is narrowed to 0600 at once, and *mode says so,
+ * for the commit to give it a new file's mode from the umask.
+ */
+static int marked_file(int dirfd, mode_t *mode)
 {
-    int fd = tf__sys.openat(dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, mode);
-    if (fd >= 0)
-        tf__lock_live(fd);
+    int fd = tf__sys.openat(dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, *mode);
+    if (fd < 0)
+        return fd;
+    struct stat st;
+    if (*mode == TF__NEW_FILE_MODE &&
+        (tf__sys.fstat(fd, &st) < 0 || (st.st_mode & 0777) == TF__NEW_FILE_MODE)) {
+        if (tf__sys.fchmod(fd, 0600) < 0) {
+            tf__close_keep_errno(fd);
+            return -1;
+        }
+        *mode = 0600;
+    }
+    tf__lock_live(fd);
     return fd;
 }
 
@@ -93,7 +111,7 @@ static tf_file *try_take(int *fd, struct tf__target *t, const char *lock,
 static tf_file *take(struct tf__target *t, const char *lock, const tf_persist_opts *o)
 {
     mode_t mode = tf__handle_mode(t, o);
-    int fd = marked_file(t->dirfd, mode);
+    int fd = marked_file(t->dirfd, &mode);
     if (fd < 0 && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
         return NULL;
     long long start = now_ms();   /* elapsed, not a deadline: LONG_MAX must not overflow */

@@ -59,6 +59,17 @@ static struct stat open_0666(const char *path)
 
 static void assert_as_open(const struct made *m, const struct stat *ref)
 {
+    /* A lock file (O_TMPFILE) that came out at 0666 is narrowed to 0600 at
+     * once (a kernel before 6.0 gave no umask there without ACLs) and gets
+     * its mode at the commit, from the umask: the result is the same. */
+    if ((ref->st_mode & 07777) == 0666 && m->temp == 0600) {
+        assert_int_equal(m->st.st_mode & 07777, 0666);
+        assert_int_equal(m->st.st_gid, ref->st_gid);
+        assert_true(m->reads >= 1);
+        assert_int_equal(m->fchmods, 2);   /* narrowed, then given its mode */
+        assert_int_equal(m->fchowns, 0);
+        return;
+    }
     if (m->temp != (ref->st_mode & 07777) || (m->st.st_mode & 07777) != (ref->st_mode & 07777) ||
         m->st.st_gid != ref->st_gid)
         fail_msg("temporary %04o, result %04o group %d; open(2) with 0666: %04o group %d",
