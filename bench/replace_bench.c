@@ -9,7 +9,8 @@
  *           O_CREAT|O_EXCL, write, fsync, close, rename, fsync(dir held open),
  *           names computed in advance
  *   floor   the syscalls ours makes, by hand, names computed in advance:
- *           open the directory, lstat dest, listxattrat (metadata;
+ *           open the directory (O_PATH below the durable level, whose
+ *           fsync needs it readable), lstat dest, listxattrat (metadata;
  *           llistxattr of the /proc path before Linux 6.13), create at the
  *           destination's mode (0644 here), flock (live mark), write, fstat
  *           (owner, and what the umask left of the mode), fgetxattr of
@@ -158,7 +159,8 @@ static void run_floor(int level)
         struct stat st;
         /* Without the descriptor held: paths, and the directory opened for
          * its fsync only (as GLib does). */
-        int dfd = skip & NO_DIRFD ? AT_FDCWD : open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int dflags = (level == TF_LEVEL_DURABLE ? O_RDONLY : O_PATH) | O_DIRECTORY | O_CLOEXEC;
+        int dfd = skip & NO_DIRFD ? AT_FDCWD : open(dir, dflags);
         const char *d = skip & NO_DIRFD ? dest : "dest";
         if (!(skip & NO_LSTAT))
             fstatat(dfd, d, &st, AT_SYMLINK_NOFOLLOW);

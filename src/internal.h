@@ -329,8 +329,10 @@ struct tf__target {
     struct stat st;   /* what was there, as resolving saw it (exists only) */
 };
 
-/* Resolves path (relative to atfd) under the symlink policy; -1 with errno. */
-int tf__target_open(int atfd, const char *path, int policy, struct tf__target *t);
+/* Resolves path (relative to atfd) under o's symlink policy, its directory
+ * held (readable only for o's durable level, whose fsync needs it); -1 with
+ * errno. */
+int tf__target_open(int atfd, const char *path, const tf_persist_opts *o, struct tf__target *t);
 void tf__target_close(struct tf__target *t);
 
 /* Checks opts against the flags a call takes; *out receives them with

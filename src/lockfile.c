@@ -143,7 +143,7 @@ tf_file *tf_lock_file_at(int dirfd, const char *name, const tf_persist_opts *opt
     tf_persist_opts o;
     struct tf__target t;
     if (tf__persist_opts(opts, TF__LOCK_FLAGS, true, &o) < 0 ||
-        tf__target_open(dirfd, name, o.symlinks, &t) < 0)
+        tf__target_open(dirfd, name, &o, &t) < 0)
         return NULL;
     char lock[NAME_MAX + 2];
     size_t n = strlen(t.name);

@@ -53,20 +53,24 @@ static bool plain_absolute(const char *dir)
     return dir[0] == '/' && !strstr(dir, "/.") && !strstr(dir, "//");
 }
 
-/* The directory, read-only for its fsync; one the process may write and
- * search but not read (a drop box, 0733) by O_PATH instead, which every *at
- * call takes and fsync(2) refuses (EBADF: see sync_dir()). */
-static int open_dir(int atfd, const char *dir)
+#define TF__DIR_PATH_FLAGS (O_PATH | O_DIRECTORY | O_CLOEXEC)
+
+/* The directory, read-only for the durable level's fsync; below that, or
+ * one the process may write and search but not read (a drop box, 0733), by
+ * O_PATH, which every *at call takes and fsync(2) refuses (EBADF: see
+ * sync_dir()). O_PATH also costs less: no open of the directory itself (on
+ * tmpfs, no readdir cursor made and freed). */
+static int open_dir(int atfd, const char *dir, bool for_sync)
 {
-    int fd = tf__sys.openat(atfd, dir, TF__DIR_FLAGS, 0);
-    if (fd >= 0 || errno != EACCES)
+    int fd = for_sync ? tf__sys.openat(atfd, dir, TF__DIR_FLAGS, 0) : -1;
+    if (for_sync && (fd >= 0 || errno != EACCES))
         return fd;
-    return tf__sys.openat(atfd, dir, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+    return tf__sys.openat(atfd, dir, TF__DIR_PATH_FLAGS, 0);
 }
 
 /* Opens the directory part of path (relative to atfd) and copies its last
  * component, refusing what cannot name a regular file. */
-static int open_parent(int atfd, const char *path, struct tf__target *t)
+static int open_parent(int atfd, const char *path, bool for_sync, struct tf__target *t)
 {
     if (!path) {
         errno = EINVAL;
@@ -95,7 +99,7 @@ static int open_parent(int atfd, const char *path, struct tf__target *t)
         dir[slash - path] = '\0';
     }
     t->name = tf__strdup(base);
-    t->dirfd = t->name ? open_dir(atfd, dir ? dir : slash ? "/" : ".") : -1;
+    t->dirfd = t->name ? open_dir(atfd, dir ? dir : slash ? "/" : ".", for_sync) : -1;
     if (t->dirfd < 0) {
         int err = errno;
         free(t->name);
@@ -122,7 +126,7 @@ void tf__target_close(struct tf__target *t)
 }
 
 /* t names a symbolic link: make it name the link's target. */
-static int hop(struct tf__target *t)
+static int hop(struct tf__target *t, bool for_sync)
 {
     char buf[PATH_MAX];
     ssize_t n = tf__sys.readlinkat(t->dirfd, t->name, buf, sizeof buf);
@@ -134,7 +138,7 @@ static int hop(struct tf__target *t)
     }
     buf[n] = '\0';
     struct tf__target next = { .dirfd = -1 };
-    if (open_parent(t->dirfd, buf, &next) < 0)   /* relative to the link's directory */
+    if (open_parent(t->dirfd, buf, for_sync, &next) < 0)   /* relative to the link's directory */
         return -1;
     tf__target_close(t);
     *t = next;
@@ -142,7 +146,7 @@ static int hop(struct tf__target *t)
 }
 
 /* Applies the symlink policy and checks what is there. */
-static int resolve(struct tf__target *t, int policy)
+static int resolve(struct tf__target *t, int policy, bool for_sync)
 {
     struct stat st;
     for (int hops = 0;; hops++) {
@@ -159,7 +163,7 @@ static int resolve(struct tf__target *t, int policy)
                 errno = ELOOP;
                 return -1;
             }
-            if (hop(t) < 0)
+            if (hop(t, for_sync) < 0)
                 return -1;
             continue;
         }
@@ -174,12 +178,13 @@ static int resolve(struct tf__target *t, int policy)
     return 0;
 }
 
-int tf__target_open(int atfd, const char *path, int policy, struct tf__target *t)
+int tf__target_open(int atfd, const char *path, const tf_persist_opts *o, struct tf__target *t)
 {
+    bool for_sync = o->level == TF_LEVEL_DURABLE;
     *t = (struct tf__target){ .dirfd = -1 };
-    if (open_parent(atfd, path, t) < 0)
+    if (open_parent(atfd, path, for_sync, t) < 0)
         return -1;
-    if (resolve(t, policy) < 0) {
+    if (resolve(t, o->symlinks, for_sync) < 0) {
         tf__target_close(t);
         return -1;
     }
@@ -570,7 +575,7 @@ int tf_file_persist_at(tf_file *f, int dirfd, const char *name, const tf_persist
     if (tf_file_fileno(f) < 0 || (f->stream && fflush(f->stream) != 0))
         return -1;
     struct tf__target t;
-    if (tf__target_open(dirfd, name, o.symlinks, &t) < 0)
+    if (tf__target_open(dirfd, name, &o, &t) < 0)
         return -1;
     int rc = persist(f, &t, &o, report);
     tf__target_close(&t);

@@ -70,7 +70,7 @@ static tf_file *begin_at(int dirfd, const char *name, const tf_persist_opts *opt
     tf_persist_opts o;
     struct tf__target t;
     if (tf__persist_opts(opts, TF__REPLACE_FLAGS, false, &o) < 0 ||
-        tf__target_open(dirfd, name, o.symlinks, &t) < 0)
+        tf__target_open(dirfd, name, &o, &t) < 0)
         return NULL;
     tf_file *f = NULL;
     /* tf_replace_begin()'s mode; the one-shot's look chooses its own. */

@@ -136,6 +136,33 @@ static void test_syscall_order(void **state)
     free(dest);
 }
 
+/* The directory descriptor held from begin to commit: readable where the
+ * durable level's fsync needs it, O_PATH (cheaper) below that. */
+static int first_dir_flags;
+
+static int record_openat(int dirfd, const char *name, int flags, mode_t mode)
+{
+    if (first_dir_flags < 0 && (flags & O_DIRECTORY))
+        first_dir_flags = flags;
+    return tf__sys_default.openat(dirfd, name, flags, mode);
+}
+
+static void test_directory_held_by_level(void **state)
+{
+    char *dest = dest_in(state, "d", "old");
+    for (int level = TF_LEVEL_VISIBLE; level <= TF_LEVEL_DURABLE; level++) {
+        first_dir_flags = -1;
+        tf__sys.openat = record_openat;
+        int rc = tf_replace_contents(dest, "new", 3, &(tf_persist_opts){ .level = level }, NULL);
+        fault_reset();
+        assert_int_equal(rc, level);
+        assert_true(first_dir_flags >= 0);
+        assert_int_equal(!!(first_dir_flags & O_PATH), level < TF_LEVEL_DURABLE);
+        assert_content(dest, "new");
+    }
+    free(dest);
+}
+
 /* ---- metadata ----------------------------------------------------------- */
 
 static bool has_setfacl(void)
@@ -1142,6 +1169,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_begin_commit, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_abort, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_directory_held_by_level, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_syscall_order, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_metadata_carried, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_metadata_syscalls, tft_setup, tft_teardown),
