@@ -827,7 +827,9 @@ typedef struct tf_persist_report {
 /*
  * Gives a temporary file its final name `dest` (Rust tempfile's persist):
  *  - a named file (tf_named_temporary_file(), with or without TF_KEEP) is
- *    renamed;
+ *    renamed (where dest is already a hard link of the file itself, which
+ *    rename(2) would leave as it is with both names, the temporary name is
+ *    removed instead: dest names the file, no second name stays behind);
  *  - a file from tf_linkable_temporary_file() is linked into place
  *    (linkat(2) AT_EMPTY_PATH, or its /proc/self/fd path where that is
  *    refused), through a random sibling name and a rename unless

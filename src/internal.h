@@ -326,6 +326,7 @@ struct tf__target {
     char *name;
     char *dirpath;   /* the directory's absolute path, once known (malloc'd) */
     bool exists;   /* a regular file is there now (a link, with TF_SYMLINK_REPLACE) */
+    bool same_file;   /* that file is the one being persisted (a hard link of it) */
     struct stat st;   /* what was there, as resolving saw it (exists only) */
 };
 

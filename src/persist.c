@@ -456,6 +456,10 @@ static int put(tf_file *f, int sdir, const char *sname, struct tf__target *t,
     int rc;
     if (f->linkable)
         rc = link_to(f, t, noclobber);
+    else if (sname && t->same_file && !noclobber)
+        /* rename(2) between two links of one file does nothing and succeeds:
+         * the destination names the file already, the old name must go. */
+        rc = tf__sys.unlinkat(sdir, sname, 0);
     else if (sname)
         rc = rename_to(sdir, sname, t, noclobber);
     else
@@ -538,6 +542,9 @@ static int persist(tf_file *f, struct tf__target *t, const tf_persist_opts *o,
     if (!copying && set_mode(f->fd, o->mode, &old) < 0)
         return -1;
     bool marked = f->linked;   /* a named temporary holds the live flock */
+    struct stat me;
+    t->same_file = marked && t->exists && tf__sys.fstat(f->fd, &me) == 0 &&
+                   me.st_dev == t->st.st_dev && me.st_ino == t->st.st_ino;
     int rc = tf__place(f, AT_FDCWD, f->linked ? f->path : NULL, t, o, rep);
     int err = errno;
     if (rc < 0 && old != (mode_t)-1 && rep->level == 0)   /* handed back as it was */

@@ -65,6 +65,32 @@ static void test_persist_replaces(void **state)
     free(dest);
 }
 
+/* A destination that is a hard link of the temporary itself: rename(2)
+ * would do nothing and succeed, leaving the temporary's name behind,
+ * unregistered. The persist removes that name instead. */
+static void test_persist_onto_own_link(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *dest = path_join(dir, "dest");
+    size_t reg = tf_cleanup_registered();
+    tf_file *f = named_with(dir, "mine");
+    char *tmp = strdup(tf_file_name(f));
+    assert_int_equal(link(tmp, dest), 0);
+    assert_int_equal(tf_file_persist(f, dest, &(tf_persist_opts){ .flags = TF_PERSIST_NOCLOBBER },
+                                     NULL), -1);
+    assert_int_equal(errno, EEXIST);   /* no-clobber: the name is taken, by whatever */
+    assert_handed_back(f, "mine");
+    assert_int_equal(tf_file_persist(f, dest, NULL, NULL), TF_LEVEL_DURABLE);
+    assert_false(path_exists(tmp));
+    assert_content(dest, "mine");
+    assert_string_equal(tf_file_name(f), dest);
+    assert_int_equal(tf_cleanup_registered(), reg);
+    assert_int_equal(tf_file_release(f), 0);
+    assert_content(dest, "mine");
+    free(tmp);
+    free(dest);
+}
+
 static void test_persist_keep_and_mode(void **state)
 {
     const char *dir = TFT_DIR(state);
@@ -588,6 +614,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_persist_replaces, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_persist_onto_own_link, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_persist_keep_and_mode, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_noclobber, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_linkable, tft_setup, tft_teardown),
