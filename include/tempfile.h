@@ -974,7 +974,8 @@ TF_API int tf_replace_contents_at(int dirfd, const char *name, const void *buf, 
  * its flock or has it open for writing) and removed by the next
  * tf_lock_file(), or by tf_sweep() with TF_SWEEP_LOCK_FILES; one the
  * process may not open (another user's, at 0600), or no regular file (a
- * FIFO, a socket, a device), counts as held. Write the
+ * FIFO, a socket, a device, a symbolic link, which is never followed),
+ * counts as held. Write the
  * new content through the handle; tf_file_commit() renames it over dest,
  * which releases the lock; abort (close or release), exit and fatal
  * signals remove it. An abort removes the name only while it names the

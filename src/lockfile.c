@@ -35,10 +35,11 @@ static void nap_ms(long ms)
 static int remove_stale(int dirfd, const char *name)
 {
     int fd = tf__sys.openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
-    /* One we may not open (another user's, at 0600; a socket, ENXIO) cannot
-     * be told stale: held, as a taker of it waits or fails with EEXIST. */
+    /* One we may not open (another user's, at 0600; a socket, ENXIO; a
+     * symbolic link, ELOOP, dangling or not) cannot be told stale: held, as
+     * a taker of it waits or fails with EEXIST. */
     if (fd < 0)
-        return errno == ENOENT ? 1 : errno == EACCES || errno == ENXIO ? 0 : -1;
+        return errno == ENOENT ? 1 : errno == EACCES || errno == ENXIO || errno == ELOOP ? 0 : -1;
     struct stat a, b;
     int live = tf__probe_live(fd, false), rc = 0;
     if (live == 0 && tf__sys.fstat(fd, &a) == 0 && S_ISREG(a.st_mode)) {

@@ -204,33 +204,44 @@ static void test_unreadable_lock_is_held(void **state)
     free(dest), free(lock);
 }
 
-/* Only a regular file can be a lock left behind: a FIFO or a socket of the
- * lock's name (or a device) is somebody else's, neither removed nor taken. */
+/* Only a regular file can be a lock left behind: a FIFO, a socket or a
+ * symbolic link (dangling or not) of the lock's name (or a device) is
+ * somebody else's, neither removed nor taken nor followed. */
 static void test_special_file_not_stale(void **state)
 {
     const char *dir = TFT_DIR(state);
     char *dest = path_join(dir, "d"), *lock = path_join(dir, "d.lock");
+    char *target = path_join(dir, "target");
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     assert_true(strlen(lock) < sizeof sa.sun_path);
     strcpy(sa.sun_path, lock);
-    for (int sock = 0; sock < 2; sock++) {
-        int s = sock ? socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0) : -1;
-        if (sock)
+    enum { FIFO, SOCK, DANGLING, LINK, KINDS };
+    const mode_t type[KINDS] = { S_IFIFO, S_IFSOCK, S_IFLNK, S_IFLNK };
+    for (int kind = 0; kind < KINDS; kind++) {
+        int s = kind == SOCK ? socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0) : -1;
+        if (kind == SOCK)
             assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof sa), 0);
-        else
+        else if (kind == FIFO)
             assert_int_equal(mkfifo(lock, 0600), 0);
+        else
+            assert_int_equal(symlink(target, lock), 0);
+        if (kind == LINK)
+            assert_int_equal(write_file(dir, "target", "t"), 0);
         errno = 0;
         assert_null(tf_lock_file(dest, NULL));
         assert_errno(EEXIST);
         struct stat st;
         assert_int_equal(lstat(lock, &st), 0);
-        assert_true(sock ? S_ISSOCK(st.st_mode) : S_ISFIFO(st.st_mode));
-        assert_int_equal(dir_entries(dir), 1);
+        assert_int_equal(st.st_mode & S_IFMT, type[kind]);
+        assert_int_equal(dir_entries(dir), kind == LINK ? 2 : 1);
+        if (kind == LINK)
+            assert_content(target, "t");
         assert_int_equal(unlink(lock), 0);
-        if (sock)
+        unlink(target);
+        if (s >= 0)
             close(s);
     }
-    free(dest), free(lock);
+    free(dest), free(lock), free(target);
 }
 
 /* ---- a lock handle inherited across fork ------------------------------- */
