@@ -893,7 +893,8 @@ TF_API tf_file *tf_linkable_temporary_file(const tf_opts *opts) TF_MALLOC(tf_fil
  * abort (tf_file_close() or tf_file_release() before commit), exit or fatal
  * signal leaves dest untouched and nothing behind; after a SIGKILL, tf_sweep()
  * with .prefix = ".tmp" removes it. The directory is held open until commit
- * (or abort, which removes the temporary through it, though its path moved).
+ * (abort, exit and signal cleanup remove the temporary through it, though
+ * its path moved).
  * Flags: TF_PERSIST_NOCLOBBER, TF_PERSIST_STRICT, TF_PERSIST_BEST_EFFORT.
  * Errors: EINVAL bad opts; the bad destinations above; as tf_mkstemp().
  */

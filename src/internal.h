@@ -476,9 +476,11 @@ struct tf__reg_entry;
 enum { TF__REG_FILE, TF__REG_DIR };
 
 /*
- * Registers a named file or a directory (fd: the handle's descriptor of it,
- * or -1) so that it is removed at exit or on a fatal signal. path must stay
- * valid until tf__reg_remove(). *out receives the entry. Errors: ENOMEM.
+ * Registers a named file or a directory so that it is removed at exit or on
+ * a fatal signal. fd: a directory's descriptor of it, or -1; for a file, the
+ * directory its path is relative to (held open until tf__reg_remove()), or
+ * -1 for an absolute path. path must stay valid until tf__reg_remove().
+ * *out receives the entry. Errors: ENOMEM.
  */
 int tf__reg_add(struct tf__reg_entry **out, int kind, const char *path, int fd);
 

@@ -43,7 +43,8 @@ enum { FREE, CLAIMED, LIVE, CLEANING, DONE };
 struct tf__reg_entry {
     atomic_int state;
     int kind;           /* TF__REG_FILE or TF__REG_DIR */
-    int fd;             /* directories: the handle's descriptor, or -1 */
+    int fd;             /* directories: the handle's descriptor, or -1; files:
+                           the directory path is relative to, or -1 */
     atomic_int owner;   /* atomic only so that tf_cleanup_registered may peek */
     const char *path;   /* the handle's path: valid while the entry is not FREE */
     bool checked;       /* a received file's: removed only as id allows */
@@ -379,7 +380,7 @@ TF__ASYNC_SAFE static int remove_registered(const struct tf__reg_entry *e, bool 
         case 0: return 1;
         default: return 0;
         }
-    if (tf__sys.unlinkat(AT_FDCWD, e->path, 0) < 0 && errno != ENOENT)
+    if (tf__sys.unlinkat(e->fd >= 0 ? e->fd : AT_FDCWD, e->path, 0) < 0 && errno != ENOENT)
         return -1;
     return 0;
 }

@@ -29,7 +29,9 @@ tf_file *tf__durable_new(int fd, char *tmpname, struct tf__target *t, const tf_p
     char *path = tf__dir_path(t, tmpname);
     struct tf__durable *d = path ? tf__sys.malloc(sizeof *d) : NULL;
     tf_file *f = d ? tf__file_new(fd, path, 0) : NULL;
-    if (f && tf__reg_add(&f->reg, TF__REG_FILE, path, -1) == 0) {
+    /* Registered by the directory held, as the release removes it: exit and
+     * signal cleanup find it even after the directory moved. */
+    if (f && tf__reg_add(&f->reg, TF__REG_FILE, tmpname, t->dirfd) == 0) {
         *d = (struct tf__durable){ .t = *t, .o = *o, .tmpname = tmpname, .look = *look };
         *t = (struct tf__target){ .dirfd = -1 };
         *look = (struct tf__meta_look){ 0 };

@@ -136,6 +136,45 @@ static void test_syscall_order(void **state)
     free(dest);
 }
 
+/* A replace's temporary and a lock file are registered by the directory
+ * held since begin: the exit cleanup (and tf_cleanup_now()) removes them
+ * even after their directory moved (by path, it would miss them). */
+struct moving {
+    const char *dest, *sub, *moved;
+    bool by_exit;
+};
+
+static int begin_then_move(void *arg)
+{
+    const struct moving *m = arg;
+    tf_file *f = tf_replace_begin(m->dest, NULL);
+    tf_file *lock = tf_lock_file(m->dest, NULL);
+    CHECK(f && lock && tf_file_write(f, "half", 4) == 4);
+    CHECK(rename(m->sub, m->moved) == 0 && dir_entries(m->moved) == 3);
+    if (m->by_exit)
+        exit(0);   /* no release: the exit handler's turn */
+    CHECK(tf_cleanup_now() == 2);
+    CHECK(tf_file_release(f) == 0 && tf_file_release(lock) == 0);
+    return 0;
+}
+
+static void test_cleanup_after_directory_moved(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *sub = path_join(dir, "sub"), *moved = path_join(dir, "moved");
+    char *dest = path_join(sub, "conf"), *now = path_join(moved, "conf");
+    assert_int_equal(mkdir(sub, 0700), 0);
+    assert_int_equal(write_file(sub, "conf", "old"), 0);
+    for (int by_exit = 0; by_exit < 2; by_exit++) {
+        struct moving m = { dest, sub, moved, by_exit };
+        assert_int_equal(run_child(begin_then_move, &m, false), 0);
+        assert_int_equal(dir_entries(moved), 1);
+        assert_content(now, "old");
+        assert_int_equal(rename(moved, sub), 0);
+    }
+    free(dest), free(now), free(sub), free(moved);
+}
+
 /* The directory descriptor held from begin to commit: readable where the
  * durable level's fsync needs it, O_PATH (cheaper) below that. */
 static int first_dir_flags;
@@ -1169,6 +1208,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_begin_commit, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_abort, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_cleanup_after_directory_moved, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_directory_held_by_level, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_syscall_order, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_metadata_carried, tft_setup, tft_teardown),
