@@ -758,7 +758,12 @@ class TemporaryDirectory:
         if _shutil.rmtree is not _library_rmtree_peer:
             cls._rmtree_by_shutil(getattr(name, 'name', name), ignore_errors)
         elif isinstance(name, _c.DirHandle):
-            name.cleanup()
+            try:
+                name.cleanup()
+            except NotADirectoryError:
+                # A file or a link at its path now: removed by nobody, and
+                # refused (or not) in the words of the interpreter's shutil.
+                cls._rmtree_by_shutil(name.name, ignore_errors)
         else:
             try:
                 _c.rmtree(name, ignore_errors)
