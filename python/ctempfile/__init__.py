@@ -353,10 +353,11 @@ def mktemp(suffix="", prefix=template, dir=None):
     random name and suffix, as given (nothing about dir is checked)."""
     if dir is None:
         dir = gettempdir()
-    _check_affixes(prefix, suffix)
     names = _get_candidate_names()
     for _ in range(TMP_MAX):
-        path = _os.path.join(dir, prefix + next(names) + suffix)
+        name = prefix + next(names) + suffix    # CPython's TypeErrors first
+        _check_affixes(prefix, suffix)
+        path = _os.path.join(dir, name)
         if not _exists(path):
             return path
     raise FileExistsError(_errno.EEXIST,
@@ -615,6 +616,8 @@ def _TemporaryFile(mode='w+b', buffering=-1, encoding=None,
             pre, suf = prefix, suffix
             if _O_TMPFILE_WORKS and not (_usable_affix(pre) and _usable_affix(suf)):
                 pre = suf = None    # unused where O_TMPFILE works, as CPython's
+            if not _O_TMPFILE_WORKS:
+                pre + output_type() + suf   # a name is made: CPython's TypeErrors
             try:
                 fd = _c.temporary_file(dir, pre, suf, _O_TMPFILE_WORKS)
                 return fd

@@ -35,7 +35,7 @@ class Side(unittest.TestCase):
                     r = outcome(lambda: fn(m, d))
                 left = sorted(os.path.relpath(os.path.join(root, n), d)
                               for root, dirs, files in os.walk(d) for n in dirs + files)
-                got.append(re.sub(r"tmp[a-z0-9_]{8}", "tmpNAME", str((r, left)).replace(d, "D")))
+                got.append(re.sub(r"(tmp|zz)[a-z0-9_]{8}", r"\1NAME", str((r, left)).replace(d, "D")))
             finally:
                 shutil.rmtree(d)
         self.assertEqual(got[0], got[1])
@@ -80,6 +80,47 @@ class TestDirectoryPathReplaced(Side):
                 os.rmdir(name)
                 open(name, "w").close()
         self.both(fn)
+
+
+class TestTemplateNotStr(Side):
+    """A program's template that is not a str: CPython's TypeError of its
+    `prefix + name` wherever a name is made with the default prefix (and no
+    error where none is: bytes names, an O_TMPFILE TemporaryFile)."""
+
+    calls = {
+        "mkstemp": lambda m, d: os.close(m.mkstemp(dir=d)[0]),
+        "mkdtemp": lambda m, d: m.mkdtemp(dir=d) and None,
+        "mkdtemp_bytes": lambda m, d: m.mkdtemp(dir=d.encode()) and None,
+        "NamedTemporaryFile": lambda m, d: m.NamedTemporaryFile(dir=d).close(),
+        "TemporaryDirectory": lambda m, d: m.TemporaryDirectory(dir=d).cleanup(),
+        "TemporaryFile": lambda m, d: m.TemporaryFile(dir=d).close(),
+        "mktemp": lambda m, d: m.mktemp(dir=d) and None,
+    }
+
+    def test_each(self):
+        for template in (b"zz", 5):
+            for name, call in self.calls.items():
+                for tmpfile in (True, False):
+                    def fn(m, d):
+                        old = m.template, m._O_TMPFILE_WORKS
+                        m.template, m._O_TMPFILE_WORKS = template, tmpfile
+                        try:
+                            return call(m, d)
+                        finally:
+                            m.template, m._O_TMPFILE_WORKS = old
+                    with self.subTest(template=template, call=name, o_tmpfile=tmpfile):
+                        self.both(fn)
+
+
+class TestMktempArguments(Side):
+    """mktemp() with a prefix or suffix that cannot be joined: CPython's
+    TypeError of `prefix + name + suffix`."""
+
+    def test_each(self):
+        for kw in ({"prefix": None}, {"suffix": None}, {"suffix": 1}, {"prefix": 1},
+                   {"prefix": b"x"}, {"suffix": b"x"}):
+            with self.subTest(**kw):
+                self.both(lambda m, d: m.mktemp(dir=d, **kw))
 
 
 if __name__ == "__main__":
