@@ -123,5 +123,57 @@ class TestMktempArguments(Side):
                 self.both(lambda m, d: m.mktemp(dir=d, **kw))
 
 
+class TestSpooledSubclassHooks(Side):
+    """A SpooledTemporaryFile subclass's own rollover() and _check(): called
+    where CPython's write(), writelines(), truncate() and fileno() call them,
+    with the same arguments, for every kind of max_size and both modes."""
+
+    def run_with(self, hooks, max_size, mode):
+        def fn(m, d):
+            log = []
+
+            class Logged(m.SpooledTemporaryFile):
+                if "rollover" in hooks:
+                    def rollover(self):
+                        log.append(("rollover", self._rolled))
+                        return super().rollover()
+                if "_check" in hooks:
+                    def _check(self, file):
+                        log.append(("_check", type(file).__name__, self._rolled))
+                        return super()._check(file)
+
+            data = (lambda t: t.encode()) if "b" in mode else (lambda t: t)
+            s = Logged(max_size=max_size, mode=mode, dir=d)
+            s.write(data("a"))
+            s.write(data("bcd"))
+            s.writelines([data("e")])
+            r = [outcome(lambda: s.truncate(1)), outcome(lambda: s.truncate(100))]
+            s.fileno()
+            s.write(data("z"))
+            s.close()
+            return r, log, s._rolled
+        return self.both(fn)
+
+    def test_each(self):
+        for hooks in (("rollover",), ("_check",), ("rollover", "_check")):
+            for max_size in (2, 0, -1, 2.5, None):
+                for mode in ("w+b", "w+"):
+                    with self.subTest(hooks=hooks, max_size=max_size, mode=mode):
+                        r = self.run_with(hooks, max_size, mode)
+                        self.assertIn("'%s'" % hooks[-1], r)
+
+    def test_refusing_rollover(self):
+        def fn(m, d):
+            class Refusing(m.SpooledTemporaryFile):
+                def rollover(self):
+                    raise RuntimeError("refused")
+            s = Refusing(max_size=2, dir=d)
+            s.write(b"a")
+            r = [outcome(lambda: s.write(b"bcd")), s._rolled, s.tell(), outcome(s.fileno)]
+            s.close()
+            return r
+        self.assertIn("refused", self.both(fn))
+
+
 if __name__ == "__main__":
     unittest.main()
