@@ -596,6 +596,9 @@ def send_file(sock, file, *, share=False):
         file = file._file
     wrapper = _wrapper_of(file)
     target = wrapper.file if wrapper is not None else file
+    if not isinstance(target, _io.IOBase):
+        raise TypeError("file must be a NamedTemporaryFile, TemporaryFile or "
+                        "SpooledTemporaryFile, not %s" % type(file).__name__)
     if target.closed:
         raise ValueError("I/O operation on closed file.")
     target.flush()

@@ -1137,6 +1137,11 @@ class TestHandover(Case):
                 ctempfile.send_file(dgram, f)
         with self.assertRaisesRegex(TypeError, "sock must be"):
             ctempfile.send_file("sock", f)
+        a, b = socket.socketpair()
+        with a, b:
+            for file in (None, 5, f.name, f.name.encode()):
+                with self.assertRaisesRegex(TypeError, "file must be a NamedTemporaryFile"):
+                    ctempfile.send_file(a, file)
         f.close()
         a, b = socket.socketpair()
         with a, b:
