@@ -699,6 +699,8 @@ class SpooledTemporaryFile(_c._Spooled, _io.IOBase):
         vars(self).update((k, v) for k, v in state.items() if k not in
                           ('_file', '_max_size', '_rolled', '_TemporaryFileArgs'))
 
+    __class_getitem__ = classmethod(_types.GenericAlias)    # as CPython's
+
     def _check(self, file):
         """Rolls over if file's position is past max_size (a write() or
         writelines() of this class does the same check in C)."""

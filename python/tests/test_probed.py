@@ -175,5 +175,20 @@ class TestSpooledSubclassHooks(Side):
         self.assertIn("refused", self.both(fn))
 
 
+class TestClassGetitem(unittest.TestCase):
+    """SpooledTemporaryFile[...] by CPython's classmethod(GenericAlias),
+    as TemporaryDirectory's: the same object kind for introspection."""
+
+    def test_same_kind(self):
+        import inspect
+        for name in ("SpooledTemporaryFile", "TemporaryDirectory"):
+            with self.subTest(name):
+                kinds = [type(inspect.getattr_static(getattr(m, name), "__class_getitem__"))
+                         for m in (std, ctempfile)]
+                self.assertEqual(kinds[0], kinds[1])
+                self.assertEqual(repr(getattr(ctempfile, name)[int]),
+                                 repr(getattr(std, name)[int]).replace("tempfile", "ctempfile"))
+
+
 if __name__ == "__main__":
     unittest.main()
