@@ -353,10 +353,11 @@ def mktemp(suffix="", prefix=template, dir=None):
     random name and suffix, as given (nothing about dir is checked)."""
     if dir is None:
         dir = gettempdir()
-    _check_affixes(prefix, suffix)
     names = _get_candidate_names()
     for _ in range(TMP_MAX):
-        path = _os.path.join(dir, prefix + next(names) + suffix)
+        name = prefix + next(names) + suffix    # CPython's TypeErrors first
+        _check_affixes(prefix, suffix)
+        path = _os.path.join(dir, name)
         if not _exists(path):
             return path
     raise FileExistsError(_errno.EEXIST,
@@ -615,6 +616,8 @@ def _TemporaryFile(mode='w+b', buffering=-1, encoding=None,
             pre, suf = prefix, suffix
             if _O_TMPFILE_WORKS and not (_usable_affix(pre) and _usable_affix(suf)):
                 pre = suf = None    # unused where O_TMPFILE works, as CPython's
+            if not _O_TMPFILE_WORKS:
+                pre + output_type() + suf   # a name is made: CPython's TypeErrors
             try:
                 fd = _c.temporary_file(dir, pre, suf, _O_TMPFILE_WORKS)
                 return fd
@@ -696,6 +699,8 @@ class SpooledTemporaryFile(_c._Spooled, _io.IOBase):
         vars(self).update((k, v) for k, v in state.items() if k not in
                           ('_file', '_max_size', '_rolled', '_TemporaryFileArgs'))
 
+    __class_getitem__ = classmethod(_types.GenericAlias)    # as CPython's
+
     def _check(self, file):
         """Rolls over if file's position is past max_size (a write() or
         writelines() of this class does the same check in C)."""
@@ -758,7 +763,12 @@ class TemporaryDirectory:
         if _shutil.rmtree is not _library_rmtree_peer:
             cls._rmtree_by_shutil(getattr(name, 'name', name), ignore_errors)
         elif isinstance(name, _c.DirHandle):
-            name.cleanup()
+            try:
+                name.cleanup()
+            except NotADirectoryError:
+                # A file or a link at its path now: removed by nobody, and
+                # refused (or not) in the words of the interpreter's shutil.
+                cls._rmtree_by_shutil(name.name, ignore_errors)
         else:
             try:
                 _c.rmtree(name, ignore_errors)

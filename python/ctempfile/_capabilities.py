@@ -109,6 +109,26 @@ def _options(level, flags, symlinks, permissions=None, timeout_ms=0):
     return (_level(level), flags, _symlinks(symlinks), _permissions(permissions), timeout_ms)
 
 
+def _open_owned(fd, mode, **io_args):
+    """io.open() of descriptor fd, which is closed if that fails: io.open()
+    closes it itself once its FileIO has it (the opener's call), and leaves
+    it open when it refuses an argument before that."""
+    taken = False
+
+    def opener(path, flags):
+        nonlocal taken
+        taken = True
+        return fd
+    try:
+        file = _io.open("", mode, opener=opener, **io_args)
+    except BaseException:
+        if not taken:
+            _os.close(fd)
+        raise
+    _raw_of(file).name = fd
+    return file
+
+
 def _not_copied(bits):
     return frozenset(name for bit, name in _NOT_COPIED if bits & bit)
 
@@ -219,8 +239,7 @@ class AtomicWrite:
             except BaseException:
                 _os.close(fd)
                 raise
-            # io.open() closes fd itself if it fails.
-            self.file = _io.open(fd, self._io_mode, **self._io_args)
+            self.file = _open_owned(fd, self._io_mode, **self._io_args)
         except BaseException:
             self.abort()
             raise
@@ -577,6 +596,9 @@ def send_file(sock, file, *, share=False):
         file = file._file
     wrapper = _wrapper_of(file)
     target = wrapper.file if wrapper is not None else file
+    if not isinstance(target, _io.IOBase):
+        raise TypeError("file must be a NamedTemporaryFile, TemporaryFile or "
+                        "SpooledTemporaryFile, not %s" % type(file).__name__)
     if target.closed:
         raise ValueError("I/O operation on closed file.")
     target.flush()
@@ -619,15 +641,13 @@ def receive_file(sock, mode="w+b", buffering=-1, encoding=None, newline=None,
         encoding = _io.text_encoding(encoding)
     fd, name, handle = _c.receive(fd_sock)
     try:
-        file = _io.open(fd, mode, buffering=buffering, encoding=encoding,
-                        errors=errors, newline=newline)
+        file = _open_owned(fd, mode, buffering=buffering, encoding=encoding,
+                           errors=errors, newline=newline)
     except BaseException:
-        _os.close(fd)
         if handle is not None:
             handle.remove()     # ours now: nobody else would remove it
         raise
     if name is None:
-        _raw_of(file).name = fd
         return file
     name = _os.fsdecode(name)
     _raw_of(file).name = name

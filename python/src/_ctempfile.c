@@ -678,8 +678,10 @@ static void DirHandle_dealloc(DirHandle *self)
  * directory d made, the library removes it through d. If it was renamed and
  * another directory made at its path, the one at the path is removed by name
  * (tf_rmtree never follows a link) and the renamed one is left, as CPython
- * leaves it. The check costs nothing on the common path: an empty directory
- * goes with the rmdir(2) the library would make first. 0 or -1 with errno;
+ * leaves it; a file or a link there is ENOTDIR, whatever ignore says, for
+ * the package to hand to shutil.rmtree, whose refusals are CPython's. The
+ * check costs nothing on the common path: an empty directory goes with the
+ * rmdir(2) the library would make first. 0 or -1 with errno;
  * *let_go: d has nothing left to do.
  */
 static int remove_at_path(tf_dir *d, int ignore, bool *let_go)
@@ -692,6 +694,13 @@ static int remove_at_path(tf_dir *d, int ignore, bool *let_go)
     }
     int fd = tf_dir_fileno(d);
     struct stat mine, there;
+    if (errno == ENOTDIR && lstat(path, &there) == 0 && !S_ISDIR(there.st_mode)) {
+        /* A file or a link at the path: shutil.rmtree's to refuse in its
+         * words (the package calls it), never ours to empty. */
+        *let_go = true;
+        errno = ENOTDIR;
+        return -1;
+    }
     if ((errno == ENOTEMPTY || errno == EEXIST) && fd >= 0 && fstat(fd, &mine) == 0 &&
         lstat(path, &there) == 0 && (mine.st_dev != there.st_dev || mine.st_ino != there.st_ino)) {
         *let_go = true;

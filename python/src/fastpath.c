@@ -122,8 +122,10 @@ static bool str_instance_or_none(PyObject *o)
 }
 
 /*
- * Whether the C path applies: str (or None) names, the library's names, and
- * for a default dir a str (or None) tempdir. 1, 0, or -1 with an error.
+ * Whether the C path applies: str (or None) names, the library's names, for
+ * a default dir a str (or None) tempdir, and for a default prefix a str
+ * template (any other is the Python versions' to refuse, or to use where
+ * O_TMPFILE needs no name, in CPython's words). 1, 0, or -1 with an error.
  */
 static int fast_path(PyObject *const *a)
 {
@@ -138,6 +140,11 @@ static int fast_path(PyObject *const *a)
         PyObject *tempdir = pkg_get(K_TEMPDIR);
         ok = tempdir && str_instance_or_none(tempdir);
         Py_XDECREF(tempdir);
+    }
+    if (ok && a[A_PREFIX] == Py_None) {
+        PyObject *template = pkg_get(K_TEMPLATE);
+        ok = template && PyUnicode_Check(template);
+        Py_XDECREF(template);
     }
     return PyErr_Occurred() ? -1 : ok;
 }

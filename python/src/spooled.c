@@ -342,6 +342,36 @@ static int do_rollover(Spooled *self)
     return rc;
 }
 
+/* The package's class, and its own rollover and _check as its attributes
+ * read (set by _own_methods): a subclass that overrides one has it called
+ * where CPython's write(), writelines(), truncate() and fileno() call them by
+ * name; the class itself pays one pointer compare. */
+static PyObject *spool_class, *own_rollover, *own_check;
+
+/* Whether self's class overrides the package class's attribute `name`
+ * (whose own value is own): 1, 0, or -1 with an error. */
+static int overrides(Spooled *self, const char *name, PyObject *own)
+{
+    if ((PyObject *)Py_TYPE(self) == spool_class)
+        return 0;
+    PyObject *v = PyObject_GetAttrString((PyObject *)Py_TYPE(self), name);
+    if (!v)
+        return -1;
+    Py_DECREF(v);
+    return v != own;
+}
+
+/* self.rollover(), a subclass's own if it has one. */
+static int rollover_of(Spooled *self)
+{
+    int o = overrides(self, "rollover", own_rollover);
+    if (o <= 0)
+        return o < 0 ? -1 : do_rollover(self);
+    PyObject *r = PyObject_CallMethod((PyObject *)self, "rollover", NULL);
+    Py_XDECREF(r);
+    return r ? 0 : -1;
+}
+
 /* How max_size rolls writes over; for BY_LIBRARY, the limit in *limit. */
 static int size_rule(PyObject *max_size, size_t *limit, enum by_size *rule)
 {
@@ -559,10 +589,18 @@ static PyObject *sp_setup(Spooled *self, PyObject *const *args, Py_ssize_t nargs
  * memory file is read without a call. */
 static int after_write(Spooled *self)
 {
+    int o = overrides(self, "_check", own_check);
+    if (o) {   /* a subclass's own: called after every write, as CPython's */
+        PyObject *file = o < 0 ? NULL : PyObject_GetAttrString((PyObject *)self, "_file");
+        PyObject *r = file ? PyObject_CallMethod((PyObject *)self, "_check", "(O)", file) : NULL;
+        Py_XDECREF(file);
+        Py_XDECREF(r);
+        return r ? 0 : -1;
+    }
     if (self->rolled || self->by_size == BY_NEVER)
         return 0;
     if (self->by_size == BY_ANY_WRITE)
-        return do_rollover(self);
+        return rollover_of(self);
     int past;
     if (self->buf && self->buf->f && self->by_size == BY_LIBRARY) {
         past = (unsigned long long)self->pos > self->limit;
@@ -577,7 +615,7 @@ static int after_write(Spooled *self)
     }
     if (past < 0)
         return -1;
-    return past ? do_rollover(self) : 0;
+    return past ? rollover_of(self) : 0;
 }
 
 /* Leaves the library's memory for a real io.BytesIO, for a call that only
@@ -607,7 +645,8 @@ static PyObject *sp_write(Spooled *self, PyObject *arg)
         if (n < 0)
             return ct_errno_error();
         self->pos += n;
-        if (self->by_size != BY_NEVER && after_write(self) < 0)
+        if ((self->by_size != BY_NEVER || (PyObject *)Py_TYPE(self) != spool_class) &&
+            after_write(self) < 0)
             return NULL;
         return PyLong_FromSsize_t(n);
     }
@@ -642,7 +681,7 @@ static PyObject *sp_truncate(Spooled *self, PyObject *const *args, Py_ssize_t na
         return NULL;
     if (nargs == 1 && args[0] != Py_None) {
         int bigger = PyObject_RichCompareBool(args[0], self->max_size_obj, Py_GT);
-        if (bigger < 0 || (bigger && do_rollover(self) < 0))
+        if (bigger < 0 || (bigger && rollover_of(self) < 0))
             return NULL;
     } else {
         nargs = 0;
@@ -663,7 +702,7 @@ static PyObject *sp_fileno(Spooled *self, PyObject *unused)
 {
     (void)unused;
     SP_CHECK(self);
-    if (do_rollover(self) < 0)
+    if (rollover_of(self) < 0)
         return NULL;
     return call_file(self, "fileno", NULL, 0);
 }
@@ -1027,7 +1066,8 @@ static PyGetSetDef sp_getset[] = {
  * _own_methods(cls): gives cls, a subclass, _Spooled's methods as its own.
  * The interpreter's fastest call of a C method wants the instance's type to
  * be the method's own (CPython 3.13's CALL_METHOD_DESCRIPTOR_O): an inherited
- * one costs a third more per write().
+ * one costs a third more per write(). cls is the package's class, whose
+ * rollover and _check a subclass may override (overrides()).
  */
 PyObject *ct_spooled_own_methods(PyObject *m, PyObject *cls)
 {
@@ -1045,6 +1085,11 @@ PyObject *ct_spooled_own_methods(PyObject *m, PyObject *cls)
         if (rc < 0)
             return NULL;
     }
+    Py_XSETREF(spool_class, Py_NewRef(cls));
+    Py_XSETREF(own_rollover, PyObject_GetAttrString(cls, "rollover"));
+    Py_XSETREF(own_check, PyObject_GetAttrString(cls, "_check"));
+    if (!own_rollover || !own_check)
+        return NULL;
     Py_RETURN_NONE;
 }
 

@@ -509,6 +509,21 @@ class TestAtomicWrite(Case):
             ctempfile.atomic_write(dest, encoding="no-such-codec").__enter__()
         self.assertNothingElse()
 
+    def test_bad_io_arguments(self):
+        # Refused by io.open() before or after it has made a FileIO of the
+        # temporary's descriptor: either way nothing is left (tearDown checks
+        # the descriptors) and the destination is untouched.
+        write(self.path("dest"), "old")
+        for kw in ({"buffering": "q"}, {"errors": 5}, {"encoding": 5}, {"newline": 5},
+                   {"newline": "q"}, {"buffering": 0}, {"encoding": "no-such-codec"}):
+            with self.subTest(**kw):
+                with self.assertRaises((TypeError, ValueError, LookupError)):
+                    with ctempfile.atomic_write(self.path("dest"), **kw) as f:
+                        f.write("new")
+                self.assertEqual(read(self.path("dest")), "old")
+                self.assertNothingElse("dest")
+        os.unlink(self.path("dest"))
+
     def test_bad_destinations(self):
         cases = [(self.path("missing/dest"), FileNotFoundError),
                  (self.dir, IsADirectoryError),
@@ -1068,6 +1083,23 @@ class TestHandover(Case):
                 pass
             self.assertNothingElse()
 
+    def test_receive_with_bad_io_arguments(self):
+        # io.open() refuses them before or after its FileIO has the
+        # descriptor: its own error, the received file removed, no
+        # descriptor left (tearDown), none closed twice.
+        for kw in ({"mode": "w+", "encoding": "no-such-codec"}, {"buffering": "q"},
+                   {"mode": "w+", "errors": 5}, {"mode": "bogus"}):
+            with self.subTest(**kw):
+                a, b = socket.socketpair()
+                with a, b:
+                    t, out = self.in_thread_receive(b, **kw)
+                    f = ctempfile.NamedTemporaryFile(dir=self.dir)
+                    ctempfile.send_file(a, f)
+                    t.join()
+                    self.assertIsInstance(out[0], (TypeError, ValueError, LookupError))
+                    self.assertNotIsInstance(out[0], OSError)
+                    self.assertNothingElse()
+
     def test_failed_send_keeps_the_file(self):
         a, b = socket.socketpair()
         b.close()
@@ -1105,6 +1137,11 @@ class TestHandover(Case):
                 ctempfile.send_file(dgram, f)
         with self.assertRaisesRegex(TypeError, "sock must be"):
             ctempfile.send_file("sock", f)
+        a, b = socket.socketpair()
+        with a, b:
+            for file in (None, 5, f.name, f.name.encode()):
+                with self.assertRaisesRegex(TypeError, "file must be a NamedTemporaryFile"):
+                    ctempfile.send_file(a, file)
         f.close()
         a, b = socket.socketpair()
         with a, b:
