@@ -11,6 +11,7 @@
 const char *tmpf_prefix = "tmpf";
 const char *tmpf_command = "tmpf";
 int tmpf_stdout_closed;
+unsigned tmpf_std_closed;
 
 static void vmessage(int errnum, const char *fmt, va_list ap)
 {

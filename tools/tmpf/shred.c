@@ -373,7 +373,8 @@ static void failure(struct run *r, int err, const tf_shred_report *rep)
 /* coreutils' checks of standard output before shredding it. */
 static int check_stdout(const struct run *r)
 {
-    int fl = fcntl(STDOUT_FILENO, F_GETFL);
+    int fl = tmpf_std_closed & 1u << STDOUT_FILENO ? (errno = EBADF, -1)
+                                                   : fcntl(STDOUT_FILENO, F_GETFL);
     if (fl < 0) {
         tmpf_error(errno, "%s: fcntl failed", r->qname);
         return -1;

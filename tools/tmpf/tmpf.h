@@ -106,6 +106,9 @@ int tmpf_close_stream(FILE *stream);
 void tmpf_close_stdout(void);
 /* Standard output was closed and checked by the command already. */
 extern int tmpf_stdout_closed;
+/* Bit N: descriptor N (0, 1, 2) was closed when tmpf started; it is held
+ * by one that reads and writes nothing (EBADF) and closes on exec. */
+extern unsigned tmpf_std_closed;
 
 /* --older-than: "90", "90s", "90m", "36h", "7d", "2w", or sums ("1h30m").
  * Returns seconds; a usage error for anything else or 0. */

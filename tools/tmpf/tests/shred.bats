@@ -225,6 +225,19 @@ shred: odd: pass 1/1 (random)...1.4MiB/1.5MiB 100%" ]
     /usr/bin/shred -n1 - 1<empty
 }
 
+@test "shred: standard output and error closed: -v's messages stay out of the file" {
+    fixture() { mkfile f; }
+    local out=() bin
+    for bin in /usr/bin/shred "$TMPF"; do
+        mkdir "s${#out[@]}"
+        rc=0
+        (cd "s${#out[@]}" && fixture && exec -a shred "$bin" -v -z -n1 f >&- 2>&-) || rc=$?
+        out+=("rc=$rc $(cd "s${#out[@]}" && listing)")
+    done
+    [ "${out[0]}" = "${out[1]}" ]
+    [[ ${out[1]} == *"f: zeros" ]]
+}
+
 # As cmp_shred, with standard output redirected by REDIR (in the directory).
 cmp_shred_stdout() {
     local redir=$1; shift

@@ -34,6 +34,12 @@ listing() { ls -A | grep -vx t || true; }
     rc=0; seq 3 | "$TMPF" write >/dev/full 2>"$W.err" || rc=$?
     [ "$rc" -eq 1 ]
     [ "$(cat "$W.err")" = "tmpf: write: write error: No space left on device" ]
+    # Standard output closed, and more input than the spool holds in memory
+    # (64 MiB): the spool's file must not become standard output, read back
+    # into itself (whole 128 KiB reads: that failed silently, status 0).
+    rc=0; head -c 70M /dev/zero | "$TMPF" write >&- 2>"$W.err" || rc=$?
+    [ "$rc" -eq 1 ]
+    [[ $(cat "$W.err") == "tmpf: write: write error"* ]]
 }
 
 @test "write: --append keeps the old content, through a symlink too" {
@@ -91,6 +97,14 @@ listing() { ls -A | grep -vx t || true; }
     [ "$(cat f)" = old ]
     capture python3 "$BATS_TEST_DIRNAME/readerr.py" "$TMPF" write
     [ "$rc" -eq 1 ] && [ ! -s "$W.out" ]
+    # Standard input closed: said so, not read from the directory or the
+    # temporary that took its descriptor.
+    for a in "" --append; do
+        capture "$TMPF" write $a f <&-
+        [ "$rc" -eq 1 ]
+        [ "$(cat "$W.err")" = "tmpf: write: standard input: read error: Bad file descriptor" ]
+        [ "$(cat f)" = old ]
+    done
     [ "$(listing)" = "$(printf 'd\nf')" ]
 }
 
