@@ -1,5 +1,6 @@
 /* tmpf: what every command shares: messages, option parsing, checked output. */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio_ext.h>
 #include <stdlib.h>
@@ -172,12 +173,21 @@ int tmpf_close_stream(FILE *stream)
 
 int tmpf_print_created(const char *path, int quiet)
 {
+    /* A reader gone (| true) must not kill us before the removal: SIGPIPE
+     * is ignored for the write, then, if it was not ignored before, it is
+     * what ends us once the path is removed, as it would have. */
+    struct sigaction ignore = { .sa_handler = SIG_IGN }, old;
+    sigaction(SIGPIPE, &ignore, &old);
     puts(path);
     tmpf_stdout_closed = 1;
     if (tmpf_close_stream(stdout) == 0)
         return TMPF_OK;
     int err = errno;
     remove(path);
+    if (err == EPIPE && old.sa_handler != SIG_IGN) {
+        sigaction(SIGPIPE, &old, NULL);
+        raise(SIGPIPE);
+    }
     if (!quiet)
         tmpf_error(err, "write error");
     return TMPF_FAILURE;
