@@ -5,6 +5,7 @@
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tmpf.h"
@@ -155,6 +156,25 @@ void tmpf_parse_sweep(int argc, char **argv, struct tmpf_sweep_args *a, int with
         a->dir = argv[optind++];
     if (optind < argc)
         tmpf_usage_error("unexpected argument '%s'", argv[optind]);
+}
+
+void tmpf_sweep_error(const char *verb, const char *dir, int err)
+{
+    const char *d = tmpf_where(dir);
+    /* The library never follows DIR as a link to a directory, and says
+     * ENOTDIR; lstat sees the link itself only without trailing slashes. */
+    size_t len = strlen(d);
+    while (len > 1 && d[len - 1] == '/')
+        len--;
+    char *link = strndup(d, len);
+    struct stat st, target;
+    if (err == ENOTDIR && link && lstat(link, &st) == 0 && S_ISLNK(st.st_mode) &&
+        stat(d, &target) == 0 && S_ISDIR(target.st_mode))
+        tmpf_error(0, "cannot %s %s: a symbolic link, not followed: name the directory "
+                      "it points to", verb, d);
+    else
+        tmpf_error(err, "cannot %s %s", verb, d);
+    free(link);
 }
 
 int tmpf_close_stream(FILE *stream)

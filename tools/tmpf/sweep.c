@@ -15,7 +15,8 @@ static const char help[] =
     "its handle lives, and so is the directory of a running tmpf run) and that\n"
     "are at least AGE old, counted from the newest atime, mtime or ctime (of the\n"
     "whole tree, for a directory). Symbolic links, devices, FIFOs, sockets and\n"
-    "mount points are never touched; nothing outside DIR is.\n"
+    "mount points are never touched; nothing outside DIR is, and DIR may not\n"
+    "be a symbolic link.\n"
     "\n"
     "  -o, --older-than=AGE  minimum age: 90s, 90m, 36h, 7d, 2w, 1h30m (default 1d)\n"
     "  -n, --dry-run         remove nothing, list what would be removed\n"
@@ -138,7 +139,7 @@ int tmpf_cmd_sweep(int argc, char **argv)
     if (rc != 0) {
         if (a.json)
             fputs("]\n}\n", stdout);   /* still one valid object */
-        tmpf_error(err, "cannot sweep %s", tmpf_where(a.dir));
+        tmpf_sweep_error("sweep", a.dir, err);
         return TMPF_FAILURE;
     }
     summary(&r, &res);

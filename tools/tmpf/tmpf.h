@@ -87,6 +87,9 @@ struct tmpf_sweep_args {
 };
 void tmpf_parse_sweep(int argc, char **argv, struct tmpf_sweep_args *a, int with_dry_run,
                       const char *help);
+/* "cannot VERB DIR: cause" for a failed tf_sweep() or tf_disk_usage();
+ * DIR a symbolic link is said to be one. */
+void tmpf_sweep_error(const char *verb, const char *dir, int err);
 #define TMPF_SWEEP_HELP                                                          \
     "  -p, --prefix=PREFIX   names to match start with PREFIX (default: tmp)\n"  \
     "  -s, --suffix=SUFFIX   and end with SUFFIX (default: none)\n"              \

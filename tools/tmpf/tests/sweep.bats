@@ -104,6 +104,19 @@ PY
     capture "$TMPF" sweep plain
     [ "$rc" -eq 1 ]
     [ "$(cat "$W.err")" = "tmpf: sweep: cannot sweep plain: Not a directory" ]
+    # DIR a link to a directory is never followed: said so, not ENOTDIR's
+    # "Not a directory"; by du and for the default directory too.
+    ln -s t link
+    why="a symbolic link, not followed: name the directory it points to"
+    capture "$TMPF" sweep link/
+    [ "$rc" -eq 1 ]
+    [ "$(cat "$W.err")" = "tmpf: sweep: cannot sweep link/: $why" ]
+    TMPDIR=$W/link capture "$TMPF" sweep
+    [ "$rc" -eq 1 ]
+    [ "$(cat "$W.err")" = "tmpf: sweep: cannot sweep $W/link: $why" ]
+    capture "$TMPF" du link
+    [ "$rc" -eq 1 ]
+    [ "$(cat "$W.err")" = "tmpf: du: cannot read link: $why" ]
     capture "$TMPF" sweep --json "$W/missing"
     python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$W.out"
     for age in 0 x 5y -1 1h-2 "" 99999999999999999999d; do
