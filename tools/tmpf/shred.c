@@ -420,7 +420,7 @@ static int shred_one(const struct shred_args *a, const char *arg, FILE *random)
         if (r.random_err < 0)
             tmpf_error(0, "%s: end of file", tmpf_quote(a->random_source));
         else
-            tmpf_error(r.random_err, "%s", tmpf_quote(a->random_source));
+            tmpf_error(r.random_err, "%s: read error", tmpf_quote(a->random_source));
         exit(TMPF_FAILURE);
     }
     if (a->report && looked(&rep))

@@ -258,6 +258,8 @@ cmp_shred_stdout() {
 @test "shred: --random-source" {
     cmp_shred --random-source=/dev/null -n1 f
     cmp_shred --random-source=/nonexistent -n1 f
+    # A read error (a directory), in coreutils' words.
+    cmp_shred --random-source=/ -n1 f
     cmp_shred --random-source=/dev/urandom -v -n2 f g
     # Its bytes are the data of the passes.
     mkfile src 65536 Q
