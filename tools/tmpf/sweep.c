@@ -94,7 +94,16 @@ static void report(const tf_sweep_entry *e, void *arg)
         if (r->n == 1)
             printf("%-4s %6s %7s  %s\n", "TYPE", "SIZE", "AGE", "NAME");
         progress_clear(&r->p);
-        printf("%-4s %6s %7s  %s\n", e->is_dir ? "dir" : "file", r->size, r->age, e->name);
+        /* A name that --locks matched may be anyone's choice: a newline or
+         * an escape sequence in it must not reach the table or the
+         * terminal raw. Plain ones go as they are (no copy). */
+        char *quoted = NULL;
+        for (const unsigned char *c = (const unsigned char *)e->name; *c && !quoted; c++)
+            if (*c < 0x20 || *c >= 0x7f)
+                quoted = tmpf_quotef(e->name);
+        printf("%-4s %6s %7s  %s\n", e->is_dir ? "dir" : "file", r->size, r->age,
+               quoted ? quoted : e->name);
+        free(quoted);
         if (r->p.on)
             fflush(stdout);
     }

@@ -134,6 +134,12 @@ void tmpf_json_string(FILE *out, const char *s);
  * next call. */
 const char *tmpf_quote(const char *arg);
 
+/* gnulib's quotef(), the shell escape style: name as it is where a shell
+ * takes it so, else quoted so that a shell would take it back, with $'\ooo'
+ * for whatever does not print in the locale (a newline, an escape...).
+ * Returns a malloc'd string (exits on ENOMEM). */
+char *tmpf_quotef(const char *name);
+
 /* The part of a path after its last slash, trailing slashes ignored
  * (gnulib's last_component()). */
 const char *tmpf_last_component(const char *name);

@@ -276,6 +276,9 @@ cmp_shred_stdout() {
     for n in 'no such' 'a!b' 'a$b' "a'b\"c" 'a"b' 'a\b' '#a' 'a#' 'a:b' 'a^b' 'a*b' a@b a%b,c+d; do
         cmp_shred "$n"
     done
+    # What does not print is escaped, never written raw to the terminal.
+    fixture() { mkfile "$(printf 'a\nb')"; mkfile "$(printf 'x\033[2Jy\t')"; mkfile "$(printf '\001z\200')"; }
+    cmp_shred -v -n1 -u "$(printf 'a\nb')" "$(printf 'x\033[2Jy\t')" "$(printf '\001z\200')"
 }
 
 @test "shred: a symbolic link is refused, not followed" {

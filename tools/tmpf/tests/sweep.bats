@@ -75,6 +75,24 @@ assert (u["count"], u["live"], u["orphans"], u["sweepable"]) == (2, 1, 1, 1), u
     exec 9>&-
 }
 
+@test "sweep: a name anyone chose (--locks) is listed quoted, never raw" {
+    mkdir base
+    # A newline that would forge a line of the table, an escape sequence
+    # that the terminal would run.
+    : > "base/$(printf 'a\nremoved 9 (0) in etc\033[2J.lock')"
+    : > "base/$(printf 'x\ty.lock')"
+    : > "base/plain name.lock"
+    sleep 1.1
+    capture "$TMPF" sweep --locks -n -o 1s base
+    [ "$rc" -eq 0 ]
+    [ "$(sed -E '1d;$d;s/^file +[^ ]+ +[^ ]+  //' "$W.out" | sort)" = "$(sort <<'EOF2'
+'a'$'\n''removed 9 (0) in etc'$'\033''[2J.lock'
+'x'$'\t''y.lock'
+plain name.lock
+EOF2
+)" ] || { cat "$W.out"; false; }
+}
+
 @test "sweep: --json parses back and matches what was removed" {
     orphans
     capture "$TMPF" sweep --json --older-than 1s "$W/base"
