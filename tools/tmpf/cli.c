@@ -72,7 +72,6 @@ static void check_name_part(const char *what, const char *s)
 
 int tmpf_create_option(int c, const char *arg, tf_opts *o)
 {
-    char *end;
     switch (c) {
     case TMPF_OPT_PREFIX:
         check_name_part("prefix", arg);
@@ -87,8 +86,9 @@ int tmpf_create_option(int c, const char *arg, tf_opts *o)
         return 1;
     case TMPF_OPT_MODE:
         errno = 0;
-        unsigned long m = strtoul(arg, &end, 8);
-        if (!*arg || *end || errno || m == 0 || m > 07777 || strchr(arg, '-'))
+        unsigned long m = strtoul(arg, NULL, 8);
+        /* Octal digits only: strtoul also takes blanks and a sign. */
+        if (!*arg || arg[strspn(arg, "01234567")] || errno || m == 0 || m > 07777)
             tmpf_usage_error("invalid mode '%s' (octal, 1 to 7777)", arg);
         o->mode = (mode_t)m;
         return 1;

@@ -87,7 +87,7 @@ Try 'tmpf $c --help' for more information." ]
         grep -qx "tmpf: $c: prefix 'a/b' contains '/'" "$W.err"
         capture "$TMPF" $c --suffix /
         [ "$rc" -eq 2 ]
-        for m in 9 -1 10000 0 abc ""; do
+        for m in 9 -1 10000 0 abc "" " 7" +7 "7 "; do
             capture "$TMPF" $c --mode "$m"
             [ "$rc" -eq 2 ]
             grep -q "invalid mode" "$W.err"
