@@ -118,7 +118,11 @@ const char *tmpf_where(const char *dir)
 {
     if (dir)
         return dir;
+    /* Called for the message of a failure, in its arguments beside errno:
+     * the probe of the default directory must not change it. */
+    int err = errno;
     dir = tf_gettempdir();
+    errno = err;
     return dir ? dir : "the default directory";
 }
 

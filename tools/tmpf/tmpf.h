@@ -75,7 +75,8 @@ void tmpf_parse_create(int argc, char **argv, tf_opts *o, const char *help);
     "  -d, --dir=DIR         directory (default: tmpf gettempdir)\n"
 #define TMPF_MODE_HELP                                                           \
     "  -m, --mode=MODE       exact octal permission bits, whatever the umask\n"
-/* The directory a creation went to, for messages: dir, or the default. */
+/* The directory a creation went to, for messages: dir, or the default.
+ * errno is left as it was. */
 const char *tmpf_where(const char *dir);
 
 /* The command line of sweep and du: [-o AGE] [-p P] [-s S] [-j] [-n] [DIR]

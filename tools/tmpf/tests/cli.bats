@@ -87,6 +87,11 @@ Try 'tmpf $c --help' for more information." ]
         grep -qx "tmpf: $c: prefix 'a/b' contains '/'" "$W.err"
         capture "$TMPF" $c --suffix /
         [ "$rc" -eq 2 ]
+        # The cause is named in the default directory too (the default's
+        # lookup kept errno).
+        capture env TMPDIR="$W/t" "$TMPF" $c --prefix "$(printf '%0255d' 0)"
+        [ "$rc" -eq 1 ]
+        [ "$(cat "$W.err")" = "tmpf: $c: cannot create a $( [ $c = dir ] && echo directory || echo file) in $W/t: File name too long" ]
         for m in 9 -1 10000 0 abc "" " 7" +7 "7 "; do
             capture "$TMPF" $c --mode "$m"
             [ "$rc" -eq 2 ]
