@@ -1,9 +1,11 @@
 /* tmpf: what every command shares: messages, option parsing, checked output. */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tmpf.h"
@@ -11,6 +13,7 @@
 const char *tmpf_prefix = "tmpf";
 const char *tmpf_command = "tmpf";
 int tmpf_stdout_closed;
+unsigned tmpf_std_closed;
 
 static void vmessage(int errnum, const char *fmt, va_list ap)
 {
@@ -69,7 +72,6 @@ static void check_name_part(const char *what, const char *s)
 
 int tmpf_create_option(int c, const char *arg, tf_opts *o)
 {
-    char *end;
     switch (c) {
     case TMPF_OPT_PREFIX:
         check_name_part("prefix", arg);
@@ -84,8 +86,9 @@ int tmpf_create_option(int c, const char *arg, tf_opts *o)
         return 1;
     case TMPF_OPT_MODE:
         errno = 0;
-        unsigned long m = strtoul(arg, &end, 8);
-        if (!*arg || *end || errno || m == 0 || m > 07777 || strchr(arg, '-'))
+        unsigned long m = strtoul(arg, NULL, 8);
+        /* Octal digits only: strtoul also takes blanks and a sign. */
+        if (!*arg || arg[strspn(arg, "01234567")] || errno || m == 0 || m > 07777)
             tmpf_usage_error("invalid mode '%s' (octal, 1 to 7777)", arg);
         o->mode = (mode_t)m;
         return 1;
@@ -115,7 +118,11 @@ const char *tmpf_where(const char *dir)
 {
     if (dir)
         return dir;
+    /* Called for the message of a failure, in its arguments beside errno:
+     * the probe of the default directory must not change it. */
+    int err = errno;
     dir = tf_gettempdir();
+    errno = err;
     return dir ? dir : "the default directory";
 }
 
@@ -155,6 +162,25 @@ void tmpf_parse_sweep(int argc, char **argv, struct tmpf_sweep_args *a, int with
         tmpf_usage_error("unexpected argument '%s'", argv[optind]);
 }
 
+void tmpf_sweep_error(const char *verb, const char *dir, int err)
+{
+    const char *d = tmpf_where(dir);
+    /* The library never follows DIR as a link to a directory, and says
+     * ENOTDIR; lstat sees the link itself only without trailing slashes. */
+    size_t len = strlen(d);
+    while (len > 1 && d[len - 1] == '/')
+        len--;
+    char *link = strndup(d, len);
+    struct stat st, target;
+    if (err == ENOTDIR && link && lstat(link, &st) == 0 && S_ISLNK(st.st_mode) &&
+        stat(d, &target) == 0 && S_ISDIR(target.st_mode))
+        tmpf_error(0, "cannot %s %s: a symbolic link, not followed: name the directory "
+                      "it points to", verb, d);
+    else
+        tmpf_error(err, "cannot %s %s", verb, d);
+    free(link);
+}
+
 int tmpf_close_stream(FILE *stream)
 {
     int pending = __fpending(stream) != 0;
@@ -171,12 +197,21 @@ int tmpf_close_stream(FILE *stream)
 
 int tmpf_print_created(const char *path, int quiet)
 {
+    /* A reader gone (| true) must not kill us before the removal: SIGPIPE
+     * is ignored for the write, then, if it was not ignored before, it is
+     * what ends us once the path is removed, as it would have. */
+    struct sigaction ignore = { .sa_handler = SIG_IGN }, old;
+    sigaction(SIGPIPE, &ignore, &old);
     puts(path);
     tmpf_stdout_closed = 1;
     if (tmpf_close_stream(stdout) == 0)
         return TMPF_OK;
     int err = errno;
     remove(path);
+    if (err == EPIPE && old.sa_handler != SIG_IGN) {
+        sigaction(SIGPIPE, &old, NULL);
+        raise(SIGPIPE);
+    }
     if (!quiet)
         tmpf_error(err, "write error");
     return TMPF_FAILURE;

@@ -51,7 +51,7 @@ int tmpf_cmd_du(int argc, char **argv)
     tmpf_parse_sweep(argc, argv, &a, 0, help);
     tf_usage_report u;
     if (tf_disk_usage(a.dir, &a.opts, &u) != 0) {
-        tmpf_error(errno, "cannot read %s", tmpf_where(a.dir));
+        tmpf_sweep_error("read", a.dir, errno);
         return TMPF_FAILURE;
     }
     unsigned long min_age = a.opts.min_age ? a.opts.min_age : TF_SWEEP_DEFAULT_AGE;

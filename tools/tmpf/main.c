@@ -1,8 +1,11 @@
 /* tmpf: finds the command (by argument, or by the name the program was
  * invoked under) and runs it. */
+#include <errno.h>
+#include <fcntl.h>
 #include <locale.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tmpf.h"
 
@@ -56,8 +59,23 @@ static int run_command(const struct command *c, const char *prefix, int argc, ch
     return c->run(argc, argv);
 }
 
+/* A standard descriptor the caller closed (>&-) would be the next one
+ * opened: the library's temporary or directory would become our input, our
+ * output or where messages go (tmpf write's spool read back into itself,
+ * shred -v's messages written into the file it shreds). Each closed one is
+ * held by a descriptor that reads and writes nothing (O_PATH: EBADF, as a
+ * closed one), close-on-exec so that run's CMD gets it closed as we did. */
+static void hold_closed_std_fds(void)
+{
+    for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++)
+        if (fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
+            open("/", O_PATH | O_CLOEXEC) == fd)   /* the lowest free one */
+            tmpf_std_closed |= 1u << fd;
+}
+
 int main(int argc, char **argv)
 {
+    hold_closed_std_fds();
     atexit(tmpf_close_stdout);
 
     const char *self = argv[0] ? tmpf_last_component(argv[0]) : "tmpf";

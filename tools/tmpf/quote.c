@@ -1,12 +1,15 @@
 /*
- * tmpf: quoting as coreutils' quote() does it (gnulib's locale quoting
- * style), so that mktemp's messages are byte for byte those of coreutils:
- * 'arg' in a C locale, U+2018 arg U+2019 in a UTF-8 one; a backslash, the
- * closing quote and whatever does not print come out as C escapes.
+ * tmpf: quoting as coreutils does it, so that mktemp's and shred's messages
+ * are byte for byte those of coreutils. quote() (gnulib's locale quoting
+ * style): 'arg' in a C locale, U+2018 arg U+2019 in a UTF-8 one; a
+ * backslash, the closing quote and whatever does not print come out as C
+ * escapes. quotef() (the shell escape style): a name as a shell would take
+ * it back, whatever does not print as $'\ooo', never raw.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <langinfo.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
@@ -90,5 +93,69 @@ const char *tmpf_quote(const char *arg)
         }
     }
     put(&b, close, close_len);
+    return b.p;
+}
+
+static bool shell_safe(const char *name, const char *p)
+{
+    unsigned char c = (unsigned char)*p;
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+        strchr("%+,-./@_", c))
+        return true;
+    return (c == '~' || c == '#') && p != name;   /* special only first */
+}
+
+char *tmpf_quotef(const char *name)
+{
+    size_t len = strlen(name);
+    int multibyte = MB_CUR_MAX > 1;
+    bool safe = len > 0, dq = true, quotes = false, unprintable = false;
+    for (size_t i = 0; i < len;) {
+        size_t n = printable(name + i, len - i, multibyte);
+        if (!n) {
+            unprintable = true;
+            n = 1;
+        } else if (n == 1) {
+            safe = safe && shell_safe(name, name + i);
+            quotes = quotes || name[i] == '\'';
+            dq = dq && !strchr("$`\"\\!", name[i]);
+        }
+        i += n;
+    }
+    struct buf b = { 0 };
+    put(&b, "", 0);
+    if (safe && !unprintable) {
+        put(&b, name, len);
+        return b.p;
+    }
+    if (quotes && dq && !unprintable) {   /* "it's" */
+        put(&b, "\"", 1), put(&b, name, len), put(&b, "\"", 1);
+        return b.p;
+    }
+    /* In single quotes; a quote as '\''; what does not print as '$'\ooo''
+     * (C escapes in a $'...' of its own, the single quotes reopened after). */
+    bool esc = false;
+    put(&b, "'", 1);
+    for (size_t i = 0; i < len;) {
+        size_t n = printable(name + i, len - i, multibyte);
+        if (!n) {
+            if (!esc)
+                put(&b, "'$'", 3);
+            esc = true;
+            put_escape(&b, (unsigned char)name[i]);
+            i++;
+            continue;
+        }
+        if (name[i] == '\'') {
+            put(&b, "'\\''", 4);
+        } else {
+            if (esc)
+                put(&b, "''", 2);
+            put(&b, name + i, n);
+        }
+        esc = false;
+        i += n;
+    }
+    put(&b, "'", 1);
     return b.p;
 }

@@ -103,15 +103,6 @@ struct run {
 
 /* ---- messages ------------------------------------------------------------ */
 
-static bool shell_safe(const char *name, const char *p)
-{
-    unsigned char c = (unsigned char)*p;
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-        strchr("%+,-./@_", c))
-        return true;
-    return (c == '~' || c == '#') && p != name;   /* special only first */
-}
-
 static char *xmalloc(size_t n)
 {
     char *p = malloc(n);
@@ -120,36 +111,6 @@ static char *xmalloc(size_t n)
         exit(TMPF_FAILURE);
     }
     return p;
-}
-
-/* gnulib's quotef(): a name as it is when a shell would take it as it is,
- * else in double quotes when it holds a single quote and nothing a double
- * quote would expand, else in single quotes (a malloc'd string). */
-static char *quotef(const char *name)
-{
-    size_t n = strlen(name), quotes = 0;
-    bool safe = n > 0, dq = true;
-    for (const char *p = name; *p; p++) {
-        safe = safe && shell_safe(name, p);
-        quotes += *p == '\'';
-        dq = dq && !strchr("$`\"\\!", *p);
-    }
-    char *q = xmalloc(n + 3 * quotes + 3), *o = q;
-    if (safe)
-        return memcpy(q, name, n + 1);
-    char open = quotes && dq ? '"' : '\'';
-    *o++ = open;
-    for (const char *p = name; *p; p++) {
-        if (*p == '\'' && open == '\'') {
-            memcpy(o, "'\\''", 4);
-            o += 4;
-        } else {
-            *o++ = *p;
-        }
-    }
-    *o++ = open;
-    *o = '\0';
-    return q;
 }
 
 static const char *pass_name(const struct run *r)
@@ -209,7 +170,7 @@ static void say_renamed(const struct run *r, const char *from, const char *to)
     strcpy(a + r->dirlen, from);
     memcpy(b, r->arg, r->dirlen);
     strcpy(b + r->dirlen, to);
-    char *qa = quotef(a), *qb = quotef(b);
+    char *qa = tmpf_quotef(a), *qb = tmpf_quotef(b);
     tmpf_error(0, "%s: renamed to %s", qa, qb);
     free(qa), free(qb), free(a), free(b);
 }
@@ -364,7 +325,7 @@ static void failure(struct run *r, int err, const tf_shred_report *rep)
         char *left = xmalloc(r->dirlen + strlen(rep->left) + 1);
         memcpy(left, r->arg, r->dirlen);
         strcpy(left + r->dirlen, rep->left);
-        char *ql = quotef(left);
+        char *ql = tmpf_quotef(left);
         tmpf_error(0, "%s: left as %s", q, ql);
         free(ql), free(left);
     }
@@ -373,7 +334,8 @@ static void failure(struct run *r, int err, const tf_shred_report *rep)
 /* coreutils' checks of standard output before shredding it. */
 static int check_stdout(const struct run *r)
 {
-    int fl = fcntl(STDOUT_FILENO, F_GETFL);
+    int fl = tmpf_std_closed & 1u << STDOUT_FILENO ? (errno = EBADF, -1)
+                                                   : fcntl(STDOUT_FILENO, F_GETFL);
     if (fl < 0) {
         tmpf_error(errno, "%s: fcntl failed", r->qname);
         return -1;
@@ -397,7 +359,7 @@ static int shred_one(const struct shred_args *a, const char *arg, FILE *random)
 {
     struct run r = { .a = a, .arg = arg, .random = random,
                      .every = tmpf_progress_delay(VERBOSE_UPDATE) };
-    r.qname = quotef(arg);
+    r.qname = tmpf_quotef(arg);
     const char *base = tmpf_last_component(arg);
     r.dirlen = (size_t)(base - arg);
     tf_shred_hooks hooks = { .progress = on_event, .random = random ? from_source : NULL,
@@ -419,7 +381,7 @@ static int shred_one(const struct shred_args *a, const char *arg, FILE *random)
         if (r.random_err < 0)
             tmpf_error(0, "%s: end of file", tmpf_quote(a->random_source));
         else
-            tmpf_error(r.random_err, "%s", tmpf_quote(a->random_source));
+            tmpf_error(r.random_err, "%s: read error", tmpf_quote(a->random_source));
         exit(TMPF_FAILURE);
     }
     if (a->report && looked(&rep))
@@ -636,7 +598,7 @@ int tmpf_cmd_shred(int argc, char **argv)
     if (a.random_source) {
         random = fopen(a.random_source, "rbe");
         if (!random) {
-            char *q = quotef(a.random_source);
+            char *q = tmpf_quotef(a.random_source);
             tmpf_error(errno, "%s", q);
             free(q);
             return TMPF_FAILURE;

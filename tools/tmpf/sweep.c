@@ -15,7 +15,8 @@ static const char help[] =
     "its handle lives, and so is the directory of a running tmpf run) and that\n"
     "are at least AGE old, counted from the newest atime, mtime or ctime (of the\n"
     "whole tree, for a directory). Symbolic links, devices, FIFOs, sockets and\n"
-    "mount points are never touched; nothing outside DIR is.\n"
+    "mount points are never touched; nothing outside DIR is, and DIR may not\n"
+    "be a symbolic link.\n"
     "\n"
     "  -o, --older-than=AGE  minimum age: 90s, 90m, 36h, 7d, 2w, 1h30m (default 1d)\n"
     "  -n, --dry-run         remove nothing, list what would be removed\n"
@@ -93,7 +94,16 @@ static void report(const tf_sweep_entry *e, void *arg)
         if (r->n == 1)
             printf("%-4s %6s %7s  %s\n", "TYPE", "SIZE", "AGE", "NAME");
         progress_clear(&r->p);
-        printf("%-4s %6s %7s  %s\n", e->is_dir ? "dir" : "file", r->size, r->age, e->name);
+        /* A name that --locks matched may be anyone's choice: a newline or
+         * an escape sequence in it must not reach the table or the
+         * terminal raw. Plain ones go as they are (no copy). */
+        char *quoted = NULL;
+        for (const unsigned char *c = (const unsigned char *)e->name; *c && !quoted; c++)
+            if (*c < 0x20 || *c >= 0x7f)
+                quoted = tmpf_quotef(e->name);
+        printf("%-4s %6s %7s  %s\n", e->is_dir ? "dir" : "file", r->size, r->age,
+               quoted ? quoted : e->name);
+        free(quoted);
         if (r->p.on)
             fflush(stdout);
     }
@@ -138,7 +148,7 @@ int tmpf_cmd_sweep(int argc, char **argv)
     if (rc != 0) {
         if (a.json)
             fputs("]\n}\n", stdout);   /* still one valid object */
-        tmpf_error(err, "cannot sweep %s", tmpf_where(a.dir));
+        tmpf_sweep_error("sweep", a.dir, err);
         return TMPF_FAILURE;
     }
     summary(&r, &res);

@@ -75,7 +75,8 @@ void tmpf_parse_create(int argc, char **argv, tf_opts *o, const char *help);
     "  -d, --dir=DIR         directory (default: tmpf gettempdir)\n"
 #define TMPF_MODE_HELP                                                           \
     "  -m, --mode=MODE       exact octal permission bits, whatever the umask\n"
-/* The directory a creation went to, for messages: dir, or the default. */
+/* The directory a creation went to, for messages: dir, or the default.
+ * errno is left as it was. */
 const char *tmpf_where(const char *dir);
 
 /* The command line of sweep and du: [-o AGE] [-p P] [-s S] [-j] [-n] [DIR]
@@ -87,6 +88,9 @@ struct tmpf_sweep_args {
 };
 void tmpf_parse_sweep(int argc, char **argv, struct tmpf_sweep_args *a, int with_dry_run,
                       const char *help);
+/* "cannot VERB DIR: cause" for a failed tf_sweep() or tf_disk_usage();
+ * DIR a symbolic link is said to be one. */
+void tmpf_sweep_error(const char *verb, const char *dir, int err);
 #define TMPF_SWEEP_HELP                                                          \
     "  -p, --prefix=PREFIX   names to match start with PREFIX (default: tmp)\n"  \
     "  -s, --suffix=SUFFIX   and end with SUFFIX (default: none)\n"              \
@@ -106,6 +110,9 @@ int tmpf_close_stream(FILE *stream);
 void tmpf_close_stdout(void);
 /* Standard output was closed and checked by the command already. */
 extern int tmpf_stdout_closed;
+/* Bit N: descriptor N (0, 1, 2) was closed when tmpf started; it is held
+ * by one that reads and writes nothing (EBADF) and closes on exec. */
+extern unsigned tmpf_std_closed;
 
 /* --older-than: "90", "90s", "90m", "36h", "7d", "2w", or sums ("1h30m").
  * Returns seconds; a usage error for anything else or 0. */
@@ -127,6 +134,12 @@ void tmpf_json_string(FILE *out, const char *s);
  * with C escapes for what does not print. Returns a buffer valid until the
  * next call. */
 const char *tmpf_quote(const char *arg);
+
+/* gnulib's quotef(), the shell escape style: name as it is where a shell
+ * takes it so, else quoted so that a shell would take it back, with $'\ooo'
+ * for whatever does not print in the locale (a newline, an escape...).
+ * Returns a malloc'd string (exits on ENOMEM). */
+char *tmpf_quotef(const char *name);
 
 /* The part of a path after its last slash, trailing slashes ignored
  * (gnulib's last_component()). */

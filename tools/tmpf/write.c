@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tmpf.h"
@@ -129,11 +130,22 @@ static void warn_report(const char *dest, const tf_persist_opts *po, int level,
                    r->not_copied & TF_META_ACL ? " ACL" : "");
 }
 
+/* The library's EINVAL for a destination is "only regular files are
+ * replaced" (a FIFO, socket or device): said so, not "Invalid argument". */
+static void replace_failed(const char *dest, int err)
+{
+    struct stat st;
+    if (err == EINVAL && stat(dest, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+        tmpf_error(0, "cannot replace %s: not a regular file", dest);
+    else
+        tmpf_error(err, "cannot replace %s", dest);
+}
+
 static int write_dest(const char *dest, const tf_persist_opts *po, int append)
 {
     tf_file *f = tf_replace_begin(dest, po);
     if (!f) {
-        tmpf_error(errno, "cannot replace %s", dest);
+        replace_failed(dest, errno);
         return TMPF_FAILURE;
     }
     int reading = 0;
@@ -157,7 +169,7 @@ static int write_dest(const char *dest, const tf_persist_opts *po, int append)
     int err = errno;
     tf_file_release(f);
     if (level < 0) {
-        tmpf_error(err, "cannot replace %s", dest);
+        replace_failed(dest, err);
         return TMPF_FAILURE;
     }
     warn_report(dest, po, level, &r);
@@ -177,16 +189,24 @@ static int write_stdout(void)
     }
     static char buf[1 << 17];
     ssize_t n;
+    int out_err = 0;
     while ((n = tf_file_read(f, buf, sizeof buf)) > 0)
-        if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
+        if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n) {
+            out_err = errno;   /* at exit only "write error" would be left */
             break;
+        }
     int err = errno;
     tf_file_release(f);
+    if (out_err) {
+        tmpf_stdout_closed = 1;
+        tmpf_error(out_err, "write error");
+        return TMPF_FAILURE;
+    }
     if (n < 0) {
         tmpf_error(err, "cannot read the input back");
         return TMPF_FAILURE;
     }
-    return TMPF_OK;   /* a write error on standard output is reported at exit */
+    return TMPF_OK;   /* a write error in what stays buffered is reported at exit */
 }
 
 int tmpf_cmd_write(int argc, char **argv)

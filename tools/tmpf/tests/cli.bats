@@ -87,7 +87,12 @@ Try 'tmpf $c --help' for more information." ]
         grep -qx "tmpf: $c: prefix 'a/b' contains '/'" "$W.err"
         capture "$TMPF" $c --suffix /
         [ "$rc" -eq 2 ]
-        for m in 9 -1 10000 0 abc ""; do
+        # The cause is named in the default directory too (the default's
+        # lookup kept errno).
+        capture env TMPDIR="$W/t" "$TMPF" $c --prefix "$(printf '%0255d' 0)"
+        [ "$rc" -eq 1 ]
+        [ "$(cat "$W.err")" = "tmpf: $c: cannot create a $( [ $c = dir ] && echo directory || echo file) in $W/t: File name too long" ]
+        for m in 9 -1 10000 0 abc "" " 7" +7 "7 "; do
             capture "$TMPF" $c --mode "$m"
             [ "$rc" -eq 2 ]
             grep -q "invalid mode" "$W.err"
@@ -100,7 +105,22 @@ Try 'tmpf $c --help' for more information." ]
         [ "$(cat "$W.err")" = "tmpf: $c: write error: No space left on device" ]
         [ -z "$(ls -A t)" ]
     done
-    [ -z "$(ls -A t)" ]
+    # A reader already gone: SIGPIPE ends us as it would (141), or where it
+    # is ignored the write fails (EPIPE); the path is removed either way.
+    for c in "file --dir t" "dir --dir t" "mktemp -p t" "mktemp -d -p t"; do
+        for sigpipe in default ignored; do
+            capture python3 -c 'import os, subprocess, sys
+r, w = os.pipe(); os.close(r)
+p = subprocess.run(sys.argv[2:], stdout=w, restore_signals=sys.argv[1] == "default")
+sys.exit(128 - p.returncode if p.returncode < 0 else p.returncode)' $sigpipe "$TMPF" $c
+            if [ $sigpipe = default ]; then
+                [ "$rc" -eq 141 ] && [ ! -s "$W.err" ]
+            else
+                [ "$rc" -eq 1 ] && grep -q "write error: Broken pipe$" "$W.err"
+            fi
+            [ -z "$(ls -A t)" ]
+        done
+    done
 }
 
 @test "file, dir and run: a directory the user cannot write" {

@@ -73,6 +73,9 @@ load helpers
     capture "$TMPF" run --dir "$W/missing" true
     [ "$rc" -eq 1 ]
     [ "$(cat "$W.err")" = "tmpf: run: cannot create a directory in $W/missing: No such file or directory" ]
+    capture env TMPDIR="$W/t" "$TMPF" run --prefix "$(printf '%0255d' 0)" true
+    [ "$rc" -eq 1 ]
+    [ "$(cat "$W.err")" = "tmpf: run: cannot create a directory in $W/t: File name too long" ]
 }
 
 @test "run: --keep leaves the directory and says where" {

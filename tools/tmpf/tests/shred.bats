@@ -225,6 +225,19 @@ shred: odd: pass 1/1 (random)...1.4MiB/1.5MiB 100%" ]
     /usr/bin/shred -n1 - 1<empty
 }
 
+@test "shred: standard output and error closed: -v's messages stay out of the file" {
+    fixture() { mkfile f; }
+    local out=() bin
+    for bin in /usr/bin/shred "$TMPF"; do
+        mkdir "s${#out[@]}"
+        rc=0
+        (cd "s${#out[@]}" && fixture && exec -a shred "$bin" -v -z -n1 f >&- 2>&-) || rc=$?
+        out+=("rc=$rc $(cd "s${#out[@]}" && listing)")
+    done
+    [ "${out[0]}" = "${out[1]}" ]
+    [[ ${out[1]} == *"f: zeros" ]]
+}
+
 # As cmp_shred, with standard output redirected by REDIR (in the directory).
 cmp_shred_stdout() {
     local redir=$1; shift
@@ -245,6 +258,8 @@ cmp_shred_stdout() {
 @test "shred: --random-source" {
     cmp_shred --random-source=/dev/null -n1 f
     cmp_shred --random-source=/nonexistent -n1 f
+    # A read error (a directory), in coreutils' words.
+    cmp_shred --random-source=/ -n1 f
     cmp_shred --random-source=/dev/urandom -v -n2 f g
     # Its bytes are the data of the passes.
     mkfile src 65536 Q
@@ -261,6 +276,9 @@ cmp_shred_stdout() {
     for n in 'no such' 'a!b' 'a$b' "a'b\"c" 'a"b' 'a\b' '#a' 'a#' 'a:b' 'a^b' 'a*b' a@b a%b,c+d; do
         cmp_shred "$n"
     done
+    # What does not print is escaped, never written raw to the terminal.
+    fixture() { mkfile "$(printf 'a\nb')"; mkfile "$(printf 'x\033[2Jy\t')"; mkfile "$(printf '\001z\200')"; }
+    cmp_shred -v -n1 -u "$(printf 'a\nb')" "$(printf 'x\033[2Jy\t')" "$(printf '\001z\200')"
 }
 
 @test "shred: a symbolic link is refused, not followed" {

@@ -75,6 +75,24 @@ assert (u["count"], u["live"], u["orphans"], u["sweepable"]) == (2, 1, 1, 1), u
     exec 9>&-
 }
 
+@test "sweep: a name anyone chose (--locks) is listed quoted, never raw" {
+    mkdir base
+    # A newline that would forge a line of the table, an escape sequence
+    # that the terminal would run.
+    : > "base/$(printf 'a\nremoved 9 (0) in etc\033[2J.lock')"
+    : > "base/$(printf 'x\ty.lock')"
+    : > "base/plain name.lock"
+    sleep 1.1
+    capture "$TMPF" sweep --locks -n -o 1s base
+    [ "$rc" -eq 0 ]
+    [ "$(sed -E '1d;$d;s/^file +[^ ]+ +[^ ]+  //' "$W.out" | sort)" = "$(sort <<'EOF2'
+'a'$'\n''removed 9 (0) in etc'$'\033''[2J.lock'
+'x'$'\t''y.lock'
+plain name.lock
+EOF2
+)" ] || { cat "$W.out"; false; }
+}
+
 @test "sweep: --json parses back and matches what was removed" {
     orphans
     capture "$TMPF" sweep --json --older-than 1s "$W/base"
@@ -104,6 +122,19 @@ PY
     capture "$TMPF" sweep plain
     [ "$rc" -eq 1 ]
     [ "$(cat "$W.err")" = "tmpf: sweep: cannot sweep plain: Not a directory" ]
+    # DIR a link to a directory is never followed: said so, not ENOTDIR's
+    # "Not a directory"; by du and for the default directory too.
+    ln -s t link
+    why="a symbolic link, not followed: name the directory it points to"
+    capture "$TMPF" sweep link/
+    [ "$rc" -eq 1 ]
+    [ "$(cat "$W.err")" = "tmpf: sweep: cannot sweep link/: $why" ]
+    TMPDIR=$W/link capture "$TMPF" sweep
+    [ "$rc" -eq 1 ]
+    [ "$(cat "$W.err")" = "tmpf: sweep: cannot sweep $W/link: $why" ]
+    capture "$TMPF" du link
+    [ "$rc" -eq 1 ]
+    [ "$(cat "$W.err")" = "tmpf: du: cannot read link: $why" ]
     capture "$TMPF" sweep --json "$W/missing"
     python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$W.out"
     for age in 0 x 5y -1 1h-2 "" 99999999999999999999d; do

@@ -34,6 +34,16 @@ listing() { ls -A | grep -vx t || true; }
     rc=0; seq 3 | "$TMPF" write >/dev/full 2>"$W.err" || rc=$?
     [ "$rc" -eq 1 ]
     [ "$(cat "$W.err")" = "tmpf: write: write error: No space left on device" ]
+    # Standard output closed, and more input than the spool holds in memory
+    # (64 MiB): the spool's file must not become standard output, read back
+    # into itself (whole 128 KiB reads: that failed silently, status 0).
+    rc=0; head -c 70M /dev/zero | "$TMPF" write >&- 2>"$W.err" || rc=$?
+    [ "$rc" -eq 1 ]
+    [ "$(cat "$W.err")" = "tmpf: write: write error: Bad file descriptor" ]
+    # A write error before the end: its cause named too.
+    rc=0; "$TMPF" write < big >/dev/full 2>"$W.err" || rc=$?
+    [ "$rc" -eq 1 ]
+    [ "$(cat "$W.err")" = "tmpf: write: write error: No space left on device" ]
 }
 
 @test "write: --append keeps the old content, through a symlink too" {
@@ -76,6 +86,15 @@ listing() { ls -A | grep -vx t || true; }
     capture sh -c 'echo x | "$1" write d' - "$TMPF"
     [ "$rc" -eq 1 ]
     grep -q "Is a directory" "$W.err"
+    # Only regular files are replaced: said so (the library's EINVAL).
+    mkfifo fifo
+    ln -s fifo to-fifo
+    for dest in fifo to-fifo /dev/null; do
+        capture sh -c 'echo x | "$1" write "$2"' - "$TMPF" "$dest"
+        [ "$rc" -eq 1 ]
+        [ "$(cat "$W.err")" = "tmpf: write: cannot replace $dest: not a regular file" ]
+    done
+    rm fifo to-fifo
     capture "$TMPF" write --level fast f
     [ "$rc" -eq 2 ]
     capture "$TMPF" write -L sometimes f
@@ -91,6 +110,14 @@ listing() { ls -A | grep -vx t || true; }
     [ "$(cat f)" = old ]
     capture python3 "$BATS_TEST_DIRNAME/readerr.py" "$TMPF" write
     [ "$rc" -eq 1 ] && [ ! -s "$W.out" ]
+    # Standard input closed: said so, not read from the directory or the
+    # temporary that took its descriptor.
+    for a in "" --append; do
+        capture "$TMPF" write $a f <&-
+        [ "$rc" -eq 1 ]
+        [ "$(cat "$W.err")" = "tmpf: write: standard input: read error: Bad file descriptor" ]
+        [ "$(cat f)" = old ]
+    done
     [ "$(listing)" = "$(printf 'd\nf')" ]
 }
 
