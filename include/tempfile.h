@@ -1220,8 +1220,11 @@ TF_API const char *tf_shred_reason(unsigned bit);
  * removed the wipesync way (it leaves the cleanup registry first); the handle
  * stays open on the empty file and tf_file_release() is still due. report
  * may be NULL.
- * Only data regions are overwritten (SEEK_DATA/SEEK_HOLE): a hole holds no
- * blocks of the file. Memory stays bounded (one 1 MiB buffer) whatever the
+ * Only the regions holding blocks of the file are overwritten: the extents
+ * FIEMAP maps, unwritten ones too (preallocated, or zeroed in place with
+ * FALLOC_FL_ZERO_RANGE: they read as zeros, yet on ext4 their blocks keep
+ * the old data); without FIEMAP, SEEK_DATA's data regions; without either,
+ * everything. A hole holds no blocks of the file and stays a hole. Memory stays bounded (one 1 MiB buffer) whatever the
  * size. Every pass covers the size found when it starts; a file that grew
  * past what the last pass covered fails with EBUSY (report->grew, nothing
  * removed). Other descriptors of the file (read-only ones too) see the new

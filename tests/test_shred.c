@@ -10,7 +10,10 @@
 #include "tftest.h"
 
 #include <fcntl.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -132,7 +135,8 @@ static void test_zero_pass_exact(void **state)
     free(p);
 }
 
-static void test_holes_not_filled(void **state)
+/* Holes are found by FIEMAP, or by SEEK_DATA where FIEMAP is refused. */
+static void holes_not_filled(void **state, bool fiemap)
 {
     char *p = path_join(TFT_DIR(state), "sparse");
     int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -150,7 +154,10 @@ static void test_holes_not_filled(void **state)
         skip();   /* no holes on this filesystem */
     }
     tf_shred_report r;
+    if (!fiemap)
+        fault_arm_range("ioctl", 1, 0, EOPNOTSUPP);
     assert_int_equal(tf_shred(p, &(tf_shred_opts){ .flags = TF_SHRED_ZERO }, &r), 0);
+    fault_reset();
     assert_int_equal(fstat(fd, &after), 0);
     /* Only the two data blocks were written; the hole is still a hole. */
     assert_int_equal(r.bytes, 8192);
@@ -158,6 +165,70 @@ static void test_holes_not_filled(void **state)
     assert_true(after.st_blocks <= before.st_blocks);
     assert_int_equal(count_byte(p, 's', NULL), 0);
     close(fd);
+    unlink(p);
+    free(p);
+}
+
+static void test_holes_not_filled(void **state)
+{
+    holes_not_filled(state, true);
+    holes_not_filled(state, false);
+}
+
+/* Whether any extent of the file open as fd is unwritten (FIEMAP). */
+static bool has_unwritten_extent(int fd)
+{
+    union {
+        struct fiemap fm;
+        char room[sizeof(struct fiemap) + 64 * sizeof(struct fiemap_extent)];
+    } u;
+    memset(&u, 0, sizeof u);
+    u.fm.fm_length = FIEMAP_MAX_OFFSET;
+    u.fm.fm_flags = FIEMAP_FLAG_SYNC;
+    u.fm.fm_extent_count = 64;
+    if (ioctl(fd, FS_IOC_FIEMAP, &u.fm) != 0)
+        return false;
+    for (unsigned i = 0; i < u.fm.fm_mapped_extents; i++)
+        if (u.fm.fm_extents[i].fe_flags & FIEMAP_EXTENT_UNWRITTEN)
+            return true;
+    return false;
+}
+
+/* Zeroes the range of the file at path in place (FALLOC_FL_ZERO_RANGE);
+ * false where the filesystem cannot, or leaves no unwritten extent (then
+ * SEEK_DATA sees data anyway). */
+static bool zero_range(const char *path, off_t len)
+{
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    assert_true(fd >= 0);
+    bool ok = fallocate(fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, 0, len) == 0 &&
+              fsync(fd) == 0 && has_unwritten_extent(fd);
+    close(fd);
+    return ok;
+}
+
+/*
+ * A range zeroed with FALLOC_FL_ZERO_RANGE is an unwritten extent: SEEK_DATA
+ * calls it a hole, yet its blocks are the file's and (ext4) still hold the
+ * old data. It is overwritten like data (was: skipped, 0 bytes written).
+ */
+static void test_unwritten_extent_overwritten(void **state)
+{
+    char *p = make_file(TFT_DIR(state), "zeroed", 65536, 'u');
+    if (!zero_range(p, 65536)) {
+        free(p);
+        skip();   /* no unwritten extents on this filesystem */
+    }
+    tf_shred_report r;
+    assert_int_equal(tf_shred(p, &(tf_shred_opts){ .passes = 1 }, &r), 0);
+    assert_int_equal(r.bytes, 65536);
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_false(has_unwritten_extent(fd));
+    close(fd);
+    off_t size;
+    assert_true(count_byte(p, 0, &size) < 65536 / 8);   /* random now, not zeros */
+    assert_int_equal(size, 65536);
     free(p);
 }
 
@@ -700,10 +771,12 @@ static void test_remove_short_names(void **state)
     free(p);
 }
 
-/* Where SEEK_DATA is refused every byte counts as data: all overwritten. */
+/* Where FIEMAP and SEEK_DATA are refused every byte counts as data: all
+ * overwritten. */
 static void test_no_seek_data(void **state)
 {
     char *p = make_file(TFT_DIR(state), "victim", 9000, 'v');
+    fault_arm_range("ioctl", 1, 0, EOPNOTSUPP);
     fault_arm_range("lseek", 1, 0, EOPNOTSUPP);
     assert_int_equal(tf_shred(p, &(tf_shred_opts){ .passes = 1, .flags = TF_SHRED_ZERO },
                               NULL), 0);
@@ -1169,6 +1242,33 @@ static void test_ext4_raw_image(void **state)
                   names);
 }
 
+/* The same on disk: a marker file zeroed in place with ZERO_RANGE, then
+ * shredded and removed; the raw image must not hold the marker any more
+ * (ext4 keeps an unwritten extent's old blocks and their data). */
+static void test_ext4_unwritten_extent_raw(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *img = path_join(dir, "u.img"), *mnt = path_join(dir, "mnt");
+    if (!mount_image(img, mnt, 16, "mkfs.ext4 -q -F -O ^has_journal", NULL)) {
+        free(img), free(mnt);
+        skip();
+    }
+    char marker[48];
+    random_marker(marker, sizeof marker);
+    char *p = write_marker(mnt, "zeroed", marker, sizeof marker);
+    bool zeroed = zero_range(p, 512 * (off_t)sizeof marker);
+    tf_shred_report r = {0};
+    int rc = tf_shred(p, &(tf_shred_opts){ .flags = TF_SHRED_REMOVE }, &r);
+    unmount(mnt);   /* first: a failed assertion would leave it mounted */
+    assert_true(zeroed);
+    assert_int_equal(rc, 0);
+    assert_int_equal(r.bytes, 512 * sizeof marker);
+    assert_int_equal(occurrences(img, marker, sizeof marker), 0);
+    unlink(img);
+    rmdir(mnt);
+    free(p), free(img), free(mnt);
+}
+
 static void test_ext4_data_journal_refused(void **state)
 {
     const char *dir = TFT_DIR(state);
@@ -1290,6 +1390,7 @@ int main(void)
         T(test_probe_failures),
         T(test_zero_pass_exact),
         T(test_holes_not_filled),
+        T(test_unwritten_extent_overwritten),
         T(test_large_file_bounded_memory),
         T(test_file_growing),
         T(test_open_read_only_elsewhere),
@@ -1314,6 +1415,7 @@ int main(void)
         T(test_every_call_fails_tree),
         T(test_tmpfs_reports_memory),
         T(test_ext4_raw_image),
+        T(test_ext4_unwritten_extent_raw),
         T(test_ext4_data_journal_refused),
         T(test_btrfs_refused_forced_not_effective),
         T(test_xfs_reflink_refused),
