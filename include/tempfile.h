@@ -1274,7 +1274,10 @@ TF_API int tf_shredat(int dirfd, const char *path, const tf_shred_opts *opts,
  * rules. The walk never follows a symbolic link, never leaves the tree and
  * never enters another filesystem or mount (told by statx mount id; such a
  * directory is left and then makes the removal fail with EXDEV). All files
- * are probed first: if any one is refused, nothing is written. Links, FIFOs,
+ * are probed first: if any one is refused, nothing is written. A file that
+ * got a second hard link after the probe stops the writing walk there with
+ * EMEDIUMTYPE (the files before it are shredded, and removed if asked; the
+ * tree stays). Links, FIFOs,
  * sockets and devices are not opened (removal unlinks them). Directory names
  * are not overwritten. report (may be NULL) sums the files.
  * Errors: as tf_shred(); ENOTDIR path is not a directory; ELOOP deeper than

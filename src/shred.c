@@ -744,6 +744,13 @@ static int tree_file(struct tree *t, int dirfd, const char *name)
     int rc;
     if (!t->writing) {
         rc = tf__fs_report(fd, &st, r);
+    } else if (st.st_nlink > 1 && !(t->sh->flags & TF_SHRED_FORCE)) {
+        /* Linked since the probe (the walk may take long): its other names
+         * would keep seeing the passes' bytes instead of their data. */
+        r->why |= TF_FS_HARD_LINKS;
+        r->effective = 0;
+        errno = EMEDIUMTYPE;
+        rc = -1;
     } else {
         t->sh->name = name;
         rc = overwrite(t->sh, fd);

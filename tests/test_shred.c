@@ -927,6 +927,40 @@ static void test_tree(void **state)
     free(outside), free(root), free(deep);
 }
 
+/* During the first file's first pass, the other file of the tree gets a
+ * hard link outside it. */
+static void link_other(const tf_shred_event *ev, void *arg)
+{
+    char **paths = arg;   /* a, b, the link to make */
+    if (ev->kind == TF_SHRED_EV_PASS && ev->pass == 1 && !paths[3]) {
+        paths[3] = "linked";
+        assert_int_equal(link(strcmp(ev->name, "a") == 0 ? paths[1] : paths[0], paths[2]), 0);
+    }
+}
+
+/* A hard link made between the probing walk and the writing one: the file
+ * is refused when its turn comes (was: overwritten, the outside name's data
+ * lost, and the call a success). */
+static void test_tree_link_after_probe(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *root = path_join(dir, "tree");
+    assert_int_equal(mkdir(root, 0700), 0);
+    char *paths[4] = { make_file(root, "a", 3000, 'P'), make_file(root, "b", 3000, 'P'),
+                       path_join(dir, "outside"), NULL };
+    tf_shred_hooks h = { .progress = link_other, .arg = paths };
+    tf_shred_report r;
+    errno = 0;
+    assert_int_equal(tf_shred_tree(root, &(tf_shred_opts){ .flags = TF_SHRED_REMOVE, .hooks = &h },
+                                   &r), -1);
+    assert_errno(EMEDIUMTYPE);
+    assert_true(r.why & TF_FS_HARD_LINKS);
+    assert_int_equal(r.effective, 0);
+    assert_int_equal(r.files, 1);
+    assert_int_equal(count_byte(paths[2], 'P', NULL), 3000);
+    free(paths[0]), free(paths[1]), free(paths[2]), free(root);
+}
+
 static void test_tree_refused_before_any_write(void **state)
 {
     const char *dir = TFT_DIR(state);
@@ -1411,6 +1445,7 @@ int main(void)
         T(test_spooled_in_memory_never_touches_disk),
         T(test_tree),
         T(test_tree_refused_before_any_write),
+        T(test_tree_link_after_probe),
         T(test_every_call_fails),
         T(test_every_call_fails_tree),
         T(test_tmpfs_reports_memory),
