@@ -1230,6 +1230,8 @@ TF_API const char *tf_shred_reason(unsigned bit);
  * removed). Other descriptors of the file (read-only ones too) see the new
  * bytes.
  * Errors: EINVAL f is NULL, bad options, flags or hooks; EBADF f is closed;
+ * EBADMSG, EPERM f was received without answer and is refused at this, its
+ * first use (see "Checks" of the hand-over; nothing written);
  * EMEDIUMTYPE refused by the report (nothing written); EBUSY the file grew;
  * ESTALE the name no longer names the file (nothing removed, and the
  * handle no longer removes that name); ENOMEM;

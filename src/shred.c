@@ -669,6 +669,10 @@ int tf_file_shred(tf_file *f, const tf_shred_opts *opts, tf_shred_report *report
         errno = f ? EBADF : EINVAL;
         return finish(-1, &r, report);
     }
+    /* A file received without answer is checked at its first use: a lie
+     * (a read-only descriptor, another file's name) is refused here too. */
+    if (tf__recv_vet(f) < 0)
+        return finish(-1, &r, report);
     if (tf_file_rolled(f) == 0)
         return finish(shred_in_memory(&sh, f), &r, report);
     /* Buffered bytes not yet written would land after the passes. */

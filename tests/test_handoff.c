@@ -1058,7 +1058,8 @@ static void test_no_answer_back_to_back_on_stream(void **state)
  * checked on arrival) and refused at its first use, with the errno the
  * receive gives in the default mode; nothing is answered, written, removed,
  * and nothing leaks. use: 0 release at once, 1 read, 2 write, 3 name,
- * 4 fileno, 5 persist, 6 passing it on. */
+ * 4 fileno, 5 persist, 6 passing it on, 7 shred and remove (was: shredded
+ * unchecked, failing with pwrite's EBADF or the removal's ESTALE). */
 static int first_use(tf_file *g, int use, const char *dir, int err)
 {
     errno = 0;
@@ -1087,6 +1088,10 @@ static int first_use(tf_file *g, int use, const char *dir, int err)
         CHECK(tf_file_read(g, &(char){ 0 }, 1) == -1);
         break;
     }
+    case 7:
+        CHECK(tf_file_shred(g, &(tf_shred_opts){ .flags = TF_SHRED_REMOVE | TF_SHRED_FORCE },
+                            NULL) == -1);
+        break;
     default:
         CHECK(tf_file_release(g) == -1);
         CHECK(errno == err);
@@ -1102,7 +1107,7 @@ static int first_use(tf_file *g, int use, const char *dir, int err)
 static void refused_at_first_use(struct bad *b, const char *dir, const char *name, int fd,
                                  int err, const char *victim)
 {
-    for (int use = 0; use <= 6; use++) {
+    for (int use = 0; use <= 7; use++) {
         unsigned char m[TF_HANDOFF_META_MAX];
         size_t reg = tf_cleanup_registered();
         raw_send(b->sv[0], m, meta(m, TF_HANDOFF_NO_ANSWER, 0, name), &fd, 1);
