@@ -1410,7 +1410,9 @@ TF_API int tf_handoff_decode(const void *buf, size_t len, tf_handoff_meta *out);
  * cannot be told from a refusal: the peer answered ACK and only reading
  * that answer failed (recvmsg(2)'s error); the peer then owns the file too,
  * and the first release of a moved file removes it for both.
- * Errors: EINVAL f is NULL or unknown flags; EBADF f is closed; ECONNRESET the
+ * Errors: EINVAL f is NULL or unknown flags; EBADF f is closed; EAFNOSUPPORT
+ * sock is not an AF_UNIX socket (TCP and UDP take SCM_RIGHTS and drop the
+ * descriptor: refused before anything is sent); ENOTSOCK; ECONNRESET the
  * peer closed before answering; ECONNREFUSED the peer refused the file (its
  * tf_file_recv() failed); EPIPE; sendmsg(2)'s and recvmsg(2)'s; a
  * rollover's errors. With TF_HANDOFF_NO_ANSWER: neither ECONNRESET nor
@@ -1431,7 +1433,9 @@ TF_API int tf_file_send(int sock, tf_file *f, unsigned flags);
  * (a failure then leaves the sender's file as an orphan for tf_sweep()), and
  * checks a moved file's type only on arrival: the other checks, and their
  * EBADMSG and EPERM, come at the handle's first use (see "Checks").
- * Errors: EINVAL unknown flags (none is defined: pass 0); EBADMSG no
+ * Errors: EINVAL unknown flags (none is defined: pass 0); EAFNOSUPPORT sock
+ * is not an AF_UNIX socket, ENOTSOCK no socket (nothing read nor answered);
+ * EBADMSG no
  * descriptor, more than one (also more than the 8 the control buffer holds:
  * MSG_CTRUNC), not a regular read-write file, the name not naming it, or
  * malformed metadata (tf_handoff_decode()); EMSGSIZE metadata too long (a
