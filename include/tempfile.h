@@ -574,7 +574,12 @@ TF_API size_t tf_cleanup_registered(void);
 
 /* tf_sweep_opts.flags */
 enum tf_sweep_flags {
-    /* Report what would be removed, remove nothing. */
+    /* Report what would be removed, remove nothing. An entry the caller may
+     * not remove counts as failed, as the removal would: no write and search
+     * permission on dir, a sticky dir whose entry is neither the caller's nor
+     * in a directory of the caller's (without CAP_FOWNER), or a directory the
+     * caller may not empty (its own permissions; its tree's are not looked
+     * at). */
     TF_SWEEP_DRY_RUN = 1u << 8,
     /* Also take stale lock files: regular files named NAME.lock (any NAME,
      * whatever prefix and suffix say), tf_lock_file()'s and git's naming.
