@@ -10,6 +10,7 @@
 #include "tftest.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <linux/fiemap.h>
 #include <linux/fs.h>
 #include <stdlib.h>
@@ -1322,6 +1323,60 @@ static void test_ext4_data_journal_refused(void **state)
     free(p), free(img), free(mnt);
 }
 
+/* Bytes in this process's /proc/self/mountinfo. */
+static size_t mountinfo_size(void)
+{
+    int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+    char buf[65536];
+    size_t total = 0;
+    ssize_t r;
+    while (fd >= 0 && (r = read(fd, buf, sizeof buf)) > 0)
+        total += (size_t)r;
+    if (fd >= 0)
+        close(fd);
+    return total;
+}
+
+/* Child, in a mount namespace of its own: 4000 bind mounts stacked before a
+ * data=journal ext4, so that mountinfo runs past 256 KiB with the ext4 last.
+ * Its option is still found (was: only the first 256 KiB were read, and the
+ * shred went ahead, the journal keeping copies of the data). */
+static int crowded_mounts(void *arg)
+{
+    const char *dir = arg;
+    if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+        return 77;
+    char *stack = path_join(dir, "stack"), *img = path_join(dir, "c.img"),
+         *mnt = path_join(dir, "cmnt"), *p = path_join(mnt, "f");
+    CHECK(mkdir(stack, 0700) == 0 && mkdir(mnt, 0700) == 0);
+    for (int i = 0; i < 4000; i++)
+        if (mount(stack, stack, NULL, MS_BIND, NULL) != 0)
+            return 77;
+    CHECK(sh("truncate -s 16M %s && mkfs.ext4 -q -F %s >/dev/null 2>&1", img, img) == 0);
+    if (sh("mount -o loop,data=journal %s %s 2>/dev/null", img, mnt) != 0)
+        return 77;
+    CHECK(mountinfo_size() > 256 * 1024);
+    CHECK(write_file(mnt, "f", "journalled") == 0);
+    tf_shred_report r;
+    errno = 0;
+    CHECK(tf_shred(p, NULL, &r) == -1 && errno == EMEDIUMTYPE);
+    CHECK(r.why & TF_FS_DATA_JOURNAL);
+    free(stack), free(img), free(mnt), free(p);
+    return 0;
+}
+
+static void test_data_journal_found_among_many_mounts(void **state)
+{
+    if (!running_as_root() || access("/dev/loop-control", F_OK) != 0 || !have("mkfs.ext4")) {
+        print_message("skipped: needs root, loop devices and mkfs.ext4\n");
+        skip();
+    }
+    int rc = run_child(crowded_mounts, (void *)TFT_DIR(state), false);
+    if (rc == 77)
+        skip();   /* no mount namespace or loop mount here */
+    assert_int_equal(rc, 0);
+}
+
 static void test_btrfs_refused_forced_not_effective(void **state)
 {
     const char *dir = TFT_DIR(state);
@@ -1452,6 +1507,7 @@ int main(void)
         T(test_ext4_raw_image),
         T(test_ext4_unwritten_extent_raw),
         T(test_ext4_data_journal_refused),
+        T(test_data_journal_found_among_many_mounts),
         T(test_btrfs_refused_forced_not_effective),
         T(test_xfs_reflink_refused),
         T(test_reasons),
