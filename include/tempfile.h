@@ -1234,7 +1234,9 @@ TF_API const char *tf_shred_reason(unsigned bit);
  * past what the last pass covered fails with EBUSY (report->grew, nothing
  * removed). Other descriptors of the file (read-only ones too) see the new
  * bytes.
- * Errors: EINVAL f is NULL, bad options, flags or hooks; EBADF f is closed;
+ * Errors: EINVAL f is NULL, bad options, flags or hooks, or its descriptor
+ * is open with O_APPEND (adopted or received: pwrite(2) would append, the
+ * data never overwritten; nothing written); EBADF f is closed;
  * EBADMSG, EPERM f was received without answer and is refused at this, its
  * first use (see "Checks" of the hand-over; nothing written);
  * EMEDIUMTYPE refused by the report (nothing written); EBUSY the file grew;

@@ -630,6 +630,24 @@ int tf_shred(const char *path, const tf_shred_opts *opts, tf_shred_report *repor
     return tf_shredat(AT_FDCWD, path, opts, report);
 }
 
+/* Refuses what pwrite(2) cannot overwrite in place: a descriptor not open
+ * for writing, or open for appending. */
+static int check_writable(int fd)
+{
+    int fl = tf__sys.fcntl(fd, F_GETFL, 0);
+    if (fl < 0)
+        return -1;
+    if ((fl & O_ACCMODE) == O_RDONLY || (fl & O_PATH)) {
+        errno = EBADF;
+        return -1;
+    }
+    if (fl & O_APPEND) {
+        errno = EINVAL;
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- a handle ---------------------------------------------------------- */
 
 static int shred_in_memory(struct shred *sh, tf_file *f)
@@ -683,7 +701,9 @@ int tf_file_shred(tf_file *f, const tf_shred_opts *opts, tf_shred_report *report
         const char *slash = strrchr(f->path, '/');
         sh.name = slash ? slash + 1 : f->path;
     }
-    if (tf__sys.fstat(f->fd, &st) < 0 || shred_fd(&sh, f->fd, &st) < 0)
+    /* An adopted or received descriptor may be open for appending. */
+    if (check_writable(f->fd) < 0 || tf__sys.fstat(f->fd, &st) < 0 ||
+        shred_fd(&sh, f->fd, &st) < 0)
         return finish(-1, &r, report);
     int rc = 0;
     if (sh.flags & TF_SHRED_REMOVE)
@@ -692,24 +712,6 @@ int tf_file_shred(tf_file *f, const tf_shred_opts *opts, tf_shred_report *report
 }
 
 /* ---- a descriptor -------------------------------------------------------- */
-
-/* Refuses what pwrite(2) cannot overwrite in place: a descriptor not open
- * for writing, or open for appending. */
-static int check_writable(int fd)
-{
-    int fl = tf__sys.fcntl(fd, F_GETFL, 0);
-    if (fl < 0)
-        return -1;
-    if ((fl & O_ACCMODE) == O_RDONLY || (fl & O_PATH)) {
-        errno = EBADF;
-        return -1;
-    }
-    if (fl & O_APPEND) {
-        errno = EINVAL;
-        return -1;
-    }
-    return 0;
-}
 
 int tf_shred_fd(int fd, const tf_shred_opts *opts, tf_shred_report *report)
 {

@@ -821,6 +821,27 @@ static void test_tree_too_deep(void **state)
     free(deep), free(root);
 }
 
+/* An adopted descriptor open for appending: pwrite(2) would append, so the
+ * passes never reach the data. Refused before anything is written (was:
+ * the file grew by the passes, the data stayed, and EBUSY "grew"). */
+static void test_handle_appending_refused(void **state)
+{
+    char *p = make_file(TFT_DIR(state), "appending", 5000, 'a');
+    int fd = open(p, O_RDWR | O_APPEND | O_CLOEXEC);
+    assert_true(fd >= 0);
+    tf_file *f = tf_file_adopt(fd, p, TF_KEEP);
+    assert_non_null(f);
+    tf_shred_report r;
+    errno = 0;
+    assert_int_equal(tf_file_shred(f, &(tf_shred_opts){ .flags = TF_SHRED_REMOVE }, &r), -1);
+    assert_errno(EINVAL);
+    off_t size;
+    assert_int_equal(count_byte(p, 'a', &size), 5000);
+    assert_int_equal(size, 5000);
+    assert_int_equal(tf_file_release(f), 0);
+    free(p);
+}
+
 static void test_unnamed_handle(void **state)
 {
     tf_file *f = tf_temporary_file(&(tf_opts){ .dir = TFT_DIR(state) });
@@ -1497,6 +1518,7 @@ int main(void)
         T(test_shred_fd),
         T(test_named_handle),
         T(test_unnamed_handle),
+        T(test_handle_appending_refused),
         T(test_spooled_in_memory_never_touches_disk),
         T(test_tree),
         T(test_tree_refused_before_any_write),
