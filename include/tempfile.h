@@ -574,7 +574,12 @@ TF_API size_t tf_cleanup_registered(void);
 
 /* tf_sweep_opts.flags */
 enum tf_sweep_flags {
-    /* Report what would be removed, remove nothing. */
+    /* Report what would be removed, remove nothing. An entry the caller may
+     * not remove counts as failed, as the removal would: no write and search
+     * permission on dir, a sticky dir whose entry is neither the caller's nor
+     * in a directory of the caller's (without CAP_FOWNER), or a directory the
+     * caller may not empty (its own permissions; its tree's are not looked
+     * at). */
     TF_SWEEP_DRY_RUN = 1u << 8,
     /* Also take stale lock files: regular files named NAME.lock (any NAME,
      * whatever prefix and suffix say), tf_lock_file()'s and git's naming.
@@ -1224,13 +1229,20 @@ TF_API const char *tf_shred_reason(unsigned bit);
  * removed the wipesync way (it leaves the cleanup registry first); the handle
  * stays open on the empty file and tf_file_release() is still due. report
  * may be NULL.
- * Only data regions are overwritten (SEEK_DATA/SEEK_HOLE): a hole holds no
- * blocks of the file. Memory stays bounded (one 1 MiB buffer) whatever the
+ * Only the regions holding blocks of the file are overwritten: the extents
+ * FIEMAP maps, unwritten ones too (preallocated, or zeroed in place with
+ * FALLOC_FL_ZERO_RANGE: they read as zeros, yet on ext4 their blocks keep
+ * the old data); without FIEMAP, SEEK_DATA's data regions; without either,
+ * everything. A hole holds no blocks of the file and stays a hole. Memory stays bounded (one 1 MiB buffer) whatever the
  * size. Every pass covers the size found when it starts; a file that grew
  * past what the last pass covered fails with EBUSY (report->grew, nothing
  * removed). Other descriptors of the file (read-only ones too) see the new
  * bytes.
- * Errors: EINVAL f is NULL, bad options, flags or hooks; EBADF f is closed;
+ * Errors: EINVAL f is NULL, bad options, flags or hooks, or its descriptor
+ * is open with O_APPEND (adopted or received: pwrite(2) would append, the
+ * data never overwritten; nothing written); EBADF f is closed;
+ * EBADMSG, EPERM f was received without answer and is refused at this, its
+ * first use (see "Checks" of the hand-over; nothing written);
  * EMEDIUMTYPE refused by the report (nothing written); EBUSY the file grew;
  * ESTALE the name no longer names the file (nothing removed, and the
  * handle no longer removes that name); ENOMEM;
@@ -1275,7 +1287,10 @@ TF_API int tf_shredat(int dirfd, const char *path, const tf_shred_opts *opts,
  * rules. The walk never follows a symbolic link, never leaves the tree and
  * never enters another filesystem or mount (told by statx mount id; such a
  * directory is left and then makes the removal fail with EXDEV). All files
- * are probed first: if any one is refused, nothing is written. Links, FIFOs,
+ * are probed first: if any one is refused, nothing is written. A file that
+ * got a second hard link after the probe stops the writing walk there with
+ * EMEDIUMTYPE (the files before it are shredded, and removed if asked; the
+ * tree stays). Links, FIFOs,
  * sockets and devices are not opened (removal unlinks them). Directory names
  * are not overwritten. report (may be NULL) sums the files.
  * Errors: as tf_shred(); ENOTDIR path is not a directory; ELOOP deeper than
@@ -1406,7 +1421,9 @@ TF_API int tf_handoff_decode(const void *buf, size_t len, tf_handoff_meta *out);
  * cannot be told from a refusal: the peer answered ACK and only reading
  * that answer failed (recvmsg(2)'s error); the peer then owns the file too,
  * and the first release of a moved file removes it for both.
- * Errors: EINVAL f is NULL or unknown flags; EBADF f is closed; ECONNRESET the
+ * Errors: EINVAL f is NULL or unknown flags; EBADF f is closed; EAFNOSUPPORT
+ * sock is not an AF_UNIX socket (TCP and UDP take SCM_RIGHTS and drop the
+ * descriptor: refused before anything is sent); ENOTSOCK; ECONNRESET the
  * peer closed before answering; ECONNREFUSED the peer refused the file (its
  * tf_file_recv() failed); EPIPE; sendmsg(2)'s and recvmsg(2)'s; a
  * rollover's errors. With TF_HANDOFF_NO_ANSWER: neither ECONNRESET nor
@@ -1427,7 +1444,9 @@ TF_API int tf_file_send(int sock, tf_file *f, unsigned flags);
  * (a failure then leaves the sender's file as an orphan for tf_sweep()), and
  * checks a moved file's type only on arrival: the other checks, and their
  * EBADMSG and EPERM, come at the handle's first use (see "Checks").
- * Errors: EINVAL unknown flags (none is defined: pass 0); EBADMSG no
+ * Errors: EINVAL unknown flags (none is defined: pass 0); EAFNOSUPPORT sock
+ * is not an AF_UNIX socket, ENOTSOCK no socket (nothing read nor answered);
+ * EBADMSG no
  * descriptor, more than one (also more than the 8 the control buffer holds:
  * MSG_CTRUNC), not a regular read-write file, the name not naming it, or
  * malformed metadata (tf_handoff_decode()); EMSGSIZE metadata too long (a

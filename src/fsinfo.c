@@ -134,27 +134,60 @@ static int shared_extents(int fd)
     }
 }
 
-/* The mountinfo line of mount id mnt, copied into line; 0 or -1. */
+/* Whether the mountinfo line at p (NUL-terminated) is mount id mnt's; then
+ * it is copied into line. */
+static bool line_of(const char *p, uint64_t mnt, char *line, size_t size)
+{
+    if (strtoull(p, NULL, 10) != mnt)
+        return false;
+    snprintf(line, size, "%s", p);
+    return true;
+}
+
+/*
+ * The mountinfo line of mount id mnt, copied into line; 0 or -1. Read line
+ * by line through a bounded buffer, whatever the file's size: a host with
+ * thousands of mounts (containers) has a mountinfo of megabytes, and the
+ * newest mount, the one most likely asked about, comes last.
+ */
 static int mount_line(uint64_t mnt, char *line, size_t size)
 {
-    size_t cap = 256 * 1024;
-    char *buf = tf__sys.malloc(cap);
+    enum { CAP = 64 * 1024 };
+    char *buf = tf__sys.malloc(CAP + 1);
     if (!buf)
         return -1;
+    int fd = tf__sys.openat(AT_FDCWD, "/proc/self/mountinfo", O_RDONLY | O_CLOEXEC, 0);
     int rc = -1;
-    if (read_small("/proc/self/mountinfo", buf, cap) >= 0) {
-        for (char *p = buf; p && *p; ) {
-            char *nl = strchr(p, '\n');
-            if (nl)
-                *nl = '\0';
-            if (strtoull(p, NULL, 10) == mnt) {
-                snprintf(line, size, "%s", p);
+    size_t len = 0;
+    bool skipping = false;   /* in the rest of a line longer than buf */
+    while (fd >= 0 && rc < 0) {
+        ssize_t r = tf__sys.read(fd, buf + len, CAP - len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+        char *p = buf, *nl;
+        while (rc < 0 && (nl = memchr(p, '\n', len - (size_t)(p - buf)))) {
+            *nl = '\0';
+            if (!skipping && line_of(p, mnt, line, size))
                 rc = 0;
-                break;
-            }
-            p = nl ? nl + 1 : NULL;
+            skipping = false;
+            p = nl + 1;
+        }
+        len -= (size_t)(p - buf);
+        memmove(buf, p, len);
+        if (len == CAP) {   /* no line end in a whole buffer: skip that line */
+            len = 0;
+            skipping = true;
         }
     }
+    if (rc < 0 && len > 0 && !skipping) {   /* a last line without its newline */
+        buf[len] = '\0';
+        rc = line_of(buf, mnt, line, size) ? 0 : -1;
+    }
+    if (fd >= 0)
+        tf__close_keep_errno(fd);
     free(buf);
     return rc;
 }

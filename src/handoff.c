@@ -237,6 +237,21 @@ static ssize_t recv_meta(int sock, unsigned char *buf, size_t cap, struct got *g
     return (ssize_t)got;
 }
 
+/*
+ * Only a UNIX socket carries descriptors: TCP and UDP accept SCM_RIGHTS and
+ * drop it, so a hand-over without answer would free the handle and leave
+ * the file an orphan, and a receive would eat a stranger's bytes and answer
+ * into them. EAFNOSUPPORT for another family; ENOTSOCK for no socket.
+ */
+static int check_unix(int sock)
+{
+    int domain;
+    socklen_t dl = sizeof domain;
+    if (getsockopt(sock, SOL_SOCKET, SO_DOMAIN, &domain, &dl) < 0)
+        return -1;
+    return domain == AF_UNIX ? 0 : bad(EAFNOSUPPORT);
+}
+
 /* Sends the one-byte answer. */
 static int answer(int sock, char a)
 {
@@ -313,7 +328,7 @@ int tf_file_send(int sock, tf_file *f, unsigned flags)
     if (f->closed)
         return bad(EBADF);
     /* The view's buffered bytes go in first; a spooled file rolls over. */
-    if (tf__stream_close(f) < 0)
+    if (check_unix(sock) < 0 || tf__stream_close(f) < 0)
         return -1;
     /* A received handle not checked yet goes on as it came: its next
      * receiver checks it. One that was refused goes nowhere. */
@@ -638,6 +653,8 @@ tf_file *tf_file_recv(int sock, unsigned flags)
         errno = EINVAL;
         return NULL;
     }
+    if (check_unix(sock) < 0)
+        return NULL;   /* nothing read, nothing answered */
     struct got g = {0};
     bool quiet = false;
     tf_file *f = receive(sock, &g, &quiet);

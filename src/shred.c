@@ -16,6 +16,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +48,7 @@ struct shred {
     unsigned char *buf;     /* SHRED_BUF bytes */
     uint64_t s[4][LANES];   /* xoshiro256+ states, word by word */
     tf_shred_report *r;
+    bool no_fiemap;         /* FIEMAP refused once: SEEK_DATA from then on */
 };
 
 /* ---- options and the generator ----------------------------------------- */
@@ -197,9 +200,81 @@ static int write_range(struct shred *sh, int fd, off_t from, off_t to, bool zero
 }
 
 /*
- * One pass over the data regions of [0, size), the last one extended to end
- * (the block's slack). A hole holds no block of the file: nothing to reach.
- * Returns the bytes written, or -1.
+ * The first extent of fd's file that ends past off, as FIEMAP maps it:
+ * [*from, *to), from possibly below off. 1 found, 0 none, -1 (errno;
+ * EOPNOTSUPP or ENOTTY: no FIEMAP here). sync writes dirty pages back first,
+ * so that data not yet allocated is mapped too.
+ */
+static int next_extent(int fd, off_t off, bool sync, off_t *from, off_t *to)
+{
+    union {
+        struct fiemap fm;
+        char room[sizeof(struct fiemap) + sizeof(struct fiemap_extent)];
+    } u;
+    int rc;
+    do {
+        memset(&u, 0, sizeof u);
+        u.fm.fm_start = (uint64_t)off;
+        u.fm.fm_length = FIEMAP_MAX_OFFSET - (uint64_t)off;
+        u.fm.fm_flags = sync ? FIEMAP_FLAG_SYNC : 0;
+        u.fm.fm_extent_count = 1;
+        rc = tf__sys.ioctl(fd, FS_IOC_FIEMAP, &u.fm);
+    } while (rc < 0 && errno == EINTR);
+    if (rc < 0)
+        return -1;
+    if (u.fm.fm_mapped_extents == 0)
+        return 0;
+    const struct fiemap_extent *e = &u.fm.fm_extents[0];
+    *from = (off_t)e->fe_logical;
+    *to = (off_t)(e->fe_logical + e->fe_length);
+    return 1;
+}
+
+/*
+ * The next region at or after off, below size, that holds blocks of the
+ * file: [*from, *to). Extents first: an unwritten one (preallocated, or
+ * zeroed by FALLOC_FL_ZERO_RANGE, which on ext4 keeps the old data in its
+ * blocks) reads as a hole to SEEK_DATA but holds blocks all the same.
+ * Where FIEMAP is not, SEEK_DATA/SEEK_HOLE, and where that is not either,
+ * everything is data. 1 found, 0 none, -1 error.
+ */
+static int next_region(struct shred *sh, int fd, off_t off, off_t size, off_t *from, off_t *to)
+{
+    if (!sh->no_fiemap) {
+        int rc = next_extent(fd, off, off == 0, from, to);
+        if (rc > 0 && *to <= off) {   /* a map that does not move on: not to be trusted */
+            rc = -1;
+            errno = EOPNOTSUPP;
+        }
+        if (rc == 0 || (rc > 0 && *from >= size))
+            return 0;
+        if (rc > 0) {
+            if (*from < off)
+                *from = off;
+            return 1;
+        }
+        if (errno != EOPNOTSUPP && errno != ENOTTY)
+            return -1;
+        sh->no_fiemap = true;
+    }
+    *from = tf__sys.lseek(fd, off, SEEK_DATA);
+    if (*from < 0 && errno == ENXIO)
+        return 0;
+    if (*from < 0) {   /* no SEEK_DATA here: everything is data */
+        if (errno != EINVAL && errno != EOPNOTSUPP)
+            return -1;
+        *from = off;
+        *to = size;
+        return 1;
+    }
+    *to = tf__sys.lseek(fd, *from, SEEK_HOLE);
+    return *to < 0 ? -1 : 1;
+}
+
+/*
+ * One pass over the regions of [0, size) that hold blocks, the last one
+ * extended to end (the block's slack). A hole holds no block of the file:
+ * nothing to reach. Returns the bytes written, or -1.
  */
 static off_t one_pass(struct shred *sh, int fd, off_t size, off_t end, bool zero)
 {
@@ -207,16 +282,12 @@ static off_t one_pass(struct shred *sh, int fd, off_t size, off_t end, bool zero
         memset(sh->buf, 0, SHRED_BUF);
     off_t off = 0, written = 0;
     while (off < size) {
-        off_t data = tf__sys.lseek(fd, off, SEEK_DATA), hole;
-        if (data < 0 && errno == ENXIO)
-            break;
-        if (data < 0) {   /* no SEEK_DATA here: everything is data */
-            if (errno != EINVAL && errno != EOPNOTSUPP)
+        off_t data, hole;
+        int rc = next_region(sh, fd, off, size, &data, &hole);
+        if (rc <= 0) {
+            if (rc < 0)
                 return -1;
-            data = off;
-            hole = size;
-        } else if ((hole = tf__sys.lseek(fd, data, SEEK_HOLE)) < 0) {
-            return -1;
+            break;
         }
         if (hole >= size)
             hole = end;
@@ -559,6 +630,24 @@ int tf_shred(const char *path, const tf_shred_opts *opts, tf_shred_report *repor
     return tf_shredat(AT_FDCWD, path, opts, report);
 }
 
+/* Refuses what pwrite(2) cannot overwrite in place: a descriptor not open
+ * for writing, or open for appending. */
+static int check_writable(int fd)
+{
+    int fl = tf__sys.fcntl(fd, F_GETFL, 0);
+    if (fl < 0)
+        return -1;
+    if ((fl & O_ACCMODE) == O_RDONLY || (fl & O_PATH)) {
+        errno = EBADF;
+        return -1;
+    }
+    if (fl & O_APPEND) {
+        errno = EINVAL;
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- a handle ---------------------------------------------------------- */
 
 static int shred_in_memory(struct shred *sh, tf_file *f)
@@ -598,6 +687,10 @@ int tf_file_shred(tf_file *f, const tf_shred_opts *opts, tf_shred_report *report
         errno = f ? EBADF : EINVAL;
         return finish(-1, &r, report);
     }
+    /* A file received without answer is checked at its first use: a lie
+     * (a read-only descriptor, another file's name) is refused here too. */
+    if (tf__recv_vet(f) < 0)
+        return finish(-1, &r, report);
     if (tf_file_rolled(f) == 0)
         return finish(shred_in_memory(&sh, f), &r, report);
     /* Buffered bytes not yet written would land after the passes. */
@@ -608,7 +701,9 @@ int tf_file_shred(tf_file *f, const tf_shred_opts *opts, tf_shred_report *report
         const char *slash = strrchr(f->path, '/');
         sh.name = slash ? slash + 1 : f->path;
     }
-    if (tf__sys.fstat(f->fd, &st) < 0 || shred_fd(&sh, f->fd, &st) < 0)
+    /* An adopted or received descriptor may be open for appending. */
+    if (check_writable(f->fd) < 0 || tf__sys.fstat(f->fd, &st) < 0 ||
+        shred_fd(&sh, f->fd, &st) < 0)
         return finish(-1, &r, report);
     int rc = 0;
     if (sh.flags & TF_SHRED_REMOVE)
@@ -617,24 +712,6 @@ int tf_file_shred(tf_file *f, const tf_shred_opts *opts, tf_shred_report *report
 }
 
 /* ---- a descriptor -------------------------------------------------------- */
-
-/* Refuses what pwrite(2) cannot overwrite in place: a descriptor not open
- * for writing, or open for appending. */
-static int check_writable(int fd)
-{
-    int fl = tf__sys.fcntl(fd, F_GETFL, 0);
-    if (fl < 0)
-        return -1;
-    if ((fl & O_ACCMODE) == O_RDONLY || (fl & O_PATH)) {
-        errno = EBADF;
-        return -1;
-    }
-    if (fl & O_APPEND) {
-        errno = EINVAL;
-        return -1;
-    }
-    return 0;
-}
 
 int tf_shred_fd(int fd, const tf_shred_opts *opts, tf_shred_report *report)
 {
@@ -673,6 +750,13 @@ static int tree_file(struct tree *t, int dirfd, const char *name)
     int rc;
     if (!t->writing) {
         rc = tf__fs_report(fd, &st, r);
+    } else if (st.st_nlink > 1 && !(t->sh->flags & TF_SHRED_FORCE)) {
+        /* Linked since the probe (the walk may take long): its other names
+         * would keep seeing the passes' bytes instead of their data. */
+        r->why |= TF_FS_HARD_LINKS;
+        r->effective = 0;
+        errno = EMEDIUMTYPE;
+        rc = -1;
     } else {
         t->sh->name = name;
         rc = overwrite(t->sh, fd);

@@ -25,11 +25,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
@@ -492,6 +494,8 @@ static unsigned long min_age(const tf_sweep_opts *o)
 struct sweep {
     const tf_sweep_opts *opts;
     tf_sweep_result res;
+    int may_unlink;             /* dry run: -1 not known yet, 0 no, 1 any
+                                   name, 2 only the caller's (sticky) */
 };
 
 /* Does name in dirfd still name the entry probed (open as p->fd)? */
@@ -557,6 +561,44 @@ static enum outcome remove_orphan(int dirfd, const char *name, struct probe *p)
     return REMOVED;
 }
 
+/* CAP_FOWNER in the effective set: the sticky bit does not bind us. */
+static bool has_fowner(void)
+{
+    struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct d[2] = { { 0, 0, 0 }, { 0, 0, 0 } };
+    if (syscall(SYS_capget, &h, d) != 0)
+        return geteuid() == 0;
+    return (d[CAP_FOWNER / 32].effective >> (CAP_FOWNER % 32)) & 1;
+}
+
+/* Which names of dirfd the caller may unlink (struct sweep's may_unlink). */
+static int may_unlink(int dirfd)
+{
+    struct stat st;
+    if (faccessat(dirfd, ".", W_OK | X_OK, AT_EACCESS) != 0 || tf__sys.fstat(dirfd, &st) < 0)
+        return 0;
+    return (st.st_mode & S_ISVTX) && st.st_uid != geteuid() && !has_fowner() ? 2 : 1;
+}
+
+/*
+ * A dry run's guess at what the removal would meet: the permissions of the
+ * swept directory (write and search; a sticky one lets only the owner of
+ * the entry or of the directory unlink it) and, for a directory, its own
+ * (it is emptied first). Its tree's are not looked at.
+ */
+static bool removable(struct sweep *s, int dirfd, const struct probe *p)
+{
+    struct stat st;
+    if (s->may_unlink < 0)
+        s->may_unlink = may_unlink(dirfd);
+    if (s->may_unlink == 0 || tf__sys.fstat(p->fd, &st) < 0)
+        return false;
+    if (s->may_unlink == 2 && st.st_uid != geteuid())
+        return false;
+    return !p->is_dir || st.st_uid == geteuid() ||
+           faccessat(p->fd, ".", W_OK | X_OK, AT_EACCESS) == 0;
+}
+
 static void sweep_one(int dirfd, const char *name, struct probe *p, void *ctx)
 {
     struct sweep *s = ctx;
@@ -577,6 +619,9 @@ static void sweep_one(int dirfd, const char *name, struct probe *p, void *ctx)
             *(r == NOW_LIVE ? &s->res.live : r == CHANGED ? &s->res.young : &s->res.failed) += 1;
             return;
         }
+    } else if (!removable(s, dirfd, p)) {
+        s->res.failed++;   /* as the removal would fail */
+        return;
     }
     s->res.removed++;
     s->res.bytes += p->bytes;
@@ -587,7 +632,7 @@ static void sweep_one(int dirfd, const char *name, struct probe *p, void *ctx)
 
 int tf_sweep(const char *dir, const tf_sweep_opts *opts, tf_sweep_result *result)
 {
-    struct sweep s = { .opts = opts };
+    struct sweep s = { .opts = opts, .may_unlink = -1 };
     if (each_match(dir, opts, sweep_one, &s) < 0)
         return -1;
     if (result)

@@ -10,7 +10,9 @@
  */
 #include "tftest.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -859,6 +861,55 @@ static void assert_still_ours(tf_file *f, size_t reg)
     assert_memory_equal(buf, "keep", 4);
 }
 
+/* A connected loopback UDP socket (to itself); -1 where there is none. */
+static int udp_socket(void)
+{
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t al = sizeof a;
+    if (s >= 0 && (bind(s, (struct sockaddr *)&a, sizeof a) != 0 ||
+                   getsockname(s, (struct sockaddr *)&a, &al) != 0 ||
+                   connect(s, (struct sockaddr *)&a, sizeof a) != 0)) {
+        close(s);
+        s = -1;
+    }
+    return s;
+}
+
+/* An internet socket accepts SCM_RIGHTS and drops the descriptor: refused
+ * before anything is sent or read (was: a hand-over without answer
+ * "succeeded", the handle freed and the file left an orphan; a share left
+ * the registry). */
+static void test_not_unix_socket_refused(void **state)
+{
+    int s = udp_socket();
+    if (s < 0)
+        skip();   /* no loopback here */
+    tf_file *f = tf_named_temporary_file(&(tf_opts){ .dir = TFT_DIR(state) });
+    assert_non_null(f);
+    assert_int_equal(tf_file_write(f, "keep", 4), 4);
+    size_t reg = tf_cleanup_registered();
+    unsigned modes[] = { 0, TF_HANDOFF_NO_ANSWER, TF_HANDOFF_SHARE | TF_HANDOFF_NO_ANSWER };
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+        errno = 0;
+        assert_int_equal(tf_file_send(s, f, modes[i]), -1);
+        assert_errno(EAFNOSUPPORT);
+        assert_still_ours(f, reg);
+    }
+    /* Nothing was sent; a receive reads nothing either. */
+    assert_int_equal(send(s, "garbage", 7, 0), 7);
+    int fds = fd_count();
+    errno = 0;
+    assert_null(tf_file_recv(s, 0));
+    assert_errno(EAFNOSUPPORT);
+    assert_no_fd_leak(fds);
+    char buf[16];
+    assert_int_equal(recv(s, buf, sizeof buf, MSG_DONTWAIT), 7);   /* still there */
+    assert_int_equal(recv(s, buf, sizeof buf, MSG_DONTWAIT), -1);   /* and alone */
+    close(s);
+    assert_int_equal(tf_file_release(f), 0);
+}
+
 static void test_send_failures_keep_file(void **state)
 {
     const char *dir = TFT_DIR(state);
@@ -1058,7 +1109,8 @@ static void test_no_answer_back_to_back_on_stream(void **state)
  * checked on arrival) and refused at its first use, with the errno the
  * receive gives in the default mode; nothing is answered, written, removed,
  * and nothing leaks. use: 0 release at once, 1 read, 2 write, 3 name,
- * 4 fileno, 5 persist, 6 passing it on. */
+ * 4 fileno, 5 persist, 6 passing it on, 7 shred and remove (was: shredded
+ * unchecked, failing with pwrite's EBADF or the removal's ESTALE). */
 static int first_use(tf_file *g, int use, const char *dir, int err)
 {
     errno = 0;
@@ -1087,6 +1139,10 @@ static int first_use(tf_file *g, int use, const char *dir, int err)
         CHECK(tf_file_read(g, &(char){ 0 }, 1) == -1);
         break;
     }
+    case 7:
+        CHECK(tf_file_shred(g, &(tf_shred_opts){ .flags = TF_SHRED_REMOVE | TF_SHRED_FORCE },
+                            NULL) == -1);
+        break;
     default:
         CHECK(tf_file_release(g) == -1);
         CHECK(errno == err);
@@ -1102,7 +1158,7 @@ static int first_use(tf_file *g, int use, const char *dir, int err)
 static void refused_at_first_use(struct bad *b, const char *dir, const char *name, int fd,
                                  int err, const char *victim)
 {
-    for (int use = 0; use <= 6; use++) {
+    for (int use = 0; use <= 7; use++) {
         unsigned char m[TF_HANDOFF_META_MAX];
         size_t reg = tf_cleanup_registered();
         raw_send(b->sv[0], m, meta(m, TF_HANDOFF_NO_ANSWER, 0, name), &fd, 1);
@@ -1369,6 +1425,7 @@ int main(void)
         T(test_no_answer_name_of_another_file_refused),
         T(test_no_answer_lie_survives_exit_signal_sweep),
         T(test_name_replaced_after_receive),
+        T(test_not_unix_socket_refused),
         T(test_no_answer_stale_euid_refuses),
         T(test_no_answer_passed_on_unchecked),
     };

@@ -10,7 +10,11 @@
 #include "tftest.h"
 
 #include <fcntl.h>
+#include <sched.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -132,7 +136,8 @@ static void test_zero_pass_exact(void **state)
     free(p);
 }
 
-static void test_holes_not_filled(void **state)
+/* Holes are found by FIEMAP, or by SEEK_DATA where FIEMAP is refused. */
+static void holes_not_filled(void **state, bool fiemap)
 {
     char *p = path_join(TFT_DIR(state), "sparse");
     int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -150,7 +155,10 @@ static void test_holes_not_filled(void **state)
         skip();   /* no holes on this filesystem */
     }
     tf_shred_report r;
+    if (!fiemap)
+        fault_arm_range("ioctl", 1, 0, EOPNOTSUPP);
     assert_int_equal(tf_shred(p, &(tf_shred_opts){ .flags = TF_SHRED_ZERO }, &r), 0);
+    fault_reset();
     assert_int_equal(fstat(fd, &after), 0);
     /* Only the two data blocks were written; the hole is still a hole. */
     assert_int_equal(r.bytes, 8192);
@@ -158,6 +166,70 @@ static void test_holes_not_filled(void **state)
     assert_true(after.st_blocks <= before.st_blocks);
     assert_int_equal(count_byte(p, 's', NULL), 0);
     close(fd);
+    unlink(p);
+    free(p);
+}
+
+static void test_holes_not_filled(void **state)
+{
+    holes_not_filled(state, true);
+    holes_not_filled(state, false);
+}
+
+/* Whether any extent of the file open as fd is unwritten (FIEMAP). */
+static bool has_unwritten_extent(int fd)
+{
+    union {
+        struct fiemap fm;
+        char room[sizeof(struct fiemap) + 64 * sizeof(struct fiemap_extent)];
+    } u;
+    memset(&u, 0, sizeof u);
+    u.fm.fm_length = FIEMAP_MAX_OFFSET;
+    u.fm.fm_flags = FIEMAP_FLAG_SYNC;
+    u.fm.fm_extent_count = 64;
+    if (ioctl(fd, FS_IOC_FIEMAP, &u.fm) != 0)
+        return false;
+    for (unsigned i = 0; i < u.fm.fm_mapped_extents; i++)
+        if (u.fm.fm_extents[i].fe_flags & FIEMAP_EXTENT_UNWRITTEN)
+            return true;
+    return false;
+}
+
+/* Zeroes the range of the file at path in place (FALLOC_FL_ZERO_RANGE);
+ * false where the filesystem cannot, or leaves no unwritten extent (then
+ * SEEK_DATA sees data anyway). */
+static bool zero_range(const char *path, off_t len)
+{
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    assert_true(fd >= 0);
+    bool ok = fallocate(fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, 0, len) == 0 &&
+              fsync(fd) == 0 && has_unwritten_extent(fd);
+    close(fd);
+    return ok;
+}
+
+/*
+ * A range zeroed with FALLOC_FL_ZERO_RANGE is an unwritten extent: SEEK_DATA
+ * calls it a hole, yet its blocks are the file's and (ext4) still hold the
+ * old data. It is overwritten like data (was: skipped, 0 bytes written).
+ */
+static void test_unwritten_extent_overwritten(void **state)
+{
+    char *p = make_file(TFT_DIR(state), "zeroed", 65536, 'u');
+    if (!zero_range(p, 65536)) {
+        free(p);
+        skip();   /* no unwritten extents on this filesystem */
+    }
+    tf_shred_report r;
+    assert_int_equal(tf_shred(p, &(tf_shred_opts){ .passes = 1 }, &r), 0);
+    assert_int_equal(r.bytes, 65536);
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_false(has_unwritten_extent(fd));
+    close(fd);
+    off_t size;
+    assert_true(count_byte(p, 0, &size) < 65536 / 8);   /* random now, not zeros */
+    assert_int_equal(size, 65536);
     free(p);
 }
 
@@ -700,10 +772,12 @@ static void test_remove_short_names(void **state)
     free(p);
 }
 
-/* Where SEEK_DATA is refused every byte counts as data: all overwritten. */
+/* Where FIEMAP and SEEK_DATA are refused every byte counts as data: all
+ * overwritten. */
 static void test_no_seek_data(void **state)
 {
     char *p = make_file(TFT_DIR(state), "victim", 9000, 'v');
+    fault_arm_range("ioctl", 1, 0, EOPNOTSUPP);
     fault_arm_range("lseek", 1, 0, EOPNOTSUPP);
     assert_int_equal(tf_shred(p, &(tf_shred_opts){ .passes = 1, .flags = TF_SHRED_ZERO },
                               NULL), 0);
@@ -745,6 +819,27 @@ static void test_tree_too_deep(void **state)
     assert_errno(ELOOP);
     assert_int_equal(count_byte(deep, 'd', NULL), 10);
     free(deep), free(root);
+}
+
+/* An adopted descriptor open for appending: pwrite(2) would append, so the
+ * passes never reach the data. Refused before anything is written (was:
+ * the file grew by the passes, the data stayed, and EBUSY "grew"). */
+static void test_handle_appending_refused(void **state)
+{
+    char *p = make_file(TFT_DIR(state), "appending", 5000, 'a');
+    int fd = open(p, O_RDWR | O_APPEND | O_CLOEXEC);
+    assert_true(fd >= 0);
+    tf_file *f = tf_file_adopt(fd, p, TF_KEEP);
+    assert_non_null(f);
+    tf_shred_report r;
+    errno = 0;
+    assert_int_equal(tf_file_shred(f, &(tf_shred_opts){ .flags = TF_SHRED_REMOVE }, &r), -1);
+    assert_errno(EINVAL);
+    off_t size;
+    assert_int_equal(count_byte(p, 'a', &size), 5000);
+    assert_int_equal(size, 5000);
+    assert_int_equal(tf_file_release(f), 0);
+    free(p);
 }
 
 static void test_unnamed_handle(void **state)
@@ -852,6 +947,40 @@ static void test_tree(void **state)
     assert_int_equal(count_byte(outside, 'O', NULL), 1000);
     assert_int_equal(dir_entries(dir), 1);
     free(outside), free(root), free(deep);
+}
+
+/* During the first file's first pass, the other file of the tree gets a
+ * hard link outside it. */
+static void link_other(const tf_shred_event *ev, void *arg)
+{
+    char **paths = arg;   /* a, b, the link to make */
+    if (ev->kind == TF_SHRED_EV_PASS && ev->pass == 1 && !paths[3]) {
+        paths[3] = "linked";
+        assert_int_equal(link(strcmp(ev->name, "a") == 0 ? paths[1] : paths[0], paths[2]), 0);
+    }
+}
+
+/* A hard link made between the probing walk and the writing one: the file
+ * is refused when its turn comes (was: overwritten, the outside name's data
+ * lost, and the call a success). */
+static void test_tree_link_after_probe(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *root = path_join(dir, "tree");
+    assert_int_equal(mkdir(root, 0700), 0);
+    char *paths[4] = { make_file(root, "a", 3000, 'P'), make_file(root, "b", 3000, 'P'),
+                       path_join(dir, "outside"), NULL };
+    tf_shred_hooks h = { .progress = link_other, .arg = paths };
+    tf_shred_report r;
+    errno = 0;
+    assert_int_equal(tf_shred_tree(root, &(tf_shred_opts){ .flags = TF_SHRED_REMOVE, .hooks = &h },
+                                   &r), -1);
+    assert_errno(EMEDIUMTYPE);
+    assert_true(r.why & TF_FS_HARD_LINKS);
+    assert_int_equal(r.effective, 0);
+    assert_int_equal(r.files, 1);
+    assert_int_equal(count_byte(paths[2], 'P', NULL), 3000);
+    free(paths[0]), free(paths[1]), free(paths[2]), free(root);
 }
 
 static void test_tree_refused_before_any_write(void **state)
@@ -1169,6 +1298,33 @@ static void test_ext4_raw_image(void **state)
                   names);
 }
 
+/* The same on disk: a marker file zeroed in place with ZERO_RANGE, then
+ * shredded and removed; the raw image must not hold the marker any more
+ * (ext4 keeps an unwritten extent's old blocks and their data). */
+static void test_ext4_unwritten_extent_raw(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *img = path_join(dir, "u.img"), *mnt = path_join(dir, "mnt");
+    if (!mount_image(img, mnt, 16, "mkfs.ext4 -q -F -O ^has_journal", NULL)) {
+        free(img), free(mnt);
+        skip();
+    }
+    char marker[48];
+    random_marker(marker, sizeof marker);
+    char *p = write_marker(mnt, "zeroed", marker, sizeof marker);
+    bool zeroed = zero_range(p, 512 * (off_t)sizeof marker);
+    tf_shred_report r = {0};
+    int rc = tf_shred(p, &(tf_shred_opts){ .flags = TF_SHRED_REMOVE }, &r);
+    unmount(mnt);   /* first: a failed assertion would leave it mounted */
+    assert_true(zeroed);
+    assert_int_equal(rc, 0);
+    assert_int_equal(r.bytes, 512 * sizeof marker);
+    assert_int_equal(occurrences(img, marker, sizeof marker), 0);
+    unlink(img);
+    rmdir(mnt);
+    free(p), free(img), free(mnt);
+}
+
 static void test_ext4_data_journal_refused(void **state)
 {
     const char *dir = TFT_DIR(state);
@@ -1186,6 +1342,60 @@ static void test_ext4_data_journal_refused(void **state)
     assert_int_equal(count_byte(p, 'j', NULL), 5000);
     unmount(mnt);
     free(p), free(img), free(mnt);
+}
+
+/* Bytes in this process's /proc/self/mountinfo. */
+static size_t mountinfo_size(void)
+{
+    int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+    char buf[65536];
+    size_t total = 0;
+    ssize_t r;
+    while (fd >= 0 && (r = read(fd, buf, sizeof buf)) > 0)
+        total += (size_t)r;
+    if (fd >= 0)
+        close(fd);
+    return total;
+}
+
+/* Child, in a mount namespace of its own: 4000 bind mounts stacked before a
+ * data=journal ext4, so that mountinfo runs past 256 KiB with the ext4 last.
+ * Its option is still found (was: only the first 256 KiB were read, and the
+ * shred went ahead, the journal keeping copies of the data). */
+static int crowded_mounts(void *arg)
+{
+    const char *dir = arg;
+    if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+        return 77;
+    char *stack = path_join(dir, "stack"), *img = path_join(dir, "c.img"),
+         *mnt = path_join(dir, "cmnt"), *p = path_join(mnt, "f");
+    CHECK(mkdir(stack, 0700) == 0 && mkdir(mnt, 0700) == 0);
+    for (int i = 0; i < 4000; i++)
+        if (mount(stack, stack, NULL, MS_BIND, NULL) != 0)
+            return 77;
+    CHECK(sh("truncate -s 16M %s && mkfs.ext4 -q -F %s >/dev/null 2>&1", img, img) == 0);
+    if (sh("mount -o loop,data=journal %s %s 2>/dev/null", img, mnt) != 0)
+        return 77;
+    CHECK(mountinfo_size() > 256 * 1024);
+    CHECK(write_file(mnt, "f", "journalled") == 0);
+    tf_shred_report r;
+    errno = 0;
+    CHECK(tf_shred(p, NULL, &r) == -1 && errno == EMEDIUMTYPE);
+    CHECK(r.why & TF_FS_DATA_JOURNAL);
+    free(stack), free(img), free(mnt), free(p);
+    return 0;
+}
+
+static void test_data_journal_found_among_many_mounts(void **state)
+{
+    if (!running_as_root() || access("/dev/loop-control", F_OK) != 0 || !have("mkfs.ext4")) {
+        print_message("skipped: needs root, loop devices and mkfs.ext4\n");
+        skip();
+    }
+    int rc = run_child(crowded_mounts, (void *)TFT_DIR(state), false);
+    if (rc == 77)
+        skip();   /* no mount namespace or loop mount here */
+    assert_int_equal(rc, 0);
 }
 
 static void test_btrfs_refused_forced_not_effective(void **state)
@@ -1290,6 +1500,7 @@ int main(void)
         T(test_probe_failures),
         T(test_zero_pass_exact),
         T(test_holes_not_filled),
+        T(test_unwritten_extent_overwritten),
         T(test_large_file_bounded_memory),
         T(test_file_growing),
         T(test_open_read_only_elsewhere),
@@ -1307,14 +1518,18 @@ int main(void)
         T(test_shred_fd),
         T(test_named_handle),
         T(test_unnamed_handle),
+        T(test_handle_appending_refused),
         T(test_spooled_in_memory_never_touches_disk),
         T(test_tree),
         T(test_tree_refused_before_any_write),
+        T(test_tree_link_after_probe),
         T(test_every_call_fails),
         T(test_every_call_fails_tree),
         T(test_tmpfs_reports_memory),
         T(test_ext4_raw_image),
+        T(test_ext4_unwritten_extent_raw),
         T(test_ext4_data_journal_refused),
+        T(test_data_journal_found_among_many_mounts),
         T(test_btrfs_refused_forced_not_effective),
         T(test_xfs_reflink_refused),
         T(test_reasons),

@@ -814,6 +814,53 @@ static int child_no_default_directory(void *arg)
     return 0;
 }
 
+/* A sweep's removed and failed counts; -1 if it fails. */
+static int sweep_counts(const char *dir, unsigned flags, size_t *removed, size_t *failed)
+{
+    tf_sweep_result res;
+    if (tf_sweep(dir, &(tf_sweep_opts){ .flags = flags }, &res) != 0)
+        return -1;
+    *removed = res.removed;
+    *failed = res.failed;
+    return 0;
+}
+
+/* As nobody, in a sticky world-writable directory of root's: root's orphan
+ * file and root's 0755 orphan directory cannot be removed, nobody's file
+ * can. The dry run says so, as the real run then does (was: all three
+ * reported removable). */
+static int child_dry_run_permissions(void *arg)
+{
+    const char *dir = arg;
+    size_t removed, failed;
+    sweep_clock_ahead(10 * DAY);
+    CHECK(sweep_counts(dir, TF_SWEEP_DRY_RUN, &removed, &failed) == 0);
+    CHECK(removed == 1 && failed == 2);
+    CHECK(sweep_counts(dir, 0, &removed, &failed) == 0);
+    CHECK(removed == 1 && failed == 2);
+    return 0;
+}
+
+static void test_dry_run_permissions(void **state)
+{
+    if (!running_as_root())
+        skip();   /* needs files of another user */
+    char *dir = path_join(TFT_DIR(state), "sticky");
+    assert_int_equal(chmod(TFT_DIR(state), 0711), 0);   /* nobody passes through */
+    assert_int_equal(mkdir(dir, 0700), 0);
+    assert_int_equal(chmod(dir, 01777), 0);
+    assert_int_equal(write_file(dir, "tmprootfile", "root's"), 0);
+    assert_int_equal(write_file(dir, "tmpnobodyfi", "nobody's"), 0);
+    char *theirs = path_join(dir, "tmpnobodyfi"), *rdir = path_join(dir, "tmprootdirr");
+    give_to_nobody(theirs);
+    assert_int_equal(mkdir(rdir, 0755), 0);
+    assert_int_equal(write_file(rdir, "inside", "root's"), 0);
+    assert_int_equal(run_child(child_dry_run_permissions, dir, true), 0);
+    assert_false(path_exists(theirs));
+    assert_true(path_exists(rdir));
+    free(theirs), free(rdir), free(dir);
+}
+
 static void test_no_default_directory(void **state)
 {
     (void)state;
@@ -826,6 +873,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_usage_report),
         T(test_dry_run_removes_nothing),
+        T(test_dry_run_permissions),
         T(test_sweep_removes_orphans_only),
         T(test_young_orphans_stay),
         T(test_kept_file_is_an_orphan),
