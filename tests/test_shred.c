@@ -1193,6 +1193,15 @@ static bool mount_image(const char *img, const char *mnt, int mb, const char *mk
     return true;
 }
 
+/* A test's image mounted, or the test skipped (img and mnt freed: malloc'd). */
+#define MOUNT_OR_SKIP(img, mnt, mb, mkfs, options)        \
+    do {                                                  \
+        if (!mount_image(img, mnt, mb, mkfs, options)) {  \
+            free(img), free(mnt);                         \
+            skip();                                       \
+        }                                                 \
+    } while (0)
+
 static void unmount(const char *mnt)
 {
     assert_int_equal(sh("umount %s", mnt), 0);
@@ -1249,10 +1258,7 @@ static void ext4_round(const char *dir, const char *features, bool shred, long *
     char *img = path_join(dir, "ext4.img"), *mnt = path_join(dir, "mnt");
     char mkfs[128];
     snprintf(mkfs, sizeof mkfs, "mkfs.ext4 -q -F %s", features);
-    if (!mount_image(img, mnt, 16, mkfs, NULL)) {
-        free(img), free(mnt);
-        skip();
-    }
+    MOUNT_OR_SKIP(img, mnt, 16, mkfs, NULL);
     char marker[48], name[41];
     random_marker(marker, sizeof marker);
     memcpy(name, "secret_", 7);
@@ -1305,10 +1311,7 @@ static void test_ext4_unwritten_extent_raw(void **state)
 {
     const char *dir = TFT_DIR(state);
     char *img = path_join(dir, "u.img"), *mnt = path_join(dir, "mnt");
-    if (!mount_image(img, mnt, 16, "mkfs.ext4 -q -F -O ^has_journal", NULL)) {
-        free(img), free(mnt);
-        skip();
-    }
+    MOUNT_OR_SKIP(img, mnt, 16, "mkfs.ext4 -q -F -O ^has_journal", NULL);
     char marker[48];
     random_marker(marker, sizeof marker);
     char *p = write_marker(mnt, "zeroed", marker, sizeof marker);
@@ -1329,10 +1332,7 @@ static void test_ext4_data_journal_refused(void **state)
 {
     const char *dir = TFT_DIR(state);
     char *img = path_join(dir, "j.img"), *mnt = path_join(dir, "mnt");
-    if (!mount_image(img, mnt, 16, "mkfs.ext4 -q -F", "data=journal")) {
-        free(img), free(mnt);
-        skip();
-    }
+    MOUNT_OR_SKIP(img, mnt, 16, "mkfs.ext4 -q -F", "data=journal");
     char *p = make_file(mnt, "f", 5000, 'j');
     tf_shred_report r;
     errno = 0;
@@ -1404,10 +1404,7 @@ static void test_btrfs_refused_forced_not_effective(void **state)
 {
     const char *dir = TFT_DIR(state);
     char *img = path_join(dir, "b.img"), *mnt = path_join(dir, "mnt");
-    if (!mount_image(img, mnt, 128, "mkfs.btrfs -q -f", NULL)) {
-        free(img), free(mnt);
-        skip();
-    }
+    MOUNT_OR_SKIP(img, mnt, 128, "mkfs.btrfs -q -f", NULL);
     char *p = make_file(mnt, "f", 5000, 'b');
     tf_shred_report r;
     errno = 0;
@@ -1429,10 +1426,7 @@ static void test_xfs_reflink_refused(void **state)
 {
     const char *dir = TFT_DIR(state);
     char *img = path_join(dir, "x.img"), *mnt = path_join(dir, "mnt");
-    if (!mount_image(img, mnt, 320, "mkfs.xfs -q -f -m reflink=1", NULL)) {
-        free(img), free(mnt);
-        skip();
-    }
+    MOUNT_OR_SKIP(img, mnt, 320, "mkfs.xfs -q -f -m reflink=1", NULL);
     char *p = make_file(mnt, "f", 64 * 1024, 'x'), *c = path_join(mnt, "copy");
     tf_shred_report r;
     /* Alone, xfs overwrites in place (its log keeps metadata only). */
