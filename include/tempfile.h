@@ -821,11 +821,14 @@ typedef struct tf_persist_opts {
     size_t reserved[4];
 } tf_persist_opts;
 
-/* What a commit or persist did (written on success, and on a failure after
- * the rename). */
+/* What a commit or persist did: written on success, on a failure after the
+ * rename, and on a commit that failed because metadata cannot be carried
+ * over (level 0; not_copied names the kind that stopped it, as errno's
+ * EPERM alone cannot tell an owner from an attribute). */
 typedef struct tf_persist_report {
     int level;             /* TF_LEVEL_* reached; 0 if the rename did not happen */
-    unsigned not_copied;   /* TF_META_* let go under TF_PERSIST_BEST_EFFORT */
+    unsigned not_copied;   /* TF_META_* let go under TF_PERSIST_BEST_EFFORT, or the
+                            * one that failed the commit without it */
     int not_copied_errno;  /* why the first of them was refused */
 } tf_persist_report;
 

@@ -15,17 +15,17 @@
 #include <string.h>
 #include <unistd.h>
 
-/* A refusal: failure, or under best effort a line in the report. */
+/* A refusal: a line in the report, and unless best effort was asked the
+ * failure it names (so a caller can say what stopped the commit). */
 static int let_go(const tf_persist_opts *o, tf_persist_report *rep, unsigned what, int err)
 {
-    if (!(o->flags & TF_PERSIST_BEST_EFFORT)) {
-        errno = err;
-        return -1;
-    }
     rep->not_copied |= what;
     if (!rep->not_copied_errno)
         rep->not_copied_errno = err;
-    return 0;
+    if (o->flags & TF_PERSIST_BEST_EFFORT)
+        return 0;
+    errno = err;
+    return -1;
 }
 
 /* The umask, read without changing it (umask(2) cannot be read from one

@@ -718,9 +718,12 @@ static void test_metadata_fail_closed(void **state)
     fault_reset();
     assert_content(dest, "old");
     assert_int_equal(rep.level, 0);
+    assert_int_equal(rep.not_copied, TF_META_XATTR);   /* what stopped it */
+    assert_int_equal(rep.not_copied_errno, EPERM);
     /* Still usable: commit again now that it can. */
     assert_int_equal(tf_file_write(f, "!", 1), 1);
     assert_int_equal(tf_file_commit(f, &rep), TF_LEVEL_DURABLE);
+    assert_int_equal(rep.not_copied, 0);
     tf_file_release(f);
     assert_content(dest, "new!");
     /* Best effort: done, and said. */
@@ -743,6 +746,7 @@ static int replace_as_nobody(void *arg)
     tf_persist_report rep;
     errno = 0;
     CHECK(tf_replace_contents(dest, "n", 1, NULL, &rep) == -1 && errno == EPERM);
+    CHECK(rep.level == 0 && rep.not_copied == TF_META_OWNER && rep.not_copied_errno == EPERM);
     char *s = read_file_str(dest);
     CHECK(s && strcmp(s, "old") == 0);
     free(s);

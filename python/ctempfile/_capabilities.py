@@ -161,8 +161,8 @@ class AtomicWrite:
     Entering the object begins the write and returns the file object; a
     normal exit commits, an exception aborts. After a commit, level is the
     Level reached and not_copied the metadata of the replaced file that
-    best_effort let go. Without with: __enter__(), then commit() or
-    abort()."""
+    best_effort let go (after a commit that metadata failed, the kind that
+    stopped it). Without with: __enter__(), then commit() or abort()."""
 
     _handle = None      # the library's handle while the write is under way
     file = None

@@ -369,6 +369,40 @@ class TestAtomicWrite(Case):
             self.assertEqual(aw.not_copied, frozenset())
         os.unlink(dest)
 
+    @unittest.skipUnless(ROOT, "needs root to act as another user")
+    def test_owner_refused_is_named(self):
+        # As nobody, in a directory of nobody's, over root's file: the
+        # owner cannot be carried over, and the object says so (the
+        # PermissionError alone cannot tell an owner from an attribute).
+        os.chmod(self.dir, 0o755)
+        shared = self.path("shared")
+        os.mkdir(shared)
+        os.chown(shared, 65534, 65534)
+        dest = os.path.join(shared, "f")
+        write(dest, "old")
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                os.setgroups([])
+                os.setgid(65534)
+                os.setuid(65534)
+                aw = ctempfile.atomic_write(dest)
+                try:
+                    with aw as f:
+                        f.write("new")
+                except PermissionError:
+                    if aw.not_copied == {"owner"} and aw.not_copied_errno == errno.EPERM:
+                        code = 0
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        self.assertEqual(os.waitstatus_to_exitcode(status), 0)
+        self.assertEqual(read(dest), "old")
+        self.assertEqual(os.listdir(shared), ["f"])
+        os.unlink(dest)
+        os.rmdir(shared)
+
     def test_xattr_carried_over(self):
         dest = self.path("x")
         write(dest, "old")

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -117,17 +118,34 @@ static int copy_old(const char *dest, tf_file *f, int *reading)
     return rc;
 }
 
+/* The metadata kinds of a report, each after a space. */
+static const char *kinds(unsigned bits, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s%s%s", bits & TF_META_OWNER ? " owner" : "",
+             bits & TF_META_XATTR ? " extended attributes" : "",
+             bits & TF_META_ACL ? " ACL" : "");
+    return buf;
+}
+
 static void warn_report(const char *dest, const tf_persist_opts *po, int level,
                         const tf_persist_report *r)
 {
+    char buf[64];
     if (level < (po->level ? po->level : TF_LEVEL_DURABLE))
         tmpf_error(0, "%s: reached the %s level only (the filesystem refused a "
                       "directory fsync)", dest, levels[level - TF_LEVEL_VISIBLE]);
     if (r->not_copied)
-        tmpf_error(r->not_copied_errno, "%s: not carried over:%s%s%s", dest,
-                   r->not_copied & TF_META_OWNER ? " owner" : "",
-                   r->not_copied & TF_META_XATTR ? " extended attributes" : "",
-                   r->not_copied & TF_META_ACL ? " ACL" : "");
+        tmpf_error(r->not_copied_errno, "%s: not carried over:%s", dest,
+                   kinds(r->not_copied, buf, sizeof buf));
+}
+
+/* A commit that metadata stopped: which, since EPERM alone cannot say
+ * whether DEST's owner or an attribute was refused. */
+static void refused_report(const char *dest, const tf_persist_report *r)
+{
+    char buf[64];
+    tmpf_error(r->not_copied_errno, "cannot replace %s: cannot carry over its%s", dest,
+               kinds(r->not_copied, buf, sizeof buf));
 }
 
 /* The library's EINVAL for a destination is "only regular files are
@@ -169,7 +187,10 @@ static int write_dest(const char *dest, const tf_persist_opts *po, int append)
     int err = errno;
     tf_file_release(f);
     if (level < 0) {
-        replace_failed(dest, err);
+        if (r.not_copied && !(po->flags & TF_PERSIST_BEST_EFFORT))
+            refused_report(dest, &r);
+        else
+            replace_failed(dest, err);
         return TMPF_FAILURE;
     }
     warn_report(dest, po, level, &r);

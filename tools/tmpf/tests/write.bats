@@ -121,6 +121,26 @@ listing() { ls -A | grep -vx t || true; }
     [ "$(listing)" = "$(printf 'd\nf')" ]
 }
 
+@test "write: another user's file: the owner named as what stopped it" {
+    [ "$(id -u)" -eq 0 ] || skip "needs root to run as nobody"
+    d=$BATS_TEST_TMPDIR
+    while [ "$d" != / ]; do chmod o+x "$d"; d=$(dirname "$d"); done
+    mkdir shared
+    chown nobody shared
+    echo old > shared/f
+    chmod 644 shared/f
+    as=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+    capture sh -c 'echo new | "$@" write shared/f' - "${as[@]}" "$TMPF"
+    [ "$rc" -eq 1 ]
+    [ "$(cat "$W.err")" = "tmpf: write: cannot replace shared/f: cannot carry over its owner: Operation not permitted" ]
+    [ "$(cat shared/f)" = old ] && [ "$(stat -c %U shared/f)" = root ]
+    capture sh -c 'echo new | "$@" write --best-effort shared/f' - "${as[@]}" "$TMPF"
+    [ "$rc" -eq 0 ]
+    [ "$(cat "$W.err")" = "tmpf: write: shared/f: not carried over: owner: Operation not permitted" ]
+    [ "$(cat shared/f)" = new ] && [ "$(stat -c %U shared/f)" = nobody ]
+    [ "$(ls -A shared)" = f ]
+}
+
 @test "write: a signal while the input is read leaves DEST and no temporary" {
     echo old > f
     for s in INT TERM HUP; do
