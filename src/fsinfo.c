@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/fiemap.h>
 #include <linux/fs.h>
 #include <stdint.h>
@@ -203,9 +204,27 @@ static bool has_option(const char *opts, const char *opt)
 }
 
 /*
- * ext3/ext4: data=journal in the super options (after " - type source "),
- * and a metadata journal if jbd2 runs for the source device.
+ * Whether jbd2 runs an internal journal (inode 8) for the device: it names
+ * it by the kernel's name of the device (sda1, loop0, dm-0), which only
+ * /sys tells; the mount's source may be any path to the node
+ * (/dev/mapper/vg-root, /dev/disk/by-uuid/..., a link of one's own).
  */
+static bool jbd2_runs(unsigned major, unsigned minor)
+{
+    char sys[64], target[PATH_MAX], path[PATH_MAX + 32];
+    snprintf(sys, sizeof sys, "/sys/dev/block/%u:%u", major, minor);
+    ssize_t n = tf__sys.readlinkat(AT_FDCWD, sys, target, sizeof target - 1);
+    if (n <= 0)
+        return false;
+    target[n] = '\0';
+    const char *name = strrchr(target, '/');
+    snprintf(path, sizeof path, "/proc/fs/jbd2/%s-8", name ? name + 1 : target);
+    struct stat st;
+    return tf__sys.fstatat(AT_FDCWD, path, &st, 0) == 0;
+}
+
+/* ext3/ext4: data=journal as the file's flag or in the super options (after
+ * " - type source "), and a metadata journal if jbd2 runs for the device. */
 static unsigned ext_journal(int fd)
 {
     unsigned why = 0;
@@ -213,20 +232,16 @@ static unsigned ext_journal(int fd)
     if (tf__sys.ioctl(fd, FS_IOC_GETFLAGS, &attr) == 0 && (attr & FS_JOURNAL_DATA_FL))
         why |= TF_FS_DATA_JOURNAL;
     struct statx sx;
-    char line[4096], src[256], opts[2048], path[320];
-    if (tf__sys.statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) < 0 ||
-        !(sx.stx_mask & STATX_MNT_ID) || mount_line(sx.stx_mnt_id, line, sizeof line) < 0)
+    if (tf__sys.statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) < 0)
         return why;
-    const char *sep = strstr(line, " - ");
-    if (!sep || sscanf(sep, " - %*s %255s %2047s", src, opts) != 2)
-        return why;
-    if (has_option(opts, "data=journal"))
-        why |= TF_FS_DATA_JOURNAL;
-    const char *dev = strrchr(src, '/');
-    struct stat st;
-    snprintf(path, sizeof path, "/proc/fs/jbd2/%s-8", dev ? dev + 1 : src);
-    if (tf__sys.fstatat(AT_FDCWD, path, &st, 0) == 0)
+    if (jbd2_runs(sx.stx_dev_major, sx.stx_dev_minor))
         why |= TF_FS_METADATA_JOURNAL;
+    char line[4096], opts[2048];
+    const char *sep;
+    if ((sx.stx_mask & STATX_MNT_ID) && mount_line(sx.stx_mnt_id, line, sizeof line) == 0 &&
+        (sep = strstr(line, " - ")) && sscanf(sep, " - %*s %*s %2047s", opts) == 1 &&
+        has_option(opts, "data=journal"))
+        why |= TF_FS_DATA_JOURNAL;
     return why;
 }
 

@@ -1344,6 +1344,44 @@ static void test_ext4_data_journal_refused(void **state)
     free(p), free(img), free(mnt);
 }
 
+/* The jbd2 journal found by the device, whatever path the mount was given
+ * (/dev/mapper/vg-root, /dev/disk/by-uuid/...): here the same ext4 mounted
+ * a second time through a device node of the test's own, named "disk",
+ * which mountinfo then gives as the source (was: jbd2's "disk-8" looked
+ * for, and the journal missed). */
+static void test_journal_found_by_device(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *img = path_join(dir, "d.img"), *mnt = path_join(dir, "mnt");
+    MOUNT_OR_SKIP(img, mnt, 16, "mkfs.ext4 -q -F", NULL);
+    char *node = path_join(mnt, "disk"), *mnt2 = path_join(dir, "mnt2");
+    struct stat st;
+    assert_int_equal(stat(mnt, &st), 0);
+    assert_int_equal(mknod(node, S_IFBLK | 0600, st.st_dev), 0);
+    assert_int_equal(mkdir(mnt2, 0755), 0);
+    assert_int_equal(mount(node, mnt2, "ext4", 0, NULL), 0);
+    char *seen = read_file_str("/proc/self/mountinfo");
+    const char *line = strstr(seen, mnt2);
+    assert_non_null(line);
+    const char *fs = strstr(line, " - ext4 ");
+    assert_non_null(fs);
+    assert_int_equal(strncmp(fs + 8, node, strlen(node)), 0);   /* the source is the node */
+    free(seen);
+    char *p = make_file(mnt2, "f", 100, 'd');
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    tf_shred_report r;
+    assert_int_equal(tf_shred_probe(fd, &r), 0);
+    close(fd);
+    assert_true(r.why & TF_FS_METADATA_JOURNAL);
+    unmount(mnt2);
+    unmount(mnt);
+    unlink(img);
+    rmdir(mnt2);
+    rmdir(mnt);
+    free(p), free(node), free(mnt2), free(img), free(mnt);
+}
+
 /* Bytes in this process's /proc/self/mountinfo. */
 static size_t mountinfo_size(void)
 {
@@ -1525,6 +1563,7 @@ int main(void)
         T(test_ext4_raw_image),
         T(test_ext4_unwritten_extent_raw),
         T(test_ext4_data_journal_refused),
+        T(test_journal_found_by_device),
         T(test_data_journal_found_among_many_mounts),
         T(test_btrfs_refused_forced_not_effective),
         T(test_xfs_reflink_refused),
