@@ -323,7 +323,7 @@ tf_file *tf__file_new_registered(int fd, char *path, unsigned flags);
  * open as dirfd (O_RDONLY, held for the directory fsync). */
 struct tf__target {
     int dirfd;
-    char *name;
+    char name[NAME_MAX + 1];
     char *dirpath;   /* the directory's absolute path, once known (malloc'd) */
     bool exists;   /* a regular file is there now (a link, with TF_SYMLINK_REPLACE) */
     bool same_file;   /* that file is the one being persisted (a hard link of it) */
@@ -335,6 +335,21 @@ struct tf__target {
  * errno. */
 int tf__target_open(int atfd, const char *path, const tf_persist_opts *o, struct tf__target *t);
 void tf__target_close(struct tf__target *t);
+
+/* An empty target, which tf__target_close() leaves alone. Field by field:
+ * the name and stat buffers need no zeroing (a one-shot replace sets a
+ * target up and moves it several times). */
+static inline void tf__target_empty(struct tf__target *t)
+{
+    t->dirfd = -1;
+    t->dirpath = NULL;
+    t->exists = t->same_file = false;
+}
+
+/* An internal bit of a checked tf_persist_opts (no public flag has it): the
+ * handle is the one-shot's, whose name nobody asks, so no absolute path of
+ * the temporary, the destination or their directory is ever made. */
+#define TF__PERSIST_NAMELESS (1u << 31)
 
 /* Checks opts against the flags a call takes; *out receives them with
  * defaults applied. EINVAL for anything unknown. */

@@ -69,50 +69,43 @@ static int open_dir(int atfd, const char *dir, bool for_sync)
 }
 
 /* Opens the directory part of path (relative to atfd) and copies its last
- * component, refusing what cannot name a regular file. */
-static int open_parent(int atfd, const char *path, bool for_sync, struct tf__target *t)
+ * component, refusing what cannot name a regular file; keep_dir: keep that
+ * part as the directory's path where it is one (see tf__dir_path()). */
+static int open_parent(int atfd, const char *path, bool keep_dir, bool for_sync,
+                       struct tf__target *t)
 {
     if (!path) {
         errno = EINVAL;
         return -1;
     }
-    size_t len = strlen(path);
     const char *slash = strrchr(path, '/');
     const char *base = slash ? slash + 1 : path;
-    if (len == 0) {
+    size_t dlen = slash ? (size_t)(slash - path) : 0, blen = strlen(base);
+    if (!*path) {
         errno = ENOENT;
         return -1;
     }
-    if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
+    if (!blen || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
         errno = EISDIR;
         return -1;
     }
-    if (strlen(base) > NAME_MAX) {
+    char dir[PATH_MAX];
+    if (blen > NAME_MAX || dlen >= sizeof dir) {   /* what the kernel would refuse */
         errno = ENAMETOOLONG;
         return -1;
     }
-    char *dir = NULL;
-    if (slash && slash > path) {
-        if (!(dir = tf__sys.malloc((size_t)(slash - path) + 1)))
-            return -1;
-        memcpy(dir, path, (size_t)(slash - path));
-        dir[slash - path] = '\0';
-    }
-    t->name = tf__strdup(base);
-    t->dirfd = t->name ? open_dir(atfd, dir ? dir : slash ? "/" : ".", for_sync) : -1;
-    if (t->dirfd < 0) {
-        int err = errno;
-        free(t->name);
-        free(dir);
-        t->name = NULL;
-        errno = err;
+    memcpy(dir, path, dlen);
+    dir[dlen] = '\0';
+    memcpy(t->name, base, blen + 1);
+    t->dirfd = open_dir(atfd, dlen ? dir : slash ? "/" : ".", for_sync);
+    if (t->dirfd < 0)
+        return -1;
+    /* An absolute, plain directory part is the path: no /proc lookup later. */
+    if (keep_dir && dlen && plain_absolute(dir) && !(t->dirpath = tf__strdup(dir))) {
+        tf__close_keep_errno(t->dirfd);
+        t->dirfd = -1;
         return -1;
     }
-    /* An absolute, plain directory part is the path: no /proc lookup later. */
-    if (dir && plain_absolute(dir))
-        t->dirpath = dir;
-    else
-        free(dir);
     return 0;
 }
 
@@ -120,13 +113,12 @@ void tf__target_close(struct tf__target *t)
 {
     if (t->dirfd >= 0)
         tf__close_keep_errno(t->dirfd);
-    free(t->name);
     free(t->dirpath);
-    *t = (struct tf__target){ .dirfd = -1 };
+    tf__target_empty(t);
 }
 
 /* t names a symbolic link: make it name the link's target. */
-static int hop(struct tf__target *t, bool for_sync)
+static int hop(struct tf__target *t, bool keep_dir, bool for_sync)
 {
     char buf[PATH_MAX];
     ssize_t n = tf__sys.readlinkat(t->dirfd, t->name, buf, sizeof buf);
@@ -137,8 +129,10 @@ static int hop(struct tf__target *t, bool for_sync)
         return -1;
     }
     buf[n] = '\0';
-    struct tf__target next = { .dirfd = -1 };
-    if (open_parent(t->dirfd, buf, for_sync, &next) < 0)   /* relative to the link's directory */
+    struct tf__target next;
+    tf__target_empty(&next);
+    /* relative to the link's directory */
+    if (open_parent(t->dirfd, buf, keep_dir, for_sync, &next) < 0)
         return -1;
     tf__target_close(t);
     *t = next;
@@ -146,7 +140,7 @@ static int hop(struct tf__target *t, bool for_sync)
 }
 
 /* Applies the symlink policy and checks what is there. */
-static int resolve(struct tf__target *t, int policy, bool for_sync)
+static int resolve(struct tf__target *t, int policy, bool keep_dir, bool for_sync)
 {
     struct stat st;
     for (int hops = 0;; hops++) {
@@ -163,7 +157,7 @@ static int resolve(struct tf__target *t, int policy, bool for_sync)
                 errno = ELOOP;
                 return -1;
             }
-            if (hop(t, for_sync) < 0)
+            if (hop(t, keep_dir, for_sync) < 0)
                 return -1;
             continue;
         }
@@ -180,11 +174,11 @@ static int resolve(struct tf__target *t, int policy, bool for_sync)
 
 int tf__target_open(int atfd, const char *path, const tf_persist_opts *o, struct tf__target *t)
 {
-    bool for_sync = o->level == TF_LEVEL_DURABLE;
-    *t = (struct tf__target){ .dirfd = -1 };
-    if (open_parent(atfd, path, for_sync, t) < 0)
+    bool for_sync = o->level == TF_LEVEL_DURABLE, keep_dir = !(o->flags & TF__PERSIST_NAMELESS);
+    tf__target_empty(t);
+    if (open_parent(atfd, path, keep_dir, for_sync, t) < 0)
         return -1;
-    if (resolve(t, o->symlinks, for_sync) < 0) {
+    if (resolve(t, o->symlinks, keep_dir, for_sync) < 0) {
         tf__target_close(t);
         return -1;
     }
@@ -496,8 +490,8 @@ int tf__place(tf_file *f, int sdir, const char *sname, struct tf__target *t,
     bool copying = !f->linkable && !sname;
     if (o->level >= TF_LEVEL_CONSISTENT && !copying && sync_fd(f->fd) < 0)
         return -1;
-    char *path = tf__dir_path(t, t->name);
-    if (!path)
+    char *path = NULL;   /* the handle's new name */
+    if (!(o->flags & TF__PERSIST_NAMELESS) && !(path = tf__dir_path(t, t->name)))
         return -1;
     int newfd = -1;
     bool stale = false;

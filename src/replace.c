@@ -26,14 +26,19 @@ tf_file *tf__durable_new(int fd, char *tmpname, struct tf__target *t, const tf_p
                          struct tf__meta_look *look)
 {
     tf__lock_live(fd);
-    char *path = tf__dir_path(t, tmpname);
-    struct tf__durable *d = path ? tf__sys.malloc(sizeof *d) : NULL;
+    char *path = NULL;
+    bool ready = (o->flags & TF__PERSIST_NAMELESS) || (path = tf__dir_path(t, tmpname));
+    struct tf__durable *d = ready ? tf__sys.malloc(sizeof *d) : NULL;
     tf_file *f = d ? tf__file_new(fd, path, 0) : NULL;
     /* Registered by the directory held, as the release removes it: exit and
      * signal cleanup find it even after the directory moved. */
     if (f && tf__reg_add(&f->reg, TF__REG_FILE, tmpname, t->dirfd) == 0) {
-        *d = (struct tf__durable){ .t = *t, .o = *o, .tmpname = tmpname, .look = *look };
-        *t = (struct tf__target){ .dirfd = -1 };
+        f->linked = true;   /* even without a path: it has its name there */
+        d->t = *t;
+        d->o = *o;
+        d->tmpname = tmpname;
+        d->look = *look;
+        tf__target_empty(t);
         *look = (struct tf__meta_look){ 0 };
         f->dur = d;
         return f;
@@ -71,8 +76,11 @@ static tf_file *begin_at(int dirfd, const char *name, const tf_persist_opts *opt
 {
     tf_persist_opts o;
     struct tf__target t;
-    if (tf__persist_opts(opts, TF__REPLACE_FLAGS, false, &o) < 0 ||
-        tf__target_open(dirfd, name, &o, &t) < 0)
+    if (tf__persist_opts(opts, TF__REPLACE_FLAGS, false, &o) < 0)
+        return NULL;
+    if (oneshot)
+        o.flags |= TF__PERSIST_NAMELESS;
+    if (tf__target_open(dirfd, name, &o, &t) < 0)
         return NULL;
     tf_file *f = NULL;
     /* tf_replace_begin()'s mode; the one-shot's look chooses its own. */

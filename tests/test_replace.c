@@ -296,6 +296,33 @@ static void count_replace(const char *dest, bool oneshot)
     }
 }
 
+/* The one-shot's handle is never seen, so it gets no name: no absolute path
+ * of the temporary, of the destination or of their directory is made. What
+ * it allocates is the temporary's name, the handle and its state; a handle
+ * of tf_replace_begin() has its name (the temporary's, then the
+ * destination's). */
+static void test_oneshot_allocations(void **state)
+{
+    char *dest = dest_in(state, "a", "old");
+    count_replace(dest, true);
+    assert_int_equal(fault_calls("malloc"), 3);
+    fault_reset();
+
+    tf_file *f = tf_replace_begin(dest, NULL);
+    assert_non_null(f);
+    char *tmpdir = strdup(tf_file_name(f));
+    *strrchr(tmpdir, '/') = '\0';
+    char *destdir = strdup(dest);
+    *strrchr(destdir, '/') = '\0';
+    assert_string_equal(tmpdir, destdir);
+    assert_int_equal(tf_file_commit(f, NULL), TF_LEVEL_DURABLE);
+    assert_string_equal(tf_file_name(f), dest);
+    assert_int_equal(tf_file_release(f), 0);
+    free(tmpdir);
+    free(destdir);
+    free(dest);
+}
+
 /* What carrying metadata costs when there is little or nothing to carry:
  * the one-shot looks at dest once (begin's look), a temporary made at the
  * mode to carry needs no fchmod, a list of names and a small value take one
@@ -1216,6 +1243,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_directory_held_by_level, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_syscall_order, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_metadata_carried, tft_setup, tft_teardown),
+        cmocka_unit_test_setup_teardown(test_oneshot_allocations, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_metadata_syscalls, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_preallocation, tft_setup, tft_teardown),
         cmocka_unit_test_setup_teardown(test_commit_drops_live_mark, tft_setup, tft_teardown),
