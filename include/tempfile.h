@@ -440,10 +440,12 @@ TF_API int tf_dir_fileno(const tf_dir *d);
  * Python's cleanup(): removes the directory and everything in it now, even with
  * TF_KEEP, as tf_rmtree() does. Cleaning up twice is a no-op.
  * The directory is emptied through the handle's descriptor, so a directory
- * renamed meanwhile is still the one emptied; its name is removed only while
- * it still names that directory (another one put at the path is left alone,
- * unless it is empty: an empty directory at the path is taken by the first
- * rmdir, which spares every cleanup of an empty directory a look).
+ * renamed meanwhile (or whose parent was) is still the one emptied; its name
+ * is removed only while it still names that directory (with nothing at the
+ * path, it is left empty under its new name, without error; another one put
+ * at the path is left alone, unless it is empty: an empty directory at the
+ * path is taken by the first rmdir, which spares every cleanup of an empty
+ * directory a look).
  * Errors: EINVAL d is NULL; ESTALE the directory was renamed and another took
  * its name (ours is left empty under its new name); tf_rmtree()'s. None,
  * with TF_IGNORE_CLEANUP_ERRORS.

@@ -226,25 +226,48 @@ static void test_already_removed(void **state)
     assert_int_equal(dir_entries(dir), 0);
 }
 
-/* The directory renamed by the user: cleanup removes the directory the handle made. */
+/*
+ * The directory renamed by the user, or its parent renamed, its path left
+ * free: cleanup still empties the directory the handle made (through its
+ * descriptor, as the header says and as the exit cleanup does), without
+ * error, and leaves it under its new name; nothing outside it goes.
+ */
 static void test_renamed_directory(void **state)
 {
     const char *dir = TFT_DIR(state);
-    tf_dir *d = tf_temporary_directory(&(tf_opts){ .dir = dir });
-    assert_non_null(d);
-    populate(tf_dir_name(d));
-    assert_int_equal(write_file(dir, "outside.txt", "o"), 0);
+    char *parent = path_join(dir, "parent"), *parent2 = path_join(dir, "parent2");
     char *moved = path_join(dir, "moved");
-    assert_int_equal(rename(tf_dir_name(d), moved), 0);
-    /* Either outcome is fine for the moved tree; nothing outside it may go. */
-    (void)tf_dir_release(d);
+    assert_int_equal(mkdir(parent, 0700), 0);
+    assert_int_equal(write_file(dir, "outside.txt", "o"), 0);
+    for (int how = 0; how < 2; how++) {
+        tf_dir *d = tf_temporary_directory(&(tf_opts){ .dir = parent });
+        assert_non_null(d);
+        populate(tf_dir_name(d));
+        char *now = how == 0 ? strdup(moved) : path_join(parent2, strrchr(tf_dir_name(d), '/') + 1);
+        if (how == 0)
+            assert_int_equal(rename(tf_dir_name(d), moved), 0);
+        else
+            assert_int_equal(rename(parent, parent2), 0);
+        errno = 0;
+        assert_int_equal(tf_dir_cleanup(d), 0);
+        assert_int_equal(dir_entries(now), 0);   /* emptied, still there */
+        assert_int_equal(tf_dir_release(d), 0);
+        assert_int_equal(rmdir(now), 0);
+        if (how == 1)
+            assert_int_equal(rename(parent2, parent), 0);
+        free(now);
+    }
     char *outside = path_join(dir, "outside.txt");
     char *content = read_file_str(outside);
     assert_non_null(content);
     assert_string_equal(content, "o");
+    assert_int_equal(dir_entries(parent), 0);
+    assert_int_equal(rmdir(parent), 0);
     free(content);
     free(outside);
     free(moved);
+    free(parent);
+    free(parent2);
 }
 
 /* ---- ignore_cleanup_errors ---------------------------------------------------- */
