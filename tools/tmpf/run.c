@@ -5,6 +5,7 @@
  * when CMD ends, whatever ends it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +28,9 @@ static const char help[] =
     "\n"
     "Signals: HUP, INT, QUIT, TERM, USR1 and USR2 sent to tmpf are passed on\n"
     "to CMD's process group (to CMD alone when tmpf runs in the foreground of\n"
-    "a terminal: CMD then shares tmpf's process group, so the terminal's\n"
-    "signals and job control reach both). A signal ignored when tmpf starts\n"
+    "its terminal, whatever its standard input is: CMD then shares tmpf's\n"
+    "process group, so the terminal's signals and job control reach both, and\n"
+    "CMD may use the terminal). A signal ignored when tmpf starts\n"
     "(nohup, a background job) stays ignored, for CMD too.\n"
     "\n"
     "Exit status: CMD's; 128+N if CMD died of signal N; 126 CMD found but not\n"
@@ -65,6 +67,20 @@ static void block_signals(struct job *j)
             sigaddset(&j->waited, forwarded[i]);
     }
     sigprocmask(SIG_BLOCK, &j->waited, &j->old_mask);
+}
+
+/* tmpf's process group is the foreground one of its controlling terminal.
+ * Standard input alone does not tell: under 'echo x | tmpf run less' CMD
+ * in a group of its own was a background job of the terminal, stopped at
+ * its first read of /dev/tty (SIGTTIN), tmpf waiting for it for ever. */
+static int in_foreground(void)
+{
+    int fd = open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;   /* no controlling terminal */
+    int fg = tcgetpgrp(fd) == getpgrp();
+    close(fd);
+    return fg;
 }
 
 static _Noreturn void child(char **cmd, const char *dir, const struct job *j)
@@ -148,7 +164,7 @@ int tmpf_cmd_run(int argc, char **argv)
         return TMPF_FAILURE;
     }
     struct job j = { 0 };
-    j.own_group = !(isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp());
+    j.own_group = !in_foreground();
     block_signals(&j);
     fflush(NULL);
     j.pid = fork();

@@ -155,3 +155,16 @@ type_when() {
     [[ $d == "$W/base/tmp"* ]]
     [ -z "$(ls -A base)" ]
 }
+
+@test "run: in the foreground of a terminal, CMD shares tmpf's process group whatever its stdin is" {
+    mkdir base
+    # Only stdin was asked: 'echo x | tmpf run less' put less in a background
+    # group of the terminal, stopped at its first read of /dev/tty (SIGTTIN),
+    # tmpf waiting for ever.
+    script -qec "echo data | '$TMPF' run -d '$W/base' sh -c 'echo pgrp \$(cut -d\" \" -f5 /proc/\$\$/stat) \$(cut -d\" \" -f5 /proc/\$PPID/stat)' > '$W/pg.out'; echo rc=\$?" /dev/null < /dev/null > tty.out
+    grep -q "^rc=0" tty.out
+    read -r word cmd tmpf < pg.out
+    [ "$word" = pgrp ] && [ -n "$cmd" ]
+    [ "$cmd" = "$tmpf" ]
+    [ -z "$(ls -A base)" ]
+}
