@@ -30,8 +30,9 @@ static const char help[] =
     "to CMD's process group (to CMD alone when tmpf runs in the foreground of\n"
     "its terminal, whatever its standard input is: CMD then shares tmpf's\n"
     "process group, so the terminal's signals and job control reach both, and\n"
-    "CMD may use the terminal). A signal ignored when tmpf starts\n"
-    "(nohup, a background job) stays ignored, for CMD too.\n"
+    "CMD may use the terminal), each followed by SIGCONT, so that a stopped\n"
+    "CMD receives it. A signal ignored when tmpf starts (nohup, a background\n"
+    "job) stays ignored, for CMD too.\n"
     "\n"
     "Exit status: CMD's; 128+N if CMD died of signal N; 126 CMD found but not\n"
     "runnable, 127 CMD not found; 1 the directory could not be made or\n"
@@ -98,16 +99,23 @@ static _Noreturn void child(char **cmd, const char *dir, const struct job *j)
     _exit(err == ENOENT ? 127 : 126);
 }
 
+/* sig to CMD's process group, or to CMD alone (before its setpgid, or when
+ * it shares ours). */
+static void send_cmd(const struct job *j, int sig)
+{
+    if (!j->own_group || kill(-j->pid, sig) != 0)
+        kill(j->pid, sig);
+}
+
 static void forward(const struct job *j, const siginfo_t *si)
 {
-    if (!j->own_group) {
-        /* The terminal's signals reached CMD in our group already. */
-        if (si->si_code > 0)
-            return;
-        kill(j->pid, si->si_signo);
-    } else if (kill(-j->pid, si->si_signo) != 0) {
-        kill(j->pid, si->si_signo);   /* before CMD's setpgid */
-    }
+    /* The terminal's signals reached CMD in our group already. */
+    if (!j->own_group && si->si_code > 0)
+        return;
+    send_cmd(j, si->si_signo);
+    /* Then SIGCONT, as timeout(1) does: a stopped CMD would hold the signal
+     * pending for ever, and tmpf would wait for ever. */
+    send_cmd(j, SIGCONT);
 }
 
 /* Waits for CMD, forwarding signals; returns its wait status. */

@@ -168,3 +168,21 @@ type_when() {
     [ "$cmd" = "$tmpf" ]
     [ -z "$(ls -A base)" ]
 }
+
+@test "run: a forwarded signal reaches a stopped CMD (continued after it, as timeout(1) does)" {
+    mkdir base
+    env --default-signal "$TMPF" run -d base sh -c 'echo $$ > "$0/pid"; echo "$TMPDIR" > "$0/dir"; kill -STOP $$; echo survived' "$W" >"$W.out" 2>&1 3>&- &
+    tpid=$!
+    for _ in $(seq 200); do [ -s dir ] && [ "$(cut -d' ' -f3 "/proc/$(cat pid)/stat" 2>/dev/null)" = T ] && break; sleep 0.05; done
+    [ "$(cut -d' ' -f3 "/proc/$(cat pid)/stat")" = T ]
+    d=$(cat dir)
+    kill -TERM "$tpid"
+    # A guard, not a timing: without SIGCONT the TERM stays pending for ever.
+    for _ in $(seq 200); do kill -0 "$tpid" 2>/dev/null || break; sleep 0.05; done
+    if kill -0 "$tpid" 2>/dev/null; then kill -CONT "$(cat pid)"; wait "$tpid" || true; false; fi
+    rc=0; wait "$tpid" || rc=$?
+    [ "$rc" -eq 143 ]
+    [ ! -e "$d" ]
+    ! grep -q survived "$W.out"
+    [ -z "$(ls -A base)" ]
+}
