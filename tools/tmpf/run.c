@@ -19,20 +19,21 @@ static const char help[] =
     "Run CMD with a new private temporary directory exported as TMPDIR, TMP\n"
     "and TEMP, and remove that directory and everything in it when CMD ends:\n"
     "normal exit, CMD killed by a signal, or tmpf sent SIGHUP, SIGINT, SIGQUIT,\n"
-    "SIGTERM (forwarded to CMD, then cleanup once CMD ends). While CMD runs\n"
+    "SIGTERM, SIGALRM... (forwarded to CMD, then cleanup once CMD ends; see\n"
+    "Signals). SIGKILL leaves the directory to tmpf sweep. While CMD runs\n"
     "the directory is locked: tmpf sweep never removes it. Options end at CMD.\n"
     "\n"
     TMPF_CREATE_HELP
     "  -k, --keep            do not remove the directory; its path goes to stderr\n"
     "  -h, --help            show this help\n"
     "\n"
-    "Signals: HUP, INT, QUIT, TERM, USR1 and USR2 sent to tmpf are passed on\n"
-    "to CMD's process group (to CMD alone when tmpf runs in the foreground of\n"
-    "its terminal, whatever its standard input is: CMD then shares tmpf's\n"
-    "process group, so the terminal's signals and job control reach both, and\n"
-    "CMD may use the terminal), each followed by SIGCONT, so that a stopped\n"
-    "CMD receives it. A signal ignored when tmpf starts (nohup, a background\n"
-    "job) stays ignored, for CMD too.\n"
+    "Signals: HUP, INT, QUIT, TERM, USR1, USR2, ALRM, PIPE, VTALRM and PROF\n"
+    "sent to tmpf are passed on to CMD's process group (to CMD alone when\n"
+    "tmpf runs in the foreground of its terminal, whatever its standard input\n"
+    "is: CMD then shares tmpf's process group, so the terminal's signals and\n"
+    "job control reach both, and CMD may use the terminal), each followed by\n"
+    "SIGCONT, so that a stopped CMD receives it. A signal ignored when tmpf\n"
+    "starts (nohup, a background job) stays ignored, for CMD too.\n"
     "\n"
     "Exit status: CMD's; 128+N if CMD died of signal N; 126 CMD found but not\n"
     "runnable, 127 CMD not found; 1 the directory could not be made or\n"
@@ -47,7 +48,12 @@ static const struct option longopts[] = {
     { NULL, 0, NULL, 0 },
 };
 
-static const int forwarded[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2 };
+/* Every signal whose default ends tmpf and that reaches it from kill(2):
+ * tmpf writes to no pipe and sets no timer while CMD runs, so a SIGPIPE or
+ * SIGALRM is someone's way of ending the job, not tmpf's own fault; one not
+ * caught here killed tmpf, its directory left and CMD still running. */
+static const int forwarded[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2,
+                                 SIGALRM, SIGPIPE, SIGVTALRM, SIGPROF };
 
 struct job {
     pid_t pid;

@@ -87,9 +87,12 @@ load helpers
     [ "$(cat "$W.err")" = "tmpf: run: kept $d" ]
 }
 
-@test "run: tmpf killed by SIGINT, SIGTERM, SIGHUP: forwarded to CMD's group, nothing left" {
+@test "run: tmpf killed by SIGINT, SIGTERM, SIGHUP, SIGALRM...: forwarded to CMD's group, nothing left" {
     mkdir base
-    for s in INT TERM HUP QUIT; do
+    # ALRM, PIPE, VTALRM and PROF end a process as TERM does (kill -ALRM,
+    # timeout -s ALRM): tmpf died of them at once, leaving its directory and
+    # CMD running.
+    for s in INT TERM HUP QUIT ALRM PIPE VTALRM PROF; do
         rm -f pid dir
         # The test shell's background jobs ignore SIGINT; give tmpf the default.
         env --default-signal "$TMPF" run -d base sh -c 'echo $$ > "$0/pid"; touch "$TMPDIR/x"; echo "$TMPDIR" > "$0/dir"; sleep 30; echo survived' "$W" >"$W.out" 2>&1 3>&- &
