@@ -25,6 +25,7 @@ static const char help[] =
     "\n"
     TMPF_CREATE_HELP
     "  -k, --keep            do not remove the directory; its path goes to stderr\n"
+    "                        (removed after all if it cannot be written there)\n"
     "  -h, --help            show this help\n"
     "\n"
     "Signals: HUP, INT, QUIT, TERM, USR1, USR2, ALRM, PIPE, VTALRM and PROF\n"
@@ -36,8 +37,8 @@ static const char help[] =
     "starts (nohup, a background job) stays ignored, for CMD too.\n"
     "\n"
     "Exit status: CMD's; 128+N if CMD died of signal N; 126 CMD found but not\n"
-    "runnable, 127 CMD not found; 1 the directory could not be made or\n"
-    "removed (CMD succeeded), 2 usage.\n";
+    "runnable, 127 CMD not found; 1 the directory could not be made, or could\n"
+    "not be removed or (-k) named after CMD succeeded; 2 usage.\n";
 
 static const struct option longopts[] = {
     { "prefix", required_argument, NULL, TMPF_OPT_PREFIX },
@@ -149,8 +150,18 @@ static int exit_status(int status)
 static int cleanup(tf_dir *d, int keep, int status)
 {
     if (keep) {
-        tf_dir_keep(d);
         tmpf_error(0, "kept %s", tf_dir_name(d));
+        /* Kept where no one was told (2>&-, 2>/dev/full): removed after
+         * all, as a created path that cannot be printed is. The error is
+         * then handled: CMD's failure stays the status (exit would make
+         * it 1). stderr is unbuffered: the error is known now. */
+        if (!ferror(stderr))
+            tf_dir_keep(d);
+        else {
+            clearerr(stderr);
+            if (status == 0)
+                status = TMPF_FAILURE;
+        }
     }
     char *name = strdup(tf_dir_name(d));
     if (tf_dir_release(d) != 0) {

@@ -189,3 +189,16 @@ type_when() {
     ! grep -q survived "$W.out"
     [ -z "$(ls -A base)" ]
 }
+
+@test "run: --keep with standard error closed or full: the directory it could not name is removed" {
+    mkdir base
+    for redir in '2>&-' '2>/dev/full'; do
+        rc=0; eval '"$TMPF" run --keep -d base sh -c "touch \"\$TMPDIR/f\""' "$redir" || rc=$?
+        [ "$rc" -eq 1 ] || { echo "$redir: $rc"; false; }
+        [ -z "$(ls -A base)" ] || { echo "$redir: left $(ls -A base)"; false; }
+        # CMD's own failure stays its status.
+        rc=0; eval '"$TMPF" run --keep -d base sh -c "exit 5"' "$redir" || rc=$?
+        [ "$rc" -eq 5 ] || { echo "$redir: $rc"; false; }
+        [ -z "$(ls -A base)" ]
+    done
+}
