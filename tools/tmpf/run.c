@@ -165,7 +165,13 @@ static int cleanup(tf_dir *d, int keep, int status)
     }
     char *name = strdup(tf_dir_name(d));
     if (tf_dir_release(d) != 0) {
-        tmpf_error(errno, "cannot remove %s", name ? name : "the directory");
+        /* ESTALE: CMD removed or renamed the directory and another one (or
+         * a mount) is at its path now; the library leaves that alone. */
+        if (errno == ESTALE)
+            tmpf_error(0, "cannot remove %s: another directory took its place (left alone)",
+                       name ? name : "the directory");
+        else
+            tmpf_error(errno, "cannot remove %s", name ? name : "the directory");
         if (status == 0)
             status = TMPF_FAILURE;
     }

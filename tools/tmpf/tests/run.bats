@@ -202,3 +202,14 @@ type_when() {
         [ -z "$(ls -A base)" ]
     done
 }
+
+@test "run: another directory put in its place is left alone, and the message says so" {
+    mkdir base
+    # The library's ESTALE was shown as it is: 'Stale file handle'.
+    capture "$TMPF" run -d base sh -c 'echo "$TMPDIR"; rmdir "$TMPDIR"; mkdir "$TMPDIR"; touch "$TMPDIR/theirs"'
+    [ "$rc" -eq 1 ]
+    d=$(cat "$W.out")
+    [ -e "$d/theirs" ]
+    [ "$(cat "$W.err")" = "tmpf: run: cannot remove $d: another directory took its place (left alone)" ]
+    rm -r "$d"
+}
