@@ -170,6 +170,9 @@ static int cleanup(tf_dir *d, int keep, int status)
         if (errno == ESTALE)
             tmpf_error(0, "cannot remove %s: another directory took its place (left alone)",
                        name ? name : "the directory");
+        else if (errno == EXDEV)   /* the library never crosses a mount point */
+            tmpf_error(0, "cannot remove %s: another filesystem is mounted in it (never "
+                          "crossed)", name ? name : "the directory");
         else
             tmpf_error(errno, "cannot remove %s", name ? name : "the directory");
         if (status == 0)

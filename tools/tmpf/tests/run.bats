@@ -213,3 +213,16 @@ type_when() {
     [ "$(cat "$W.err")" = "tmpf: run: cannot remove $d: another directory took its place (left alone)" ]
     rm -r "$d"
 }
+
+@test "run: a filesystem CMD mounted inside the directory is never crossed, and the message says so" {
+    [ "$(id -u)" -eq 0 ] || skip "mount(8) needs root"
+    mkdir base
+    # The library's EXDEV was shown as it is: 'Invalid cross-device link'.
+    capture "$TMPF" run -d base sh -c 'echo "$TMPDIR"; mkdir "$TMPDIR/m" && mount -t tmpfs none "$TMPDIR/m" || exit 99; touch "$TMPDIR/m/theirs"'
+    [ "$rc" -ne 99 ] || skip "tmpfs cannot be mounted here"
+    d=$(cat "$W.out")
+    [ -e "$d/m/theirs" ] && umount "$d/m"
+    [ "$rc" -eq 1 ]
+    [ "$(cat "$W.err")" = "tmpf: run: cannot remove $d: another filesystem is mounted in it (never crossed)" ]
+    rm -r "$d"
+}
