@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +21,10 @@ static const char help[] =
     "over DEST once the input has ended, so that readers and crashes see the old\n"
     "content or the new one, never a part; DEST's mode, owner, extended\n"
     "attributes and ACLs are carried over (or the write fails, DEST untouched).\n"
-    "An input error or a signal leaves DEST as it was. Without DEST, the input\n"
-    "is read to its end, then written to standard output (sponge).\n"
+    "An input error or a signal (HUP, INT, QUIT, ABRT, PIPE, TERM, ALRM, USR1,\n"
+    "USR2, VTALRM, PROF, XCPU, XFSZ) leaves DEST as it was, with no temporary\n"
+    "beside it. Without DEST, the input is read to its end, then written to\n"
+    "standard output (sponge).\n"
     "  sort file | tmpf write file\n"
     "\n"
     "  -a, --append           DEST's old content, then the input (atomically too)\n"
@@ -230,6 +233,28 @@ static int write_stdout(void)
     return TMPF_OK;   /* a write error in what stays buffered is reported at exit */
 }
 
+/* The signals that end a process by default and that the library's
+ * handlers leave alone: one of them killed tmpf with the temporary left
+ * beside DEST. */
+static const int other_fatal[] = { SIGALRM, SIGUSR1, SIGUSR2, SIGVTALRM, SIGPROF };
+
+static void on_other_fatal(int sig)
+{
+    tf_cleanup_now();   /* async-signal-safe */
+    raise(sig);         /* SA_RESETHAND: the default action ends us */
+}
+
+/* As tf_cleanup_install_signals(), for those: an ignored one stays so. */
+static void install_other_fatal(void)
+{
+    struct sigaction sa = { .sa_handler = on_other_fatal, .sa_flags = SA_RESETHAND };
+    for (size_t i = 0; i < sizeof other_fatal / sizeof other_fatal[0]; i++) {
+        struct sigaction old;
+        if (sigaction(other_fatal[i], NULL, &old) == 0 && old.sa_handler == SIG_DFL)
+            sigaction(other_fatal[i], &sa, NULL);
+    }
+}
+
 int tmpf_cmd_write(int argc, char **argv)
 {
     tf_persist_opts po = { 0 };
@@ -242,5 +267,6 @@ int tmpf_cmd_write(int argc, char **argv)
     }
     /* A fatal signal while the input is read removes the temporary. */
     tf_cleanup_install_signals();
+    install_other_fatal();
     return write_dest(argv[optind], &po, append);
 }
