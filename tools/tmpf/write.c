@@ -153,9 +153,30 @@ static void refused_report(const char *dest, const tf_persist_report *r)
 
 /* The library's EINVAL for a destination is "only regular files are
  * replaced" (a FIFO, socket or device): said so, not "Invalid argument". */
+/* EACCES where DEST's directory refuses the user: the new content is
+ * written there first, so a DEST the user may write is replaced only where
+ * a file can be created beside it. Said so, or the bare 'Permission denied'
+ * seems to be about DEST. Returns whether it was said. */
+static int dir_refused(const char *dest, int err)
+{
+    if (err != EACCES)
+        return 0;
+    const char *base = tmpf_last_component(dest);
+    char *dir = base == dest ? strdup(".") : strndup(dest, (size_t)(base - dest));
+    int refused = dir && faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) != 0 &&
+                  errno == EACCES;
+    if (refused)
+        tmpf_error(err, "cannot replace %s: cannot create a file in its directory %s", dest,
+                   dir);
+    free(dir);
+    return refused;
+}
+
 static void replace_failed(const char *dest, int err)
 {
     struct stat st;
+    if (dir_refused(dest, err))
+        return;
     if (err == EINVAL && stat(dest, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
         tmpf_error(0, "cannot replace %s: not a regular file", dest);
     else

@@ -141,6 +141,23 @@ listing() { ls -A | grep -vx t || true; }
     [ "$(ls -A shared)" = f ]
 }
 
+@test "write: DEST writable in a directory that is not: the directory named as the cause" {
+    [ "$(id -u)" -eq 0 ] || skip "needs root to run as nobody"
+    d=$BATS_TEST_TMPDIR
+    while [ "$d" != / ]; do chmod o+x "$d"; d=$(dirname "$d"); done
+    mkdir locked
+    echo old > locked/f
+    chmod 666 locked/f
+    chmod 755 locked
+    as=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+    # A bare 'Permission denied' for a file the user may write.
+    capture sh -c 'echo new | "$@" write locked/f' - "${as[@]}" "$TMPF"
+    [ "$rc" -eq 1 ]
+    [ "$(cat "$W.err")" = "tmpf: write: cannot replace locked/f: cannot create a file in its directory locked/: Permission denied" ]
+    [ "$(cat locked/f)" = old ]
+    [ "$(ls -A locked)" = f ]
+}
+
 @test "write: a signal while the input is read leaves DEST and no temporary" {
     echo old > f
     # ALRM, USR1, USR2, VTALRM and PROF end a process too, but the library's
