@@ -37,8 +37,9 @@ static const char help[] =
     "starts (nohup, a background job) stays ignored, for CMD too.\n"
     "\n"
     "Exit status: CMD's; 128+N if CMD died of signal N; 126 CMD found but not\n"
-    "runnable, 127 CMD not found; 1 the directory could not be made, or could\n"
-    "not be removed or (-k) named after CMD succeeded; 2 usage.\n";
+    "runnable, 127 CMD not found; 1 the directory could not be made or CMD\n"
+    "could not be forked, or the directory could not be removed or (-k) named\n"
+    "after CMD succeeded; 2 usage.\n";
 
 static const struct option longopts[] = {
     { "prefix", required_argument, NULL, TMPF_OPT_PREFIX },
