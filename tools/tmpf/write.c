@@ -151,8 +151,6 @@ static void refused_report(const char *dest, const tf_persist_report *r)
                kinds(r->not_copied, buf, sizeof buf));
 }
 
-/* The library's EINVAL for a destination is "only regular files are
- * replaced" (a FIFO, socket or device): said so, not "Invalid argument". */
 /* EACCES where DEST's directory refuses the user: the new content is
  * written there first, so a DEST the user may write is replaced only where
  * a file can be created beside it. Said so, or the bare 'Permission denied'
@@ -172,6 +170,8 @@ static int dir_refused(const char *dest, int err)
     return refused;
 }
 
+/* The library's EINVAL for a destination is "only regular files are
+ * replaced" (a FIFO, socket or device): said so, not "Invalid argument". */
 static void replace_failed(const char *dest, int err)
 {
     struct stat st;
@@ -269,6 +269,7 @@ static void on_other_fatal(int sig)
 static void install_other_fatal(void)
 {
     struct sigaction sa = { .sa_handler = on_other_fatal, .sa_flags = SA_RESETHAND };
+    sigfillset(&sa.sa_mask);   /* no other handler cleans meanwhile */
     for (size_t i = 0; i < sizeof other_fatal / sizeof other_fatal[0]; i++) {
         struct sigaction old;
         if (sigaction(other_fatal[i], NULL, &old) == 0 && old.sa_handler == SIG_DFL)
