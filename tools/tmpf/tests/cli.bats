@@ -183,3 +183,15 @@ complete_words() {   # complete_words WORD... : COMPREPLY for the last word
     [ "$(complete_words tmpf mktemp -p su)" = sub ]
     [ -z "$(complete_words tmpf sweep -o 1)" ]
 }
+
+@test "file, dir: an empty --dir is the working directory (as Python's dir=''), printed absolute" {
+    mkdir here
+    cd here
+    for c in file dir; do
+        capture env TMPDIR="$W/t" "$TMPF" $c -d ''
+        [ "$rc" -eq 0 ]
+        [[ $(cat "$W.out") == "$W/here/tmp"* ]]
+    done
+    [ "$(ls -A | wc -l)" -eq 2 ]
+    [ -z "$(ls -A "$W/t")" ]
+}
