@@ -132,8 +132,8 @@ PyObject *ct_spooled_own_methods(PyObject *m, PyObject *cls);
 
 /* ---- the library's own capabilities (ctempfile/_capabilities.py) ------- */
 
-/* The library's memory file of a _Spooled (sp must be one) while it still
- * holds it, else NULL (spooled.c; borrowed). */
+/* The library's memory file of a _Spooled (sp must be one) while the data
+ * is in memory there, else NULL (spooled.c; borrowed). */
 SpoolBuffer *ct_spooled_buffer(PyObject *sp);
 
 /* Releases *slot (set to NULL first) without the GIL: None, or the OSError

@@ -67,6 +67,15 @@ static PyObject *ct_shred_file(PyObject *m, PyObject *args)
     tf_shred_opts o = { .passes = passes, .flags = flags };
     tf_shred_report r = { 0 };
     int rc, err;
+    if (PyObject_TypeCheck(obj, &ct_SpoolBuffer_Type)) {
+        /* The memory of a SpooledTemporaryFile that other threads may use:
+         * wiped with the GIL held, as a BytesIO's calls run, so that no
+         * close() or write() frees or grows it meanwhile. No syscall. */
+        rc = tf_file_shred(f, &o, &r);
+        err = errno;
+        return shred_result(rc, err, &r);
+    }
+    /* An adopted handle, this call's own: no other thread has it. */
     Py_BEGIN_ALLOW_THREADS
     rc = tf_file_shred(f, &o, &r);
     err = errno;

@@ -1118,7 +1118,9 @@ static PyType_Spec sp_spec = {
 SpoolBuffer *ct_spooled_buffer(PyObject *sp)
 {
     SpoolBuffer *buf = ((Spooled *)sp)->buf;
-    return buf && buf->f ? buf : NULL;
+    /* Not once the library rolled it to disk by itself (a far write): that
+     * is a file, for the calls on _file. */
+    return buf && buf->f && tf_file_rolled(buf->f) != 1 ? buf : NULL;
 }
 
 /* _Spooled extends _io._IOBase (a heap type from CPython 3.12 on, so this is

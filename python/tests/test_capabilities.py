@@ -1184,5 +1184,64 @@ class TestHandover(Case):
         self.assertNothingElse()
 
 
+# A child interpreter that races another thread against a call which runs
+# without the GIL: the calling thread sets an event just before the call,
+# and with a switch interval of 1000 s the waiting thread can only run once
+# the call has released the GIL (or after it has returned, where the call
+# keeps the GIL). A crash there (a use after free) is the child's death.
+RACE = textwrap.dedent("""
+    import os, sys, threading
+    sys.path.insert(0, sys.argv[1])
+    import ctempfile
+    sys.setswitchinterval(1000)
+    order = []
+    ready = threading.Event()
+
+    def race(call, other):
+        def run():
+            ready.set()
+            try:
+                call()
+                order.append("call")
+            except Exception as e:
+                order.append("call " + type(e).__name__)
+        t = threading.Thread(target=run)
+        t.start()
+        ready.wait()
+        try:
+            other()
+            order.append("other")
+        except Exception as e:
+            order.append("other %s: %s" % (type(e).__name__, e))
+        t.join()
+""")
+
+
+class TestThreads(Case):
+    """A capability's call that runs without the GIL must not let another
+    thread free what it works on (a closed file)."""
+
+    def race(self, body):
+        r = subprocess.run([sys.executable, "-c", RACE + textwrap.dedent(body),
+                            PACKAGE_DIR, self.dir], capture_output=True, text=True,
+                           timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r.stdout.split("\n")[:-1]
+
+    def test_shred_spooled_memory_against_close(self):
+        # The wipe of the library's memory holds the GIL, as BytesIO's calls
+        # do: close() in another thread comes after it, never during it.
+        out = self.race("""
+            sp = ctempfile.SpooledTemporaryFile(max_size=1 << 30)
+            sp.write(b"s" * (64 << 20))
+            report = []
+            shred = ctempfile.shred     # imported here, not in the race
+            race(lambda: report.append(shred(sp, remove=False)), sp.close)
+            print(order)
+            print(report[0].bytes, report[0].effective, sp.closed)
+            """)
+        self.assertEqual(out, ["['call', 'other']", "%d True True" % (64 << 20)])
+
+
 if __name__ == "__main__":
     unittest.main()
