@@ -39,6 +39,7 @@ static int parse_persist_opts(PyObject *t, tf_persist_opts *o)
 typedef struct {
     PyObject_HEAD
     tf_file *f;   /* NULL once committed or aborted */
+    int busy;     /* a commit runs (without the GIL): f is not to be freed */
 } Replace;
 
 static void Replace_dealloc(Replace *self)
@@ -47,8 +48,21 @@ static void Replace_dealloc(Replace *self)
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
+/* Another thread's commit() is working on the handle. */
+static PyObject *busy_error(void)
+{
+    PyErr_SetString(PyExc_RuntimeError, "commit() under way in another thread");
+    return NULL;
+}
+
+/* The handle, unless committed or aborted, or being committed (fileno and
+ * name too wait for no commit: it may rename and free what they read). */
 static tf_file *replace_open(Replace *self)
 {
+    if (self->busy) {
+        busy_error();
+        return NULL;
+    }
     if (!self->f)
         ct_closed_error();
     return self->f;
@@ -85,10 +99,12 @@ static PyObject *Replace_commit(Replace *self, PyObject *unused)
         return NULL;
     tf_persist_report r = { 0 };
     int rc, err;
+    self->busy = 1;
     Py_BEGIN_ALLOW_THREADS
     rc = tf_file_commit(f, &r);
     err = errno;
     Py_END_ALLOW_THREADS
+    self->busy = 0;
     if (rc >= 0 || r.level > 0) {
         self->f = NULL;
         tf_file_release(f);   /* it names the destination now: nothing removed */
@@ -100,6 +116,8 @@ static PyObject *Replace_commit(Replace *self, PyObject *unused)
 static PyObject *Replace_abort(Replace *self, PyObject *unused)
 {
     (void)unused;
+    if (self->busy)
+        return busy_error();
     return ct_release(&self->f, NULL);
 }
 
@@ -141,6 +159,7 @@ static PyObject *ct_replace_begin(PyObject *m, PyObject *args)
     Replace *self = PyObject_New(Replace, &ct_Replace_Type);
     if (!self)
         return NULL;
+    self->busy = 0;
     tf_file *f;
     int err;
     Py_BEGIN_ALLOW_THREADS

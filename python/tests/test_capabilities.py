@@ -1219,7 +1219,7 @@ RACE = textwrap.dedent("""
 
 class TestThreads(Case):
     """A capability's call that runs without the GIL must not let another
-    thread free what it works on (a closed file)."""
+    thread free what it works on (a closed file, an aborted write)."""
 
     def race(self, body):
         r = subprocess.run([sys.executable, "-c", RACE + textwrap.dedent(body),
@@ -1241,6 +1241,28 @@ class TestThreads(Case):
             print(report[0].bytes, report[0].effective, sp.closed)
             """)
         self.assertEqual(out, ["['call', 'other']", "%d True True" % (64 << 20)])
+
+    def test_commit_against_abort(self):
+        # abort() while the commit runs (without the GIL, syncing) is
+        # refused; the commit completes.
+        out = self.race("""
+            dest = os.path.join(sys.argv[2], "dest")
+            with open(dest, "wb") as f:
+                f.write(b"old")
+            aw = ctempfile.atomic_write(dest, "wb")
+            f = aw.__enter__()
+            f.write(b"n" * (8 << 20))
+            f.close()
+            handle = aw._handle
+            race(handle.commit, handle.abort)
+            print(order)
+            with open(dest, "rb") as f:
+                print(len(f.read()), sorted(os.listdir(sys.argv[2])))
+            os.unlink(dest)
+            """)
+        self.assertEqual(out, [
+            "['other RuntimeError: commit() under way in another thread', 'call']",
+            "%d ['dest']" % (8 << 20)])
 
 
 if __name__ == "__main__":
