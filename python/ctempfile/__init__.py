@@ -774,6 +774,11 @@ class TemporaryDirectory:
                 _c.rmtree(name, ignore_errors)
             except FileNotFoundError:
                 pass
+            except NotADirectoryError:
+                if _os.path.isdir(name) and not _os.path.islink(name):
+                    raise       # from inside the tree
+                # A file or a link at the path: refused in shutil's words.
+                cls._rmtree_by_shutil(name, ignore_errors)
 
     @classmethod
     def _rmtree_by_shutil(cls, name, ignore_errors):
@@ -832,10 +837,14 @@ class TemporaryDirectory:
             self.cleanup()
 
     def cleanup(self):
-        if self._finalizer.detach() or _os.path.lexists(self.name):
+        first = self._finalizer.detach()
+        if first or _os.path.exists(self.name):
             target = self._target
-            if getattr(target, 'name', target) != self.name:
-                target = self.name      # reassigned: CPython removes that
+            if not first or getattr(target, 'name', target) != self.name:
+                # Called again (the handle's directory is gone or let go),
+                # or the name reassigned: CPython removes what the name
+                # names now.
+                target = self.name
             self._rmtree(target, ignore_errors=self._ignore_cleanup_errors)
 
     __class_getitem__ = classmethod(_types.GenericAlias)

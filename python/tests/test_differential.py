@@ -467,6 +467,46 @@ def sequence_cases(d):
         td.cleanup()
         return os.path.exists(td.name)
 
+    def again(m, make):
+        """cleanup(), then something made at the name, then cleanup() again:
+        CPython's removes (or refuses) what the name names now."""
+        td = m.TemporaryDirectory(dir=d)
+        td.cleanup()
+        make(td.name)
+        out = [outcome(lambda mod: td.cleanup(), m), os.path.lexists(td.name)]
+        if os.path.isdir(td.name) and not os.path.islink(td.name):
+            shutil.rmtree(td.name)
+        elif os.path.lexists(td.name):
+            os.unlink(td.name)
+        return out
+
+    cases["seq:dir_cleanup_again_dir"] = lambda m: again(
+        m, lambda n: (os.mkdir(n), open(os.path.join(n, "f"), "w").close()))
+    cases["seq:dir_cleanup_again_file"] = lambda m: again(m, lambda n: open(n, "w").close())
+    cases["seq:dir_cleanup_again_link"] = lambda m: again(m, lambda n: os.symlink(d, n))
+    cases["seq:dir_cleanup_again_dangling"] = lambda m: again(
+        m, lambda n: os.symlink(os.path.join(d, "nowhere"), n))
+
+    @case
+    def dir_cleanup_after_with(m):
+        td = m.TemporaryDirectory(dir=d)
+        with td as name:
+            pass
+        os.mkdir(name)
+        td.cleanup()
+        return os.path.exists(name)
+
+    @case
+    def dir_name_reassigned_link(m):
+        td = m.TemporaryDirectory(dir=d)
+        real, other = td.name, os.path.join(d, "other")
+        os.symlink(d, other)
+        td.name = other
+        r = outcome(lambda mod: td.cleanup(), m), os.path.lexists(other)
+        os.unlink(other)
+        shutil.rmtree(real)
+        return r
+
     @case
     def named_delete_false(m):
         f = m.NamedTemporaryFile(dir=d, delete=False)
