@@ -257,6 +257,13 @@ static int copy_to_fd(tf_file *f, int fd)
 static int roll_library(Spooled *self, PyObject *newfile)
 {
     tf_file *f = self->buf->f;
+    /* The data goes to the descriptor, but whether the io object takes
+     * writes is its to say, as CPython's newfile.write() does (mode 'rb'
+     * refuses even no data). */
+    PyObject *w = PyObject_CallMethod(newfile, "write", "(y#)", "", (Py_ssize_t)0);
+    if (!w)
+        return -1;
+    Py_DECREF(w);
     off_t pos = tf_file_tell(f);
     PyObject *fdobj = pos < 0 ? NULL : PyObject_CallMethod(newfile, "fileno", NULL);
     int fd = fdobj ? PyLong_AsLong(fdobj) : -1;

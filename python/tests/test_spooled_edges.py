@@ -83,6 +83,17 @@ def trunc_neg(m):
 @case
 def bytes_dir_rollover(m):
     s = m.SpooledTemporaryFile(dir=b"/tmp"); s.write(b"a"); s.rollover(); return s._rolled, s.name == s.fileno()
+@case
+def rollover_unwritable(m):
+    # TemporaryFile(mode='rb') cannot take the data: the rollover fails with
+    # the io object's refusal, empty or not, buffered or not.
+    out = []
+    for data, buffering in ((b"", -1), (b"abc", -1), (b"abc", 0)):
+        s = m.SpooledTemporaryFile(mode="rb", buffering=buffering)
+        s.write(data)
+        out.append(outcome(m, lambda mod: s.rollover()))
+        s.close()
+    return out
 
 
 def outcome(mod, fn):
