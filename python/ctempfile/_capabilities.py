@@ -95,8 +95,8 @@ def _permissions(permissions):
 
 
 def _timeout_ms(timeout):
-    if timeout is None:
-        return -1
+    if timeout is None or timeout == float("inf"):
+        return -1       # for ever
     if not isinstance(timeout, (int, float)) or isinstance(timeout, bool):
         raise TypeError("timeout must be a number of seconds or None, not %s"
                         % type(timeout).__name__)

@@ -445,6 +445,9 @@ class TestAtomicWrite(Case):
         for bad, exc in ((-1, ValueError), ("1", TypeError), (float("nan"), ValueError)):
             with self.assertRaises(exc):
                 ctempfile.atomic_write(dest, lock=True, timeout=bad)
+        with ctempfile.atomic_write(dest, lock=True, timeout=float("inf")) as f:
+            f.write("3")        # infinity: waits for ever, as None
+        self.assertEqual(read(dest), "3")
         os.unlink(dest)
 
     def test_lock_file_counts_exactly(self):
