@@ -397,7 +397,9 @@ def persist(file, dest, *, no_clobber=False, level=Level.DURABLE, strict=False,
         except OSError as e:
             raise _error(e.errno, src, dest) from None
     try:
-        handle = _adopt(fd, src_b, _c.KEEP)
+        handle = _c.adopt(fd, src_b, _c.KEEP)
+    except OSError as e:
+        raise _error(e.errno, src, dest) from None      # as every failed persist
     finally:
         if own is not None:
             _os.close(own)

@@ -721,6 +721,21 @@ class TestPersist(Case):
         f.close()
         self.assertNothingElse("sub")
         os.rmdir(self.path("sub"))
+        # refused when the library takes the file (not a regular file; a
+        # NamedTemporaryFile whose name is gone): both names, as any failure
+        os.mkfifo(self.path("fifo"))
+        with self.assertRaises(OSError) as cm:
+            ctempfile.persist(self.path("fifo"), dest)
+        self.assertEqual((cm.exception.errno, cm.exception.filename, cm.exception.filename2),
+                         (errno.EINVAL, self.path("fifo"), dest))
+        os.unlink(self.path("fifo"))
+        f = ctempfile.NamedTemporaryFile(dir=self.dir)
+        os.unlink(f.name)
+        with self.assertRaises(FileNotFoundError) as cm:
+            ctempfile.persist(f, dest)
+        self.assertEqual((cm.exception.filename, cm.exception.filename2), (f.name, dest))
+        f.close()
+        self.assertNothingElse()
 
     def test_closed_kept_file(self):
         f = ctempfile.NamedTemporaryFile(dir=self.dir, delete=False)
