@@ -331,8 +331,10 @@ def _wrapper_of(obj):
 
 
 def _flush(file):
-    if not file.closed:
-        file.flush()
+    # Any object with a descriptor may come here (a socket has no flush).
+    flush = getattr(file, "flush", None)
+    if flush is not None and not getattr(file, "closed", False):
+        flush()
 
 
 def _adopt(fd, name, flags):

@@ -921,6 +921,13 @@ class TestShred(Case):
             with self.assertRaises(OSError) as cm:
                 ctempfile.shred(ro)
             self.assertEqual(cm.exception.errno, errno.EINVAL)
+        # an object with a descriptor but no flush or closed (a socket):
+        # refused as what it is, not an AttributeError
+        a, b = socket.socketpair()
+        with a, b:
+            with self.assertRaises(OSError) as cm:
+                ctempfile.shred(a)
+            self.assertEqual(cm.exception.errno, errno.EINVAL)
         self.assertNothingElse("fifo", "link", "ro")
         for n in ("fifo", "link", "ro"):
             os.unlink(self.path(n))
