@@ -593,7 +593,25 @@ def _named_temporary_file(mode, buffering, encoding, newline, suffix, prefix,
 
 
 def _usable_affix(part):
-    return isinstance(part, (str, bytes)) and ('\0' if isinstance(part, str) else b'\0') not in part
+    """Whether part can be in a name: else CPython's TemporaryFile leaves it
+    unused where O_TMPFILE works (a NUL, a str the filesystem encoding
+    cannot encode)."""
+    if isinstance(part, str):
+        try:
+            part = _os.fsencode(part)
+        except UnicodeEncodeError:
+            return False
+    return isinstance(part, bytes) and b'\0' not in part
+
+
+def _encode_error(dir, prefix, suffix):
+    """Raises the UnicodeEncodeError of CPython's os.open or os.mkdir for
+    names one of which the filesystem encoding cannot encode: that of the
+    path dir/prefix + a random name + suffix (the C core calls it)."""
+    if prefix is None:
+        prefix = template
+    _os.fsencode(_os.path.join(dir if dir is not None else "",
+                               prefix + "x" * 8 + (suffix if suffix is not None else "")))
 
 
 def _TemporaryFile(mode='w+b', buffering=-1, encoding=None,

@@ -54,12 +54,40 @@ static int fs_convert(PyObject *o, PyObject **out)
     return PyUnicode_FSConverter(o, out) ? 0 : -1;
 }
 
+/*
+ * A str name the filesystem encoding cannot encode: CPython's os.open or
+ * os.mkdir raise the UnicodeEncodeError of the whole path (dir joined to
+ * prefix, a random name and suffix), whose position is in that path; the
+ * package's _encode_error() raises it. Any other outcome keeps the
+ * converter's error.
+ */
+static void encode_error_as_cpython(PyObject *dir, PyObject *prefix, PyObject *suffix)
+{
+    if (!PyErr_ExceptionMatches(PyExc_UnicodeEncodeError) || !ct_package)
+        return;
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyObject *make = PyObject_GetAttrString(ct_package, "_encode_error");
+    PyObject *r = make ? PyObject_CallFunctionObjArgs(make, dir, prefix, suffix, NULL) : NULL;
+    Py_XDECREF(make);
+    if (!r && PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) {
+        Py_XDECREF(type);
+        Py_XDECREF(value);
+        Py_XDECREF(tb);
+        return;
+    }
+    Py_XDECREF(r);
+    PyErr_Clear();
+    PyErr_Restore(type, value, tb);
+}
+
 int ct_names_parse(ct_names *n, PyObject *dir, PyObject *prefix, PyObject *suffix)
 {
     *n = (ct_names){ .dir_obj = dir };
     if (fs_convert(dir, &n->dir) < 0 || fs_convert(prefix, &n->prefix) < 0 ||
         fs_convert(suffix, &n->suffix) < 0) {
         ct_names_clear(n);
+        encode_error_as_cpython(dir, prefix, suffix);
         return -1;
     }
     if (has_slash(n->prefix) || has_slash(n->suffix)) {
@@ -132,11 +160,16 @@ PyObject *ct_creation_error(int err, const ct_names *n, int want_bytes, int is_d
     return NULL;
 }
 
-void ct_nul_as(const char *call)
+void ct_nul_as(const char *call, PyObject *dir, PyObject *prefix, PyObject *suffix)
 {
-    /* CPython 3.13's tempfile lets os.open/os.mkdir find the NUL; before,
-     * the path's conversion did, in the converter's words (kept). */
-    if (PY_VERSION_HEX < 0x030D0000 || !PyErr_ExceptionMatches(PyExc_ValueError))
+    /* The NUL's own ValueError (not UnicodeEncodeError, its subclass).
+     * CPython lets os.open/os.mkdir find it, in these words; before 3.13
+     * they said so of bytes paths only: a str path's conversion found it
+     * first, in the converter's words (kept). */
+    if (!PyErr_ExceptionMatches(PyExc_ValueError) || PyErr_ExceptionMatches(PyExc_UnicodeError))
+        return;
+    if (PY_VERSION_HEX < 0x030D0000 && !PyBytes_Check(dir) && !PyBytes_Check(prefix) &&
+        !PyBytes_Check(suffix))
         return;
     PyErr_Clear();
     PyErr_Format(PyExc_ValueError, "%s: embedded null character in path", call);
@@ -153,7 +186,7 @@ static int parse_names(ct_names *n, PyObject *const *args, Py_ssize_t nargs, Py_
     }
     if (ct_names_parse(n, args[0], args[1], args[2]) == 0)
         return 0;
-    ct_nul_as(call);
+    ct_nul_as(call, args[0], args[1], args[2]);
     return -1;
 }
 

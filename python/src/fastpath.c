@@ -174,7 +174,7 @@ static int resolve_names(ct_names *n, PyObject *dir, PyObject *prefix, PyObject 
     }
     int rc = ct_names_parse(n, dir, prefix, suffix);
     if (rc < 0 && call)
-        ct_nul_as(call);
+        ct_nul_as(call, dir, prefix, suffix);
     n->dir_obj = dir;
     if (rc == 0 && !n->prefix) {
         PyObject *tpl = pkg_get(K_TEMPLATE);
@@ -351,9 +351,20 @@ static PyObject *ct_NamedTemporaryFile(PyObject *m, PyObject *const *args, size_
     PyObject *result = NULL, *encoding = NULL, *name = NULL, *handle = NULL;
     ct_names n = { 0 };
     int delete = PyObject_IsTrue(a[A_DELETE]);
+    if (delete < 0)
+        goto out;
+    if (resolve_names(&n, a[A_DIR], a[A_PREFIX], a[A_SUFFIX], NULL) < 0) {
+        /* An embedded NUL: worded by io.open() where it is in dir, by
+         * os.open() where in a name, as the Python version finds it. */
+        if (PyErr_ExceptionMatches(PyExc_ValueError) &&
+            !PyErr_ExceptionMatches(PyExc_UnicodeError)) {
+            PyErr_Clear();
+            result = call_python_version(K_PY_NAMED, args, nargsf, kwnames);
+        }
+        goto out;
+    }
     /* The order of CPython's checks: names first, then the encoding. */
-    if (delete < 0 || resolve_names(&n, a[A_DIR], a[A_PREFIX], a[A_SUFFIX], "open") < 0 ||
-        !(encoding = encoding_for(a[A_MODE], a[A_ENCODING])))
+    if (!(encoding = encoding_for(a[A_MODE], a[A_ENCODING])))
         goto out;
     int fd;
     tf_file *f = create_named(&n, !delete, &fd);

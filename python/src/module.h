@@ -36,8 +36,9 @@ typedef struct {
 /* Converts the three arguments; 0 on success, -1 with an exception set. */
 int ct_names_parse(ct_names *n, PyObject *dir, PyObject *prefix, PyObject *suffix);
 void ct_names_clear(ct_names *n);
-/* A ValueError being raised (an embedded NUL) reworded as CPython's os.<call>. */
-void ct_nul_as(const char *call);
+/* A ValueError being raised (an embedded NUL in dir, prefix or suffix)
+ * reworded as CPython's os.<call>. */
+void ct_nul_as(const char *call, PyObject *dir, PyObject *prefix, PyObject *suffix);
 /* Fills opts from n (borrowed pointers, valid while n is). */
 void ct_names_opts(const ct_names *n, tf_opts *opts);
 

@@ -155,6 +155,25 @@ def surface_cases(d):
         "TemporaryFile(encoding in binary)": lambda m: m.TemporaryFile(encoding="utf-8", dir=d),
         "TemporaryFile(prefix=1)": lambda m: m.TemporaryFile(prefix=1, dir=d).close(),
         "TemporaryFile(suffix nul)": lambda m: m.TemporaryFile(suffix="\0", dir=d).close(),
+        # a str the filesystem encoding cannot encode: UnicodeEncodeError,
+        # except where O_TMPFILE uses no name
+        "mkstemp(unencodable)": lambda m: m.mkstemp(prefix="\ud800", dir=d),
+        "mkdtemp(unencodable)": lambda m: m.mkdtemp(suffix="\ud800", dir=d),
+        "NamedTemporaryFile(unencodable)": lambda m: m.NamedTemporaryFile(prefix="\ud800", dir=d),
+        "TemporaryDirectory(unencodable)": lambda m: m.TemporaryDirectory(dir=d + "\ud800"),
+        "TemporaryFile(unencodable)": lambda m: m.TemporaryFile(prefix="a\ud800", dir=d).close(),
+        "SpooledTemporaryFile(unencodable)": lambda m: m.SpooledTemporaryFile(
+            suffix="\ud800", dir=d).rollover(),
+        # a NUL: io.open's words in NamedTemporaryFile's dir, os.open's in a name
+        "NamedTemporaryFile(dir nul)": lambda m: m.NamedTemporaryFile(dir=d + "\0"),
+        "NamedTemporaryFile(prefix nul)": lambda m: m.NamedTemporaryFile(prefix="\0", dir=d),
+        # a NUL in bytes names: os.open's and os.mkdir's words
+        "mkstemp(bytes nul)": lambda m: m.mkstemp(prefix=b"\0", dir=os.fsencode(d)),
+        "mkdtemp(bytes nul)": lambda m: m.mkdtemp(dir=os.fsencode(d) + b"\0"),
+        "NamedTemporaryFile(bytes nul)": lambda m: m.NamedTemporaryFile(suffix=b"\0",
+                                                                       dir=os.fsencode(d)),
+        "TemporaryDirectory(bytes nul)": lambda m: m.TemporaryDirectory(prefix=b"\0",
+                                                                       dir=os.fsencode(d)),
         "NamedTemporaryFile(mode=q)": lambda m: m.NamedTemporaryFile(mode="q", dir=d),
         "NamedTemporaryFile(x=1)": lambda m: m.NamedTemporaryFile(x=1),
         "NamedTemporaryFile(delete_on_close=False)": lambda m: m.NamedTemporaryFile(
