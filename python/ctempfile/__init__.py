@@ -858,10 +858,12 @@ class TemporaryDirectory:
         first = self._finalizer.detach()
         if first or _os.path.exists(self.name):
             target = self._target
-            if not first or getattr(target, 'name', target) != self.name:
-                # Called again (the handle's directory is gone or let go),
-                # or the name reassigned: CPython removes what the name
-                # names now.
+            if (getattr(target, 'name', target) != self.name or
+                    not (first or getattr(target, 'alive', False))):
+                # The name reassigned, or called again once the handle has
+                # nothing left to do: CPython removes what the name names
+                # now. (A handle still at work in another thread, or left
+                # with what it could not remove, does it.)
                 target = self.name
             self._rmtree(target, ignore_errors=self._ignore_cleanup_errors)
 

@@ -742,17 +742,20 @@ static int remove_at_path(tf_dir *d, int ignore, bool *let_go)
     return tf_dir_cleanup(d);
 }
 
-/* cleanup(): removes what the path names (remove_at_path); a second call is
- * a no-op. */
+/* cleanup(): removes what the path names (remove_at_path). A call while
+ * another thread's runs waits for it, then has nothing left to do, or tries
+ * again what that one could not remove (as CPython's second rmtree). Once
+ * done (or let go), the handle is gone: alive is false. */
 static PyObject *DirHandle_cleanup(DirHandle *self, PyObject *unused)
 {
     (void)unused;
+    while (self->busy) {
+        Py_BEGIN_ALLOW_THREADS
+        usleep(1000);
+        Py_END_ALLOW_THREADS
+    }
     if (!self->d)
         Py_RETURN_NONE;
-    if (self->busy) {
-        PyErr_SetString(PyExc_RuntimeError, "cleanup() already running in another thread");
-        return NULL;
-    }
     if (PySys_Audit("shutil.rmtree", "OO", self->name, Py_None) < 0)
         return NULL;
     self->busy = 1;
@@ -761,6 +764,7 @@ static PyObject *DirHandle_cleanup(DirHandle *self, PyObject *unused)
     Py_BEGIN_ALLOW_THREADS
     rc = remove_at_path(self->d, self->ignore, &let_go);
     err = errno;
+    let_go = let_go || rc == 0;   /* removed: nothing left to do */
     if (let_go) {
         tf_dir_keep(self->d);
         tf_dir_release(self->d);
@@ -780,6 +784,18 @@ static PyMethodDef DirHandle_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+/* alive: the handle still has a directory to clean up. */
+static PyObject *DirHandle_alive(DirHandle *self, void *unused)
+{
+    (void)unused;
+    return PyBool_FromLong(self->d != NULL);
+}
+
+static PyGetSetDef DirHandle_getset[] = {
+    {"alive", (getter)DirHandle_alive, NULL, "whether cleanup() has something left to do", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
 static PyMemberDef DirHandle_members[] = {
     {"name", CT_T_OBJECT, offsetof(DirHandle, name), CT_READONLY, "the directory's path"},
     {NULL, 0, 0, 0, NULL},
@@ -794,6 +810,7 @@ static PyTypeObject DirHandle_Type = {
     .tp_doc = "Handle of a temporary directory (libtempfile tf_dir).",
     .tp_methods = DirHandle_methods,
     .tp_members = DirHandle_members,
+    .tp_getset = DirHandle_getset,
 };
 
 PyObject *ct_dir_handle_new(const ct_names *n, int want_bytes, int ignore, int keep)

@@ -689,6 +689,37 @@ class TestDirectory(PrivateDir):
         d.cleanup()
         self.assertEqual(listdir(self.dir), [])
 
+    def test_cleanup_from_two_threads(self):
+        # A second cleanup() while another thread's runs without the GIL
+        # waits for it (CPython's two rmtrees run along, and both return):
+        # neither raises, nothing is left.
+        d = ctempfile.TemporaryDirectory(dir=self.dir)
+        for i in range(20):
+            sub = os.path.join(d.name, "d%d" % i)
+            os.mkdir(sub)
+            for j in range(50):
+                open(os.path.join(sub, "f%d" % j), "w").close()
+        ready, out = threading.Event(), []
+
+        def cleanup(who):
+            try:
+                d.cleanup()
+                out.append(who)
+            except Exception as e:
+                out.append(repr(e))
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(1000)     # the GIL changes hands only when released
+        try:
+            t = threading.Thread(target=lambda: (ready.set(), cleanup("first")))
+            t.start()
+            ready.wait()
+            cleanup("second")
+            t.join()
+        finally:
+            sys.setswitchinterval(interval)
+        self.assertEqual(sorted(out), ["first", "second"])
+        self.assertEqual(listdir(self.dir), [])
+
 
 class TestConcurrency(PrivateDir):
     THREADS = 8
