@@ -214,6 +214,17 @@ type_when() {
     rm -r "$d"
 }
 
+@test "run: a directory CMD renamed is still emptied, left empty under its new name, status CMD's" {
+    # With nothing at its path any more, the moved tree kept its contents,
+    # while one whose path another directory took was emptied.
+    capture "$TMPF" run sh -c 'touch "$TMPDIR/a" && mkdir "$TMPDIR/sub" && touch "$TMPDIR/sub/b" && mv "$TMPDIR" moved'
+    [ "$rc" -eq 0 ]
+    [ -d moved ]
+    [ -z "$(ls -A moved)" ]
+    [ ! -s "$W.err" ]
+    rmdir moved
+}
+
 @test "run: a filesystem CMD mounted inside the directory is never crossed, and the message says so" {
     [ "$(id -u)" -eq 0 ] || skip "mount(8) needs root"
     mkdir base
