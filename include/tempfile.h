@@ -476,7 +476,9 @@ TF_API int tf_dir_release(tf_dir *d);
  * never followed. Earlier components are resolved as by open(2). A
  * directory found filled again when it is removed (another thread or process
  * writing into it) is emptied again, up to 8 passes while each removes
- * something; then ENOTEMPTY.
+ * something; then ENOTEMPTY. What another remover at work in the same tree
+ * (rm -rf, a second cleanup) removes first is no error: an entry, a
+ * directory, or the tree itself once it was entered.
  * flags: TF_RMTREE_IGNORE_ERRORS removes what it can and returns 0.
  * Errors: EINVAL path is NULL or empty, ends in "." or "..", is "/", or an
  * unknown flag bit; ENOTDIR path is not a directory (it is

@@ -81,13 +81,6 @@ int tf_dir_keep(tf_dir *d)
     return 0;
 }
 
-/* The directory open as fd has no name left (removed by someone else). */
-static bool removed(int fd)
-{
-    struct stat st;
-    return tf__sys.fstat(fd, &st) < 0 || st.st_nlink == 0;
-}
-
 /*
  * An empty directory, the common case, goes with one rmdir. Otherwise it is
  * emptied through the held descriptor, then its name removed. Without a
@@ -100,12 +93,12 @@ static int remove_tree(tf_dir *d, unsigned flags)
     /* Nothing at the path: removed, or renamed away (it or a parent). The
      * descriptor tells: a renamed directory is still emptied, as the exit
      * and signal cleanup empty it. Without one, nothing can be told. */
-    if (errno == ENOENT && (d->fd < 0 || removed(d->fd)))
+    if (errno == ENOENT && (d->fd < 0 || tf__dir_removed(d->fd)))
         return 0;
     if (d->fd < 0)
         return tf_rmtree(d->path, flags);
     int rc = tf__rmtree_remove(d->fd, AT_FDCWD, d->path, flags, NULL, 0);
-    if (rc < 0 && errno == ENOENT && removed(d->fd))   /* removed meanwhile */
+    if (rc < 0 && errno == ENOENT && tf__dir_removed(d->fd))   /* removed meanwhile */
         return 0;
     return rc < 0 && !(flags & TF_RMTREE_IGNORE_ERRORS) ? -1 : 0;
 }

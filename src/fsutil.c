@@ -58,6 +58,12 @@ TF__ASYNC_SAFE int tf__open_dir(int dirfd, const char *name)
     return tf__sys.openat(dirfd, name, TF__DIR_OPEN, 0);
 }
 
+TF__ASYNC_SAFE bool tf__dir_removed(int fd)
+{
+    struct stat st;
+    return tf__sys.fstat(fd, &st) == 0 && st.st_nlink == 0;
+}
+
 TF__ASYNC_SAFE int tf__chmod_pinned(int pfd, mode_t mode)
 {
     if (tf__sys.fchmodat2(pfd, "", mode, AT_EMPTY_PATH) == 0)

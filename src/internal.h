@@ -73,6 +73,10 @@ TF__ASYNC_SAFE int tf__names_file(int dirfd, const char *name, dev_t dev, ino_t 
 /* openat(dirfd, name) with TF__DIR_OPEN. */
 TF__ASYNC_SAFE int tf__open_dir(int dirfd, const char *name);
 
+/* The directory open as fd has no name left: removed since it was opened
+ * (by another remover: rm -rf, a second cleanup). False if fstat fails. */
+TF__ASYNC_SAFE bool tf__dir_removed(int fd);
+
 /*
  * tf__open_dir(), and if the directory denies its owner reading, makes it
  * owner-accessible (0700) through an O_PATH descriptor first, never through

@@ -183,6 +183,8 @@ TF__ASYNC_SAFE static int descend(struct walk *w, const char *name, ino_t ino, b
 {
     int fd = open_child(w, name);
     if (fd < 0) {
+        if (errno == ENOENT)   /* removed meanwhile, by another remover */
+            return 0;
         /* Not a directory any more (a link or file swapped in): remove the entry. */
         if (errno == ENOTDIR || errno == ELOOP)
             return unlink_in(w, name, 0) == 0 ? 0 : entry_failed(w, ino);
@@ -241,12 +243,17 @@ TF__ASYNC_SAFE static int read_again(struct walk *w)
     return tf__sys.lseek(w->cur, 0, SEEK_SET) < 0 ? -1 : 1;
 }
 
-/* Where cur's reading starts: its recorded position, unless already there. */
+/* Where cur's reading starts: its recorded position, unless already there.
+ * 1: nothing to read, cur having been removed meanwhile (by another
+ * remover), whatever lseek said of it (ext4: EINVAL, the position being past
+ * a removed directory's size). */
 TF__ASYNC_SAFE static int position(struct walk *w, struct level *l)
 {
     bool at = l->positioned;
     l->positioned = false;
-    return at || tf__sys.lseek(w->cur, l->resume, SEEK_SET) >= 0 ? 0 : -1;
+    if (at || tf__sys.lseek(w->cur, l->resume, SEEK_SET) >= 0)
+        return 0;
+    return tf__dir_removed(w->cur) ? 1 : -1;
 }
 
 /*
@@ -268,8 +275,8 @@ TF__ASYNC_SAFE static int scan(struct walk *w)
         l->exhausted = false;
         if ((again = read_again(w)) <= 0)
             return again;
-    } else if (position(w, l) < 0) {
-        return -1;
+    } else if ((again = position(w, l)) != 0) {
+        return again < 0 ? -1 : 0;
     }
     struct tf__dir_reader r;
     tf__dir_reader_init(&r, w->cur, w->dents, w->dents_len);

@@ -598,6 +598,94 @@ static void test_short_getdents_batches(void **state)
     free(root);
 }
 
+/*
+ * Another remover at work in the same tree (rm -rf, a second cleanup): what
+ * it removes first is no error. Played at fixed points through the seam:
+ * when the walk first reads the directory `victim` (after it entered it),
+ * or first opens it (after it listed it), the other remover takes the
+ * victim's parent `a` whole. lseek on a removed directory answers EINVAL
+ * here, as ext4 does (the recorded position is past its size): tmpfs says
+ * nothing, so the test would not tell there. Both failed with EINVAL or
+ * ENOENT before.
+ */
+static const char *race_parent;
+static ino_t race_victim;
+static bool race_done;
+
+static void race_now(void)
+{
+    if (!race_done) {
+        race_done = true;
+        assert_int_equal(remove_tree(race_parent), 0);
+    }
+}
+
+static ssize_t race_getdents(int fd, void *buf, size_t n)
+{
+    struct stat st;
+    if (fstat(fd, &st) == 0 && st.st_ino == race_victim)
+        race_now();
+    return tf__sys_default.getdents64(fd, buf, n);
+}
+
+static int race_openat(int dirfd, const char *name, int flags, mode_t mode)
+{
+    if (strcmp(name, "victim") == 0)
+        race_now();
+    return tf__sys_default.openat(dirfd, name, flags, mode);
+}
+
+static off_t race_lseek(int fd, off_t off, int whence)
+{
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) && st.st_nlink == 0 && off > 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    return tf__sys_default.lseek(fd, off, whence);
+}
+
+static void test_concurrent_remover(void **state)
+{
+    const char *dir = TFT_DIR(state);
+    char *root = path_join(dir, "root"), *a = path_join(root, "a");
+    char *victim = path_join(a, "victim"), *deep = path_join(victim, "deep");
+    for (int when = 0; when < 2; when++) {
+        assert_int_equal(mkdir(root, 0700), 0);
+        assert_int_equal(mkdir(a, 0700), 0);
+        for (int i = 0; i < 40; i++) {   /* entries on both sides of the victim */
+            char name[16];
+            snprintf(name, sizeof name, "f%02d", i);
+            assert_int_equal(write_file(a, name, "x"), 0);
+            assert_int_equal(write_file(root, name, "x"), 0);
+        }
+        assert_int_equal(mkdir(victim, 0700), 0);
+        assert_int_equal(mkdir(deep, 0700), 0);
+        assert_int_equal(write_file(deep, "g", "y"), 0);
+        struct stat st;
+        assert_int_equal(stat(victim, &st), 0);
+        race_parent = a;
+        race_victim = st.st_ino;
+        race_done = false;
+        if (when == 0)
+            tf__sys.getdents64 = race_getdents;
+        else
+            tf__sys.openat = race_openat;
+        tf__sys.lseek = race_lseek;
+        errno = 0;
+        int rc = tf_rmtree(root, 0), err = errno;
+        tf__sys = tf__sys_default;
+        if (rc != 0)
+            fail_msg("%s: tf_rmtree %d (%s)", when ? "open" : "read", rc, strerror(err));
+        assert_true(race_done);
+        assert_false(path_exists(root));
+    }
+    free(deep);
+    free(victim);
+    free(a);
+    free(root);
+}
+
 /* A directory the user cannot chmod (another owner's): an error, not a crash. */
 static int child_foreign(void *arg)
 {
@@ -891,6 +979,7 @@ int main(void)
         T(test_root_refused),
         T(test_unknown_flags_refused),
         T(test_chmod_not_redirected_by_hard_link),
+        T(test_concurrent_remover),
         T(test_short_getdents_batches),
         T(test_bind_mount_not_entered),
         T(test_unreadable_mount_not_chmodded),
