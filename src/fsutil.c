@@ -61,7 +61,9 @@ TF__ASYNC_SAFE int tf__open_dir(int dirfd, const char *name)
 TF__ASYNC_SAFE bool tf__dir_removed(int fd)
 {
     struct stat st;
-    return tf__sys.fstat(fd, &st) == 0 && st.st_nlink == 0;
+    if (tf__sys.fstat(fd, &st) < 0)   /* NFS, FUSE: gone at the server */
+        return errno == ENOENT || errno == ESTALE;
+    return st.st_nlink == 0;
 }
 
 TF__ASYNC_SAFE int tf__chmod_pinned(int pfd, mode_t mode)

@@ -74,7 +74,8 @@ TF__ASYNC_SAFE int tf__names_file(int dirfd, const char *name, dev_t dev, ino_t 
 TF__ASYNC_SAFE int tf__open_dir(int dirfd, const char *name);
 
 /* The directory open as fd has no name left: removed since it was opened
- * (by another remover: rm -rf, a second cleanup). False if fstat fails. */
+ * (by another remover: rm -rf, a second cleanup); also when fstat says
+ * ENOENT or ESTALE of it (NFS, FUSE), false when it fails otherwise. */
 TF__ASYNC_SAFE bool tf__dir_removed(int fd);
 
 /*

@@ -224,6 +224,23 @@ static void test_already_removed(void **state)
     assert_int_equal(remove_tree(tf_dir_name(d)), 0);
     assert_int_equal(tf_dir_release(d), 0);
     assert_int_equal(dir_entries(dir), 0);
+
+    /* Where fstat of the held descriptor then fails (NFS, FUSE: ESTALE,
+     * ENOENT), gone too: not taken for a directory renamed away. */
+    for (int i = 0; i < 2; i++) {
+        d = tf_temporary_directory(&(tf_opts){ .dir = dir });
+        assert_non_null(d);
+        assert_int_equal(rmdir(tf_dir_name(d)), 0);
+        fault_arm_range("fstat", 1, 0, i ? ENOENT : ESTALE);
+        fault_arm_range("statx", 1, 0, i ? ENOENT : ESTALE);
+        errno = 0;
+        rc = tf_dir_cleanup(d);
+        err = errno;
+        fault_reset();
+        if (rc != 0)
+            fail_msg("fstat %s: cleanup %d (%s)", i ? "ENOENT" : "ESTALE", rc, errname(err));
+        assert_int_equal(tf_dir_release(d), 0);
+    }
 }
 
 /*
